@@ -1,0 +1,97 @@
+using System.Buffers;
+using EdgeCodec.Format;
+
+namespace EdgeCodec.Entropy;
+
+/// <summary>
+/// Interleaved rANS entropy coding of <see cref="int"/> values with per-value CDF tables
+/// (32-bit state, byte-wise renormalisation, 16-bit precision, <see cref="LaneCount"/> lanes).
+/// The byte layout is specified in <c>docs/entropy.md</c>.
+/// </summary>
+/// <remarks>
+/// Value <c>i</c> is coded with table <c>tableIndices[i]</c> on lane <c>i % LaneCount</c>. A value outside the
+/// table's direct range is coded as the escape symbol followed by a bypass code that can represent any
+/// <see cref="int"/>, so encoding never fails on data. The decoder never reads outside its input, does work
+/// bounded by the number of values, allocates nothing, and reports corrupt input as
+/// <see cref="EdgeCodecFormatException"/> (or <see langword="false"/> from <see cref="TryDecode"/>).
+/// </remarks>
+public static class RansCodec
+{
+    /// <summary>Number of interleaved rANS lanes, fixed by the format.</summary>
+    public const int LaneCount = 8;
+
+    /// <summary>Encodes <paramref name="values"/> into a new array.</summary>
+    /// <param name="values">The values to code.</param>
+    /// <param name="tableIndices">For each value, the index of the table in <paramref name="tables"/> that codes it.</param>
+    /// <param name="tables">The table set shared with the decoder.</param>
+    /// <returns>The encoded stream (header and lanes).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="tables"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="values"/> and <paramref name="tableIndices"/> differ in length, or the output would exceed 2 GiB.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A table index is outside <c>0 .. tables.TableCount - 1</c>.</exception>
+    public static byte[] Encode(ReadOnlySpan<int> values, ReadOnlySpan<int> tableIndices, CdfTableSet tables)
+    {
+        using RansLaneBuffer lanes = RansEncoderCore.EncodeLanes(values, tableIndices, tables);
+        var result = new byte[lanes.EncodedLength];
+        lanes.CopyTo(result);
+        return result;
+    }
+
+    /// <summary>Encodes <paramref name="values"/> and appends the stream to <paramref name="output"/>.</summary>
+    /// <param name="values">The values to code.</param>
+    /// <param name="tableIndices">For each value, the index of the table in <paramref name="tables"/> that codes it.</param>
+    /// <param name="tables">The table set shared with the decoder.</param>
+    /// <param name="output">Receives the encoded stream.</param>
+    /// <returns>The number of bytes written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="tables"/> or <paramref name="output"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="values"/> and <paramref name="tableIndices"/> differ in length, or the output would exceed 2 GiB.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A table index is outside <c>0 .. tables.TableCount - 1</c>.</exception>
+    public static int Encode(ReadOnlySpan<int> values, ReadOnlySpan<int> tableIndices, CdfTableSet tables, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using RansLaneBuffer lanes = RansEncoderCore.EncodeLanes(values, tableIndices, tables);
+        int length = lanes.EncodedLength;
+        lanes.CopyTo(output.GetSpan(length));
+        output.Advance(length);
+        return length;
+    }
+
+    /// <summary>Decodes a stream produced by <see cref="Encode(ReadOnlySpan{int}, ReadOnlySpan{int}, CdfTableSet)"/>.</summary>
+    /// <param name="data">The encoded stream; it must end exactly where the stream ends.</param>
+    /// <param name="tableIndices">The same table indices the encoder used; their count is the number of values.</param>
+    /// <param name="tables">The same table set the encoder used.</param>
+    /// <param name="values">Receives <c>tableIndices.Length</c> values. On failure its contents are unspecified.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="tables"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="values"/> is shorter than <paramref name="tableIndices"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A table index is outside <c>0 .. tables.TableCount - 1</c>.</exception>
+    /// <exception cref="EdgeCodecFormatException">
+    /// The stream is corrupt: truncated (<see cref="FormatError.Truncated"/>), a lane ran out of bytes
+    /// (<see cref="FormatError.LaneExhausted"/>), a lane did not end in the initial state
+    /// (<see cref="FormatError.FinalStateMismatch"/>), bytes are left over (<see cref="FormatError.TrailingData"/>),
+    /// the header is not this version (<see cref="FormatError.UnsupportedVersion"/>) or is otherwise invalid
+    /// (<see cref="FormatError.Malformed"/>).
+    /// </exception>
+    public static void Decode(ReadOnlySpan<byte> data, ReadOnlySpan<int> tableIndices, CdfTableSet tables, Span<int> values)
+    {
+        RansDecodeResult result = RansDecoderCore.Decode(data, tableIndices, tables, values);
+        if (result.Error != FormatError.None)
+        {
+            throw new EdgeCodecFormatException(result.Describe(), result.Error, result.Offset);
+        }
+    }
+
+    /// <summary>Decodes like <see cref="Decode"/> but reports corrupt data by returning <see langword="false"/>.</summary>
+    /// <param name="data">The encoded stream; it must end exactly where the stream ends.</param>
+    /// <param name="tableIndices">The same table indices the encoder used; their count is the number of values.</param>
+    /// <param name="tables">The same table set the encoder used.</param>
+    /// <param name="values">Receives <c>tableIndices.Length</c> values. On failure its contents are unspecified.</param>
+    /// <param name="error">The category of the problem, or <see cref="FormatError.None"/> on success.</param>
+    /// <returns><see langword="true"/> when the stream decoded and passed every end-of-stream check.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="tables"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="values"/> is shorter than <paramref name="tableIndices"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A table index is outside <c>0 .. tables.TableCount - 1</c>.</exception>
+    public static bool TryDecode(ReadOnlySpan<byte> data, ReadOnlySpan<int> tableIndices, CdfTableSet tables, Span<int> values, out FormatError error)
+    {
+        error = RansDecoderCore.Decode(data, tableIndices, tables, values).Error;
+        return error == FormatError.None;
+    }
+}
