@@ -1,0 +1,276 @@
+"""EdgeCodec model: mean-scale hyperprior with channel-conditional groups and gain-vector variable rate.
+
+Layout (all sizes for an H x W RGB image, H and W multiples of 64):
+  g_a : RGB -> y  (M channels at 1/16)                       encoder only, fp32
+  h_a : y'  -> z  (Z channels at 1/64)                       encoder only, fp32
+  h_s : z_hat -> hyper features (HF channels at 1/16)         entropy-critical (integer engine)
+  ctx_k : [hyper features, y_hat groups < k] -> (mean_k, scale index_k)   entropy-critical
+  g_s : y_hat -> RGB  (conv3x3 + depth-to-space + ReLU only)  synthesis, int8 on every backend
+
+Variable rate: quality level q has a gain vector gain[q] (M) and inverse gain igain[q]:
+  y' = y * gain[q] is quantised and coded; g_s sees y_hat' * igain[q].
+
+Scales are predicted directly as an index into a fixed log-spaced table of SCALE_LEVELS
+entries (rounded with a straight-through estimator during training), so the integer engine
+only has to reproduce an integer, never a float scale.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SCALE_LEVELS = 64
+SCALE_MIN = 0.11
+SCALE_MAX = 256.0
+LIKELIHOOD_BOUND = 1e-9
+
+# CompressAI's MSE lambdas (x 255^2 on [0,1] images) for its 8 quality levels; we use 6 of them.
+DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483)
+
+
+def scale_table() -> torch.Tensor:
+    return torch.exp(torch.linspace(math.log(SCALE_MIN), math.log(SCALE_MAX), SCALE_LEVELS))
+
+
+def ste_round(x: torch.Tensor) -> torch.Tensor:
+    return x + (torch.round(x) - x).detach()
+
+
+class GDN(nn.Module):
+    """Generalised divisive normalisation (Balle et al. 2016), encoder side only."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.beta = nn.Parameter(torch.ones(channels))
+        self.gamma = nn.Parameter(0.1 * torch.eye(channels).view(channels, channels, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        beta = F.softplus(self.beta) + 1e-6
+        gamma = torch.abs(self.gamma)
+        norm = F.conv2d(x * x, gamma, beta)
+        return x * torch.rsqrt(norm)
+
+
+def conv(cin: int, cout: int, k: int = 3, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2)
+
+
+class Up(nn.Module):
+    """conv3x3 to 4*cout channels then depth-to-space x2: the int8-friendly upsampler."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv = conv(cin, cout * 4, 3)
+        self.shuffle = nn.PixelShuffle(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.shuffle(self.conv(x))
+
+
+class Synthesis(nn.Module):
+    """g_s: only conv3x3, ReLU and depth-to-space, so every backend runs it in int8."""
+
+    def __init__(self, m: int, n1: int = 96, n2: int = 64, n3: int = 48):
+        super().__init__()
+        self.up1 = Up(m, n1)        # 1/16 -> 1/8
+        self.mid = conv(n1, n1, 3)  # 1/8
+        self.up2 = Up(n1, n2)       # 1/8 -> 1/4
+        self.up3 = Up(n2, n3)       # 1/4 -> 1/2
+        self.up4 = Up(n3, 3)        # 1/2 -> 1/1
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.up1(y))
+        x = F.relu(self.mid(x)) + x
+        x = F.relu(self.up2(x))
+        x = F.relu(self.up3(x))
+        return self.up4(x)
+
+
+class EntropyBottleneck(nn.Module):
+    """Non-parametric factorised density for z (Balle et al. 2018, appendix 6.1)."""
+
+    def __init__(self, channels: int, filters=(3, 3, 3), init_scale: float = 10.0):
+        super().__init__()
+        self.channels = channels
+        dims = (1,) + tuple(filters) + (1,)
+        scale = init_scale ** (1 / (len(filters) + 1))
+        self.matrices = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        self.factors = nn.ParameterList()
+        for i in range(len(filters) + 1):
+            init = math.log(math.expm1(1 / scale / dims[i + 1]))
+            self.matrices.append(nn.Parameter(torch.full((channels, dims[i + 1], dims[i]), init)))
+            self.biases.append(nn.Parameter(torch.rand(channels, dims[i + 1], 1) - 0.5))
+            if i < len(filters):
+                self.factors.append(nn.Parameter(torch.zeros(channels, dims[i + 1], 1)))
+
+    def logits_cdf(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (C, 1, N)
+        for i in range(len(self.matrices)):
+            x = torch.matmul(F.softplus(self.matrices[i]), x) + self.biases[i]
+            if i < len(self.factors):
+                x = x + torch.tanh(self.factors[i]) * torch.tanh(x)
+        return x
+
+    def likelihood(self, z: torch.Tensor) -> torch.Tensor:
+        c = z.shape[1]
+        v = z.transpose(0, 1).reshape(c, 1, -1)
+        lower = self.logits_cdf(v - 0.5)
+        upper = self.logits_cdf(v + 0.5)
+        sign = -torch.sign(lower + upper).detach()
+        lik = torch.abs(torch.sigmoid(sign * upper) - torch.sigmoid(sign * lower))
+        lik = lik.reshape(c, z.shape[0], *z.shape[2:]).transpose(0, 1)
+        return torch.clamp(lik, min=LIKELIHOOD_BOUND)
+
+    @torch.no_grad()
+    def pmf_table(self, lo: int, hi: int) -> torch.Tensor:
+        """Probability of every integer in [lo, hi] per channel: (C, hi-lo+1)."""
+        v = torch.arange(lo, hi + 1, dtype=torch.float32).view(1, 1, -1).repeat(self.channels, 1, 1)
+        lower = self.logits_cdf(v - 0.5)
+        upper = self.logits_cdf(v + 0.5)
+        sign = -torch.sign(lower + upper)
+        return torch.abs(torch.sigmoid(sign * upper) - torch.sigmoid(sign * lower)).squeeze(1)
+
+
+def gaussian_likelihood(values: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
+    """P(round(v) = values) for centred Gaussian residuals; values already mean-removed."""
+    half = 0.5
+    v = torch.abs(values)
+    upper = 0.5 * torch.erfc(-(half - v) / (scales * math.sqrt(2)))
+    lower = 0.5 * torch.erfc(-(-half - v) / (scales * math.sqrt(2)))
+    return torch.clamp(upper - lower, min=LIKELIHOOD_BOUND)
+
+
+class ContextModel(nn.Module):
+    """Predicts (mean, scale index) of channel group k from hyper features and groups < k."""
+
+    def __init__(self, hyper_ch: int, prev_ch: int, group_ch: int, hidden: int = 96):
+        super().__init__()
+        self.inp = nn.Conv2d(hyper_ch + prev_ch, hidden, 1)
+        self.mid = conv(hidden, hidden, 3)
+        self.out = nn.Conv2d(hidden, 2 * group_ch, 1)
+        self.group_ch = group_ch
+        with torch.no_grad():
+            self.out.bias[group_ch:].fill_(SCALE_LEVELS / 2)
+
+    def forward(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = F.relu(self.inp(feats))
+        x = F.relu(self.mid(x)) + x
+        out = self.out(x)
+        return out[:, : self.group_ch], out[:, self.group_ch:]
+
+
+class EdgeCodecModel(nn.Module):
+    def __init__(self, m: int = 128, z: int = 64, n_enc: int = 96, hyper_ch: int = 128,
+                 groups: int = 4, lambdas=DEFAULT_LAMBDAS):
+        super().__init__()
+        assert m % groups == 0
+        self.m, self.zc, self.groups, self.group_ch = m, z, groups, m // groups
+        self.lambdas = tuple(lambdas)
+        q = len(self.lambdas)
+        self.g_a = nn.Sequential(
+            conv(3, n_enc, 5, 2), GDN(n_enc),
+            conv(n_enc, n_enc, 5, 2), GDN(n_enc),
+            conv(n_enc, n_enc, 5, 2), GDN(n_enc),
+            conv(n_enc, m, 5, 2),
+        )
+        self.h_a = nn.Sequential(
+            conv(m, 128, 3), nn.LeakyReLU(inplace=True),
+            conv(128, 128, 5, 2), nn.LeakyReLU(inplace=True),
+            conv(128, z, 5, 2),
+        )
+        # h_s: integer-engine friendly (conv3x3, ReLU, depth-to-space).
+        self.h_s = nn.Sequential(
+            Up(z, 96), nn.ReLU(inplace=True),
+            Up(96, 96), nn.ReLU(inplace=True),
+            conv(96, hyper_ch, 3), nn.ReLU(inplace=True),
+        )
+        self.context = nn.ModuleList(
+            ContextModel(hyper_ch, k * self.group_ch, self.group_ch) for k in range(groups)
+        )
+        self.g_s = Synthesis(m)
+        self.entropy_bottleneck = EntropyBottleneck(z)
+        # Gains in log domain; level 0 is the lowest rate.
+        init = torch.linspace(math.log(0.5), math.log(2.0), q).view(q, 1).repeat(1, m)
+        self.log_gain = nn.Parameter(init.clone())
+        self.log_igain = nn.Parameter(-init.clone())
+        self.register_buffer("scales", scale_table(), persistent=False)
+
+    # --- helpers -------------------------------------------------------------------------
+    def scale_from_index(self, t: torch.Tensor) -> torch.Tensor:
+        t = torch.clamp(ste_round(t), 0, SCALE_LEVELS - 1)
+        step = (math.log(SCALE_MAX) - math.log(SCALE_MIN)) / (SCALE_LEVELS - 1)
+        return torch.exp(math.log(SCALE_MIN) + t * step)
+
+    def group_params(self, hyper: torch.Tensor, prev: list[torch.Tensor], k: int):
+        feats = torch.cat([hyper] + prev, dim=1) if prev else hyper
+        return self.context[k](feats)
+
+    # --- training forward ----------------------------------------------------------------
+    @staticmethod
+    def _perturb(v: torch.Tensor, hard: bool) -> torch.Tensor:
+        # Training: additive uniform noise as a proxy for rounding; evaluation: real rounding.
+        if hard:
+            return torch.round(v)
+        return v + torch.empty_like(v).uniform_(-0.5, 0.5)
+
+    def forward(self, x: torch.Tensor, q: torch.Tensor, drop_groups: int | None = None, hard: bool = False):
+        """x in [0,1], q: (B,) long quality levels. Returns dict with x_hat, bits, etc."""
+        gain = torch.exp(self.log_gain[q]).unsqueeze(-1).unsqueeze(-1)
+        igain = torch.exp(self.log_igain[q]).unsqueeze(-1).unsqueeze(-1)
+        y = self.g_a(x) * gain
+        z = self.h_a(y)
+        z_noisy = self._perturb(z, hard)
+        z_lik = self.entropy_bottleneck.likelihood(z_noisy)
+        z_hat = ste_round(z)
+        hyper = self.h_s(z_hat)
+
+        y_bits = 0.0
+        prev_hat: list[torch.Tensor] = []
+        means: list[torch.Tensor] = []
+        gc = self.group_ch
+        for k in range(self.groups):
+            yk = y[:, k * gc:(k + 1) * gc]
+            mu, t = self.group_params(hyper, prev_hat, k)
+            s = self.scale_from_index(t)
+            noisy = self._perturb(yk - mu, hard)
+            lik = gaussian_likelihood(noisy, s)
+            y_bits = y_bits + (-torch.log2(lik)).sum()
+            yk_hat = ste_round(yk - mu) + mu
+            prev_hat.append(yk_hat)
+            means.append(mu)
+        y_hat = torch.cat(prev_hat, dim=1)
+        x_hat = self.g_s(y_hat * igain)
+        out = {
+            "x_hat": x_hat,
+            "y_bits": y_bits,
+            "z_bits": (-torch.log2(z_lik)).sum(),
+        }
+        if drop_groups is not None and 0 < drop_groups < self.groups:
+            # Tail-drop: groups >= drop_groups are replaced by their predicted means, each predicted
+            # from the groups before it (exactly what the decoder does with a truncated stream).
+            dropped = prev_hat[:drop_groups]
+            for k in range(drop_groups, self.groups):
+                mu, _ = self.group_params(hyper, dropped, k)
+                dropped = dropped + [mu]
+            out["x_hat_drop"] = self.g_s(torch.cat(dropped, dim=1) * igain)
+        return out
+
+
+def decoder_kmac_per_pixel(model: EdgeCodecModel) -> dict:
+    """Multiply-accumulates per output pixel of the decoder parts, in thousands."""
+    def conv_macs(c: nn.Conv2d, area: float) -> float:
+        k = c.kernel_size[0] * c.kernel_size[1]
+        return c.in_channels * c.out_channels * k * area
+
+    gs = model.g_s
+    g = (conv_macs(gs.up1.conv, 1 / 256) + conv_macs(gs.mid, 1 / 64) + conv_macs(gs.up2.conv, 1 / 64)
+         + conv_macs(gs.up3.conv, 1 / 16) + conv_macs(gs.up4.conv, 1 / 4))
+    hs = model.h_s
+    h = conv_macs(hs[0].conv, 1 / 4096) + conv_macs(hs[2].conv, 1 / 1024) + conv_macs(hs[4], 1 / 256)
+    c = sum(conv_macs(cm.inp, 1 / 256) + conv_macs(cm.mid, 1 / 256) + conv_macs(cm.out, 1 / 256)
+            for cm in model.context)
+    return {"g_s": g / 1000, "h_s": h / 1000, "context": c / 1000, "total": (g + h + c) / 1000}

@@ -1,0 +1,195 @@
+"""Train the EdgeCodec model. Resumable at any moment from the newest checkpoint.
+
+    python3 -m training.train --steps 100000            # long run (background)
+    python3 -m training.train --steps 3 --patch 64 --batch 2 --run-dir /tmp/smoke   # smoke
+
+Checkpoints: <run-dir>/last.pt (fp32 weights + optimizer, every --save-every steps) and a
+compact fp16 weights-only copy (--compact, default models/checkpoints/edgecodec-train.pt) that
+is committed, so the next session resumes where this one stopped.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from . import data
+from .model import EdgeCodecModel
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_COMPACT = REPO / "models" / "checkpoints" / "edgecodec-train.pt"
+
+
+def save_compact(model: EdgeCodecModel, step: int, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    tmp = path.with_suffix(".tmp")
+    torch.save({"step": step, "weights": state}, tmp)
+    os.replace(tmp, path)
+
+
+def load_weights(model: EdgeCodecModel, path: Path) -> int:
+    ck = torch.load(path, map_location="cpu")
+    state = {k: v.float() if v.is_floating_point() else v for k, v in ck["weights"].items()}
+    model.load_state_dict(state)
+    return int(ck.get("step", 0))
+
+
+@torch.no_grad()
+def validate(model: EdgeCodecModel, images: list[torch.Tensor]) -> list[tuple[float, float]]:
+    """(bpp, psnr) per quality level on the validation crops, with hard rounding (no noise)."""
+    model.eval()
+    results = []
+    for q in range(len(model.lambdas)):
+        bits = 0.0
+        pixels = 0
+        mse_sum = 0.0
+        for img in images:
+            x = img.unsqueeze(0)
+            out = model(x, torch.tensor([q]), None, hard=True)
+            bits += float(out["y_bits"] + out["z_bits"])
+            pixels += x.shape[2] * x.shape[3]
+            mse_sum += float(F.mse_loss(out["x_hat"].clamp(0, 1), x)) * x.shape[2] * x.shape[3]
+        mse = mse_sum / pixels
+        results.append((bits / pixels, 10 * math.log10(1 / max(mse, 1e-12))))
+    model.train()
+    return results
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=1_000_000, help="stop after this global step")
+    ap.add_argument("--minutes", type=float, default=0, help="stop after this wall time (0 = no limit)")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--patch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--drop-prob", type=float, default=0.25, help="probability of a tail-drop term per step")
+    ap.add_argument("--run-dir", type=Path, default=REPO / "training" / "runs" / "main")
+    ap.add_argument("--compact", type=Path, default=DEFAULT_COMPACT)
+    ap.add_argument("--log", type=Path, default=REPO / "training" / "logs" / "train.csv")
+    ap.add_argument("--save-every", type=int, default=250)
+    ap.add_argument("--val-every", type=int, default=2000)
+    ap.add_argument("--val-size", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--data", type=Path, nargs="*", default=None)
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    seed = args.seed if args.seed is not None else int(time.time())
+    torch.manual_seed(seed)
+    random.seed(seed)
+
+    model = EdgeCodecModel()
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    step = 0
+    last = args.run_dir / "last.pt"
+    if last.exists():
+        ck = torch.load(last, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step = int(ck["step"])
+        print(f"resumed from {last} at step {step}")
+    elif args.compact.exists():
+        step = load_weights(model, args.compact)
+        print(f"resumed weights from {args.compact} at step {step} (fresh optimizer)")
+    else:
+        print("starting from scratch")
+
+    train_files, val_files = data.list_images(args.data or data.default_dirs())
+    sampler = data.CropSampler(train_files, args.patch, seed)
+    val_images = []
+    for f in val_files:
+        t = data.load_rgb(f).float() / 255.0
+        s = min(args.val_size, t.shape[1] // 64 * 64, t.shape[2] // 64 * 64)
+        y0, x0 = (t.shape[1] - s) // 2, (t.shape[2] - s) // 2
+        val_images.append(t[:, y0:y0 + s, x0:x0 + s])
+    print(f"{len(sampler)} training images, {len(val_images)} validation crops")
+
+    stop = {"flag": False}
+
+    def on_signal(*_):
+        stop["flag"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    args.log.parent.mkdir(parents=True, exist_ok=True)
+    new_log = not args.log.exists()
+    log = open(args.log, "a", newline="")
+    writer = csv.writer(log)
+    if new_log:
+        writer.writerow(["time", "step", "loss", "bpp", "mse", "psnr", "drop_psnr", "lr", "sec_per_step", "val"])
+    lambdas = torch.tensor(model.lambdas)
+    nq = len(model.lambdas)
+    start = time.time()
+    t0 = time.time()
+    acc = {"loss": 0.0, "bpp": 0.0, "mse": 0.0, "drop": 0.0, "n": 0, "nd": 0}
+
+    def checkpoint():
+        args.run_dir.mkdir(parents=True, exist_ok=True)
+        tmp = last.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, tmp)
+        os.replace(tmp, last)
+        save_compact(model, step, args.compact)
+
+    while step < args.steps and not stop["flag"]:
+        if args.minutes and time.time() - start > args.minutes * 60:
+            break
+        x = sampler.batch(args.batch)
+        q = torch.randint(0, nq, (args.batch,))
+        drop = random.randint(1, model.groups - 1) if random.random() < args.drop_prob else None
+        out = model(x, q, drop)
+        pixels = x.shape[0] * x.shape[2] * x.shape[3]
+        bpp = (out["y_bits"] + out["z_bits"]) / pixels
+        mse_i = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
+        lam = lambdas[q] * 255 ** 2
+        loss = bpp + (lam * mse_i).mean()
+        if "x_hat_drop" in out:
+            mse_d = ((out["x_hat_drop"] - x) ** 2).mean(dim=(1, 2, 3))
+            loss = loss + 0.5 * (lam * mse_d).mean()
+            acc["drop"] += float(mse_d.mean())
+            acc["nd"] += 1
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        acc["loss"] += float(loss)
+        acc["bpp"] += float(bpp)
+        acc["mse"] += float(mse_i.mean())
+        acc["n"] += 1
+
+        if step % 50 == 0:
+            n = acc["n"]
+            mse = acc["mse"] / n
+            drop_psnr = 10 * math.log10(1 / (acc["drop"] / acc["nd"])) if acc["nd"] else float("nan")
+            sps = (time.time() - t0) / n
+            val = ""
+            if step % args.val_every == 0:
+                val = ";".join(f"{b:.4f}:{p:.2f}" for b, p in validate(model, val_images))
+            writer.writerow([int(time.time()), step, f"{acc['loss'] / n:.4f}", f"{acc['bpp'] / n:.4f}",
+                             f"{mse:.6f}", f"{10 * math.log10(1 / mse):.2f}", f"{drop_psnr:.2f}",
+                             opt.param_groups[0]["lr"], f"{sps:.3f}", val])
+            log.flush()
+            print(f"step {step} loss {acc['loss'] / n:.3f} bpp {acc['bpp'] / n:.3f} "
+                  f"psnr {10 * math.log10(1 / mse):.2f} drop {drop_psnr:.2f} {sps:.2f}s/step {val}", flush=True)
+            acc = {"loss": 0.0, "bpp": 0.0, "mse": 0.0, "drop": 0.0, "n": 0, "nd": 0}
+            t0 = time.time()
+        if step % args.save_every == 0:
+            checkpoint()
+    checkpoint()
+    log.close()
+    print(f"stopped at step {step}; checkpoint {last}, compact {args.compact}")
+
+
+if __name__ == "__main__":
+    main()
