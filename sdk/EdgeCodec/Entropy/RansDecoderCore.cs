@@ -119,9 +119,19 @@ internal static class RansDecoderCore
 
                 uint start = (uint)c[s];
                 x = (((uint)c[s + 1] - start) * (x >> CdfTableSet.PrecisionBits)) + slot - start;
-                if (x < StateLow)
+                byte* p = ps[lane];
+                if (es[lane] - p >= 2)
                 {
-                    byte* p = ps[lane];
+                    // Branchless: the refill depth k (0, 1 or 2 bytes) is data-dependent and unpredictable,
+                    // so compute it instead of looping; both bytes are in bounds either way.
+                    int k = (x < StateLow ? 1 : 0) + (x < (StateLow >> 8) ? 1 : 0);
+                    int shift = k << 3;
+                    uint w = ((uint)p[0] << 8) | p[1];
+                    x = (uint)(((ulong)x << shift) | (w >> (16 - shift)));
+                    ps[lane] = p + k;
+                }
+                else if (x < StateLow)
+                {
                     byte* end = es[lane];
                     do
                     {
