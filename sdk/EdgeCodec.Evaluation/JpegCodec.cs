@@ -1,0 +1,34 @@
+using EdgeCodec.Imaging;
+
+namespace EdgeCodec.Evaluation;
+
+/// <summary>JPEG (libjpeg-turbo, 4:2:0, through <see cref="LegacyCodecs.EncodeJpeg"/>) as a baseline for the rate-distortion harness.</summary>
+/// <remarks>Rate is the length of the complete file, headers included.</remarks>
+public sealed class JpegCodec : IRdCodec
+{
+    /// <summary>Sweeps quality 5, 10, ..., 95.</summary>
+    public JpegCodec()
+    {
+        QualityLevels = LegacyCodecRunner.DefaultLevels;
+    }
+
+    /// <summary>Sweeps the given quality levels.</summary>
+    /// <param name="qualityLevels">Distinct values in 1..100.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="qualityLevels"/> is null.</exception>
+    /// <exception cref="ArgumentException">The set is empty, has duplicates or values outside 1..100.</exception>
+    public JpegCodec(IEnumerable<int> qualityLevels)
+    {
+        QualityLevels = LegacyCodecRunner.Validate(qualityLevels, nameof(qualityLevels));
+    }
+
+    /// <summary>Always <c>jpeg</c>.</summary>
+    public string Name => "jpeg";
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> QualityLevels { get; }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">Skia failed to encode the image.</exception>
+    public RdSample Run(RgbImage image, int quality) =>
+        LegacyCodecRunner.Run(image, quality, QualityLevels, LegacyCodecs.EncodeJpeg);
+}
