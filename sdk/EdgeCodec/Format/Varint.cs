@@ -92,7 +92,8 @@ internal static class Varint
         if (index == MaxLength - 1 && b > 0x07)
         {
             // The 5th byte may only carry bits 28..30: the value must fit in a non-negative int32.
-            return FormatError.Malformed;
+            // A well-formed but larger value (up to 2^35) is a size over any limit, not garbage.
+            return (b & 0x80) != 0 ? FormatError.Malformed : FormatError.LimitExceeded;
         }
 
         if (index > 0 && b == 0)

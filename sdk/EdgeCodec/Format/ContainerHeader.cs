@@ -1,0 +1,198 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace EdgeCodec.Format;
+
+/// <summary>
+/// The fixed 48-byte header of an <c>.ecx</c> container file: what was coded, with which model, in which tile grid.
+/// Byte layout in <c>docs/format.md</c>.
+/// </summary>
+public sealed class ContainerHeader
+{
+    /// <summary>Serialized size of the header in bytes.</summary>
+    public const int Size = 48;
+
+    /// <summary>The container format version this implementation writes and reads.</summary>
+    public const ushort CurrentFormatVersion = 1;
+
+    /// <summary>Largest accepted image width or height.</summary>
+    public const int MaxDimension = 1 << 20;
+
+    internal static ReadOnlySpan<byte> Magic => "ECX1"u8;
+
+    /// <summary>Container format version; must be <see cref="CurrentFormatVersion"/>.</summary>
+    public ushort FormatVersion { get; init; } = CurrentFormatVersion;
+
+    /// <summary>Model pack identity (first 8 bytes, big-endian, of its SHA-256); every packet must carry the same value.</summary>
+    public ulong ModelId { get; init; }
+
+    /// <summary>Image width in pixels, 1..<see cref="MaxDimension"/>.</summary>
+    public int Width { get; init; }
+
+    /// <summary>Image height in pixels, 1..<see cref="MaxDimension"/>.</summary>
+    public int Height { get; init; }
+
+    /// <summary>Number of frames, or 0 when unknown (a live stream being recorded).</summary>
+    public uint FrameCount { get; init; }
+
+    /// <summary>Tile width in pixels, 1..65535.</summary>
+    public int TileWidth { get; init; }
+
+    /// <summary>Tile height in pixels, 1..65535.</summary>
+    public int TileHeight { get; init; }
+
+    /// <summary>Tile columns; must equal <c>ceil(Width / TileWidth)</c>.</summary>
+    public int TileColumns { get; init; }
+
+    /// <summary>Tile rows; must equal <c>ceil(Height / TileHeight)</c>.</summary>
+    public int TileRows { get; init; }
+
+    /// <summary>Number of refinement layers per tile, 1..255.</summary>
+    public byte LayerCount { get; init; }
+
+    /// <summary>Quality level (rate point) of the model used for the whole file.</summary>
+    public byte QualityLevel { get; init; }
+
+    /// <summary>Number of tiles per frame.</summary>
+    public int TileCount => TileColumns * TileRows;
+
+    /// <summary>Creates a header whose tile grid is derived from the image and tile sizes.</summary>
+    /// <param name="modelId">Model pack identity.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <param name="tileWidth">Tile width in pixels.</param>
+    /// <param name="tileHeight">Tile height in pixels.</param>
+    /// <param name="layerCount">Refinement layers per tile.</param>
+    /// <param name="frameCount">Frames, or 0 if unknown.</param>
+    /// <param name="qualityLevel">Quality level.</param>
+    /// <returns>A validated header.</returns>
+    /// <exception cref="ArgumentException">A value is out of range (see <see cref="Validate"/>).</exception>
+    public static ContainerHeader Create(ulong modelId, int width, int height, int tileWidth, int tileHeight, byte layerCount, uint frameCount = 1, byte qualityLevel = 0)
+    {
+        if (tileWidth <= 0 || tileHeight <= 0)
+        {
+            throw new ArgumentException("Tile sizes must be positive.");
+        }
+
+        var header = new ContainerHeader
+        {
+            ModelId = modelId,
+            Width = width,
+            Height = height,
+            FrameCount = frameCount,
+            TileWidth = tileWidth,
+            TileHeight = tileHeight,
+            TileColumns = (int)(((long)width + tileWidth - 1) / tileWidth),
+            TileRows = (int)(((long)height + tileHeight - 1) / tileHeight),
+            LayerCount = layerCount,
+            QualityLevel = qualityLevel,
+        };
+        string? problem = header.FindProblem();
+        return problem is null ? header : throw new ArgumentException(problem);
+    }
+
+    /// <summary>Checks every field range and the tile-grid consistency.</summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        string? problem = FindProblem();
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem);
+        }
+    }
+
+    internal void Write(Span<byte> destination)
+    {
+        Magic.CopyTo(destination);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], FormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], Size);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], ModelId);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[16..], (uint)Width);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[20..], (uint)Height);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[24..], FrameCount);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[28..], (ushort)TileWidth);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[30..], (ushort)TileHeight);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[32..], (ushort)TileColumns);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[34..], (ushort)TileRows);
+        destination[36] = LayerCount;
+        destination[37] = QualityLevel;
+        destination[38..44].Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[44..], Crc32.HashToUInt32(destination[..44]));
+    }
+
+    internal static ContainerHeader Parse(ReadOnlySpan<byte> source)
+    {
+        if (source.Length < Size)
+        {
+            throw new EdgeCodecFormatException($"Container is {source.Length} bytes, shorter than its {Size}-byte header.", FormatError.Truncated, source.Length);
+        }
+
+        if (!source[..4].SequenceEqual(Magic))
+        {
+            throw new EdgeCodecFormatException("Not an EdgeCodec container (magic \"ECX1\" missing).", FormatError.UnsupportedVersion, 0);
+        }
+
+        if (BinaryPrimitives.ReadUInt32LittleEndian(source[44..]) != Crc32.HashToUInt32(source[..44]))
+        {
+            throw new EdgeCodecFormatException("Container header CRC32 mismatch.", FormatError.CrcMismatch, 44);
+        }
+
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(source[4..]);
+        if (version != CurrentFormatVersion || BinaryPrimitives.ReadUInt16LittleEndian(source[6..]) != Size)
+        {
+            throw new EdgeCodecFormatException($"Container format version {version} is not supported.", FormatError.UnsupportedVersion, 4);
+        }
+
+        uint width = BinaryPrimitives.ReadUInt32LittleEndian(source[16..]);
+        uint height = BinaryPrimitives.ReadUInt32LittleEndian(source[20..]);
+        var header = new ContainerHeader
+        {
+            FormatVersion = version,
+            ModelId = BinaryPrimitives.ReadUInt64LittleEndian(source[8..]),
+            Width = (int)Math.Min(width, int.MaxValue),
+            Height = (int)Math.Min(height, int.MaxValue),
+            FrameCount = BinaryPrimitives.ReadUInt32LittleEndian(source[24..]),
+            TileWidth = BinaryPrimitives.ReadUInt16LittleEndian(source[28..]),
+            TileHeight = BinaryPrimitives.ReadUInt16LittleEndian(source[30..]),
+            TileColumns = BinaryPrimitives.ReadUInt16LittleEndian(source[32..]),
+            TileRows = BinaryPrimitives.ReadUInt16LittleEndian(source[34..]),
+            LayerCount = source[36],
+            QualityLevel = source[37],
+        };
+
+        // Bytes 38..43 are reserved for extensions: written as zero, ignored by version-1 readers.
+        string? problem = header.FindProblem();
+        return problem is null ? header : throw new EdgeCodecFormatException($"Container header is invalid: {problem}", FormatError.Malformed, 16);
+    }
+
+    private string? FindProblem()
+    {
+        if (FormatVersion != CurrentFormatVersion)
+        {
+            return $"FormatVersion must be {CurrentFormatVersion}.";
+        }
+
+        if (Width is < 1 or > MaxDimension || Height is < 1 or > MaxDimension)
+        {
+            return $"Width and Height must be 1..{MaxDimension}, got {Width}x{Height}.";
+        }
+
+        if (TileWidth is < 1 or > ushort.MaxValue || TileHeight is < 1 or > ushort.MaxValue)
+        {
+            return $"TileWidth and TileHeight must be 1..65535, got {TileWidth}x{TileHeight}.";
+        }
+
+        if (TileColumns != (Width + TileWidth - 1) / TileWidth || TileRows != (Height + TileHeight - 1) / TileHeight)
+        {
+            return $"A {Width}x{Height} image in {TileWidth}x{TileHeight} tiles has a {(Width + TileWidth - 1) / TileWidth}x{(Height + TileHeight - 1) / TileHeight} grid, not {TileColumns}x{TileRows}.";
+        }
+
+        if (TileCount > ushort.MaxValue + 1)
+        {
+            return $"The tile grid has {TileCount} tiles; tile indices are 16-bit.";
+        }
+
+        return LayerCount == 0 ? "LayerCount must be at least 1." : null;
+    }
+}

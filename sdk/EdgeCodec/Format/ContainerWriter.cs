@@ -1,0 +1,159 @@
+using System.Buffers;
+
+namespace EdgeCodec.Format;
+
+/// <summary>
+/// Writes an <c>.ecx</c> container: header, framed packets in prefix order, then index and footer on <see cref="Complete"/>.
+/// </summary>
+/// <remarks>
+/// Crash safety: the header and each packet are written whole and flushed before the call returns, and every
+/// packet carries its own CRC, so a file cut at any byte still yields every packet that was fully written
+/// (see <see cref="ContainerReader"/>). Disposing without <see cref="Complete"/> leaves such a partial file, which
+/// <see cref="OpenForAppend"/> can continue.
+/// </remarks>
+public sealed class ContainerWriter : IDisposable
+{
+    private readonly Stream _stream;
+    private readonly bool _leaveOpen;
+    private readonly List<ContainerIndexEntry> _entries;
+    private readonly ArrayBufferWriter<byte> _frame = new();
+    private long _position;
+    private ulong? _previousKey;
+    private bool _completed;
+    private bool _disposed;
+
+    /// <summary>Starts a new container at the current position of <paramref name="stream"/> and writes the header.</summary>
+    /// <param name="stream">A writable stream, positioned at the start of the file.</param>
+    /// <param name="header">The file header.</param>
+    /// <param name="leaveOpen"><see langword="true"/> to leave <paramref name="stream"/> open when the writer is disposed.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="header"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable or <paramref name="header"/> is invalid.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public ContainerWriter(Stream stream, ContainerHeader header, bool leaveOpen = false)
+        : this(stream, header, leaveOpen, new List<ContainerIndexEntry>(), 0, null)
+    {
+        Span<byte> bytes = stackalloc byte[ContainerHeader.Size];
+        header.Write(bytes);
+        _stream.Write(bytes);
+        _stream.Flush();
+        _position = ContainerHeader.Size;
+    }
+
+    private ContainerWriter(Stream stream, ContainerHeader header, bool leaveOpen, List<ContainerIndexEntry> entries, long position, ulong? previousKey)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(header);
+        if (!stream.CanWrite)
+        {
+            throw new ArgumentException("The stream is not writable.", nameof(stream));
+        }
+
+        header.Validate();
+        _stream = stream;
+        Header = header;
+        _leaveOpen = leaveOpen;
+        _entries = entries;
+        _position = position;
+        _previousKey = previousKey;
+    }
+
+    /// <summary>The file header.</summary>
+    public ContainerHeader Header { get; }
+
+    /// <summary>Number of packets in the file so far (including those found by <see cref="OpenForAppend"/>).</summary>
+    public int PacketCount => _entries.Count;
+
+    /// <summary>
+    /// Reopens a partial (or complete) container for appending: keeps every intact packet, truncates everything after
+    /// the last one (a cut packet, or the old index and footer) and continues from there.
+    /// </summary>
+    /// <param name="stream">A readable, writable, seekable stream holding the file from position 0.</param>
+    /// <param name="options">Limits for reading the existing file, or <see langword="null"/> for defaults.</param>
+    /// <param name="leaveOpen"><see langword="true"/> to leave <paramref name="stream"/> open when the writer is disposed.</param>
+    /// <returns>A writer positioned after the last intact packet.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> cannot read, write and seek.</exception>
+    /// <exception cref="EdgeCodecFormatException">The existing header is missing, damaged or unsupported, or the file is over the size limit.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public static ContainerWriter OpenForAppend(Stream stream, ContainerReadOptions? options = null, bool leaveOpen = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead || !stream.CanWrite || !stream.CanSeek)
+        {
+            throw new ArgumentException("Appending needs a readable, writable and seekable stream.", nameof(stream));
+        }
+
+        stream.Position = 0;
+        ContainerReadResult existing = ContainerReader.Read(stream, options);
+        stream.SetLength(existing.BytesConsumed);
+        stream.Position = existing.BytesConsumed;
+        stream.Flush();
+        ulong? previous = existing.Packets.Count == 0 ? null : KeyOf(existing.Packets[^1]);
+        return new ContainerWriter(stream, existing.Header, leaveOpen, existing.Entries.ToList(), existing.BytesConsumed, previous);
+    }
+
+    /// <summary>Appends one packet and flushes it.</summary>
+    /// <param name="packet">A packet of this file's model, inside its grid, after the previous packet in prefix order
+    /// (frame, then layer, then tile, strictly increasing).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="packet"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The packet does not belong in this file or breaks prefix order.</exception>
+    /// <exception cref="InvalidOperationException">The container was completed.</exception>
+    /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public void Append(LatentPacket packet)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        ThrowIfClosed();
+        string? problem = ContainerRules.FindProblem(Header, packet, _previousKey);
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, nameof(packet));
+        }
+
+        _frame.ResetWrittenCount();
+        PacketFraming.Write(_frame, packet);
+        _stream.Write(_frame.WrittenSpan);
+        _stream.Flush();
+        _entries.Add(new ContainerIndexEntry(packet.FrameIndex, packet.TileIndex, packet.Layer, _position, _frame.WrittenCount));
+        _position += _frame.WrittenCount;
+        _previousKey = KeyOf(packet);
+    }
+
+    /// <summary>Writes the terminator, the index and the footer, and flushes. No packets can be appended afterwards.</summary>
+    /// <exception cref="InvalidOperationException">The container was already completed.</exception>
+    /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public void Complete()
+    {
+        ThrowIfClosed();
+        _stream.Write(ContainerLayout.BuildTail(_entries, _position));
+        _stream.Flush();
+        _completed = true;
+    }
+
+    /// <summary>Releases the stream unless the writer was created with leaveOpen; does not complete the file.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (!_leaveOpen)
+        {
+            _stream.Dispose();
+        }
+    }
+
+    private static ulong KeyOf(LatentPacket packet) => ContainerRules.OrderKey(packet.FrameIndex, packet.Layer, packet.TileIndex);
+
+    private void ThrowIfClosed()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_completed)
+        {
+            throw new InvalidOperationException("The container is complete; no more packets can be written.");
+        }
+    }
+}
