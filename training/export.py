@@ -1,0 +1,642 @@
+"""Export a trained checkpoint as an EdgeCodec model pack (docs/model-pack.md).
+
+    python3 -m training.export --checkpoint models/checkpoints/edgecodec-train.pt --out models/
+
+Steps: calibrate activation ranges on training crops (never Kodak) -> convert h_s, the context
+models and g_s to integer graphs (int8 weights, int32 bias, multiplier+shift requantisation) ->
+build the quantised CDF tables -> export ONNX graphs (fp32 encoder, fp32 and QDQ int8 synthesis)
+-> write the pack (a zip with stored entries and fixed timestamps, so the same weights always
+give the same bytes and so the same content hash) -> write integer test vectors for the C# engine.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import math
+import struct
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import data, intref
+from .intref import Node
+from .model import SCALE_LEVELS, SCALE_MAX, SCALE_MIN, EdgeCodecModel, decoder_kmac_per_pixel, scale_table
+
+REPO = Path(__file__).resolve().parent.parent
+PACK_FORMAT = 1
+MEAN_FRACTION_BITS = 4          # means and dequantised latents are fixed point with 1/16 steps
+CDF_PRECISION = 16
+TAIL_MASS = 1e-9
+TILE = 256
+FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+
+# ----------------------------------------------------------------------------- numerics
+def mult_shift(m: float) -> tuple[int, int]:
+    """m ~= mult * 2^-shift with mult in [2^30, 2^31) and shift in [1, 62]."""
+    if not (m > 0 and math.isfinite(m)):
+        raise ValueError(f"bad multiplier {m}")
+    e = math.floor(math.log2(m))
+    shift = 30 - e
+    if shift > 62:
+        shift = 62
+    if shift < 1:
+        raise ValueError(f"multiplier {m} too large")
+    mult = int(round(m * 2.0 ** shift))
+    if mult >= 2 ** 31:
+        mult //= 2
+        shift -= 1
+    return max(mult, 1), shift
+
+
+def mult_shift_vec(ms) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [mult_shift(float(m)) for m in np.asarray(ms, dtype=np.float64).ravel()]
+    return (np.array([p[0] for p in pairs], dtype=np.int64).reshape(np.shape(ms)),
+            np.array([p[1] for p in pairs], dtype=np.int64).reshape(np.shape(ms)))
+
+
+class Builder:
+    """Collects integer nodes and weight tensors."""
+
+    def __init__(self):
+        self.weights: dict[str, np.ndarray] = {}
+        self.dtypes: dict[str, str] = {}
+
+    def add(self, name: str, arr: np.ndarray, dtype: str) -> str:
+        self.weights[name] = np.asarray(arr, dtype=np.int64)
+        self.dtypes[name] = dtype
+        lo, hi = {"i8": (-127, 127), "i32": (-2 ** 31, 2 ** 31 - 1), "u8": (0, 255)}[dtype]
+        assert self.weights[name].min(initial=0) >= lo and self.weights[name].max(initial=0) <= hi, name
+        return name
+
+    def conv(self, name: str, conv: torch.nn.Conv2d, inputs: list[str], s_in: np.ndarray, zp_in: np.ndarray,
+             out: str, out_type: str, s_out: float, zp: int, lo: int, hi: int, d2s: int = 0,
+             rows: slice | None = None) -> Node:
+        w = conv.weight.detach().double().numpy()
+        b = conv.bias.detach().double().numpy()
+        if rows is not None:
+            w, b = w[rows], b[rows]
+        w_eff = w * s_in.reshape(1, -1, 1, 1)
+        s_w = np.abs(w_eff).reshape(w.shape[0], -1).max(axis=1) / 127.0
+        s_w = np.maximum(s_w, 1e-12)
+        q_w = np.clip(np.round(w_eff / s_w.reshape(-1, 1, 1, 1)), -127, 127)
+        q_b = np.round(b / s_w) - (q_w * zp_in.reshape(1, -1, 1, 1)).sum(axis=(1, 2, 3))
+        mult, shift = mult_shift_vec(s_w / s_out)
+        self.add(f"{name}.weight", q_w, "i8")
+        self.add(f"{name}.bias", q_b, "i32")
+        self.add(f"{name}.mult", mult, "i32")
+        self.add(f"{name}.shift", shift, "i32")
+        return Node("conv", inputs, out, {"weight": f"{name}.weight", "bias": f"{name}.bias",
+                                          "mult": f"{name}.mult", "shift": f"{name}.shift",
+                                          "type": out_type, "zp": zp, "lo": lo, "hi": hi, "d2s": d2s})
+
+    def quantize(self, name: str, inp: str, out: str, m: np.ndarray, zp: int = 128) -> Node:
+        mult, shift = mult_shift_vec(m)
+        self.add(f"{name}.mult", mult, "i32")
+        self.add(f"{name}.shift", shift, "i32")
+        return Node("quantize", [inp], out, {"mult": f"{name}.mult", "shift": f"{name}.shift", "zp": zp})
+
+
+def add_node(inp_a: str, s_a: float, inp_b: str, s_b: float, out: str, s_out: float) -> Node:
+    shift = 16
+    return Node("add", [inp_a, inp_b], out, {"mult_a": int(round(s_a / s_out * 2 ** shift)),
+                                             "mult_b": int(round(s_b / s_out * 2 ** shift)),
+                                             "shift": shift, "zp": 0, "lo": 0, "hi": 255})
+
+
+# ----------------------------------------------------------------------------- calibration
+def robust_max(x: torch.Tensor, pct: float = 0.9999) -> float:
+    v = x.detach().abs().flatten().double()
+    if v.numel() > 2_000_000:
+        v = v[torch.randperm(v.numel())[:2_000_000]]
+    return max(float(torch.quantile(v, pct)), 1e-6)
+
+
+def channel_max(x: torch.Tensor) -> np.ndarray:
+    return np.maximum(x.detach().abs().amax(dim=(0, 2, 3)).double().numpy(), 1e-3)
+
+
+@torch.no_grad()
+def float_trace(model: EdgeCodecModel, x: torch.Tensor, q: int) -> dict:
+    """Float forward with hard rounding; records every tensor the integer graphs quantise."""
+    t = {}
+    qi = torch.tensor([q])
+    gain = torch.exp(model.log_gain[qi]).view(1, -1, 1, 1)
+    igain = torch.exp(model.log_igain[qi]).view(1, -1, 1, 1)
+    y = model.g_a(x) * gain
+    z_hat = torch.round(model.h_a(y))
+    t["z"] = z_hat
+    hs = model.h_s
+    t["h1"] = F.relu(hs[0](z_hat))
+    t["h2"] = F.relu(hs[2](t["h1"]))
+    hyper = F.relu(hs[4](t["h2"]))
+    t["hyper"] = hyper
+    gc = model.group_ch
+    prev = []
+    for k in range(model.groups):
+        cm = model.context[k]
+        feats = torch.cat([hyper] + prev, 1) if prev else hyper
+        c1 = F.relu(cm.inp(feats))
+        c2 = F.relu(cm.mid(c1))
+        c3 = c2 + c1
+        out = cm.out(c3)
+        mu = out[:, :gc]
+        yk = y[:, k * gc:(k + 1) * gc]
+        yk_hat = torch.round(yk - mu) + mu
+        t[f"ctx{k}.c1"], t[f"ctx{k}.c2"], t[f"ctx{k}.c3"] = c1, c2, c3
+        t[f"y{k}"] = yk_hat
+        prev.append(yk_hat)
+    y_in = torch.cat(prev, 1) * igain
+    t["gs_in"] = y_in
+    gs = model.g_s
+    t["a1"] = F.relu(gs.up1(y_in))
+    t["a2"] = F.relu(gs.mid(t["a1"]))
+    t["a3"] = t["a2"] + t["a1"]
+    t["a4"] = F.relu(gs.up2(t["a3"]))
+    t["a5"] = F.relu(gs.up3(t["a4"]))
+    t["x_hat"] = gs.up4(t["a5"])
+    return t
+
+
+def calibrate(model: EdgeCodecModel, crops: list[torch.Tensor]) -> dict:
+    traces = [float_trace(model, c.unsqueeze(0), q) for c in crops for q in range(len(model.lambdas))]
+    cal = {}
+    for key in traces[0]:
+        stacked = torch.cat([tr[key].flatten(2) for tr in traces], dim=2).unsqueeze(-1)
+        if key in ("z", "gs_in") or key.startswith("y"):
+            cal[key] = channel_max(stacked) * 1.05
+        else:
+            cal[key] = robust_max(stacked)
+    return cal
+
+
+# ----------------------------------------------------------------------------- conversion
+def build_graphs(model: EdgeCodecModel, cal: dict) -> tuple[Builder, dict, dict]:
+    b = Builder()
+    graphs: dict[str, list[Node]] = {}
+    scales: dict[str, float] = {}
+    zc, m, gc = model.zc, model.m, model.group_ch
+    u8 = lambda key: cal[key] / 255.0  # noqa: E731  (ReLU outputs: zp 0)
+
+    # hyper decoder: z (integers) -> hyper features
+    s_z = cal["z"] / 127.0
+    hs = model.h_s
+    s_h1, s_h2, s_hy = u8("h1"), u8("h2"), u8("hyper")
+    graphs["hyper"] = [
+        b.quantize("hyper.in", "z", "zq", 1.0 / s_z),
+        b.conv("hyper.up1", hs[0].conv, ["zq"], s_z, np.full(zc, 128), "h1", "u8", s_h1, 0, 0, 255, 2),
+        b.conv("hyper.up2", hs[2].conv, ["h1"], np.full(96, s_h1), np.zeros(96), "h2", "u8", s_h2, 0, 0, 255, 2),
+        b.conv("hyper.out", hs[4], ["h2"], np.full(96, s_h2), np.zeros(96), "hyper", "u8", s_hy, 0, 0, 255),
+    ]
+    scales.update(zq=s_z.tolist(), h1=s_h1, h2=s_h2, hyper=s_hy)
+
+    # context models: (hyper, y_0..y_{k-1}) -> mean (1/16 fixed point), scale index
+    for k in range(model.groups):
+        cm = model.context[k]
+        nodes = []
+        s_in = [np.full(cm.inp.in_channels - k * gc, s_hy)]
+        zp_in = [np.zeros(cm.inp.in_channels - k * gc)]
+        ins = ["hyper"]
+        for j in range(k):
+            s_y = cal[f"y{j}"] / 127.0
+            nodes.append(b.quantize(f"ctx{k}.in{j}", f"y{j}", f"ctx{k}.yq{j}", (2.0 ** -MEAN_FRACTION_BITS) / s_y))
+            s_in.append(s_y)
+            zp_in.append(np.full(gc, 128))
+            ins.append(f"ctx{k}.yq{j}")
+        s1, s2, s3 = u8(f"ctx{k}.c1"), u8(f"ctx{k}.c2"), u8(f"ctx{k}.c3")
+        hid = cm.inp.out_channels
+        nodes += [
+            b.conv(f"ctx{k}.inp", cm.inp, ins, np.concatenate(s_in), np.concatenate(zp_in), f"ctx{k}.c1", "u8", s1, 0, 0, 255),
+            b.conv(f"ctx{k}.mid", cm.mid, [f"ctx{k}.c1"], np.full(hid, s1), np.zeros(hid), f"ctx{k}.c2", "u8", s2, 0, 0, 255),
+            add_node(f"ctx{k}.c2", s2, f"ctx{k}.c1", s1, f"ctx{k}.c3", s3),
+            b.conv(f"ctx{k}.mean", cm.out, [f"ctx{k}.c3"], np.full(hid, s3), np.zeros(hid), f"mean{k}", "i32",
+                   2.0 ** -MEAN_FRACTION_BITS, 0, -(2 ** 20), 2 ** 20, rows=slice(0, gc)),
+            b.conv(f"ctx{k}.index", cm.out, [f"ctx{k}.c3"], np.full(hid, s3), np.zeros(hid), f"index{k}", "i32",
+                   1.0, 0, 0, SCALE_LEVELS - 1, rows=slice(gc, 2 * gc)),
+        ]
+        graphs[f"context{k}"] = nodes
+
+    # synthesis: y (1/16 fixed point, all groups) -> RGB bytes; input gain per quality level
+    s_gs = cal["gs_in"] / 127.0
+    igain = torch.exp(model.log_igain).detach().double().numpy()  # (Q, M)
+    gs = model.g_s
+    s1, s2, s3, s4, s5 = (u8(k) for k in ("a1", "a2", "a3", "a4", "a5"))
+    n1, n2, n3 = gs.mid.in_channels, gs.up2.conv.out_channels // 4, gs.up3.conv.out_channels // 4
+    graphs["synthesis"] = [
+        b.quantize("synth.in", "y", "yq", igain * (2.0 ** -MEAN_FRACTION_BITS) / s_gs.reshape(1, -1)),
+        b.conv("synth.up1", gs.up1.conv, ["yq"], s_gs, np.full(m, 128), "a1", "u8", s1, 0, 0, 255, 2),
+        b.conv("synth.mid", gs.mid, ["a1"], np.full(n1, s1), np.zeros(n1), "a2", "u8", s2, 0, 0, 255),
+        add_node("a2", s2, "a1", s1, "a3", s3),
+        b.conv("synth.up2", gs.up2.conv, ["a3"], np.full(n1, s3), np.zeros(n1), "a4", "u8", s4, 0, 0, 255, 2),
+        b.conv("synth.up3", gs.up3.conv, ["a4"], np.full(n2, s4), np.zeros(n2), "a5", "u8", s5, 0, 0, 255, 2),
+        b.conv("synth.up4", gs.up4.conv, ["a5"], np.full(n3, s5), np.zeros(n3), "rgb", "u8", 1.0 / 255.0, 0, 0, 255, 2),
+    ]
+    scales.update(yq=s_gs.tolist(), a1=s1, a2=s2, a3=s3, a4=s4, a5=s5)
+    return b, graphs, scales
+
+
+# ----------------------------------------------------------------------------- integer codec (reference)
+def int_hyper_and_context(b: Builder, graphs: dict, z: np.ndarray, y_float: np.ndarray | None,
+                          groups: int, gc: int) -> dict:
+    """Runs the entropy-critical path. With y_float (encoder) symbols are derived; returns all ints."""
+    env = intref.run_graph(graphs["hyper"], {"z": z.astype(np.int64)}, b.weights)
+    out = {"hyper": env["hyper"], "means": [], "indices": [], "symbols": [], "y": []}
+    ys = {}
+    for k in range(groups):
+        e = intref.run_graph(graphs[f"context{k}"], {"hyper": env["hyper"], **ys}, b.weights)
+        mean, index = e[f"mean{k}"], e[f"index{k}"]
+        one = 1 << MEAN_FRACTION_BITS
+        if y_float is not None:
+            yk = y_float[k * gc:(k + 1) * gc].astype(np.float64)
+            sym = np.floor(yk - mean / one + 0.5).astype(np.int64)
+        else:
+            sym = np.zeros_like(mean)
+        ys[f"y{k}"] = sym * one + mean
+        out["means"].append(mean)
+        out["indices"].append(index)
+        out["symbols"].append(sym)
+        out["y"].append(ys[f"y{k}"])
+    return out
+
+
+# ----------------------------------------------------------------------------- entropy tables
+def quantize_pmf(pmf: np.ndarray) -> list[int]:
+    """pmf (n,) -> quantised CDF of n+2 entries (n symbols + escape), every frequency >= 1, total 2^16.
+
+    Deterministic: frequencies are floor(p * budget) + 1, then the remainder goes to the most
+    probable symbols in index order. Done once at export; the pack stores the result.
+    """
+    total = 1 << CDF_PRECISION
+    n = pmf.size
+    tail = max(0.0, 1.0 - float(pmf.sum()))
+    p = np.append(pmf.astype(np.float64), tail)
+    budget = total - (n + 1)
+    freq = np.floor(p / p.sum() * budget).astype(np.int64) + 1
+    rem = total - int(freq.sum())
+    order = np.argsort(-p[:n], kind="stable")
+    i = 0
+    while rem > 0:
+        freq[order[i % n]] += 1
+        rem -= 1
+        i += 1
+    assert freq.min() >= 1 and freq.sum() == total
+    return [0] + np.cumsum(freq).tolist()
+
+
+def gaussian_tables() -> tuple[list[list[int]], list[int]]:
+    cdfs, offsets = [], []
+    for s in scale_table().double().numpy():
+        r = int(math.ceil(s * math.sqrt(2) * _erfcinv(TAIL_MASS)))
+        v = np.arange(-r, r + 1, dtype=np.float64)
+        upper = 0.5 * np.array([math.erfc(-(x + 0.5) / (s * math.sqrt(2))) for x in v])
+        lower = 0.5 * np.array([math.erfc(-(x - 0.5) / (s * math.sqrt(2))) for x in v])
+        cdfs.append(quantize_pmf(upper - lower))
+        offsets.append(-r)
+    return cdfs, offsets
+
+
+def _erfcinv(y: float) -> float:
+    lo, hi = 0.0, 10.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if math.erfc(mid) > y:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def factorized_tables(model: EdgeCodecModel) -> tuple[list[list[int]], list[int]]:
+    eb = model.entropy_bottleneck
+    pmf = eb.pmf_table(-1024, 1024).double().numpy()  # (C, 2049)
+    cdfs, offsets = [], []
+    for c in range(pmf.shape[0]):
+        cum = np.cumsum(pmf[c])
+        lo = int(np.searchsorted(cum, TAIL_MASS))
+        hi = int(np.searchsorted(cum, 1 - TAIL_MASS))
+        lo, hi = max(0, min(lo, 1024)), min(pmf.shape[1] - 1, max(hi, 1024))
+        cdfs.append(quantize_pmf(pmf[c, lo:hi + 1]))
+        offsets.append(lo - 1024)
+    return cdfs, offsets
+
+
+# ----------------------------------------------------------------------------- ONNX
+def export_encoder(model: EdgeCodecModel) -> tuple[bytes, bytes]:
+    x = torch.rand(1, 3, 256, 256)
+    outs = []
+    for net, example, names in ((model.g_a, x, ("image", "y")), (model.h_a, model.g_a(x), ("y", "z"))):
+        buf = io.BytesIO()
+        torch.onnx.export(net, example, buf, input_names=[names[0]], output_names=[names[1]], opset_version=17,
+                          dynamic_axes={names[0]: {2: "h", 3: "w"}, names[1]: {2: "h16", 3: "w16"}})
+        outs.append(buf.getvalue())
+    return outs[0], outs[1]
+
+
+def export_synthesis_onnx(model: EdgeCodecModel, scales: dict, qdq: bool) -> bytes:
+    """g_s as ONNX: uint8 'yq' (the integer graph's quantised input) -> float 'rgb' in 0..255."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    gs = model.g_s
+    nodes, inits = [], []
+    counter = [0]
+
+    def const(name, arr, dtype=np.float32):
+        inits.append(numpy_helper.from_array(np.asarray(arr, dtype=dtype), name))
+        return name
+
+    def fresh(p):
+        counter[0] += 1
+        return f"{p}_{counter[0]}"
+
+    def qdq_act(x, s):
+        if not qdq:
+            return x
+        sc, zp = const(fresh("s"), np.float32(s)), const(fresh("zp"), np.uint8(0), np.uint8)
+        q, dq = fresh("q"), fresh("dq")
+        nodes.append(helper.make_node("QuantizeLinear", [x, sc, zp], [q]))
+        nodes.append(helper.make_node("DequantizeLinear", [q, sc, zp], [dq]))
+        return dq
+
+    def conv(x, c, out_scale=1.0, relu=True, d2s=True, s_out=None):
+        w = c.weight.detach().double().numpy() * out_scale
+        bias = c.bias.detach().double().numpy() * out_scale
+        if qdq:
+            s_w = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(1) / 127.0, 1e-12)
+            qw = np.clip(np.round(w / s_w.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+            wn = fresh("w")
+            nodes.append(helper.make_node("DequantizeLinear", [const(fresh("qw"), qw, np.int8),
+                                                               const(fresh("sw"), s_w.astype(np.float32)),
+                                                               const(fresh("zw"), np.zeros(w.shape[0], np.int8), np.int8)],
+                                          [wn], axis=0))
+        else:
+            wn = const(fresh("w"), w)
+        y = fresh("conv")
+        k = c.kernel_size[0]
+        nodes.append(helper.make_node("Conv", [x, wn, const(fresh("b"), bias)], [y], pads=[k // 2] * 4))
+        if relu:
+            r = fresh("relu")
+            nodes.append(helper.make_node("Relu", [y], [r]))
+            y = r
+        if s_out is not None:
+            y = qdq_act(y, s_out)
+        if d2s:
+            d = fresh("d2s")
+            nodes.append(helper.make_node("DepthToSpace", [y], [d], blocksize=2, mode="CRD"))
+            y = qdq_act(d, s_out) if s_out is not None else d
+        return y
+
+    s_in = np.asarray(scales["yq"], dtype=np.float32)
+    m = s_in.size
+    x = fresh("yin")
+    nodes.append(helper.make_node("DequantizeLinear", ["yq", const("yq_scale", s_in),
+                                                       const("yq_zp", np.full(m, 128, np.uint8), np.uint8)], [x], axis=1))
+    a1 = conv(x, gs.up1.conv, s_out=scales["a1"])
+    a2 = conv(a1, gs.mid, d2s=False, s_out=scales["a2"])
+    a3 = fresh("add")
+    nodes.append(helper.make_node("Add", [a2, a1], [a3]))
+    a3 = qdq_act(a3, scales["a3"])
+    a4 = conv(a3, gs.up2.conv, s_out=scales["a4"])
+    a5 = conv(a4, gs.up3.conv, s_out=scales["a5"])
+    y = conv(a5, gs.up4.conv, out_scale=255.0, relu=False)
+    nodes.append(helper.make_node("Identity", [y], ["rgb"]))
+    graph = helper.make_graph(
+        nodes, "edgecodec_synthesis" + ("_qdq" if qdq else "_fp32"),
+        [helper.make_tensor_value_info("yq", TensorProto.UINT8, [1, m, "h", "w"])],
+        [helper.make_tensor_value_info("rgb", TensorProto.FLOAT, [1, 3, "H", "W"])], inits)
+    model_proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="edgecodec")
+    model_proto.ir_version = 8
+    onnx.checker.check_model(model_proto)
+    return model_proto.SerializeToString()
+
+
+def compact_float_weights(model_bytes: bytes) -> bytes:
+    """Stores large fp32 initialisers as fp16 followed by a Cast to fp32 (folded by ORT at load).
+
+    Halves the pack; the fp16 rounding of encoder/fp32-synthesis weights is measured in the card.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    m = onnx.load_from_string(model_bytes)
+    g = m.graph
+    keep, casts = [], []
+    for init in g.initializer:
+        arr = numpy_helper.to_array(init)
+        if arr.dtype == np.float32 and arr.size >= 1024:
+            keep.append(numpy_helper.from_array(arr.astype(np.float16), init.name + "_f16"))
+            casts.append(helper.make_node("Cast", [init.name + "_f16"], [init.name], to=TensorProto.FLOAT))
+        else:
+            keep.append(init)
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    nodes = casts + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    return m.SerializeToString()
+
+
+@torch.no_grad()
+def integer_vs_float(model: EdgeCodecModel, b: Builder, graphs: dict, images: list[torch.Tensor]) -> list[dict]:
+    """Per quality: PSNR of the float model vs the integer graphs on the same crops (estimated rates)."""
+    rows = []
+    for q in range(len(model.lambdas)):
+        se_f = se_i = 0.0
+        n = 0
+        for img in images:
+            x = img.unsqueeze(0)
+            tr = float_trace(model, x, q)
+            ref = (x[0] * 255).round().double().numpy()
+            xf = (tr["x_hat"][0].clamp(0, 1) * 255).round().double().numpy()
+            gain = torch.exp(model.log_gain[q]).view(1, -1, 1, 1)
+            y = (model.g_a(x) * gain)[0].double().numpy()
+            z = tr["z"][0].numpy().astype(np.int64)
+            ent = int_hyper_and_context(b, graphs, z, y, model.groups, model.group_ch)
+            env = intref.run_graph(graphs["synthesis"], {"y": np.concatenate(ent["y"], 0)}, b.weights, quality=q)
+            xi = env["rgb"].data.astype(np.float64)
+            se_f += float(((xf - ref) ** 2).sum())
+            se_i += float(((xi - ref) ** 2).sum())
+            n += ref.size
+        rows.append({"quality": q, "psnr_float": 10 * math.log10(255 ** 2 * n / se_f),
+                     "psnr_int": 10 * math.log10(255 ** 2 * n / se_i)})
+    return rows
+
+
+# ----------------------------------------------------------------------------- pack writing
+def pack_weights(b: Builder) -> tuple[bytes, list[dict]]:
+    """Concatenates tensors little-endian, each 16-byte aligned; returns blob and directory."""
+    blob = bytearray()
+    directory = []
+    fmt = {"i8": "<i1", "i32": "<i4", "u8": "u1"}
+    for name, arr in b.weights.items():
+        while len(blob) % 16:
+            blob.append(0)
+        raw = arr.astype(fmt[b.dtypes[name]]).tobytes()
+        directory.append({"name": name, "dtype": b.dtypes[name], "shape": list(arr.shape),
+                          "offset": len(blob), "length": len(raw)})
+        blob.extend(raw)
+    return bytes(blob), directory
+
+
+def node_json(n: Node) -> dict:
+    return {"op": n.op, "inputs": n.inputs, "output": n.output, **n.attrs}
+
+
+def write_zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            z.writestr(info, entries[name])
+    return buf.getvalue()
+
+
+def cdf_json(cdfs, offsets) -> dict:
+    return {"precision": CDF_PRECISION, "offsets": offsets, "cdfs": cdfs}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", type=Path, default=REPO / "models" / "checkpoints" / "edgecodec-train.pt")
+    ap.add_argument("--out", type=Path, default=REPO / "models")
+    ap.add_argument("--name", default="edgecodec-hp")
+    ap.add_argument("--calib-crops", type=int, default=16)
+    ap.add_argument("--vectors", type=Path, default=REPO / "tests" / "vectors" / "model")
+    ap.add_argument("--random-init", action="store_true", help="export an untrained model (smoke tests)")
+    ap.add_argument("--card-extra", type=Path, default=None, help="markdown appended to the model card")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+
+    model = EdgeCodecModel()
+    step = 0
+    if not args.random_init:
+        from .train import load_weights
+        step = load_weights(model, args.checkpoint)
+    model.eval()
+
+    train_files, _ = data.list_images(data.default_dirs())
+    sampler = data.CropSampler(train_files[:: max(1, len(train_files) // args.calib_crops)], 256, seed=1)
+    crops = [sampler.batch(1)[0] for _ in range(args.calib_crops)]
+    cal = calibrate(model, crops)
+    b, graphs, scales = build_graphs(model, cal)
+    weights_blob, directory = pack_weights(b)
+
+    g_cdfs, g_offsets = gaussian_tables()
+    f_cdfs, f_offsets = factorized_tables(model)
+    enc_ga, enc_ha = export_encoder(model)
+    gains = torch.exp(model.log_gain).detach().double().numpy()
+    kmac = decoder_kmac_per_pixel(model)
+
+    manifest = {
+        "format": "edgecodec-model-pack",
+        "format_version": PACK_FORMAT,
+        "name": args.name,
+        "architecture": "mean-scale-hyperprior-cc4-v1",
+        "training_step": step,
+        "layout": {
+            "latent_channels": model.m, "hyper_channels": model.zc, "groups": model.groups,
+            "group_channels": model.group_ch, "latent_stride": 16, "hyper_stride": 64,
+            "tile_size": TILE, "synthesis_halo": 4, "mean_fraction_bits": MEAN_FRACTION_BITS,
+        },
+        "quality_levels": [{"level": i, "lambda": lam, "gain": gains[i].tolist()} for i, lam in enumerate(model.lambdas)],
+        "scale_table": {"levels": SCALE_LEVELS, "min": SCALE_MIN, "max": SCALE_MAX},
+        "graphs": {k: [node_json(n) for n in v] for k, v in graphs.items()},
+        "tensors": directory,
+        "activation_scales": scales,
+        "decoder_kmac_per_pixel": kmac,
+        "files": {},
+    }
+    entries = {
+        "weights.bin": weights_blob,
+        "cdf/gaussian.json": json.dumps(cdf_json(g_cdfs, g_offsets), separators=(",", ":")).encode(),
+        "cdf/factorized.json": json.dumps(cdf_json(f_cdfs, f_offsets), separators=(",", ":")).encode(),
+        "onnx/analysis.onnx": compact_float_weights(enc_ga),
+        "onnx/hyper_analysis.onnx": compact_float_weights(enc_ha),
+        "onnx/synthesis.fp32.onnx": compact_float_weights(export_synthesis_onnx(model, scales, qdq=False)),
+        "onnx/synthesis.qdq.onnx": export_synthesis_onnx(model, scales, qdq=True),
+    }
+    _, val_files = data.list_images(data.default_dirs())
+    val = [data.load_rgb(f)[:, :256, :256].float() / 255.0 for f in val_files[:2]]
+    int_rows = integer_vs_float(model, b, graphs, val)
+    for r in int_rows:
+        print(f"quality {r['quality']}: float {r['psnr_float']:.2f} dB, integer {r['psnr_int']:.2f} dB")
+    manifest["integer_vs_float"] = int_rows
+    card = model_card(args, model, step, kmac, int_rows)
+    entries["MODEL_CARD.md"] = card.encode()
+    manifest["files"] = {k: hashlib.sha256(v).hexdigest() for k, v in sorted(entries.items())}
+    entries["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    pack = write_zip(entries)
+    digest = hashlib.sha256(pack).hexdigest()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for old in args.out.glob(f"{args.name}-*.ecpack"):
+        old.unlink()
+    path = args.out / f"{args.name}-{digest[:12]}.ecpack"
+    path.write_bytes(pack)
+    (args.out / f"{args.name}.MODEL_CARD.md").write_text(card)
+    print(f"wrote {path} ({len(pack) / 1e6:.2f} MB) sha256 {digest}")
+    print(f"decoder kMAC/px {kmac}")
+
+    if args.vectors:
+        write_vectors(args.vectors, model, b, graphs, digest)
+
+
+def model_card(args, model, step, kmac, int_rows) -> str:
+    lines = [
+        f"# Model card: {args.name}",
+        "",
+        f"- Architecture: mean-scale hyperprior, {model.groups} channel-conditional groups of {model.group_ch} latents "
+        f"({model.m} latent channels at 1/16, {model.zc} hyper channels at 1/64), ReLU + depth-to-space synthesis.",
+        f"- Training step: {step}; data: training/DATA.md (never Kodak).",
+        f"- Quality levels: {len(model.lambdas)} (lambda = {', '.join(str(x) for x in model.lambdas)}, MSE on [0,1] x 255^2).",
+        f"- Decoder cost: g_s {kmac['g_s']:.2f} + h_s {kmac['h_s']:.2f} + context {kmac['context']:.2f} = "
+        f"**{kmac['total']:.2f} kMAC/pixel**.",
+        "- Integer path: h_s, context models and g_s as int8 weights / int32 bias / multiplier+shift requantisation "
+        "(post-training calibration on training crops).",
+    ]
+    lines += ["", "## Integer graphs vs float model (2 validation crops, 256x256)", "",
+              "| quality | PSNR float | PSNR integer |", "|---|---|---|"]
+    lines += [f"| {r['quality']} | {r['psnr_float']:.2f} | {r['psnr_int']:.2f} |" for r in int_rows]
+    if args.card_extra and args.card_extra.exists():
+        lines += ["", args.card_extra.read_text()]
+    return "\n".join(lines) + "\n"
+
+
+def write_vectors(folder: Path, model, b: Builder, graphs: dict, digest: str) -> None:
+    """Integer test vectors: z -> means/indices/symbols, y -> rgb, for a 256x128 crop of a training image."""
+    folder.mkdir(parents=True, exist_ok=True)
+    train_files, _ = data.list_images(data.default_dirs())
+    img = data.load_rgb(train_files[0]).float() / 255.0
+    x = img[:, :128, :256].unsqueeze(0)
+    q = 2
+    with torch.no_grad():
+        gain = torch.exp(model.log_gain[q]).view(1, -1, 1, 1)
+        y = (model.g_a(x) * gain)[0].double().numpy()
+        z = torch.round(model.h_a(torch.from_numpy(y).float().unsqueeze(0)))[0].numpy().astype(np.int64)
+    ent = int_hyper_and_context(b, graphs, z, y, model.groups, model.group_ch)
+    y_fx = np.concatenate(ent["y"], axis=0)
+    env = intref.run_graph(graphs["synthesis"], {"y": y_fx}, b.weights, quality=q)
+    arrays = {"z": z, "y": y_fx, "rgb": env["rgb"].data}
+    for k in range(model.groups):
+        arrays[f"mean{k}"] = ent["means"][k]
+        arrays[f"index{k}"] = ent["indices"][k]
+        arrays[f"symbols{k}"] = ent["symbols"][k]
+    blob = bytearray()
+    meta = {"pack_sha256": digest, "quality": q, "arrays": {}}
+    for name, arr in arrays.items():
+        meta["arrays"][name] = {"shape": list(arr.shape), "offset": len(blob)}
+        blob.extend(arr.astype("<i4").tobytes())
+    (folder / "vectors.bin").write_bytes(bytes(blob))
+    (folder / "vectors.json").write_text(json.dumps(meta, indent=1))
+    print(f"wrote test vectors to {folder}")
+
+
+if __name__ == "__main__":
+    main()
