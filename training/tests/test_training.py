@@ -1,0 +1,112 @@
+"""Smoke and unit tests of the training toolchain (run in CI; a few steps only)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from training import data, export, intref, train
+from training.model import SCALE_LEVELS, EdgeCodecModel, decoder_kmac_per_pixel
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_decoder_budget_is_at_most_20_kmac_per_pixel():
+    kmac = decoder_kmac_per_pixel(EdgeCodecModel())
+    assert kmac["g_s"] + kmac["h_s"] + kmac["context"] == pytest.approx(kmac["total"])
+    assert kmac["total"] <= 20.0
+
+
+def test_kodak_is_refused_as_training_data(tmp_path):
+    kodak = tmp_path / "kodak"
+    kodak.mkdir()
+    with pytest.raises(ValueError, match="evaluation-only"):
+        data.list_images([kodak])
+
+
+def test_validation_photos_are_held_out_of_training():
+    train_files, val_files = data.list_images([data.SHARED / "wikipedia-photos"])
+    assert len(val_files) == data.VALIDATION_COUNT
+    assert not set(train_files) & set(val_files)
+
+
+def test_rshift_round_is_half_up_on_negatives():
+    x = np.array([-5, -6, -2, 5, 6, 2], dtype=np.int64)
+    assert intref.rshift_round(x, 2).tolist() == [-1, -1, 0, 1, 2, 1]
+
+
+def test_depth_to_space_matches_pixel_shuffle():
+    x = torch.arange(2 * 4 * 3 * 5).reshape(1, 8, 3, 5)
+    ref = torch.nn.PixelShuffle(2)(x)[0].numpy()
+    assert (intref.depth_to_space(x[0].numpy(), 2) == ref).all()
+
+
+def test_conv_pads_with_the_zero_point():
+    x = intref.U8(np.full((1, 2, 2), 128, dtype=np.int64), 128)
+    w = np.ones((1, 1, 3, 3), dtype=np.int64)
+    acc = intref.conv_u8([x], w, np.array([-128 * 9]))
+    assert (acc == 0).all()  # a tensor of real zeros, padded with real zeros, stays zero
+
+
+def test_mult_shift_round_trips_scales():
+    for m in [1e-6, 0.0031, 0.5, 1.0, 1.7, 123.4]:
+        mult, shift = export.mult_shift(m)
+        assert 2 ** 30 <= mult < 2 ** 31 or shift == 62
+        assert mult * 2.0 ** -shift == pytest.approx(m, rel=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_quantized_cdfs_are_valid(seed):
+    rng = np.random.default_rng(seed)
+    pmf = rng.dirichlet(np.full(rng.integers(1, 300), 0.1))
+    pmf[rng.integers(0, pmf.size)] += 1000.0  # one huge weight
+    pmf /= pmf.sum()
+    cdf = export.quantize_pmf(pmf * 0.999)
+    freq = np.diff(cdf)
+    assert cdf[0] == 0 and cdf[-1] == 65536 and len(cdf) == pmf.size + 2
+    assert freq.min() >= 1
+
+
+def test_gaussian_tables_cover_every_scale_level():
+    cdfs, offsets = export.gaussian_tables()
+    assert len(cdfs) == SCALE_LEVELS
+    widths = [len(c) - 2 for c in cdfs]
+    assert widths == sorted(widths) and widths[0] >= 3
+    for c, o in zip(cdfs, offsets):
+        assert o == -((len(c) - 3) // 2)
+
+
+def test_training_resumes_from_its_checkpoint(tmp_path):
+    args = ["--patch", "64", "--batch", "2", "--run-dir", str(tmp_path / "run"), "--compact",
+            str(tmp_path / "c.pt"), "--log", str(tmp_path / "log.csv"), "--save-every", "2", "--seed", "1"]
+    train.main(["--steps", "2"] + args)
+    train.main(["--steps", "3"] + args)
+    ck = torch.load(tmp_path / "run" / "last.pt")
+    assert ck["step"] == 3
+    compact = torch.load(tmp_path / "c.pt")
+    assert compact["step"] == 3
+    assert all(v.dtype != torch.float32 for v in compact["weights"].values())
+
+
+def test_export_writes_a_pack_the_csharp_side_reads(tmp_path):
+    export.main(["--random-init", "--out", str(tmp_path), "--vectors", str(tmp_path / "vectors"),
+                 "--calib-crops", "2"])
+    pack = next(tmp_path.glob("edgecodec-hp-*.ecpack"))
+    with zipfile.ZipFile(pack) as z:
+        manifest = json.loads(z.read("manifest.json"))
+        assert set(manifest["files"]) <= set(z.namelist())
+    assert manifest["decoder_kmac_per_pixel"]["total"] <= 20.0
+    meta = json.loads((tmp_path / "vectors" / "vectors.json").read_text())
+    assert meta["pack_sha256"].startswith(pack.stem.split("-")[-1])
+    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "edgecodec.dll"
+    if not cli.exists():
+        pytest.skip("build the CLI first (scripts/test.sh does): " + str(cli))
+    out = subprocess.run(["dotnet", str(cli), "model", "verify", str(pack), "--vectors", str(tmp_path / "vectors")],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "vectors: identical" in out.stdout
