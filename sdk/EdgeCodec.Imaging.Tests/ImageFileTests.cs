@@ -26,6 +26,18 @@ public sealed class ImageFileTests
     }
 
     [Fact]
+    public void Load_reads_a_stream_that_returns_one_byte_at_a_time()
+    {
+        RgbImage original = TestData.Random(33, 17, seed: 3);
+        using var png = new MemoryStream();
+        ImageFile.SavePng(original, png);
+
+        RgbImage decoded = ImageFile.Load(new OneByteStream(png.ToArray()));
+
+        Assert.Equal(original.Pixels, decoded.Pixels);
+    }
+
+    [Fact]
     public void Png_round_trip_through_a_file_is_lossless()
     {
         RgbImage original = TestData.Random(64, 48, seed: 7);
@@ -159,6 +171,45 @@ public sealed class ImageFileTests
         int segmentLength = payload.Length + 2;
         byte[] app1 = [0xFF, 0xE1, (byte)(segmentLength >> 8), (byte)segmentLength, .. payload];
         return [.. jpeg.AsSpan(0, 2), .. app1, .. jpeg.AsSpan(2)];
+    }
+
+    /// <summary>A non-seekable stream that hands out at most one byte per read, like a slow socket.</summary>
+    private sealed class OneByteStream(byte[] data) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (buffer.IsEmpty || _position == data.Length)
+            {
+                return 0;
+            }
+
+            buffer[0] = data[_position++];
+            return 1;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static uint Crc32(ReadOnlySpan<byte> bytes)
