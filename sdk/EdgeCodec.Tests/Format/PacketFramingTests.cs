@@ -95,6 +95,7 @@ public sealed class PacketFramingTests
     [InlineData(new byte[] { 0x80, 0x80, 0x80, 0x80, 0x80 })] // 6-byte varint
     [InlineData(new byte[] { 0x01, 0xC0 })]                   // nil instead of an array
     [InlineData(new byte[] { 0x02, 0x91, 0x01 })]             // array of 1
+    [InlineData(new byte[] { 0x14, 0x9A, 0x01, 0x01, 0x00, 0x00, 0x00, 0x04, 0x00, 0x2A, 0xC6, 0xC4, 0x04, 0x00, 0x25, 0x4A, 0x6F, 0xCE, 0x07, 0x89, 0x0B })] // fuzz finding: bin32 length past the frame
     public void Malformed_frames_throw_format_exceptions(byte[] frame)
     {
         var buffer = new ReadOnlySequence<byte>(frame);

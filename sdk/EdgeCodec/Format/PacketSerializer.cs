@@ -113,7 +113,9 @@ internal static class PacketSerializer
                 Crc32 = crc,
             };
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        // MessagePack 2.5.307 reports a bin/str length beyond the input as ArgumentOutOfRangeException from
+        // ReadOnlySequence.Slice rather than EndOfStreamException (found by the smoke fuzzer), so that is data too.
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentOutOfRangeException)
         {
             throw new EdgeCodecFormatException($"Packet is malformed: {e.Message}", FormatError.Malformed, baseOffset + reader.Consumed, e);
         }

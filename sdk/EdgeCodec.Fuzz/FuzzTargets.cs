@@ -1,0 +1,142 @@
+using System.Buffers;
+using EdgeCodec.Entropy;
+using EdgeCodec.Format;
+
+namespace EdgeCodec.Fuzz;
+
+/// <summary>
+/// The fuzz targets. Each parses untrusted bytes and may only fail with <see cref="EdgeCodecFormatException"/>;
+/// any other exception, a hang or a crash is a bug.
+/// </summary>
+internal static class FuzzTargets
+{
+    public static readonly IReadOnlyDictionary<string, Action<byte[]>> All = new Dictionary<string, Action<byte[]>>
+    {
+        ["packet"] = Packet,
+        ["container"] = Container,
+        ["rans"] = Rans,
+    };
+
+    /// <summary>A fixed table set: 16 two-sided geometric tables of widths 3..93, built with integers only.</summary>
+    public static readonly CdfTableSet Tables = BuildTables();
+
+    private static readonly PacketReaderOptions PacketOptions = new() { MaxFrameSize = 1 << 16, MaxPayloadSize = 1 << 16 };
+    private static readonly ContainerReadOptions ContainerOptions = new() { MaxFileSize = 1 << 20, MaxPackets = 4096, Packet = PacketOptions };
+
+    /// <summary>Framing + packet parse; the first byte picks the segment size so multi-segment paths are fuzzed too.</summary>
+    public static void Packet(byte[] input)
+    {
+        if (input.Length == 0)
+        {
+            return;
+        }
+
+        ReadOnlySequence<byte> buffer = Segmented(input.AsMemory(1), 1 + (input[0] & 7));
+        try
+        {
+            while (PacketFraming.TryRead(ref buffer, PacketOptions, out _))
+            {
+            }
+        }
+        catch (EdgeCodecFormatException)
+        {
+        }
+    }
+
+    public static void Container(byte[] input)
+    {
+        try
+        {
+            ContainerReader.Read(input, ContainerOptions);
+        }
+        catch (EdgeCodecFormatException)
+        {
+        }
+    }
+
+    /// <summary>rANS decode: the first two bytes give the value count, table index i is (i * 7 + byte 2) % 16.</summary>
+    public static void Rans(byte[] input)
+    {
+        if (input.Length < 3)
+        {
+            return;
+        }
+
+        int count = (input[0] | (input[1] << 8)) & 0x3FFF;
+        var tables = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            tables[i] = ((i * 7) + input[2]) % Tables.TableCount;
+        }
+
+        var values = new int[count];
+        RansCodec.TryDecode(input.AsSpan(3), tables, Tables, values, out _);
+    }
+
+    /// <summary>Builds a rans-target input from values, for seeds.</summary>
+    public static byte[] RansInput(int[] values, byte salt)
+    {
+        var tables = new int[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            tables[i] = ((i * 7) + salt) % Tables.TableCount;
+        }
+
+        byte[] stream = RansCodec.Encode(values, tables, Tables);
+        return [(byte)values.Length, (byte)(values.Length >> 8), salt, .. stream];
+    }
+
+    private static CdfTableSet BuildTables()
+    {
+        var cdfs = new List<int[]>();
+        var offsets = new List<int>();
+        for (int t = 0; t < 16; t++)
+        {
+            int half = 1 + (3 * t);
+            var weights = new long[(2 * half) + 2];
+            for (int k = -half; k <= half; k++)
+            {
+                weights[k + half] = 1L << Math.Max(0, 40 - (Math.Abs(k) * 40 / half));
+            }
+
+            weights[^1] = 1;
+            cdfs.Add(CdfTableSet.QuantizePmf(weights));
+            offsets.Add(-half);
+        }
+
+        return CdfTableSet.Create(cdfs, offsets);
+    }
+
+    private static ReadOnlySequence<byte> Segmented(ReadOnlyMemory<byte> data, int size)
+    {
+        if (data.Length <= size)
+        {
+            return new ReadOnlySequence<byte>(data);
+        }
+
+        var first = new Segment(data[..size], 0);
+        Segment last = first;
+        for (int i = size; i < data.Length; i += size)
+        {
+            last = last.Append(data.Slice(i, Math.Min(size, data.Length - i)));
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}
