@@ -1,0 +1,179 @@
+using EdgeCodec.Entropy;
+using EdgeCodec.Format;
+using EdgeCodec.Inference;
+
+namespace EdgeCodec.Models;
+
+/// <summary>
+/// A validated EdgeCodec model pack (<c>.ecpack</c>, docs/model-pack.md), loaded fully into memory: layout, quality
+/// levels, entropy tables, integer graphs and ONNX graphs of one model, identified by the SHA-256 of the file.
+/// </summary>
+/// <remarks>
+/// Immutable and thread-safe once loaded. Loading verifies the whole-file hash (and the hash in the file name, if the
+/// name has the <c>-&lt;12 hex&gt;.ecpack</c> form), every entry hash listed in the manifest, the tensor directory and
+/// every integer graph, so a pack that loads can run without further checks.
+/// </remarks>
+public sealed class ModelPack
+{
+    /// <summary>Largest pack accepted (64 MiB); checked before anything is read.</summary>
+    public const int MaxPackBytes = 64 << 20;
+
+    /// <summary>Environment variable that names the pack (or a folder of packs) <see cref="LoadDefault"/> uses first.</summary>
+    public const string ModelEnvironmentVariable = "EDGECODEC_MODEL";
+
+    /// <summary>Entry name of the fp32 analysis transform <c>g_a</c> (image → <c>y</c>).</summary>
+    public const string AnalysisEntry = "onnx/analysis.onnx";
+
+    /// <summary>Entry name of the fp32 hyper analysis <c>h_a</c> (<c>y'</c> → <c>z</c>).</summary>
+    public const string HyperAnalysisEntry = "onnx/hyper_analysis.onnx";
+
+    /// <summary>Entry name of the QDQ int8 synthesis <c>g_s</c> (<c>yq</c> → <c>rgb</c>).</summary>
+    public const string SynthesisQdqEntry = "onnx/synthesis.qdq.onnx";
+
+    /// <summary>Entry name of the fp32 synthesis <c>g_s</c> (<c>yq</c> → <c>rgb</c>).</summary>
+    public const string SynthesisFp32Entry = "onnx/synthesis.fp32.onnx";
+
+    private readonly IReadOnlyDictionary<string, IntegerGraph> _graphs;
+    private readonly IReadOnlyDictionary<string, byte[]> _onnx;
+
+    internal ModelPack(string sha256, ulong modelId, ModelLayout layout, IReadOnlyList<QualityLevel> qualityLevels,
+        CdfTableSet gaussianTables, CdfTableSet factorizedTables, IReadOnlyDictionary<string, IntegerGraph> graphs,
+        IReadOnlyDictionary<string, byte[]> onnx, string modelCard, double decoderKmacPerPixel, string name)
+    {
+        Sha256 = sha256;
+        ModelId = modelId;
+        Layout = layout;
+        QualityLevels = qualityLevels;
+        GaussianTables = gaussianTables;
+        FactorizedTables = factorizedTables;
+        _graphs = graphs;
+        _onnx = onnx;
+        ModelCard = modelCard;
+        DecoderKmacPerPixel = decoderKmacPerPixel;
+        Name = name;
+    }
+
+    /// <summary>SHA-256 of the whole pack file, 64 lowercase hex digits: the pack's identity.</summary>
+    public string Sha256 { get; }
+
+    /// <summary>The first 8 bytes of <see cref="Sha256"/> read big-endian: the id written into packets and containers.</summary>
+    public ulong ModelId { get; }
+
+    /// <summary>Model name from the manifest (e.g. <c>edgecodec-hp</c>); informational.</summary>
+    public string Name { get; }
+
+    /// <summary>Channel counts, strides, tiling and fixed-point format.</summary>
+    public ModelLayout Layout { get; }
+
+    /// <summary>The quality levels, indexed by <see cref="QualityLevel.Level"/>.</summary>
+    public IReadOnlyList<QualityLevel> QualityLevels { get; }
+
+    /// <summary>CDFs of the latent <c>y</c>: one table per Gaussian scale level (the context models' index).</summary>
+    public CdfTableSet GaussianTables { get; }
+
+    /// <summary>CDFs of the hyper-latent <c>z</c>: one table per hyper channel.</summary>
+    public CdfTableSet FactorizedTables { get; }
+
+    /// <summary>The model card (Markdown): data, training, decoder cost, integer-vs-float check.</summary>
+    public string ModelCard { get; }
+
+    /// <summary>Decoder cost in thousands of multiply-accumulates per output pixel (all integer graphs).</summary>
+    public double DecoderKmacPerPixel { get; }
+
+    /// <summary>Names of the ONNX entries, readable with <see cref="GetEntry"/>.</summary>
+    public IEnumerable<string> OnnxEntries => _onnx.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>The hyper decoder graph: <c>z</c> → <c>hyper</c>.</summary>
+    internal IntegerGraph HyperGraph => _graphs["hyper"];
+
+    /// <summary>The synthesis graph: <c>y</c> → <c>rgb</c>.</summary>
+    internal IntegerGraph SynthesisGraph => _graphs["synthesis"];
+
+    /// <summary>The context model of group <paramref name="group"/>: <c>hyper, y0..y{k-1}</c> → <c>mean{k}, index{k}</c>.</summary>
+    internal IntegerGraph ContextGraph(int group) => _graphs[$"context{group}"];
+
+    /// <summary>Any graph by its manifest name (<c>hyper</c>, <c>context{k}</c>, <c>synthesis</c>).</summary>
+    /// <exception cref="KeyNotFoundException">The pack has no graph of that name.</exception>
+    internal IntegerGraph GetGraph(string name) => _graphs[name];
+
+    /// <summary>Whether the pack has an ONNX entry of the given name.</summary>
+    /// <param name="name">Entry name, e.g. <see cref="SynthesisQdqEntry"/>.</param>
+    /// <returns><see langword="true"/> if <see cref="GetEntry"/> would return it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is <see langword="null"/>.</exception>
+    public bool HasEntry(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _onnx.ContainsKey(name);
+    }
+
+    /// <summary>Returns the bytes of an ONNX entry of the pack.</summary>
+    /// <param name="name">Entry name, e.g. <c>onnx/analysis.onnx</c>, <c>onnx/hyper_analysis.onnx</c>, <c>onnx/synthesis.qdq.onnx</c>, <c>onnx/synthesis.fp32.onnx</c>.</param>
+    /// <returns>The entry's bytes (verified against the manifest hash at load).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is <see langword="null"/>.</exception>
+    /// <exception cref="KeyNotFoundException">The pack has no ONNX entry of that name.</exception>
+    public ReadOnlyMemory<byte> GetEntry(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _onnx.TryGetValue(name, out byte[]? bytes)
+            ? bytes
+            : throw new KeyNotFoundException($"The model pack has no entry '{name}' (available: {string.Join(", ", OnnxEntries)}).");
+    }
+
+    /// <summary>Loads and validates a pack file.</summary>
+    /// <param name="path">Path of the <c>.ecpack</c> file; a <c>-&lt;12 hex&gt;.ecpack</c> name must match the content hash.</param>
+    /// <returns>The validated pack.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is <see langword="null"/>.</exception>
+    /// <exception cref="IOException">The file cannot be read (<see cref="FileNotFoundException"/> if it does not exist).</exception>
+    /// <exception cref="EdgeCodecFormatException">The file is not a valid pack; the message names the problem.</exception>
+    public static ModelPack Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return Load(stream, path);
+    }
+
+    /// <summary>Loads and validates a pack from a stream, reading it to the end.</summary>
+    /// <param name="stream">The pack bytes; read from the current position, not disposed.</param>
+    /// <param name="fileName">The file name the bytes came from, if any; a <c>-&lt;12 hex&gt;.ecpack</c> name must match the content hash.</param>
+    /// <returns>The validated pack.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is <see langword="null"/>.</exception>
+    /// <exception cref="IOException">Reading the stream failed.</exception>
+    /// <exception cref="EdgeCodecFormatException">
+    /// The bytes are not a valid pack (more than <see cref="MaxPackBytes"/>, not a ZIP, hash mismatch, bad manifest,
+    /// tensor or graph); the message names the problem.
+    /// </exception>
+    public static ModelPack Load(Stream stream, string? fileName = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (stream.CanSeek && stream.Length - stream.Position > MaxPackBytes)
+        {
+            throw new EdgeCodecFormatException($"Model pack is {stream.Length - stream.Position} bytes, over the {MaxPackBytes}-byte limit.", FormatError.LimitExceeded);
+        }
+
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[81920];
+        int n;
+        while ((n = stream.Read(chunk)) > 0)
+        {
+            if (buffer.Length + n > MaxPackBytes)
+            {
+                throw new EdgeCodecFormatException($"Model pack exceeds the {MaxPackBytes}-byte limit.", FormatError.LimitExceeded);
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        return ModelPackReader.Read(buffer.ToArray(), fileName);
+    }
+
+    /// <summary>
+    /// Loads the default pack: the file (or the newest <c>*.ecpack</c> in the folder) named by
+    /// <see cref="ModelEnvironmentVariable"/>, else the newest <c>models/*.ecpack</c> of the repository found by walking
+    /// up from <see cref="AppContext.BaseDirectory"/> to the folder that contains <c>EdgeCodec.sln</c>.
+    /// </summary>
+    /// <returns>The validated pack.</returns>
+    /// <exception cref="FileNotFoundException">No pack was found (the message says where it looked).</exception>
+    /// <exception cref="IOException">The pack cannot be read.</exception>
+    /// <exception cref="EdgeCodecFormatException">The pack found is not valid.</exception>
+    public static ModelPack LoadDefault() => Load(ModelPackLocator.FindDefault());
+}

@@ -1,0 +1,356 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using EdgeCodec.Entropy;
+using EdgeCodec.Format;
+using EdgeCodec.Inference;
+
+namespace EdgeCodec.Models;
+
+/// <summary>
+/// Parses and validates a model pack (docs/model-pack.md) held fully in memory. Order matters: identity (size, hash,
+/// file name) first, then the ZIP, then per-entry hashes, and only then are entry contents interpreted, so a tampered
+/// entry is reported as a hash mismatch rather than as whatever parse error its damage happens to cause.
+/// </summary>
+internal static class ModelPackReader
+{
+    public const string Format = "edgecodec-model-pack";
+    public const int FormatVersion = 1;
+    public const string Architecture = "mean-scale-hyperprior-cc4-v1";
+    private const int MaxEntries = 64;
+
+    /// <summary>Entries every version-1 pack has besides <c>manifest.json</c>.</summary>
+    internal static readonly string[] RequiredEntries =
+    [
+        "weights.bin", "cdf/factorized.json", "cdf/gaussian.json", "MODEL_CARD.md",
+        ModelPack.AnalysisEntry, ModelPack.HyperAnalysisEntry, ModelPack.SynthesisQdqEntry, ModelPack.SynthesisFp32Entry,
+    ];
+
+    public static ModelPack Read(byte[] bytes, string? fileName)
+    {
+        string label = fileName is null ? "model pack" : $"model pack '{Path.GetFileName(fileName)}'";
+        if (bytes.Length > ModelPack.MaxPackBytes)
+        {
+            throw new EdgeCodecFormatException($"{label}: {bytes.Length} bytes exceeds the {ModelPack.MaxPackBytes}-byte limit.", FormatError.LimitExceeded);
+        }
+
+        byte[] hash = SHA256.HashData(bytes);
+        string sha = Convert.ToHexStringLower(hash);
+        if (fileName is not null && TryGetNameHash(Path.GetFileName(fileName), out string? nameHash) && !sha.StartsWith(nameHash, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new EdgeCodecFormatException(
+                $"{label}: the file name says content hash {nameHash} but the SHA-256 of the file is {sha[..12]}… (renamed, truncated or modified file).",
+                FormatError.CrcMismatch);
+        }
+
+        Dictionary<string, byte[]> entries = ReadZip(bytes, label);
+        if (!entries.TryGetValue("manifest.json", out byte[]? manifestBytes))
+        {
+            throw new EdgeCodecFormatException($"{label}: the archive has no manifest.json.", FormatError.Malformed);
+        }
+
+        using JsonDocument manifestDoc = PackJson.Parse("manifest.json", manifestBytes);
+        var manifest = new PackJson("manifest.json", manifestDoc.RootElement, "");
+        CheckIdentity(manifest);
+        CheckEntryHashes(manifest, entries, label);
+
+        ModelLayout layout = ReadLayout(manifest);
+        QualityLevel[] levels = ReadQualityLevels(manifest["quality_levels"], layout.LatentChannels);
+        Dictionary<string, PackTensor> tensors = ReadTensors(manifest["tensors"], entries["weights.bin"]);
+        Dictionary<string, IntegerGraph> graphs = new GraphParser(tensors, layout, levels.Length).ParseAll(manifest["graphs"]);
+        CdfTableSet gaussian = ReadCdfs("cdf/gaussian.json", entries["cdf/gaussian.json"], layout.ScaleLevels, "scale_table.levels");
+        CdfTableSet factorized = ReadCdfs("cdf/factorized.json", entries["cdf/factorized.json"], layout.HyperChannels, "layout.hyper_channels");
+        double kmac = manifest["decoder_kmac_per_pixel"]["total"].Double();
+        string card = Encoding.UTF8.GetString(entries["MODEL_CARD.md"]);
+        var onnx = entries.Where(e => e.Key.StartsWith("onnx/", StringComparison.Ordinal)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        return new ModelPack(sha, BinaryPrimitives.ReadUInt64BigEndian(hash), layout, levels, gaussian, factorized, graphs, onnx, card, kmac,
+            manifest.Has("name") ? manifest["name"].String() : "");
+    }
+
+    /// <summary>Extracts the 12 hex digits of <c>…-&lt;12 hex&gt;.ecpack</c>; names of another form carry no hash.</summary>
+    internal static bool TryGetNameHash(string fileName, out string nameHash)
+    {
+        nameHash = "";
+        const string Suffix = ".ecpack";
+        if (!fileName.EndsWith(Suffix, StringComparison.OrdinalIgnoreCase) || fileName.Length < Suffix.Length + 13)
+        {
+            return false;
+        }
+
+        int start = fileName.Length - Suffix.Length - 12;
+        string digits = fileName.Substring(start, 12);
+        if (fileName[start - 1] != '-' || !digits.All(char.IsAsciiHexDigit))
+        {
+            return false;
+        }
+
+        nameHash = digits;
+        return true;
+    }
+
+    private static Dictionary<string, byte[]> ReadZip(byte[] bytes, string label)
+    {
+        var entries = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        try
+        {
+            using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
+            if (zip.Entries.Count > MaxEntries)
+            {
+                throw new EdgeCodecFormatException($"{label}: {zip.Entries.Count} archive entries exceeds the limit of {MaxEntries}.", FormatError.LimitExceeded);
+            }
+
+            foreach (ZipArchiveEntry entry in zip.Entries)
+            {
+                if (entry.Length > ModelPack.MaxPackBytes)
+                {
+                    throw new EdgeCodecFormatException($"{label}: entry '{entry.FullName}' declares {entry.Length} bytes.", FormatError.LimitExceeded);
+                }
+
+                if (entries.ContainsKey(entry.FullName))
+                {
+                    throw new EdgeCodecFormatException($"{label}: entry '{entry.FullName}' appears twice.", FormatError.Malformed);
+                }
+
+                byte[] data = new byte[entry.Length];
+                try
+                {
+                    using Stream s = entry.Open();
+                    s.ReadExactly(data);
+                    if (s.ReadByte() >= 0)
+                    {
+                        throw new EdgeCodecFormatException($"{label}: entry '{entry.FullName}' is longer than its declared size.", FormatError.Malformed);
+                    }
+                }
+                catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException)
+                {
+                    throw new EdgeCodecFormatException($"{label}: entry '{entry.FullName}' is damaged ({ex.Message}).", FormatError.Malformed, null, ex);
+                }
+
+                entries.Add(entry.FullName, data);
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new EdgeCodecFormatException($"{label}: not a valid ZIP archive ({ex.Message}); the file is truncated or not a model pack.", FormatError.Malformed, null, ex);
+        }
+
+        return entries;
+    }
+
+    private static void CheckIdentity(PackJson m)
+    {
+        string format = m["format"].String();
+        if (format != Format)
+        {
+            throw new EdgeCodecFormatException($"manifest.json: format is '{format}', expected '{Format}'.", FormatError.UnsupportedVersion);
+        }
+
+        long version = m["format_version"].Long();
+        if (version != FormatVersion)
+        {
+            throw new EdgeCodecFormatException($"manifest.json: format_version {version} is not supported (this SDK reads version {FormatVersion}).", FormatError.UnsupportedVersion);
+        }
+
+        string architecture = m["architecture"].String();
+        if (architecture != Architecture)
+        {
+            throw new EdgeCodecFormatException($"manifest.json: architecture '{architecture}' is not supported (expected '{Architecture}').", FormatError.UnsupportedVersion);
+        }
+    }
+
+    private static void CheckEntryHashes(PackJson m, Dictionary<string, byte[]> entries, string label)
+    {
+        PackJson files = m["files"];
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((string name, PackJson value) in files.Properties())
+        {
+            listed.Add(name);
+            if (!entries.TryGetValue(name, out byte[]? data))
+            {
+                throw new EdgeCodecFormatException($"{label}: entry '{name}' listed in manifest.files is missing from the archive.", FormatError.Truncated);
+            }
+
+            string expected = value.String();
+            string actual = Convert.ToHexStringLower(SHA256.HashData(data));
+            if (!string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new EdgeCodecFormatException(
+                    $"{label}: entry '{name}' has SHA-256 {actual[..12]}… but manifest.files says {expected[..Math.Min(12, expected.Length)]}… (tampered or damaged entry).",
+                    FormatError.CrcMismatch);
+            }
+        }
+
+        foreach (string required in RequiredEntries)
+        {
+            if (!listed.Contains(required))
+            {
+                throw new EdgeCodecFormatException($"{label}: required entry '{required}' is not listed in manifest.files.", FormatError.Malformed);
+            }
+        }
+
+        foreach (string name in entries.Keys)
+        {
+            if (name != "manifest.json" && !listed.Contains(name))
+            {
+                throw new EdgeCodecFormatException($"{label}: entry '{name}' is not listed in manifest.files.", FormatError.Malformed);
+            }
+        }
+    }
+
+    private static ModelLayout ReadLayout(PackJson m)
+    {
+        PackJson l = m["layout"];
+        int latent = l["latent_channels"].Int(1, 4096);
+        int hyper = l["hyper_channels"].Int(1, 1024);
+        int groups = l["groups"].Int(1, 64);
+        int groupChannels = l["group_channels"].Int(1, 4096);
+        int latentStride = l["latent_stride"].Int(1, 1024);
+        int hyperStride = l["hyper_stride"].Int(1, 4096);
+        int tile = l["tile_size"].Int(1, 1 << 16);
+        int halo = l["synthesis_halo"].Int(0, 64);
+        int fraction = l["mean_fraction_bits"].Int(1, 16);
+        int levels = m["scale_table"]["levels"].Int(1, CdfTableSet.MaxTableCount);
+        if (groups * groupChannels != latent)
+        {
+            throw l.Error($"latent_channels {latent} != groups {groups} x group_channels {groupChannels}");
+        }
+
+        if (!int.IsPow2(latentStride) || !int.IsPow2(hyperStride) || hyperStride <= latentStride)
+        {
+            throw l.Error($"strides {latentStride}/{hyperStride} must be powers of two with hyper_stride > latent_stride");
+        }
+
+        if (tile % hyperStride != 0)
+        {
+            throw l.Error($"tile_size {tile} is not a multiple of hyper_stride {hyperStride}");
+        }
+
+        return new ModelLayout(latent, hyper, groups, groupChannels, latentStride, hyperStride, tile, halo, fraction, levels);
+    }
+
+    private static QualityLevel[] ReadQualityLevels(PackJson j, int channels)
+    {
+        if (j.Count is 0 or > 64)
+        {
+            throw j.Error($"expected 1..64 quality levels, got {j.Count}");
+        }
+
+        var levels = new QualityLevel[j.Count];
+        for (int i = 0; i < levels.Length; i++)
+        {
+            PackJson q = j[i];
+            int level = q["level"].Int();
+            if (level != i)
+            {
+                throw q.Error($"level {level} at position {i}; levels must be 0, 1, 2, … in order");
+            }
+
+            PackJson gainJson = q["gain"];
+            if (gainJson.Count != channels)
+            {
+                throw gainJson.Error($"{gainJson.Count} gains, expected one per latent channel ({channels})");
+            }
+
+            float[] gain = gainJson.Items().Select(g => (float)g.Double()).ToArray();
+            if (gain.Any(g => !(g > 0) || !float.IsFinite(g)))
+            {
+                throw gainJson.Error("gains must be finite and positive");
+            }
+
+            levels[i] = new QualityLevel(level, q["lambda"].Double(), gain);
+        }
+
+        return levels;
+    }
+
+    private static Dictionary<string, PackTensor> ReadTensors(PackJson directory, byte[] weights)
+    {
+        var result = new Dictionary<string, PackTensor>(StringComparer.Ordinal);
+        foreach (PackJson t in directory.Items())
+        {
+            string name = t["name"].String();
+            string dtype = t["dtype"].String();
+            int size = dtype switch
+            {
+                "i8" or "u8" => 1,
+                "i32" => 4,
+                _ => throw t["dtype"].Error($"tensor '{name}': unknown dtype '{dtype}'"),
+            };
+            int[] shape = t["shape"].IntArray();
+            long count = 1;
+            foreach (int d in shape)
+            {
+                if (d < 0 || (count *= d) > ModelPack.MaxPackBytes)
+                {
+                    throw t["shape"].Error($"tensor '{name}': bad shape [{string.Join(", ", shape)}]");
+                }
+            }
+
+            long offset = t["offset"].Long(), length = t["length"].Long();
+            if (length != count * size)
+            {
+                throw t.Error($"tensor '{name}': length {length} does not match {dtype} shape [{string.Join(", ", shape)}] ({count * size} bytes)");
+            }
+
+            if (offset < 0 || offset % 16 != 0 || offset + length > weights.Length)
+            {
+                throw t.Error($"tensor '{name}': bytes {offset}..{offset + length} are not a 16-byte aligned range of weights.bin ({weights.Length} bytes)");
+            }
+
+            ReadOnlySpan<byte> raw = weights.AsSpan((int)offset, (int)length);
+            Array data = dtype switch
+            {
+                "i8" => raw.ToArray().Select(b => (sbyte)b).ToArray(),
+                "u8" => raw.ToArray(),
+                _ => DecodeInt32(raw),
+            };
+            if (!result.TryAdd(name, new PackTensor(name, dtype, shape, data)))
+            {
+                throw t.Error($"tensor '{name}' appears twice");
+            }
+        }
+
+        return result;
+    }
+
+    private static int[] DecodeInt32(ReadOnlySpan<byte> raw)
+    {
+        var values = new int[raw.Length / 4];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = BinaryPrimitives.ReadInt32LittleEndian(raw.Slice(4 * i));
+        }
+
+        return values;
+    }
+
+    private static CdfTableSet ReadCdfs(string entry, byte[] bytes, int expectedTables, string expectedBy)
+    {
+        using JsonDocument doc = PackJson.Parse(entry, bytes);
+        var root = new PackJson(entry, doc.RootElement, "");
+        int precision = root["precision"].Int();
+        if (precision != CdfTableSet.PrecisionBits)
+        {
+            throw root["precision"].Error($"precision {precision}, expected {CdfTableSet.PrecisionBits}");
+        }
+
+        PackJson cdfJson = root["cdfs"];
+        if (cdfJson.Count != expectedTables)
+        {
+            throw cdfJson.Error($"{cdfJson.Count} tables, but {expectedBy} is {expectedTables}");
+        }
+
+        int[][] cdfs = cdfJson.Items().Select(c => c.IntArray()).ToArray();
+        int[] offsets = root["offsets"].IntArray();
+        try
+        {
+            return CdfTableSet.Create(cdfs, offsets);
+        }
+        catch (EdgeCodecFormatException ex)
+        {
+            throw new EdgeCodecFormatException($"{entry}: {ex.Message}", FormatError.InvalidTable, null, ex);
+        }
+    }
+}
