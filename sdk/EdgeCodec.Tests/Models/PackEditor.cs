@@ -1,0 +1,58 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace EdgeCodec.Tests.Models;
+
+/// <summary>Builds deliberately broken packs from a good one: re-zipped (valid ZIP, valid CRCs) with edited entries.</summary>
+internal static class PackEditor
+{
+    /// <summary>Rewrites every entry through <paramref name="edit"/>; returning <see langword="null"/> drops the entry.</summary>
+    public static byte[] Rewrite(byte[] pack, Func<string, byte[], byte[]?> edit)
+    {
+        var entries = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        using (var zip = new ZipArchive(new MemoryStream(pack), ZipArchiveMode.Read))
+        {
+            foreach (ZipArchiveEntry e in zip.Entries)
+            {
+                using Stream s = e.Open();
+                using var m = new MemoryStream();
+                s.CopyTo(m);
+                if (edit(e.FullName, m.ToArray()) is byte[] edited)
+                {
+                    entries[e.FullName] = edited;
+                }
+            }
+        }
+
+        using var output = new MemoryStream();
+        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach ((string name, byte[] data) in entries)
+            {
+                ZipArchiveEntry e = zip.CreateEntry(name, CompressionLevel.NoCompression);
+                using Stream s = e.Open();
+                s.Write(data);
+            }
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary>Rewrites <c>manifest.json</c> through a mutation of its JSON tree.</summary>
+    public static byte[] EditManifest(byte[] pack, Action<JsonObject> mutate) => Rewrite(pack, (name, data) =>
+    {
+        if (name != "manifest.json")
+        {
+            return data;
+        }
+
+        JsonObject manifest = JsonNode.Parse(data)!.AsObject();
+        mutate(manifest);
+        return Encoding.UTF8.GetBytes(manifest.ToJsonString());
+    });
+
+    /// <summary>The first node of <paramref name="graph"/> whose op is <paramref name="op"/>.</summary>
+    public static JsonObject Node(JsonObject manifest, string graph, string op)
+        => manifest["graphs"]![graph]!.AsArray().Select(n => n!.AsObject()).First(n => (string?)n["op"] == op);
+}
