@@ -18,10 +18,17 @@ internal static class FuzzTargets
     };
 
     /// <summary>A fixed table set: 16 two-sided geometric tables of widths 3..93, built with integers only.</summary>
-    public static readonly CdfTableSet Tables = BuildTables();
+    /// <remarks>Built on first use, inside the fuzzer loop: instrumented EdgeCodec code must not run before SharpFuzz attaches AFL's shared memory.</remarks>
+    public static CdfTableSet Tables => s_tables ??= BuildTables();
 
-    private static readonly PacketReaderOptions PacketOptions = new() { MaxFrameSize = 1 << 16, MaxPayloadSize = 1 << 16 };
-    private static readonly ContainerReadOptions ContainerOptions = new() { MaxFileSize = 1 << 20, MaxPackets = 4096, Packet = PacketOptions };
+    private static CdfTableSet? s_tables;
+
+    private static PacketReaderOptions? s_packetOptions;
+    private static ContainerReadOptions? s_containerOptions;
+
+    private static PacketReaderOptions PacketOptions => s_packetOptions ??= new() { MaxFrameSize = 1 << 16, MaxPayloadSize = 1 << 16 };
+
+    private static ContainerReadOptions ContainerOptions => s_containerOptions ??= new() { MaxFileSize = 1 << 20, MaxPackets = 4096, Packet = PacketOptions };
 
     /// <summary>Framing + packet parse; the first byte picks the segment size so multi-segment paths are fuzzed too.</summary>
     public static void Packet(byte[] input)
