@@ -1,1 +1,13 @@
-return 0;
+using System.CommandLine;
+using EdgeCodec.Cli.Commands;
+
+var root = new RootCommand("EdgeCodec: learned image compression for edge devices (encode, decode, inspect, evaluate, benchmark).")
+{
+    EncodeCommand.Create(),
+    DecodeCommand.Create(),
+    InfoCommand.Create(),
+    EvalCommand.Create(),
+    BenchCommand.Create(),
+    ModelCommand.Create(),
+};
+return root.Parse(args).Invoke();

@@ -103,7 +103,7 @@ def test_export_writes_a_pack_the_csharp_side_reads(tmp_path):
     assert manifest["decoder_kmac_per_pixel"]["total"] <= 20.0
     meta = json.loads((tmp_path / "vectors" / "vectors.json").read_text())
     assert meta["pack_sha256"].startswith(pack.stem.split("-")[-1])
-    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "edgecodec.dll"
+    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "EdgeCodec.Cli.dll"
     if not cli.exists():
         pytest.skip("build the CLI first (scripts/test.sh does): " + str(cli))
     out = subprocess.run(["dotnet", str(cli), "model", "verify", str(pack), "--vectors", str(tmp_path / "vectors")],

@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using EdgeCodec.Codec;
+using EdgeCodec.Imaging;
+using Spectre.Console;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary>
+/// <c>edgecodec bench --backends reference,onnx,onnx-fp32 --threads 1,2 [--image IN.png] [--json OUT.json]</c>:
+/// whole-image decode time per backend and thread count, measured in one run on the same stream.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var image = new Option<FileInfo?>("--image") { Description = "Image to encode once and decode repeatedly (default: samples/media/astronaut.png)" };
+        var backends = new Option<string>("--backends") { Description = "Comma-separated backends", DefaultValueFactory = _ => "reference,onnx,onnx-fp32" };
+        var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1,2" };
+        var repeat = new Option<int>("--repeat") { Description = "Timed decodes per configuration (median is reported)", DefaultValueFactory = _ => 5 };
+        var quality = new Option<int>("--quality", "-q") { Description = "Quality level", DefaultValueFactory = _ => 2 };
+        var model = CommonOptions.Model();
+        var json = CommonOptions.Json();
+        var command = new Command("bench", "Benchmark whole-image decoding per backend (not a test: numbers go to docs/benchmarks.md)")
+            { image, backends, threads, repeat, quality, model, json };
+        command.SetAction(r => CliRunner.Run(() =>
+        {
+            var pack = CliRunner.LoadPack(r.GetValue(model));
+            string path = r.GetValue(image)?.FullName ?? DefaultImage();
+            var picture = ImageFile.Load(path);
+            byte[] container;
+            using (var encoder = new EdgeCodecEncoder(pack))
+            {
+                container = encoder.Encode(picture, r.GetValue(quality)).ToContainerBytes();
+            }
+
+            var rows = new List<BenchRow>();
+            foreach (var backend in r.GetRequiredValue(backends).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                foreach (int t in r.GetRequiredValue(threads).Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)))
+                {
+                    rows.Add(Measure(pack, container, backend, t, Math.Max(1, r.GetValue(repeat))));
+                }
+            }
+
+            var withRatio = rows.Select(row =>
+            {
+                var onnx = rows.FirstOrDefault(o => o.Backend == "onnx" && o.Threads == row.Threads);
+                return row with { RatioVsOnnx = onnx is null ? null : row.MegapixelsPerSecond / onnx.MegapixelsPerSecond };
+            }).ToList();
+            var table = new Table().AddColumns("backend", "threads", "decode ms", "entropy ms", "hyper ms", "synthesis ms", "MP/s", "x onnx").Border(TableBorder.Rounded);
+            foreach (var row in withRatio)
+            {
+                table.AddRow(row.Backend, $"{row.Threads}", $"{row.DecodeSeconds * 1000:F1}", $"{row.EntropySeconds * 1000:F1}", $"{row.HyperSeconds * 1000:F1}",
+                    $"{row.SynthesisSeconds * 1000:F1}", $"{row.MegapixelsPerSecond:F3}", row.RatioVsOnnx is { } x ? $"{x:F2}" : "-");
+            }
+
+            AnsiConsole.Write(table);
+            if (r.GetValue(json) is { } jsonFile)
+            {
+                var report = new BenchReport(Path.GetFileName(path), picture.Width, picture.Height, container.Length, pack.Sha256,
+                    Environment.ProcessorCount, DateTimeOffset.UtcNow, withRatio);
+                File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, CliJsonContext.Default.BenchReport));
+            }
+
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+
+    private static BenchRow Measure(Models.ModelPack pack, byte[] container, string backend, int threads, int repeat)
+    {
+        var options = new DecoderOptions { Backend = backend, Threads = threads };
+        DecodedFrame Run()
+        {
+            using var ms = new MemoryStream(container, writable: false);
+            return EdgeCodecDecoder.Decode(pack, ms, options).Frame;
+        }
+
+        var warm = Run();
+        var runs = new List<DecodedFrame>();
+        for (int i = 0; i < repeat; i++)
+        {
+            runs.Add(Run());
+        }
+
+        var median = runs.OrderBy(f => f.Timings.TotalSeconds).ElementAt(runs.Count / 2);
+        var t = median.Timings;
+        return new BenchRow(warm.Backend, threads, t.TotalSeconds, t.EntropySeconds, t.HyperSeconds, t.SynthesisSeconds,
+            median.Image.PixelCount / 1e6 / t.TotalSeconds, median.Image.PixelCount / 1e6 / t.SynthesisSeconds, null);
+    }
+
+    private static string DefaultImage()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "samples", "media", "astronaut.png");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException("No --image given and samples/media/astronaut.png not found.");
+    }
+}
+
+/// <summary>One configuration of <c>bench</c>.</summary>
+internal sealed record BenchRow(string Backend, int Threads, double DecodeSeconds, double EntropySeconds, double HyperSeconds,
+    double SynthesisSeconds, double MegapixelsPerSecond, double SynthesisMegapixelsPerSecond, double? RatioVsOnnx);
+
+/// <summary>What <c>bench --json</c> writes.</summary>
+internal sealed record BenchReport(string Image, int Width, int Height, int ContainerBytes, string ModelSha256, int ProcessorCount,
+    DateTimeOffset CreatedUtc, IReadOnlyList<BenchRow> Rows);

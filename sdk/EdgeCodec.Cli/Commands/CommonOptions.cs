@@ -1,0 +1,29 @@
+using System.CommandLine;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary>Options several commands share.</summary>
+internal static class CommonOptions
+{
+    public static Option<FileInfo?> Model() => new("--model", "-m")
+    {
+        Description = "Model pack (.ecpack); default: $EDGECODEC_MODEL or the newest pack in models/",
+    };
+
+    public static Option<int> Threads() => new("--threads", "-t")
+    {
+        Description = "Threads (0 = all cores)",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static Option<string> Backend() => new("--backend", "-b")
+    {
+        Description = "Decoder backend: auto, reference, onnx, onnx-fp32 (and registered plug-ins)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static Option<FileInfo?> Json() => new("--json")
+    {
+        Description = "Write measurements as JSON to this file",
+    };
+}

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Text.Json;
+using EdgeCodec.Codec;
+using EdgeCodec.Imaging;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary><c>edgecodec decode IN.ecx -o OUT.png [--backend NAME] [--layers K] [--json T.json]</c></summary>
+internal static class DecodeCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<FileInfo>("input") { Description = "Container to decode (.ecx), complete or truncated" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "PNG to write", Required = true };
+        var layers = new Option<int>("--layers", "-l") { Description = "Decode at most K refinement layers (0 = all)", DefaultValueFactory = _ => 0 };
+        var model = CommonOptions.Model();
+        var threads = CommonOptions.Threads();
+        var backend = CommonOptions.Backend();
+        var json = CommonOptions.Json();
+        var command = new Command("decode", "Decode an EdgeCodec container to PNG") { input, output, layers, backend, model, threads, json };
+        command.SetAction(r => CliRunner.Run(() =>
+        {
+            var pack = CliRunner.LoadPack(r.GetValue(model));
+            var options = new DecoderOptions
+            {
+                Backend = r.GetValue(backend)!,
+                Threads = r.GetValue(threads),
+                MaxLayers = r.GetValue(layers),
+                Log = CliRunner.Info,
+            };
+            using var file = File.OpenRead(r.GetRequiredValue(input).FullName);
+            var (frame, container) = EdgeCodecDecoder.Decode(pack, file, options);
+            ImageFile.SavePng(frame.Image, r.GetRequiredValue(output).FullName);
+            var t = frame.Timings;
+            double mps = frame.Image.PixelCount / 1e6 / t.TotalSeconds;
+            Console.WriteLine($"{r.GetRequiredValue(output).Name}: {frame.Image.Width}x{frame.Image.Height} on '{frame.Backend}', " +
+                $"layers per tile {string.Join(",", frame.LayersPerTile.Distinct())}/{frame.ExpectedLayers}, " +
+                $"{t.TotalSeconds * 1000:F1} ms (entropy {t.EntropySeconds * 1000:F1}, hyper {t.HyperSeconds * 1000:F1}, synthesis {t.SynthesisSeconds * 1000:F1}), {mps:F2} MP/s");
+            if (!container.IsComplete)
+            {
+                Console.WriteLine($"container: {container.Status}: {container.Message} ({container.PacketsRecovered} packets recovered)");
+            }
+
+            if (frame.MissingTiles.Count > 0)
+            {
+                Console.WriteLine($"concealed tiles: {string.Join(",", frame.MissingTiles)}");
+            }
+
+            if (r.GetValue(json) is { } jsonFile)
+            {
+                var report = new DecodeReport(frame.Backend, r.GetValue(threads) > 0 ? r.GetValue(threads) : Environment.ProcessorCount,
+                    frame.Image.Width, frame.Image.Height, t.TotalSeconds, t.EntropySeconds, t.HyperSeconds, t.SynthesisSeconds, mps,
+                    frame.IsComplete, container.Status.ToString());
+                File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, CliJsonContext.Default.DecodeReport));
+            }
+
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+}
+
+/// <summary>What <c>decode --json</c> writes.</summary>
+internal sealed record DecodeReport(string Backend, int Threads, int Width, int Height, double DecodeSeconds, double EntropySeconds,
+    double HyperSeconds, double SynthesisSeconds, double MegapixelsPerSecond, bool Complete, string ContainerStatus);

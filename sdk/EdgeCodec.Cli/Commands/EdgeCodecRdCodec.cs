@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using EdgeCodec.Codec;
+using EdgeCodec.Evaluation;
+using EdgeCodec.Imaging;
+using EdgeCodec.Models;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary>EdgeCodec in the RD harness: real containers (bytes = whole .ecx file), decoded by a real decoder.</summary>
+internal sealed class EdgeCodecRdCodec : IRdCodec
+{
+    private readonly ModelPack _pack;
+    private readonly string _backend;
+    private readonly ThreadLocal<EdgeCodecEncoder> _encoders;
+
+    public EdgeCodecRdCodec(ModelPack pack, string backend, IReadOnlyList<int>? qualities = null)
+    {
+        _pack = pack;
+        _backend = backend;
+        QualityLevels = qualities ?? [.. Enumerable.Range(0, pack.QualityLevels.Count)];
+        _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1 }));
+    }
+
+    public string Name => "edgecodec";
+
+    public IReadOnlyList<int> QualityLevels { get; }
+
+    public RdSample Run(RgbImage image, int quality)
+    {
+        var sw = Stopwatch.StartNew();
+        byte[] container = _encoders.Value!.Encode(image, quality).ToContainerBytes();
+        double encodeSeconds = sw.Elapsed.TotalSeconds;
+        sw.Restart();
+        using var ms = new MemoryStream(container, writable: false);
+        var (frame, read) = EdgeCodecDecoder.Decode(_pack, ms, new DecoderOptions { Backend = _backend, Threads = 1 });
+        if (!read.IsComplete || !frame.IsComplete)
+        {
+            throw new InvalidOperationException($"Round trip lost data: {read.Status} {read.Message}");
+        }
+
+        return new RdSample(container.Length, frame.Image, encodeSeconds, sw.Elapsed.TotalSeconds);
+    }
+}

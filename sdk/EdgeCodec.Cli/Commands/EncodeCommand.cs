@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Diagnostics;
+using EdgeCodec.Codec;
+using EdgeCodec.Imaging;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K]</c></summary>
+internal static class EncodeCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<FileInfo>("input") { Description = "Image to encode (PNG, JPEG, WebP)" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx)", Required = true };
+        var quality = new Option<int>("--quality", "-q") { Description = "Quality level (0 = smallest)", DefaultValueFactory = _ => 2 };
+        var layers = new Option<int>("--layers", "-l") { Description = "Refinement layers to write (0 = all)", DefaultValueFactory = _ => 0 };
+        var model = CommonOptions.Model();
+        var threads = CommonOptions.Threads();
+        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, model, threads };
+        command.SetAction(r => CliRunner.Run(() =>
+        {
+            var pack = CliRunner.LoadPack(r.GetValue(model));
+            var image = ImageFile.Load(r.GetRequiredValue(input).FullName);
+            using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads) });
+            var sw = Stopwatch.StartNew();
+            var encoded = encoder.Encode(image, r.GetValue(quality), r.GetValue(layers));
+            var target = r.GetRequiredValue(output);
+            long bytes;
+            string temp = target.FullName + ".tmp";
+            using (var fs = File.Create(temp))
+            {
+                bytes = encoded.WriteContainer(fs);
+            }
+
+            File.Move(temp, target.FullName, overwrite: true);
+            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {r.GetValue(quality)}, {encoded.Header.LayerCount} layers, " +
+                $"{encoded.Header.TileCount} tiles, {bytes} bytes, {bytes * 8.0 / image.PixelCount:F4} bpp, {sw.Elapsed.TotalSeconds:F2} s");
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+}

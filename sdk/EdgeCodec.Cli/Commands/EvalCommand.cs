@@ -1,0 +1,102 @@
+using System.CommandLine;
+using EdgeCodec.Evaluation;
+using EdgeCodec.Imaging;
+using Spectre.Console;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary><c>edgecodec eval --images DIR [--json OUT.json] [--plot OUT.png]</c>: RD against JPEG and WebP with real bitstreams.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var images = new Option<DirectoryInfo>("--images") { Description = "Folder of PNG images", Required = true };
+        var json = CommonOptions.Json();
+        var plot = new Option<FileInfo?>("--plot") { Description = "Write an RD plot (PNG)" };
+        var limit = new Option<int>("--limit") { Description = "Use only the first N images (0 = all)", DefaultValueFactory = _ => 0 };
+        var backend = CommonOptions.Backend();
+        backend.DefaultValueFactory = _ => "reference";
+        var model = CommonOptions.Model();
+        var threads = CommonOptions.Threads();
+        var command = new Command("eval", "Rate-distortion evaluation of EdgeCodec vs JPEG and WebP (BD-rate, PSNR, MS-SSIM)")
+            { images, json, plot, limit, backend, model, threads };
+        command.SetAction(r => CliRunner.Run(() =>
+        {
+            var pack = CliRunner.LoadPack(r.GetValue(model));
+            var dir = r.GetRequiredValue(images);
+            if (!dir.Exists)
+            {
+                throw new DirectoryNotFoundException($"No such folder: {dir.FullName}");
+            }
+
+            var files = dir.GetFiles("*.png").OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+            if (r.GetValue(limit) > 0)
+            {
+                files = [.. files.Take(r.GetValue(limit))];
+            }
+
+            if (files.Count == 0)
+            {
+                throw new FileNotFoundException($"No PNG images in {dir.FullName}");
+            }
+
+            var set = files.Select(f => (Path.GetFileNameWithoutExtension(f.Name), ImageFile.Load(f.FullName))).ToList();
+            var codecs = new IRdCodec[] { new EdgeCodecRdCodec(pack, r.GetValue(backend)!), new JpegCodec(), new WebpCodec() };
+            var evaluator = new RdEvaluator(codecs)
+            {
+                TestCodec = "edgecodec",
+                MaxDegreeOfParallelism = r.GetValue(threads) > 0 ? r.GetValue(threads) : Environment.ProcessorCount,
+            };
+            RdReport report = null!;
+            AnsiConsole.Progress().Start(ctx =>
+            {
+                var task = ctx.AddTask("encode + decode", maxValue: 1);
+                report = evaluator.Evaluate(set, new SyncProgress(p =>
+                {
+                    task.MaxValue = p.Total;
+                    task.Value = p.Completed;
+                }));
+            });
+
+            var table = new Table().AddColumns("codec", "quality", "bpp", "PSNR", "MS-SSIM").Border(TableBorder.Rounded);
+            foreach (var curve in report.AverageCurves)
+            {
+                foreach (var p in curve.Points)
+                {
+                    table.AddRow(curve.Codec, p.Quality.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{p.Bpp:F4}", $"{p.Psnr:F2}", $"{p.MsSsim:F4}");
+                }
+            }
+
+            AnsiConsole.Write(table);
+            Console.WriteLine($"BD-rate vs JPEG: {Format(report.Summary.BdRateVsJpeg)}, vs WebP: {Format(report.Summary.BdRateVsWebp)} ({set.Count} images)");
+            if (r.GetValue(json) is { } jsonFile)
+            {
+                using var fs = File.Create(jsonFile.FullName);
+                report.WriteJson(fs);
+            }
+
+            if (r.GetValue(plot) is { } plotFile)
+            {
+                RdPlot.Save(report, plotFile.FullName);
+            }
+
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+
+    private static string Format(double? v) => v is { } d ? $"{d:+0.00;-0.00}%" : "n/a (no overlap)";
+
+    private sealed class SyncProgress(Action<RdProgress> report) : IProgress<RdProgress>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(RdProgress value)
+        {
+            lock (_gate)
+            {
+                report(value);
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.CommandLine;
+using EdgeCodec.Format;
+using Spectre.Console;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary><c>edgecodec info IN.ecx</c>: header, packets and what a damaged file still holds.</summary>
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<FileInfo>("input") { Description = "Container (.ecx)" };
+        var command = new Command("info", "Describe an EdgeCodec container") { input };
+        command.SetAction(r => CliRunner.Run(() =>
+        {
+            var file = r.GetRequiredValue(input);
+            using var fs = File.OpenRead(file.FullName);
+            var read = ContainerReader.Read(fs);
+            var h = read.Header;
+            var table = new Table().AddColumns("field", "value").Border(TableBorder.Rounded);
+            table.AddRow("file", Markup.Escape($"{file.Name} ({file.Length} bytes)"));
+            table.AddRow("model id", $"{h.ModelId:x16}");
+            table.AddRow("image", $"{h.Width}x{h.Height}, {h.FrameCount} frame(s)");
+            table.AddRow("tiles", $"{h.TileColumns}x{h.TileRows} of {h.TileWidth}x{h.TileHeight}");
+            table.AddRow("layers", h.LayerCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("quality level", h.QualityLevel.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("status", Markup.Escape($"{read.Status}{(read.Message is null ? "" : ": " + read.Message)}"));
+            table.AddRow("packets", $"{read.PacketsRecovered} (index used: {read.UsedIndex})");
+            table.AddRow("bpp", $"{file.Length * 8.0 / ((double)h.Width * h.Height):F4}");
+            foreach (var layer in read.Packets.GroupBy(p => p.Layer).OrderBy(g => g.Key))
+            {
+                table.AddRow($"layer {layer.Key}", $"{layer.Count()} packets, {layer.Sum(p => p.Payload.Length)} payload bytes");
+            }
+
+            AnsiConsole.Write(table);
+            return read.IsComplete ? CliRunner.Ok : CliRunner.BadInput;
+        }));
+        return command;
+    }
+}

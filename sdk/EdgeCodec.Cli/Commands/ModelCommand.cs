@@ -1,0 +1,79 @@
+using System.CommandLine;
+using EdgeCodec.Codec;
+using Spectre.Console;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary><c>edgecodec model info|verify PACK [--vectors DIR]</c></summary>
+internal static class ModelCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("model", "Inspect and verify model packs");
+        var pack = new Argument<FileInfo?>("pack") { Description = "Model pack (.ecpack); default: the newest in models/", Arity = ArgumentArity.ZeroOrOne };
+        var info = new Command("info", "Show a model pack's layout, quality levels and decoder cost") { pack };
+        info.SetAction(r => CliRunner.Run(() =>
+        {
+            var p = CliRunner.LoadPack(r.GetValue(pack));
+            var l = p.Layout;
+            var table = new Table().AddColumns("field", "value").Border(TableBorder.Rounded);
+            table.AddRow("name", Markup.Escape(p.Name));
+            table.AddRow("sha256", p.Sha256);
+            table.AddRow("model id", $"{p.ModelId:x16}");
+            table.AddRow("latents", $"{l.LatentChannels} channels at 1/{l.LatentStride}, {l.Groups} groups of {l.GroupChannels}");
+            table.AddRow("hyper-latents", $"{l.HyperChannels} channels at 1/{l.HyperStride}");
+            table.AddRow("tile", $"{l.TileSize} px, synthesis halo {l.SynthesisHalo}");
+            table.AddRow("quality levels", string.Join(", ", p.QualityLevels.Select(q => $"{q.Level} (lambda {q.Lambda})")));
+            table.AddRow("decoder cost", $"{p.DecoderKmacPerPixel:F2} kMAC/pixel");
+            table.AddRow("onnx graphs", string.Join(", ", p.OnnxEntries));
+            AnsiConsole.Write(table);
+            return CliRunner.Ok;
+        }));
+
+        var pack2 = new Argument<FileInfo?>("pack") { Description = "Model pack (.ecpack)", Arity = ArgumentArity.ZeroOrOne };
+        var vectors = new Option<DirectoryInfo?>("--vectors") { Description = "Test vectors written by training/export.py (default: tests/vectors/model)" };
+        var verify = new Command("verify", "Validate a pack (hashes, graphs, tables) and compare the integer engine with the Python reference's vectors") { pack2, vectors };
+        verify.SetAction(r => CliRunner.Run(() =>
+        {
+            var p = CliRunner.LoadPack(r.GetValue(pack2));
+            Console.WriteLine($"pack: valid ({p.Name}, sha256 {p.Sha256[..12]})");
+            string? dir = r.GetValue(vectors)?.FullName ?? DefaultVectors();
+            if (dir is null)
+            {
+                Console.WriteLine("vectors: none found");
+                return CliRunner.Ok;
+            }
+
+            var mismatches = ConformanceCheck.Run(p, dir);
+            if (mismatches.Count == 0)
+            {
+                Console.WriteLine("vectors: identical");
+                return CliRunner.Ok;
+            }
+
+            foreach (var m in mismatches)
+            {
+                Console.WriteLine("vectors: MISMATCH " + m);
+            }
+
+            return CliRunner.Failure;
+        }));
+        command.Subcommands.Add(info);
+        command.Subcommands.Add(verify);
+        return command;
+    }
+
+    private static string? DefaultVectors()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "tests", "vectors", "model");
+            if (File.Exists(Path.Combine(candidate, "vectors.json")))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}

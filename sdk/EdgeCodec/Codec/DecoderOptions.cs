@@ -1,0 +1,24 @@
+using EdgeCodec.Backends;
+
+namespace EdgeCodec.Codec;
+
+/// <summary>Decoder settings.</summary>
+public sealed class DecoderOptions
+{
+    /// <summary>Backend name (<c>reference</c>, <c>onnx</c>, <c>onnx-fp32</c>, registered plug-ins) or <c>auto</c>. Default <c>auto</c>.</summary>
+    public string Backend { get; init; } = DecoderBackends.Auto;
+
+    /// <summary>Threads for tile decoding and synthesis; 0 = all cores. Results never depend on it. Default 0.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Decode at most this many refinement layers (1..groups); 0 = all that arrived. Default 0.</summary>
+    public int MaxLayers { get; init; }
+
+    /// <summary>Receives backend-selection and concealment messages; may be null.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Largest image (pixels) the decoder accepts from a header; guards memory. Default 64 Mpx.</summary>
+    public long MaxPixels { get; init; } = 64L << 20;
+
+    internal int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+}

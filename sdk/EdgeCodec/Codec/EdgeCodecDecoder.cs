@@ -1,0 +1,342 @@
+using System.Diagnostics;
+using EdgeCodec.Backends;
+using EdgeCodec.Entropy;
+using EdgeCodec.Format;
+using EdgeCodec.Imaging;
+using EdgeCodec.Inference;
+using EdgeCodec.Models;
+
+namespace EdgeCodec.Codec;
+
+/// <summary>
+/// Push/pull decoder: <see cref="SetHeader"/>, then <see cref="SendPacket"/> in any order (duplicates are
+/// ignored), then <see cref="TryReceiveFrame"/> once a frame is complete, or <see cref="DecodeFrame"/> at any
+/// time for a progressive picture of what has arrived. <see cref="Decode(ModelPack, Stream, DecoderOptions?)"/>
+/// does all of it for a container file, complete or truncated.
+/// </summary>
+/// <remarks>
+/// Parsing (rANS, hyper decoder, context models) is integer and identical on every machine; only the
+/// synthesis backend may differ within its stated tolerance. Tiles whose base layer is missing are
+/// concealed and reported, never a crash. Not thread-safe: one caller at a time.
+/// </remarks>
+public sealed class EdgeCodecDecoder : IDisposable
+{
+    private readonly ModelPack _pack;
+    private readonly DecoderOptions _options;
+    private readonly ISynthesisBackend _backend;
+    private readonly TileEntropyPath _path;
+    private readonly QuantizeNode _synthesisInput;
+    private readonly SortedDictionary<uint, LatentPacket?[,]> _frames = [];
+    private ContainerHeader? _header;
+    private TileGrid? _grid;
+    private bool _endOfStream;
+
+    /// <summary>Creates a decoder for <paramref name="pack"/> on the backend named in <paramref name="options"/>.</summary>
+    /// <param name="pack">The model pack; must stay alive while the decoder is used.</param>
+    /// <param name="options">Options, or null for defaults (automatic backend).</param>
+    /// <exception cref="ArgumentException">Unknown backend name.</exception>
+    /// <exception cref="NotSupportedException">The named backend is unavailable; the message says why.</exception>
+    public EdgeCodecDecoder(ModelPack pack, DecoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pack);
+        _pack = pack;
+        _options = options ?? new DecoderOptions();
+        var backend = DecoderBackends.Resolve(_options.Backend, pack, _options.Log);
+        _backend = backend.Create(pack, new BackendOptions { Threads = _options.Threads });
+        _path = new TileEntropyPath(pack);
+        _synthesisInput = pack.GetGraph("synthesis").Nodes[0] as QuantizeNode
+            ?? throw new EdgeCodecFormatException("The synthesis graph must start with a quantize node.");
+    }
+
+    /// <summary>The backend doing the synthesis.</summary>
+    public string BackendName => _backend.Name;
+
+    /// <summary>Sets the stream geometry. Must be called before packets are sent.</summary>
+    /// <param name="header">A container header (or the same fields received in a stream hello).</param>
+    /// <exception cref="EdgeCodecFormatException">The header names another model, or its geometry is inconsistent or too large.</exception>
+    public void SetHeader(ContainerHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        if (header.ModelId != _pack.ModelId)
+        {
+            throw new EdgeCodecFormatException($"The stream was encoded with model {header.ModelId:x16}, this decoder has model {_pack.ModelId:x16}.", FormatError.Malformed);
+        }
+
+        if ((long)header.Width * header.Height > _options.MaxPixels)
+        {
+            throw new EdgeCodecFormatException($"Image {header.Width}x{header.Height} exceeds the decoder's limit of {_options.MaxPixels} pixels.", FormatError.LimitExceeded);
+        }
+
+        if (header.Width > RgbImage.MaxDimension || header.Height > RgbImage.MaxDimension)
+        {
+            throw new EdgeCodecFormatException($"Image {header.Width}x{header.Height} exceeds {RgbImage.MaxDimension} pixels per side.", FormatError.LimitExceeded);
+        }
+
+        if (header.TileWidth != header.TileHeight)
+        {
+            throw new EdgeCodecFormatException("Tiles must be square.", FormatError.Malformed);
+        }
+
+        var grid = new TileGrid(header.Width, header.Height, header.TileWidth);
+        if (grid.Columns != header.TileColumns || grid.Rows != header.TileRows)
+        {
+            throw new EdgeCodecFormatException($"Tile grid {header.TileColumns}x{header.TileRows} does not match the geometry ({grid.Columns}x{grid.Rows}).", FormatError.Malformed);
+        }
+
+        if (header.LayerCount < 1 || header.LayerCount > _pack.Layout.Groups)
+        {
+            throw new EdgeCodecFormatException($"Layer count {header.LayerCount} is outside 1..{_pack.Layout.Groups}.", FormatError.Malformed);
+        }
+
+        if (header.QualityLevel >= _pack.QualityLevels.Count)
+        {
+            throw new EdgeCodecFormatException($"Quality level {header.QualityLevel} is outside 0..{_pack.QualityLevels.Count - 1}.", FormatError.Malformed);
+        }
+
+        _header = header;
+        _grid = grid;
+        _frames.Clear();
+        _endOfStream = false;
+    }
+
+    /// <summary>Adds a packet. Duplicates are ignored; packets for another model or outside the grid are rejected.</summary>
+    /// <param name="packet">The packet; its payload must stay unchanged until the frame is decoded.</param>
+    /// <returns>True when the packet was new, false for a duplicate.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="SetHeader"/> was not called.</exception>
+    /// <exception cref="EdgeCodecFormatException">Wrong model id, tile or layer out of range.</exception>
+    public bool SendPacket(LatentPacket packet)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        var header = _header ?? throw new InvalidOperationException("SetHeader must be called before SendPacket.");
+        if (packet.ModelId != _pack.ModelId)
+        {
+            throw new EdgeCodecFormatException($"Packet {packet.Sequence} names model {packet.ModelId:x16}, expected {_pack.ModelId:x16}.", FormatError.Malformed);
+        }
+
+        if (packet.TileIndex >= header.TileCount || packet.Layer >= header.LayerCount)
+        {
+            throw new EdgeCodecFormatException($"Packet {packet.Sequence}: tile {packet.TileIndex} / layer {packet.Layer} outside {header.TileCount} tiles x {header.LayerCount} layers.", FormatError.Malformed);
+        }
+
+        if (!_frames.TryGetValue(packet.FrameIndex, out var slots))
+        {
+            if (_frames.Count >= 64)
+            {
+                throw new EdgeCodecFormatException("More than 64 frames are pending; receive or drop frames first.", FormatError.LimitExceeded);
+            }
+
+            slots = new LatentPacket?[header.TileCount, header.LayerCount];
+            _frames[packet.FrameIndex] = slots;
+        }
+
+        if (slots[packet.TileIndex, packet.Layer] is not null)
+        {
+            return false;
+        }
+
+        slots[packet.TileIndex, packet.Layer] = packet;
+        return true;
+    }
+
+    /// <summary>Marks the end of the stream: incomplete frames become receivable with what arrived.</summary>
+    public void Flush() => _endOfStream = true;
+
+    /// <summary>Returns the oldest frame that is complete (or any pending frame after <see cref="Flush"/>).</summary>
+    /// <param name="frame">The decoded frame, owned by the caller.</param>
+    /// <returns>False when no frame is ready.</returns>
+    public bool TryReceiveFrame(out DecodedFrame? frame)
+    {
+        foreach (var (index, slots) in _frames)
+        {
+            if (_endOfStream || IsComplete(slots))
+            {
+                frame = DecodeFrame(index);
+                _frames.Remove(index);
+                return true;
+            }
+        }
+
+        frame = null;
+        return false;
+    }
+
+    /// <summary>Decodes frame <paramref name="frameIndex"/> from whatever has arrived so far (progressive display).</summary>
+    /// <param name="frameIndex">The frame.</param>
+    /// <exception cref="InvalidOperationException"><see cref="SetHeader"/> was not called.</exception>
+    public DecodedFrame DecodeFrame(uint frameIndex)
+    {
+        var header = _header ?? throw new InvalidOperationException("SetHeader must be called first.");
+        var grid = _grid!;
+        _frames.TryGetValue(frameIndex, out var slots);
+        slots ??= new LatentPacket?[header.TileCount, header.LayerCount];
+        var total = Stopwatch.StartNew();
+        var layout = _pack.Layout;
+        int maxLayers = _options.MaxLayers > 0 ? Math.Min(_options.MaxLayers, header.LayerCount) : header.LayerCount;
+        var y = new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth);
+        var layersPerTile = new int[grid.Count];
+        var timer = new EntropyTimer();
+        Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
+            layersPerTile[tile] = DecodeTile(grid, slots, tile, maxLayers, y, timer));
+        double tilesWall = total.Elapsed.TotalSeconds;
+
+        var synthesis = Stopwatch.StartNew();
+        var image = Synthesize(grid, y, header.QualityLevel);
+        double synthesisSeconds = synthesis.Elapsed.TotalSeconds;
+        var timings = new DecodeTimings(timer.EntropySeconds, timer.HyperSeconds, tilesWall, synthesisSeconds, total.Elapsed.TotalSeconds);
+        return new DecodedFrame(frameIndex, image, layersPerTile, header.LayerCount, _backend.Name, timings);
+    }
+
+    /// <summary>Decodes a container (complete or truncated) into its first frame.</summary>
+    /// <param name="pack">The model pack the container names.</param>
+    /// <param name="container">A readable stream positioned at the container's start.</param>
+    /// <param name="options">Decoder options.</param>
+    /// <returns>The frame and what the container reader recovered.</returns>
+    /// <exception cref="EdgeCodecFormatException">The header is unreadable or names another model.</exception>
+    public static (DecodedFrame Frame, ContainerReadResult Container) Decode(ModelPack pack, Stream container, DecoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        var read = ContainerReader.Read(container);
+        using var decoder = new EdgeCodecDecoder(pack, options);
+        decoder.SetHeader(read.Header);
+        foreach (var packet in read.Packets)
+        {
+            decoder.SendPacket(packet);
+        }
+
+        uint frame = read.Packets.Count > 0 ? read.Packets[0].FrameIndex : 0;
+        return (decoder.DecodeFrame(frame), read);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _backend.Dispose();
+
+    private static bool IsComplete(LatentPacket?[,] slots)
+    {
+        foreach (var p in slots)
+        {
+            if (p is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private int DecodeTile(TileGrid grid, LatentPacket?[,] slots, int tile, int maxLayers, I32Tensor y, EntropyTimer timer)
+    {
+        var layout = _pack.Layout;
+        int available = 0;
+        while (available < maxLayers && slots[tile, available] is not null)
+        {
+            available++;
+        }
+
+        if (available == 0)
+        {
+            _options.Log?.Invoke($"tile {tile}: base layer missing, concealed");
+            return 0;
+        }
+
+        var (zx, zy, zw, zh) = grid.HyperRect(tile);
+        var (lx, ly, lw, lh) = grid.LatentRect(tile);
+        int decoded;
+        I32Tensor yTile;
+        try
+        {
+            long start = timer.Start();
+            var (zStream, group0) = LayerPayload.SplitBase(slots[tile, 0]!.Payload);
+            var z = new I32Tensor(layout.HyperChannels, zh, zw);
+            RansCodec.Decode(zStream.Span, TileEntropyPath.HyperTableIndices(layout.HyperChannels, zh * zw), _pack.FactorizedTables, z.Data);
+            timer.AddEntropy(start);
+            decoded = 0;
+            yTile = _path.Run(z, (k, mean, index) =>
+            {
+                if (k >= available || decoded < k)
+                {
+                    return null;
+                }
+
+                long t = timer.Start();
+                try
+                {
+                    var symbols = new int[index.Data.Length];
+                    var stream = k == 0 ? group0 : slots[tile, k]!.Payload;
+                    RansCodec.Decode(stream.Span, index.Data, _pack.GaussianTables, symbols);
+                    decoded = k + 1;
+                    return symbols;
+                }
+                catch (EdgeCodecFormatException ex)
+                {
+                    _options.Log?.Invoke($"tile {tile}: layer {k} is corrupt ({ex.Message}); using predicted means from here on");
+                    return null;
+                }
+                finally
+                {
+                    timer.AddEntropy(t);
+                }
+            }, timer);
+        }
+        catch (EdgeCodecFormatException ex)
+        {
+            _options.Log?.Invoke($"tile {tile}: base layer is corrupt ({ex.Message}), concealed");
+            return 0;
+        }
+
+        int plane = lw * lh;
+        for (int c = 0; c < layout.LatentChannels; c++)
+        {
+            for (int r = 0; r < lh; r++)
+            {
+                yTile.Data.AsSpan((c * plane) + (r * lw), lw).CopyTo(y.Data.AsSpan((c * y.PlaneSize) + ((ly + r) * grid.LatentWidth) + lx, lw));
+            }
+        }
+
+        return decoded;
+    }
+
+    private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality)
+    {
+        var yq = (U8Tensor)_synthesisInput.Execute([y], quality, 1);
+        int halo = _pack.Layout.SynthesisHalo;
+        var output = new RgbImage(grid.Width, grid.Height);
+        for (int tile = 0; tile < grid.Count; tile++)
+        {
+            var (lx, ly, lw, lh) = grid.LatentRect(tile);
+            int x0 = Math.Max(0, lx - halo), y0 = Math.Max(0, ly - halo);
+            int x1 = Math.Min(grid.LatentWidth, lx + lw + halo), y1 = Math.Min(grid.LatentHeight, ly + lh + halo);
+            int ww = x1 - x0, wh = y1 - y0;
+            var window = new byte[yq.Channels * ww * wh];
+            for (int c = 0; c < yq.Channels; c++)
+            {
+                for (int r = 0; r < wh; r++)
+                {
+                    yq.Data.AsSpan((c * yq.PlaneSize) + ((y0 + r) * yq.Width) + x0, ww).CopyTo(window.AsSpan((c * ww * wh) + (r * ww), ww));
+                }
+            }
+
+            var rgb = new byte[ww * 16 * wh * 16 * 3];
+            _backend.Synthesize(window, wh, ww, rgb);
+            int stride = ww * 16 * 3;
+            for (int r = 0; r < lh * 16; r++)
+            {
+                int oy = (ly * 16) + r;
+                if (oy >= grid.Height)
+                {
+                    break;
+                }
+
+                int ox = lx * 16;
+                int cols = Math.Min(lw * 16, grid.Width - ox);
+                if (cols <= 0)
+                {
+                    break;
+                }
+
+                rgb.AsSpan((((ly - y0) * 16) + r) * stride + ((lx - x0) * 16 * 3), cols * 3).CopyTo(output.Row(oy).Slice(ox * 3, cols * 3));
+            }
+        }
+
+        return output;
+    }
+}

@@ -1,0 +1,181 @@
+using EdgeCodec.Entropy;
+using EdgeCodec.Format;
+using EdgeCodec.Imaging;
+using EdgeCodec.Inference;
+using EdgeCodec.Models;
+
+namespace EdgeCodec.Codec;
+
+/// <summary>
+/// Encodes RGB images into latent packets with one model pack: analysis through ONNX Runtime
+/// (float), then quantisation, the integer entropy path and rANS — the same integer code the
+/// decoder runs, so every decoder derives identical probability tables.
+/// </summary>
+/// <remarks>Not thread-safe: use one encoder per thread. Needs the ONNX Runtime native library.</remarks>
+public sealed class EdgeCodecEncoder : IDisposable
+{
+    private readonly ModelPack _pack;
+    private readonly EncoderOptions _options;
+    private readonly OnnxAnalysis _analysis;
+    private readonly TileEntropyPath _path;
+
+    /// <summary>Creates an encoder for <paramref name="pack"/>.</summary>
+    /// <param name="pack">The model pack; must stay alive while the encoder is used.</param>
+    /// <param name="options">Options, or null for defaults.</param>
+    /// <exception cref="NotSupportedException">ONNX Runtime is not available.</exception>
+    public EdgeCodecEncoder(ModelPack pack, EncoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pack);
+        _pack = pack;
+        _options = options ?? new EncoderOptions();
+        _analysis = new OnnxAnalysis(pack, _options.EffectiveThreads);
+        _path = new TileEntropyPath(pack);
+    }
+
+    /// <summary>The model pack.</summary>
+    public ModelPack Pack => _pack;
+
+    /// <summary>Encodes one image.</summary>
+    /// <param name="image">The image; read only.</param>
+    /// <param name="quality">Quality level, 0 (smallest) .. <c>Pack.QualityLevels.Count - 1</c>.</param>
+    /// <param name="layers">Refinement layers to emit, 1 .. groups; 0 = all.</param>
+    /// <param name="streamId">Stream id written into every packet.</param>
+    /// <param name="frameIndex">Frame index written into every packet.</param>
+    /// <param name="firstSequence">Sequence number of the first packet.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Quality or layers out of range.</exception>
+    public EncodedImage Encode(RgbImage image, int quality, int layers = 0, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var layout = _pack.Layout;
+        ArgumentOutOfRangeException.ThrowIfNegative(quality);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(quality, _pack.QualityLevels.Count);
+        if (layers == 0)
+        {
+            layers = layout.Groups;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, layout.Groups);
+
+        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : layout.TileSize);
+        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
+        float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth);
+        ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
+        float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
+
+        var payloads = new byte[grid.Count][][];
+        Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
+            payloads[tile] = EncodeTile(grid, tile, y, z, layers));
+
+        var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, (byte)layers, 1, (byte)quality);
+        var packets = new List<LatentPacket>(grid.Count * layers);
+        ulong sequence = firstSequence;
+        for (int layer = 0; layer < layers; layer++)
+        {
+            for (int tile = 0; tile < grid.Count; tile++)
+            {
+                packets.Add(new LatentPacket
+                {
+                    StreamId = streamId,
+                    Sequence = sequence++,
+                    FrameIndex = frameIndex,
+                    TileIndex = checked((ushort)tile),
+                    Layer = (byte)layer,
+                    ModelId = _pack.ModelId,
+                    Payload = payloads[tile][layer],
+                });
+            }
+        }
+
+        return new EncodedImage(header, packets);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _analysis.Dispose();
+
+    private byte[][] EncodeTile(TileGrid grid, int tile, float[] y, float[] z, int layers)
+    {
+        var layout = _pack.Layout;
+        var (zx, zy, zw, zh) = grid.HyperRect(tile);
+        var zTile = new I32Tensor(layout.HyperChannels, zh, zw);
+        int hyperPlane = grid.HyperWidth * grid.HyperHeight;
+        for (int c = 0; c < layout.HyperChannels; c++)
+        {
+            for (int r = 0; r < zh; r++)
+            {
+                for (int x = 0; x < zw; x++)
+                {
+                    float v = z[(c * hyperPlane) + ((zy + r) * grid.HyperWidth) + zx + x];
+                    zTile.Data[(c * zh * zw) + (r * zw) + x] = checked((int)MathF.Round(v, MidpointRounding.ToEven));
+                }
+            }
+        }
+
+        var (lx, ly, lw, lh) = grid.LatentRect(tile);
+        int plane = lw * lh, gc = layout.GroupChannels, latentPlane = grid.LatentWidth * grid.LatentHeight;
+        double one = 1 << layout.MeanFractionBits;
+        var streams = new byte[layers][];
+        _path.Run(zTile, (k, mean, index) =>
+        {
+            if (k >= layers)
+            {
+                return null;
+            }
+
+            var symbols = new int[gc * plane];
+            for (int c = 0; c < gc; c++)
+            {
+                int channel = (k * gc) + c;
+                for (int r = 0; r < lh; r++)
+                {
+                    for (int x = 0; x < lw; x++)
+                    {
+                        int i = (c * plane) + (r * lw) + x;
+                        double v = y[(channel * latentPlane) + ((ly + r) * grid.LatentWidth) + lx + x];
+                        symbols[i] = checked((int)Math.Floor(v - (mean.Data[i] / one) + 0.5));
+                    }
+                }
+            }
+
+            streams[k] = RansCodec.Encode(symbols, index.Data, _pack.GaussianTables);
+            return symbols;
+        });
+
+        byte[] zStream = RansCodec.Encode(zTile.Data, TileEntropyPath.HyperTableIndices(layout.HyperChannels, zh * zw), _pack.FactorizedTables);
+        streams[0] = LayerPayload.EncodeBase(zStream, streams[0]);
+        return streams;
+    }
+
+    private static void ApplyGain(float[] y, ReadOnlySpan<float> gain, int plane)
+    {
+        for (int c = 0; c < gain.Length; c++)
+        {
+            var p = y.AsSpan(c * plane, plane);
+            for (int i = 0; i < p.Length; i++)
+            {
+                p[i] *= gain[c];
+            }
+        }
+    }
+
+    /// <summary>Planar float 0..1 image padded to (w, h) by edge replication.</summary>
+    private static float[] ToPaddedPlanar(RgbImage image, int width, int height)
+    {
+        var planar = new float[3 * width * height];
+        int plane = width * height;
+        for (int r = 0; r < height; r++)
+        {
+            var row = image.Row(Math.Min(r, image.Height - 1));
+            for (int x = 0; x < width; x++)
+            {
+                int sx = Math.Min(x, image.Width - 1) * 3;
+                int o = (r * width) + x;
+                planar[o] = row[sx] / 255f;
+                planar[plane + o] = row[sx + 1] / 255f;
+                planar[(2 * plane) + o] = row[sx + 2] / 255f;
+            }
+        }
+
+        return planar;
+    }
+}
