@@ -163,7 +163,12 @@ public sealed class EdgeCodecDecoder : IDisposable
     /// <summary>Decodes frame <paramref name="frameIndex"/> from whatever has arrived so far (progressive display).</summary>
     /// <param name="frameIndex">The frame.</param>
     /// <exception cref="InvalidOperationException"><see cref="SetHeader"/> was not called.</exception>
-    public DecodedFrame DecodeFrame(uint frameIndex)
+    public DecodedFrame DecodeFrame(uint frameIndex) => DecodeFrame(frameIndex, tiledSynthesis: true);
+
+    /// <summary>Decodes with one synthesis window over the whole image (tests: tiled must equal untiled).</summary>
+    internal RgbImage DecodeFrameUntiled(uint frameIndex) => DecodeFrame(frameIndex, tiledSynthesis: false).Image;
+
+    private DecodedFrame DecodeFrame(uint frameIndex, bool tiledSynthesis)
     {
         var header = _header ?? throw new InvalidOperationException("SetHeader must be called first.");
         var grid = _grid!;
@@ -180,7 +185,7 @@ public sealed class EdgeCodecDecoder : IDisposable
         double tilesWall = total.Elapsed.TotalSeconds;
 
         var synthesis = Stopwatch.StartNew();
-        var image = Synthesize(grid, y, header.QualityLevel);
+        var image = Synthesize(grid, y, header.QualityLevel, tiledSynthesis);
         double synthesisSeconds = synthesis.Elapsed.TotalSeconds;
         var timings = new DecodeTimings(timer.EntropySeconds, timer.HyperSeconds, tilesWall, synthesisSeconds, total.Elapsed.TotalSeconds);
         return new DecodedFrame(frameIndex, image, layersPerTile, header.LayerCount, _backend.Name, timings);
@@ -295,14 +300,15 @@ public sealed class EdgeCodecDecoder : IDisposable
         return decoded;
     }
 
-    private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality)
+    private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality, bool tiled)
     {
         var yq = (U8Tensor)_synthesisInput.Execute([y], quality, 1);
         int halo = _pack.Layout.SynthesisHalo;
         var output = new RgbImage(grid.Width, grid.Height);
-        for (int tile = 0; tile < grid.Count; tile++)
+        int windows = tiled ? grid.Count : 1;
+        for (int tile = 0; tile < windows; tile++)
         {
-            var (lx, ly, lw, lh) = grid.LatentRect(tile);
+            var (lx, ly, lw, lh) = tiled ? grid.LatentRect(tile) : (0, 0, grid.LatentWidth, grid.LatentHeight);
             int x0 = Math.Max(0, lx - halo), y0 = Math.Max(0, ly - halo);
             int x1 = Math.Min(grid.LatentWidth, lx + lw + halo), y1 = Math.Min(grid.LatentHeight, ly + lh + halo);
             int ww = x1 - x0, wh = y1 - y0;

@@ -1,0 +1,71 @@
+// QuickStart: encode the bundled sample photos with the default model, decode them on the best
+// available backend, and compare with JPEG at the same file size.
+//
+//   dotnet run --project samples/QuickStart -c Release [-- --quality N] [--out DIR]
+using System.Globalization;
+using EdgeCodec.Codec;
+using EdgeCodec.Evaluation;
+using EdgeCodec.Imaging;
+using EdgeCodec.Models;
+
+int quality = 3;
+string outDir = Path.Combine(Path.GetTempPath(), "edgecodec-quickstart");
+for (int i = 0; i < args.Length - 1; i++)
+{
+    if (args[i] == "--quality")
+    {
+        quality = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+    }
+    else if (args[i] == "--out")
+    {
+        outDir = args[i + 1];
+    }
+}
+
+var pack = ModelPack.LoadDefault();
+Console.WriteLine($"model {pack.Name} ({pack.Sha256[..12]}), {pack.DecoderKmacPerPixel:F1} kMAC/pixel, quality {quality} of 0..{pack.QualityLevels.Count - 1}");
+Directory.CreateDirectory(outDir);
+string media = FindMedia();
+
+using var encoder = new EdgeCodecEncoder(pack);
+Console.WriteLine($"{"image",-14} {"bytes",8} {"bpp",7} {"PSNR",7} {"decode",9} {"backend",-10} | {"JPEG q",6} {"bytes",8} {"PSNR",7}");
+foreach (string file in Directory.GetFiles(media, "*.png").Order(StringComparer.Ordinal))
+{
+    var image = ImageFile.Load(file);
+    string name = Path.GetFileNameWithoutExtension(file);
+    string container = Path.Combine(outDir, name + ".ecx");
+    using (var fs = File.Create(container))
+    {
+        encoder.Encode(image, quality).WriteContainer(fs);
+    }
+
+    using var input = File.OpenRead(container);
+    var (frame, _) = EdgeCodecDecoder.Decode(pack, input);
+    ImageFile.SavePng(frame.Image, Path.Combine(outDir, name + ".decoded.png"));
+    long bytes = new FileInfo(container).Length;
+    double psnr = Metrics.Psnr(image, frame.Image);
+
+    // JPEG at the file size closest to ours.
+    var (jq, jbytes, jpsnr) = Enumerable.Range(1, 100)
+        .Select(q => (Q: q, Data: LegacyCodecs.EncodeJpeg(image, q)))
+        .MinBy(j => Math.Abs(j.Data.Length - bytes)) is var best
+            ? (best.Q, best.Data.Length, Metrics.Psnr(image, LegacyCodecs.Decode(best.Data)))
+            : default;
+    Console.WriteLine($"{name,-14} {bytes,8} {bytes * 8.0 / image.PixelCount,7:F3} {psnr,7:F2} {frame.Timings.TotalSeconds * 1000,7:F0}ms {frame.Backend,-10} | {jq,6} {jbytes,8} {jpsnr,7:F2}");
+}
+
+Console.WriteLine($"containers and decoded PNGs in {outDir}");
+
+static string FindMedia()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        string candidate = Path.Combine(dir.FullName, "samples", "media");
+        if (Directory.Exists(candidate))
+        {
+            return candidate;
+        }
+    }
+
+    throw new DirectoryNotFoundException("samples/media not found above " + AppContext.BaseDirectory);
+}
