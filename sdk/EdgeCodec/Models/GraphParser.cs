@@ -210,6 +210,11 @@ internal sealed class GraphParser
         }
 
         int o = weight.Shape[0], k = weight.Shape[2];
+        if (o < 1)
+        {
+            throw n.Error($"weight '{weight.Name}' has no output channels");
+        }
+
         if (weight.Shape[1] != cin)
         {
             throw n.Error($"weight '{weight.Name}' has {weight.Shape[1]} input channels but the inputs ({string.Join(", ", names)}) have {cin}");
