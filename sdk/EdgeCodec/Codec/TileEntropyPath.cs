@@ -1,4 +1,3 @@
-using EdgeCodec.Entropy;
 using EdgeCodec.Inference;
 using EdgeCodec.Models;
 
@@ -11,18 +10,9 @@ namespace EdgeCodec.Codec;
 /// </summary>
 internal sealed class TileEntropyPath
 {
-    private readonly ModelPack _pack;
-    private readonly IntegerGraph _hyper;
-    private readonly IntegerGraph[] _contexts;
+    private readonly IntegerEntropyModel _model;
 
-    public TileEntropyPath(ModelPack pack)
-    {
-        _pack = pack;
-        _hyper = pack.GetGraph("hyper");
-        _contexts = [.. Enumerable.Range(0, pack.Layout.Groups).Select(k => pack.GetGraph($"context{k}"))];
-    }
-
-    public ModelLayout Layout => _pack.Layout;
+    public TileEntropyPath(ModelPack pack) => _model = new IntegerEntropyModel(pack);
 
     /// <summary>Table index of every z value (its channel), channel-major.</summary>
     public static int[] HyperTableIndices(int channels, int plane)
@@ -41,40 +31,28 @@ internal sealed class TileEntropyPath
     /// predicted mean and scale indices and returns the group's symbols, or null when the group is not
     /// available (it then decodes as its mean). Returns the tile's latents y (M × h × w, fixed point).
     /// </summary>
+    /// <exception cref="EdgeCodecFormatException">A symbol is outside the fixed-point range.</exception>
     public I32Tensor Run(I32Tensor z, Func<int, I32Tensor, I32Tensor, int[]?> symbolsFor, EntropyTimer? timer = null)
     {
-        var layout = _pack.Layout;
         long start = timer?.Start() ?? 0;
-        var hyper = _hyper.Run(new Dictionary<string, Tensor> { ["z"] = z }, 0)["hyper"];
-        var inputs = new Dictionary<string, Tensor> { ["hyper"] = hyper };
-        int h = hyper.Height, w = hyper.Width, plane = h * w;
-        int gc = layout.GroupChannels, one = 1 << layout.MeanFractionBits;
-        var y = new I32Tensor(layout.LatentChannels, h, w);
-        for (int k = 0; k < layout.Groups; k++)
+        var session = _model.StartTile(z);
+        while (!session.IsComplete)
         {
-            var outputs = _contexts[k].Run(inputs, 0);
-            var mean = (I32Tensor)outputs[$"mean{k}"];
-            var index = (I32Tensor)outputs[$"index{k}"];
+            var prediction = session.Predict();
             timer?.StopHyper(ref start);
-            int[]? symbols = symbolsFor(k, mean, index);
+            int[]? symbols = symbolsFor(prediction.Group, prediction.Mean, prediction.Index);
             start = timer?.Start() ?? 0;
-            var yk = y.Data.AsSpan(k * gc * plane, gc * plane);
             if (symbols is null)
             {
-                mean.Data.CopyTo(yk);
+                session.SkipGroup();
             }
             else
             {
-                for (int i = 0; i < yk.Length; i++)
-                {
-                    yk[i] = checked((symbols[i] * one) + mean.Data[i]);
-                }
+                session.DecodeGroup(symbols);
             }
-
-            inputs[$"y{k}"] = new I32Tensor(gc, h, w, yk.ToArray());
         }
 
         timer?.StopHyper(ref start);
-        return y;
+        return session.GetLatent();
     }
 }
