@@ -37,8 +37,8 @@ set +e
 "$PY" -m pytest training/tests -q -p no:cacheprovider 2>&1 | tee "$LOG/pytest.txt"
 py_rc=${PIPESTATUS[0]}
 set -e
-p=$(grep -oE '[0-9]+ passed' "$LOG/pytest.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
-f=$(grep -oE '[0-9]+ (failed|error)' "$LOG/pytest.txt" | awk '{s+=$1} END {print s+0}')
+p=$( (grep -oE '[0-9]+ passed' "$LOG/pytest.txt" || true) | tail -1 | grep -oE '[0-9]+' || echo 0)
+f=$( (grep -oE '[0-9]+ (failed|error)' "$LOG/pytest.txt" || true) | awk '{s+=$1} END {print s+0}')
 passed=$((passed + p)); failed=$((failed + f))
 if [ "$py_rc" != 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
 
