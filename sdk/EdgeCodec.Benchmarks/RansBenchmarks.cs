@@ -1,3 +1,4 @@
+using EdgeCodec.Tests.Entropy;
 using BenchmarkDotNet.Attributes;
 using EdgeCodec.Entropy;
 
@@ -19,8 +20,8 @@ public class RansBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _tables = LatentWorkload.Gaussian();
-        (_values, _tableIndices) = LatentWorkload.LatentStream(Symbols, seed: 42);
+        _tables = TestTables.Gaussian();
+        (_values, _tableIndices) = TestTables.LatentStream(Symbols, seed: 42);
         _encoded = RansCodec.Encode(_values, _tableIndices, _tables);
         _decoded = new int[Symbols];
     }

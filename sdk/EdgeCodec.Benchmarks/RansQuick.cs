@@ -1,3 +1,4 @@
+using EdgeCodec.Tests.Entropy;
 using System.Diagnostics;
 using EdgeCodec.Entropy;
 
@@ -8,8 +9,8 @@ internal static class RansQuick
 {
     public static int Run(int symbols, int tableCount)
     {
-        CdfTableSet tables = LatentWorkload.Gaussian(tableCount);
-        (int[] values, int[] indices) = LatentWorkload.LatentStream(symbols, seed: 42, tableCount);
+        CdfTableSet tables = TestTables.Gaussian(tableCount);
+        (int[] values, int[] indices) = TestTables.LatentStream(symbols, seed: 42, tableCount);
         byte[] encoded = RansCodec.Encode(values, indices, tables);
         var decoded = new int[symbols];
 
