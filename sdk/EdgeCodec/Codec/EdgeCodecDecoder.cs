@@ -163,12 +163,18 @@ public sealed class EdgeCodecDecoder : IDisposable
     /// <summary>Decodes frame <paramref name="frameIndex"/> from whatever has arrived so far (progressive display).</summary>
     /// <param name="frameIndex">The frame.</param>
     /// <exception cref="InvalidOperationException"><see cref="SetHeader"/> was not called.</exception>
-    public DecodedFrame DecodeFrame(uint frameIndex) => DecodeFrame(frameIndex, tiledSynthesis: true);
+    public DecodedFrame DecodeFrame(uint frameIndex) => DecodeFrame(frameIndex, tiledSynthesis: true, _options.MaxLayers);
+
+    /// <summary>Decodes frame <paramref name="frameIndex"/> with at most <paramref name="maxLayers"/> layers (a thermal or power budget).</summary>
+    /// <param name="frameIndex">The frame.</param>
+    /// <param name="maxLayers">Layers to decode, 1..groups; 0 = all that arrived.</param>
+    /// <exception cref="InvalidOperationException"><see cref="SetHeader"/> was not called.</exception>
+    public DecodedFrame DecodeFrame(uint frameIndex, int maxLayers) => DecodeFrame(frameIndex, tiledSynthesis: true, maxLayers);
 
     /// <summary>Decodes with one synthesis window over the whole image (tests: tiled must equal untiled).</summary>
-    internal RgbImage DecodeFrameUntiled(uint frameIndex) => DecodeFrame(frameIndex, tiledSynthesis: false).Image;
+    internal RgbImage DecodeFrameUntiled(uint frameIndex) => DecodeFrame(frameIndex, tiledSynthesis: false, _options.MaxLayers).Image;
 
-    private DecodedFrame DecodeFrame(uint frameIndex, bool tiledSynthesis)
+    private DecodedFrame DecodeFrame(uint frameIndex, bool tiledSynthesis, int layerLimit)
     {
         var header = _header ?? throw new InvalidOperationException("SetHeader must be called first.");
         var grid = _grid!;
@@ -176,7 +182,7 @@ public sealed class EdgeCodecDecoder : IDisposable
         slots ??= new LatentPacket?[header.TileCount, header.LayerCount];
         var total = Stopwatch.StartNew();
         var layout = _pack.Layout;
-        int maxLayers = _options.MaxLayers > 0 ? Math.Min(_options.MaxLayers, header.LayerCount) : header.LayerCount;
+        int maxLayers = layerLimit > 0 ? Math.Min(layerLimit, header.LayerCount) : header.LayerCount;
         var y = new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth);
         var layersPerTile = new int[grid.Count];
         var timer = new EntropyTimer();
