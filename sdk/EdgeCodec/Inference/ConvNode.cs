@@ -75,6 +75,6 @@ internal sealed class ConvNode : GraphNode
             throw new ArgumentException($"conv '{Output}': inputs have {channels} channels, the weight expects {InChannels}.");
         }
 
-        return ConvKernel.Run(this, parts, maxDegreeOfParallelism);
+        return IntegerKernels.Conv(this, parts, maxDegreeOfParallelism);
     }
 }

@@ -1,0 +1,43 @@
+using System.Runtime.CompilerServices;
+
+// The CPU SIMD backend package installs its bit-exact conv into IntegerKernels (below); it and its tests and check
+// tool compare against the scalar reference, so they see the engine's internals.
+[assembly: InternalsVisibleTo("EdgeCodec.Backends.Cpu")]
+[assembly: InternalsVisibleTo("EdgeCodec.Backends.Cpu.Tests")]
+[assembly: InternalsVisibleTo("EdgeCodec.Backends.Cpu.Check")]
+
+namespace EdgeCodec.Inference;
+
+/// <summary>Signature of a <c>conv</c> kernel: same contract as <see cref="ConvKernel.Run"/>.</summary>
+internal delegate Tensor ConvKernelFunc(ConvNode node, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism);
+
+/// <summary>
+/// The kernel table the integer graphs (hyper, context, synthesis) dispatch through. Defaults to the scalar reference.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Invariant: a replacement must be <b>bit-identical</b> to <see cref="ConvKernel.Run"/> for every node, input, zero
+/// point, clamp range and degree of parallelism. Only then may it serve the entropy-critical path, where encoder and
+/// decoder must derive the same tables on every machine. The CPU SIMD backend
+/// (<c>EdgeCodec.Backends.Cpu.CpuBackend.Register()</c>) installs its conv here because its tests prove exactly that on
+/// every dispatch path.
+/// </para>
+/// <para><see cref="ScalarConv"/> stays reachable so tests can always compare against the reference.</para>
+/// </remarks>
+internal static class IntegerKernels
+{
+    private static volatile ConvKernelFunc s_conv = ConvKernel.Run;
+
+    /// <summary>The scalar reference conv (ground truth).</summary>
+    public static ConvKernelFunc ScalarConv { get; } = ConvKernel.Run;
+
+    /// <summary>The conv the graph interpreter uses; set once at start-up by a bit-exact backend.</summary>
+    public static ConvKernelFunc Conv
+    {
+        get => s_conv;
+        set => s_conv = value ?? ScalarConv;
+    }
+
+    /// <summary>Restores the scalar reference.</summary>
+    public static void Reset() => s_conv = ScalarConv;
+}
