@@ -1,6 +1,8 @@
 using System.CommandLine;
 using EdgeCodec.Cli.Commands;
 
+EdgeCodec.Backends.Cpu.CpuBackend.Register();
+
 var root = new RootCommand("EdgeCodec: learned image compression for edge devices (encode, decode, inspect, evaluate, benchmark).")
 {
     EncodeCommand.Create(),

@@ -1,0 +1,97 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+using EdgeCodec.Backends.Cpu.Kernels;
+
+namespace EdgeCodec.Backends.Cpu.Engine;
+
+/// <summary>
+/// One dispatch path: the microkernels of one <see cref="CpuIsa"/>. All tables are built once, at type
+/// initialisation, for the paths this process supports (dav1d style: start from scalar, add ISA by ISA).
+/// </summary>
+internal sealed unsafe class KernelTable
+{
+    private static readonly KernelTable?[] s_tables = Build();
+
+    private KernelTable(CpuIsa isa, WeightLayout layout, bool offsetActivations,
+        delegate*<ref ConvTile, void> conv, delegate*<ref StoreArgs, void> store,
+        delegate*<int*, RequantParams*, int, int*, void> requant16, delegate*<byte*, byte*, byte*, int, in AddParams, void> add)
+    {
+        Isa = isa;
+        Layout = layout;
+        OffsetActivations = offsetActivations;
+        Conv = conv;
+        Store = store;
+        Requant16 = requant16;
+        Add = add;
+    }
+
+    public CpuIsa Isa { get; }
+
+    public WeightLayout Layout { get; }
+
+    /// <summary>
+    /// True when the conv kernel reads activations as <c>x - 128</c> (signed, for <c>sdot</c>); the packer then folds
+    /// <c>128·Σw</c> into the initial accumulator (wrapping int32, so the sum equals the reference's int32 sum).
+    /// </summary>
+    public bool OffsetActivations { get; }
+
+    /// <summary>Accumulates a <see cref="ConvTile"/>.</summary>
+    public delegate*<ref ConvTile, void> Conv { get; }
+
+    /// <summary>Requantises, clamps and stores a tile (plain, depth-to-space, NHWC or planar, u8 or i32).</summary>
+    public delegate*<ref StoreArgs, void> Store { get; }
+
+    /// <summary>Requantises 16 lanes: <c>acc</c>, params at packed channel <c>p</c>, out 16 clamped ints.</summary>
+    public delegate*<int*, RequantParams*, int, int*, void> Requant16 { get; }
+
+    /// <summary>The <c>add</c> op over <c>n</c> elements.</summary>
+    public delegate*<byte*, byte*, byte*, int, in AddParams, void> Add { get; }
+
+    /// <summary>The paths this process supports, widest first.</summary>
+    public static IReadOnlyList<CpuIsa> Supported { get; } = [.. Enumerable.Range(0, s_tables.Length).Reverse().Where(i => s_tables[i] is not null).Select(i => (CpuIsa)i)];
+
+    /// <summary>The best supported path at or below <paramref name="maxIsa"/>.</summary>
+    public static KernelTable For(CpuIsa maxIsa)
+    {
+        for (int i = Math.Clamp((int)maxIsa, 0, s_tables.Length - 1); i >= 0; i--)
+        {
+            if (s_tables[i] is { } table)
+            {
+                return table;
+            }
+        }
+
+        return s_tables[0]!;
+    }
+
+    private static KernelTable?[] Build()
+    {
+        var tables = new KernelTable?[(int)CpuIsa.Avx512Vnni + 1];
+        tables[(int)CpuIsa.Scalar] = new KernelTable(CpuIsa.Scalar, WeightLayout.S8OcIc, false,
+            &QU8ConvScalar.Run, &RequantStore.Run<RequantScalar>, &RequantScalar.Requant16Entry, &QU8AddScalar.Run);
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            tables[(int)CpuIsa.AdvSimd] = new KernelTable(CpuIsa.AdvSimd, WeightLayout.S16IcOc, false,
+                &QU8ConvNeon.Run, &RequantStore.Run<RequantNeon>, &RequantNeon.Requant16Entry, &QU8AddVector128.Run);
+            if (Dp.IsSupported)
+            {
+                tables[(int)CpuIsa.AdvSimdDp] = new KernelTable(CpuIsa.AdvSimdDp, WeightLayout.S8OcIc, true,
+                    &QU8ConvNeonDot.Run, &RequantStore.Run<RequantNeon>, &RequantNeon.Requant16Entry, &QU8AddVector128.Run);
+            }
+        }
+
+        if (Avx2.IsSupported)
+        {
+            tables[(int)CpuIsa.Avx2] = new KernelTable(CpuIsa.Avx2, WeightLayout.S16OcIc, false,
+                &QU8ConvAvx2.Run, &RequantStore.Run<RequantAvx2>, &RequantAvx2.Requant16Entry, &QU8AddVector256.Run);
+            if (AvxVnni.IsSupported && Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported)
+            {
+                tables[(int)CpuIsa.Avx512Vnni] = new KernelTable(CpuIsa.Avx512Vnni, WeightLayout.S8OcIc, false,
+                    &QU8ConvAvxVnni.Run, &RequantStore.Run<RequantAvx512>, &RequantAvx512.Requant16Entry, &QU8AddVector512.Run);
+            }
+        }
+
+        return tables;
+    }
+}
