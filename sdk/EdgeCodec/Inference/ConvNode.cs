@@ -56,6 +56,10 @@ internal sealed class ConvNode : GraphNode
     public int DepthToSpace { get; }
 
     public override Tensor Execute(IReadOnlyList<Tensor> inputs, int quality, int maxDegreeOfParallelism)
+        => Execute(inputs, maxDegreeOfParallelism, ConvKernel.Run);
+
+    /// <summary>Runs with an explicit kernel (the scalar reference or a bit-exact replacement from <see cref="IntegerKernels"/>).</summary>
+    internal Tensor Execute(IReadOnlyList<Tensor> inputs, int maxDegreeOfParallelism, ConvKernelFunc kernel)
     {
         var parts = new U8Tensor[inputs.Count];
         int channels = 0;
@@ -75,6 +79,6 @@ internal sealed class ConvNode : GraphNode
             throw new ArgumentException($"conv '{Output}': inputs have {channels} channels, the weight expects {InChannels}.");
         }
 
-        return IntegerKernels.Conv(this, parts, maxDegreeOfParallelism);
+        return kernel(this, parts, maxDegreeOfParallelism);
     }
 }

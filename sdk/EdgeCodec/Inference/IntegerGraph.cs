@@ -61,6 +61,7 @@ internal sealed class IntegerGraph
         }
 
         var args = new List<Tensor>(4);
+        ConvKernelFunc conv = IntegerKernels.ConvFor(Name);
         foreach (GraphNode node in Nodes)
         {
             args.Clear();
@@ -69,7 +70,7 @@ internal sealed class IntegerGraph
                 args.Add(env[name]);
             }
 
-            env[node.Output] = node.Execute(args, quality, maxDegreeOfParallelism);
+            env[node.Output] = node is ConvNode c ? c.Execute(args, maxDegreeOfParallelism, conv) : node.Execute(args, quality, maxDegreeOfParallelism);
         }
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);

@@ -12,7 +12,9 @@ namespace EdgeCodec.Inference;
 internal delegate Tensor ConvKernelFunc(ConvNode node, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism);
 
 /// <summary>
-/// The kernel table the integer graphs (hyper, context, synthesis) dispatch through. Defaults to the scalar reference.
+/// The kernel table of the entropy-critical integer graphs (<c>hyper</c>, <c>context{k}</c>). Defaults to the scalar
+/// reference. Every other graph (the synthesis, the <c>reference</c> backend) always runs <see cref="ScalarConv"/>, so
+/// the reference stays the reference.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -31,12 +33,16 @@ internal static class IntegerKernels
     /// <summary>The scalar reference conv (ground truth).</summary>
     public static ConvKernelFunc ScalarConv { get; } = ConvKernel.Run;
 
-    /// <summary>The conv the graph interpreter uses; set once at start-up by a bit-exact backend.</summary>
+    /// <summary>The conv of the entropy-critical graphs; set once at start-up by a bit-exact backend.</summary>
     public static ConvKernelFunc Conv
     {
         get => s_conv;
         set => s_conv = value ?? ScalarConv;
     }
+
+    /// <summary>The conv graph <paramref name="graphName"/> runs: <see cref="Conv"/> for <c>hyper</c> and <c>context{k}</c>, else the reference.</summary>
+    public static ConvKernelFunc ConvFor(string graphName)
+        => graphName == "hyper" || graphName.StartsWith("context", StringComparison.Ordinal) ? s_conv : ScalarConv;
 
     /// <summary>Restores the scalar reference.</summary>
     public static void Reset() => s_conv = ScalarConv;
