@@ -1,7 +1,16 @@
 using System.CommandLine;
+using EdgeCodec.Backends.Qnn;
+using EdgeCodec.Backends.RaspberryPi;
 using EdgeCodec.Cli.Commands;
 
 EdgeCodec.Backends.Cpu.CpuBackend.Register();
+
+// Backend plug-ins register themselves; `auto` then picks the best one that is available here.
+QnnBackend.Register(new QnnOptions
+{
+    ProviderLibraryPath = Environment.GetEnvironmentVariable("EDGECODEC_QNN_EP") ?? new QnnOptions().ProviderLibraryPath,
+});
+RaspberryPiBackend.Register();
 
 var root = new RootCommand("EdgeCodec: learned image compression for edge devices (encode, decode, inspect, evaluate, benchmark).")
 {
@@ -11,5 +20,7 @@ var root = new RootCommand("EdgeCodec: learned image compression for edge device
     EvalCommand.Create(),
     BenchCommand.Create(),
     ModelCommand.Create(),
+    AdapterCommands.Keys(),
+    AdapterCommands.Adapters(),
 };
 return root.Parse(args).Invoke();

@@ -33,6 +33,12 @@ public sealed class DecodedFrame
     /// <summary>True when every tile got every announced layer.</summary>
     public bool IsComplete => LayersPerTile.All(l => l == ExpectedLayers);
 
+    /// <summary>Per tile, the expert (domain adapter) its packets asked for; 0 = base synthesis.</summary>
+    public IReadOnlyList<ushort> ExpertsPerTile { get; init; } = [];
+
+    /// <summary>Tiles that asked for an adapter this device does not have and were decoded with the base synthesis.</summary>
+    public IReadOnlyList<int> TilesWithoutAdapter { get; init; } = [];
+
     /// <summary>The synthesis backend that produced the pixels.</summary>
     public string Backend { get; }
 

@@ -17,6 +17,9 @@ public sealed class DecoderOptions
     /// <summary>Receives backend-selection and concealment messages; may be null.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>Installed domain adapters (e.g. an <see cref="Adapters.AdapterRegistry"/>); null = base synthesis only.</summary>
+    public Adapters.IAdapterSource? Adapters { get; init; }
+
     /// <summary>Largest image (pixels) the decoder accepts from a header; guards memory. Default 64 Mpx.</summary>
     public long MaxPixels { get; init; } = 64L << 20;
 

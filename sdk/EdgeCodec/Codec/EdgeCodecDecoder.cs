@@ -27,6 +27,7 @@ public sealed class EdgeCodecDecoder : IDisposable
     private readonly TileEntropyPath _path;
     private readonly QuantizeNode _synthesisInput;
     private readonly SortedDictionary<uint, LatentPacket?[,]> _frames = [];
+    private readonly Dictionary<ModelPack, ISynthesisBackend> _adapterBackends = new(ReferenceEqualityComparer.Instance);
     private ContainerHeader? _header;
     private TileGrid? _grid;
     private bool _endOfStream;
@@ -191,10 +192,21 @@ public sealed class EdgeCodecDecoder : IDisposable
         double tilesWall = total.Elapsed.TotalSeconds;
 
         var synthesis = Stopwatch.StartNew();
-        var image = Synthesize(grid, y, header.QualityLevel, tiledSynthesis);
+        var experts = new ushort[grid.Count];
+        for (int t = 0; t < grid.Count; t++)
+        {
+            experts[t] = layersPerTile[t] > 0 ? slots[t, 0]!.ExpertId : (ushort)0;
+        }
+
+        var withoutAdapter = new List<int>();
+        var image = Synthesize(grid, y, header.QualityLevel, tiledSynthesis, experts, withoutAdapter);
         double synthesisSeconds = synthesis.Elapsed.TotalSeconds;
         var timings = new DecodeTimings(timer.EntropySeconds, timer.HyperSeconds, tilesWall, synthesisSeconds, total.Elapsed.TotalSeconds);
-        return new DecodedFrame(frameIndex, image, layersPerTile, header.LayerCount, _backend.Name, timings);
+        return new DecodedFrame(frameIndex, image, layersPerTile, header.LayerCount, _backend.Name, timings)
+        {
+            ExpertsPerTile = experts,
+            TilesWithoutAdapter = withoutAdapter,
+        };
     }
 
     /// <summary>Decodes a container (complete or truncated) into its first frame.</summary>
@@ -219,7 +231,16 @@ public sealed class EdgeCodecDecoder : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _backend.Dispose();
+    public void Dispose()
+    {
+        _backend.Dispose();
+        foreach (var b in _adapterBackends.Values)
+        {
+            b.Dispose();
+        }
+
+        _adapterBackends.Clear();
+    }
 
     private static bool IsComplete(LatentPacket?[,] slots)
     {
@@ -306,49 +327,61 @@ public sealed class EdgeCodecDecoder : IDisposable
         return decoded;
     }
 
-    private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality, bool tiled)
+    private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality, bool tiled, ushort[] experts, List<int> withoutAdapter)
     {
         var yq = (U8Tensor)_synthesisInput.Execute([y], quality, 1);
-        int halo = _pack.Layout.SynthesisHalo;
         var output = new RgbImage(grid.Width, grid.Height);
-        int windows = tiled ? grid.Count : 1;
-        for (int tile = 0; tile < windows; tile++)
+        if (!tiled)
         {
-            var (lx, ly, lw, lh) = tiled ? grid.LatentRect(tile) : (0, 0, grid.LatentWidth, grid.LatentHeight);
-            int x0 = Math.Max(0, lx - halo), y0 = Math.Max(0, ly - halo);
-            int x1 = Math.Min(grid.LatentWidth, lx + lw + halo), y1 = Math.Min(grid.LatentHeight, ly + lh + halo);
-            int ww = x1 - x0, wh = y1 - y0;
-            var window = new byte[yq.Channels * ww * wh];
-            for (int c = 0; c < yq.Channels; c++)
-            {
-                for (int r = 0; r < wh; r++)
-                {
-                    yq.Data.AsSpan((c * yq.PlaneSize) + ((y0 + r) * yq.Width) + x0, ww).CopyTo(window.AsSpan((c * ww * wh) + (r * ww), ww));
-                }
-            }
+            TileSynthesis.Run(_backend, yq, grid, (0, 0, grid.LatentWidth, grid.LatentHeight), 0, output);
+            return output;
+        }
 
-            var rgb = new byte[ww * 16 * wh * 16 * 3];
-            _backend.Synthesize(window, wh, ww, rgb);
-            int stride = ww * 16 * 3;
-            for (int r = 0; r < lh * 16; r++)
-            {
-                int oy = (ly * 16) + r;
-                if (oy >= grid.Height)
-                {
-                    break;
-                }
+        var used = new HashSet<ModelPack>(ReferenceEqualityComparer.Instance);
+        for (int tile = 0; tile < grid.Count; tile++)
+        {
+            var backend = BackendFor(experts[tile], tile, withoutAdapter, used);
+            TileSynthesis.Run(backend, yq, grid, grid.LatentRect(tile), _pack.Layout.SynthesisHalo, output);
+        }
 
-                int ox = lx * 16;
-                int cols = Math.Min(lw * 16, grid.Width - ox);
-                if (cols <= 0)
-                {
-                    break;
-                }
-
-                rgb.AsSpan((((ly - y0) * 16) + r) * stride + ((lx - x0) * 16 * 3), cols * 3).CopyTo(output.Row(oy).Slice(ox * 3, cols * 3));
-            }
+        // Sessions of adapters that were swapped out (hot swap) are released.
+        foreach (var stale in _adapterBackends.Keys.Where(p => !used.Contains(p)).ToList())
+        {
+            _adapterBackends[stale].Dispose();
+            _adapterBackends.Remove(stale);
         }
 
         return output;
+    }
+
+    private ISynthesisBackend BackendFor(ushort expert, int tile, List<int> withoutAdapter, HashSet<ModelPack> used)
+    {
+        if (expert == 0)
+        {
+            return _backend;
+        }
+
+        if (_options.Adapters is not { } source || !source.TryGetPack(expert, out var adapted))
+        {
+            _options.Log?.Invoke($"tile {tile}: expert {expert} is not installed; decoded with the base synthesis");
+            withoutAdapter.Add(tile);
+            return _backend;
+        }
+
+        used.Add(adapted);
+        if (!_adapterBackends.TryGetValue(adapted, out var backend))
+        {
+            var provider = DecoderBackends.Get(_backend.Name);
+            if (!provider.IsAvailable(adapted, out var reason))
+            {
+                _options.Log?.Invoke($"expert {expert}: backend '{_backend.Name}' cannot run adapters ({reason}); using automatic selection");
+                provider = DecoderBackends.Resolve(DecoderBackends.Auto, adapted, _options.Log);
+            }
+
+            backend = provider.Create(adapted, new BackendOptions { Threads = _options.Threads });
+            _adapterBackends[adapted] = backend;
+        }
+
+        return backend;
     }
 }

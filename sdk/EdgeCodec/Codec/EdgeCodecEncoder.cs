@@ -1,3 +1,4 @@
+using EdgeCodec.Backends;
 using EdgeCodec.Entropy;
 using EdgeCodec.Format;
 using EdgeCodec.Imaging;
@@ -64,8 +65,10 @@ public sealed class EdgeCodecEncoder : IDisposable
         float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
 
         var payloads = new byte[grid.Count][][];
+        var latents = new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth);
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
-            payloads[tile] = EncodeTile(grid, tile, y, z, layers));
+            payloads[tile] = EncodeTile(grid, tile, y, z, layers, latents));
+        ushort[] experts = _options.Experts.Count == 0 ? new ushort[grid.Count] : Route(image, grid, latents, quality);
 
         var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, (byte)layers, 1, (byte)quality);
         var packets = new List<LatentPacket>(grid.Count * layers);
@@ -81,19 +84,49 @@ public sealed class EdgeCodecEncoder : IDisposable
                     FrameIndex = frameIndex,
                     TileIndex = checked((ushort)tile),
                     Layer = (byte)layer,
+                    ExpertId = experts[tile],
                     ModelId = _pack.ModelId,
                     Payload = payloads[tile][layer],
                 });
             }
         }
 
-        return new EncodedImage(header, packets);
+        return new EncodedImage(header, packets) { ExpertsPerTile = experts };
     }
 
     /// <inheritdoc/>
     public void Dispose() => _analysis.Dispose();
 
-    private byte[][] EncodeTile(TileGrid grid, int tile, float[] y, float[] z, int layers)
+    /// <summary>Per tile, the expert whose synthesis reconstructs it with the least squared error.</summary>
+    private ushort[] Route(RgbImage image, TileGrid grid, I32Tensor latents, int quality)
+    {
+        var candidates = new List<(ushort Expert, ModelPack Pack)> { (0, _pack) };
+        candidates.AddRange(_options.Experts.Select(a => (a.Manifest.ExpertId, _pack.WithAdapter(a))));
+        var yq = (U8Tensor)((QuantizeNode)_pack.GetGraph("synthesis").Nodes[0]).Execute([latents], quality, 1);
+        var best = new ushort[grid.Count];
+        var bestError = Enumerable.Repeat(long.MaxValue, grid.Count).ToArray();
+        // One backend for every candidate, chosen among those that can run adapters, so the comparison is fair.
+        var provider = DecoderBackends.Resolve(DecoderBackends.Auto, candidates[^1].Pack);
+        foreach (var (expert, pack) in candidates)
+        {
+            using var backend = provider.Create(pack, new BackendOptions { Threads = _options.Threads });
+            var reconstruction = new RgbImage(image.Width, image.Height);
+            for (int tile = 0; tile < grid.Count; tile++)
+            {
+                TileSynthesis.Run(backend, yq, grid, grid.LatentRect(tile), _pack.Layout.SynthesisHalo, reconstruction);
+                long error = TileSynthesis.SquaredError(image, reconstruction, grid, tile);
+                if (error < bestError[tile])
+                {
+                    bestError[tile] = error;
+                    best[tile] = expert;
+                }
+            }
+        }
+
+        return best;
+    }
+
+    private byte[][] EncodeTile(TileGrid grid, int tile, float[] y, float[] z, int layers, I32Tensor latents)
     {
         var layout = _pack.Layout;
         var (zx, zy, zw, zh) = grid.HyperRect(tile);
@@ -115,7 +148,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         int plane = lw * lh, gc = layout.GroupChannels, latentPlane = grid.LatentWidth * grid.LatentHeight;
         double one = 1 << layout.MeanFractionBits;
         var streams = new byte[layers][];
-        _path.Run(zTile, (k, mean, index) =>
+        var yTile = _path.Run(zTile, (k, mean, index) =>
         {
             if (k >= layers)
             {
@@ -140,6 +173,14 @@ public sealed class EdgeCodecEncoder : IDisposable
             streams[k] = RansCodec.Encode(symbols, index.Data, _pack.GaussianTables);
             return symbols;
         });
+
+        for (int c = 0; c < layout.LatentChannels; c++)
+        {
+            for (int r = 0; r < lh; r++)
+            {
+                yTile.Data.AsSpan((c * plane) + (r * lw), lw).CopyTo(latents.Data.AsSpan((c * latentPlane) + ((ly + r) * grid.LatentWidth) + lx, lw));
+            }
+        }
 
         byte[] zStream = RansCodec.Encode(zTile.Data, TileEntropyPath.HyperTableIndices(layout.HyperChannels, zh * zw), _pack.FactorizedTables);
         streams[0] = LayerPayload.EncodeBase(zStream, streams[0]);

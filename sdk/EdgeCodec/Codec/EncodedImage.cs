@@ -17,6 +17,9 @@ public sealed class EncodedImage
     /// <summary>Latent packets: layer 0 of every tile, then layer 1 of every tile, and so on.</summary>
     public IReadOnlyList<LatentPacket> Packets { get; }
 
+    /// <summary>Per tile, the expert the encoder chose (0 = base synthesis).</summary>
+    public IReadOnlyList<ushort> ExpertsPerTile { get; init; } = [];
+
     /// <summary>Sum of the packets' payload bytes (entropy-coded data only).</summary>
     public long PayloadBytes => Packets.Sum(p => (long)p.Payload.Length);
 

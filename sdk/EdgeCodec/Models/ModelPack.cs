@@ -13,7 +13,7 @@ namespace EdgeCodec.Models;
 /// name has the <c>-&lt;12 hex&gt;.ecpack</c> form), every entry hash listed in the manifest, the tensor directory and
 /// every integer graph, so a pack that loads can run without further checks.
 /// </remarks>
-public sealed class ModelPack
+public sealed partial class ModelPack
 {
     /// <summary>Largest pack accepted (64 MiB); checked before anything is read.</summary>
     public const int MaxPackBytes = 64 << 20;

@@ -1,0 +1,87 @@
+using EdgeCodec.Adapters;
+using EdgeCodec.Tests.Models;
+
+namespace EdgeCodec.Tests.Adapters;
+
+public sealed class AdapterRegistryTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("adapters").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [PackFact]
+    public void Install_upgrade_rollback_and_remove()
+    {
+        var (key, trust) = TestAdapters.Publisher();
+        var registry = new AdapterRegistry(_root, TestPacks.Pack, trust);
+        registry.Install(TestAdapters.Make(TestPacks.Pack, "screen", 2, 1, 1.0, 5).Sign(key).ToBytes());
+        registry.Install(TestAdapters.Make(TestPacks.Pack, "screen", 2, 2, 1.0, 9).Sign(key).ToBytes());
+        var listed = Assert.Single(registry.List());
+        Assert.Equal((2, 1), (listed.ActiveVersion, listed.PreviousVersion!.Value));
+        Assert.Throws<AdapterVerificationException>(() => registry.Install(TestAdapters.Make(TestPacks.Pack, "screen", 2, 2, 1.0, 1).Sign(key).ToBytes()));
+
+        Assert.True(registry.Rollback("screen"));
+        Assert.Equal(1, new AdapterRegistry(_root, TestPacks.Pack, trust).List()[0].ActiveVersion); // persisted
+        Assert.False(registry.Rollback("screen"));
+        Assert.True(registry.Remove("screen"));
+        Assert.Empty(registry.List());
+        Assert.Empty(Directory.GetFiles(_root, "*.ecadapter"));
+    }
+
+    [PackFact]
+    public void Untrusted_or_tampered_packages_never_reach_the_store()
+    {
+        var (_, trust) = TestAdapters.Publisher();
+        var (stranger, _) = TestAdapters.Publisher();
+        var registry = new AdapterRegistry(_root, TestPacks.Pack, trust);
+        Assert.Throws<AdapterVerificationException>(() => registry.Install(TestAdapters.Make(TestPacks.Pack, "x", 1, 1, 1.0, 0).Sign(stranger).ToBytes()));
+        Assert.Throws<EdgeCodecFormatException>(() => registry.Install([1, 2, 3]));
+        Assert.Empty(registry.List());
+        Assert.Empty(Directory.GetFiles(_root, "*.ecadapter"));
+    }
+
+    [PackFact]
+    public void Quota_evicts_the_least_recently_used_adapter()
+    {
+        var (key, trust) = TestAdapters.Publisher();
+        byte[] a = TestAdapters.Make(TestPacks.Pack, "a", 1, 1, 1.0, 1).Sign(key).ToBytes();
+        var registry = new AdapterRegistry(_root, TestPacks.Pack, trust, quotaBytes: (a.Length * 2) + 100);
+        registry.Install(a);
+        Thread.Sleep(5);
+        registry.Install(TestAdapters.Make(TestPacks.Pack, "b", 2, 1, 1.0, 2).Sign(key).ToBytes());
+        Thread.Sleep(5);
+        Assert.True(registry.TryGetPack(1, out _)); // "a" used: "b" is now the least recently used
+        Thread.Sleep(5);
+        var (_, evicted) = registry.Install(TestAdapters.Make(TestPacks.Pack, "c", 3, 1, 1.0, 3).Sign(key).ToBytes());
+        Assert.Equal(["b"], evicted);
+        Assert.Equal(["a", "c"], registry.List().Select(x => x.Id));
+        Assert.False(registry.TryGetPack(2, out _));
+    }
+
+    [PackFact]
+    public void An_interrupted_install_leaves_the_old_or_the_new_version_never_a_broken_one()
+    {
+        var (key, trust) = TestAdapters.Publisher();
+        var v1 = TestAdapters.Make(TestPacks.Pack, "s", 1, 1, 1.0, 1).Sign(key).ToBytes();
+        var v2 = TestAdapters.Make(TestPacks.Pack, "s", 1, 2, 1.0, 2).Sign(key).ToBytes();
+        new AdapterRegistry(_root, TestPacks.Pack, trust).Install(v1);
+
+        foreach (var (point, expected) in new[] { ("package-written", 1), ("committed", 2) })
+        {
+            var crashing = new AdapterRegistry(_root, TestPacks.Pack, trust) { CrashPoint = p => { if (p == point) { throw new IOException("power cut"); } } };
+            Assert.Throws<IOException>(() => crashing.Install(v2));
+            var reopened = new AdapterRegistry(_root, TestPacks.Pack, trust);
+            var active = Assert.Single(reopened.List());
+            Assert.Equal(expected, active.ActiveVersion);
+            Assert.True(reopened.TryGetPack(1, out var pack));
+            Assert.Equal("s", pack.AdapterId);
+            Assert.Empty(Directory.GetFiles(_root, "*.tmp"));
+            if (expected == 2)
+            {
+                break;
+            }
+
+            Assert.Single(Directory.GetFiles(_root, "*.ecadapter")); // the orphaned v2 file was cleaned up
+        }
+    }
+}

@@ -1,0 +1,333 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using EdgeCodec.Models;
+
+namespace EdgeCodec.Adapters;
+
+/// <summary>
+/// The device-side adapter store. Installs only verified adapters (trusted signature, this base model, fitting
+/// layers); installs are atomic (package written and synced under a temporary name, renamed, then the
+/// <c>state.json</c> commit record is replaced by rename), so a crash at any moment leaves the old or the new
+/// adapter active, never a broken one. Keeps one previous version for rollback, enforces a byte quota by evicting
+/// the least recently used adapter, and swaps adapters in while decoders keep running (readers see an immutable
+/// snapshot; no base-model reload).
+/// </summary>
+public sealed class AdapterRegistry : IAdapterSource
+{
+    private const string StateFile = "state.json";
+    private readonly string _root;
+    private readonly ModelPack _base;
+    private readonly AdapterTrustStore _trust;
+    private readonly long _quota;
+    private readonly Lock _gate = new();
+    private AdapterRegistryState _state;
+    private ImmutableDictionary<ushort, Lazy<ModelPack>> _snapshot = ImmutableDictionary<ushort, Lazy<ModelPack>>.Empty;
+
+    /// <summary>Opens (or creates) a store; leftovers of an interrupted install are removed.</summary>
+    /// <param name="root">The store folder.</param>
+    /// <param name="basePack">The device's model pack.</param>
+    /// <param name="trust">Publisher keys this device trusts.</param>
+    /// <param name="quotaBytes">Largest total size of installed packages (default 16 MiB).</param>
+    /// <exception cref="EdgeCodecFormatException">The commit record is damaged.</exception>
+    public AdapterRegistry(string root, ModelPack basePack, AdapterTrustStore trust, long quotaBytes = 16L << 20)
+    {
+        ArgumentNullException.ThrowIfNull(basePack);
+        ArgumentNullException.ThrowIfNull(trust);
+        _root = root;
+        _base = basePack;
+        _trust = trust;
+        _quota = quotaBytes;
+        Directory.CreateDirectory(root);
+        _state = LoadState();
+        CleanLeftovers();
+        Publish();
+    }
+
+    /// <summary>Test hook: called at named points of an install; throwing there simulates a crash.</summary>
+    internal Action<string>? CrashPoint { get; set; }
+
+    /// <summary>Installed adapters.</summary>
+    public IReadOnlyList<InstalledAdapter> List()
+    {
+        lock (_gate)
+        {
+            return [.. _state.Adapters.OrderBy(a => a.Id, StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>Verifies and installs a package; a newer version of an installed adapter becomes active and the old one is kept for rollback.</summary>
+    /// <param name="packageFile">The package bytes (untrusted).</param>
+    /// <returns>The installed record and the ids evicted to stay within the quota.</returns>
+    /// <exception cref="EdgeCodecFormatException">The package is malformed.</exception>
+    /// <exception cref="AdapterVerificationException">Unsigned, untrusted, tampered, wrong base model, or not newer than the active version.</exception>
+    public (InstalledAdapter Installed, IReadOnlyList<string> Evicted) Install(byte[] packageFile)
+    {
+        ArgumentNullException.ThrowIfNull(packageFile);
+        var package = AdapterPackage.Read(packageFile);
+        package.VerifySignature(_trust);
+        _ = _base.WithAdapter(package); // model hash and layer shapes must fit before anything is written
+        var m = package.Manifest;
+        if (packageFile.LongLength > _quota)
+        {
+            throw new AdapterVerificationException($"Adapter '{m.Id}' ({packageFile.Length} bytes) is larger than the store quota ({_quota}).");
+        }
+
+        lock (_gate)
+        {
+            var current = _state.Adapters.FirstOrDefault(a => a.Id == m.Id);
+            if (current is not null && m.Version <= current.ActiveVersion)
+            {
+                throw new AdapterVerificationException($"Adapter '{m.Id}' version {m.Version} is not newer than the active version {current.ActiveVersion}.");
+            }
+
+            if (_state.Adapters.Any(a => a.ExpertId == m.ExpertId && a.Id != m.Id))
+            {
+                throw new AdapterVerificationException($"Expert id {m.ExpertId} is already served by another adapter.");
+            }
+
+            string file = $"{m.Id}-v{m.Version}-{package.ContentSha256[..12]}.ecadapter";
+            WriteDurably(Path.Combine(_root, file), packageFile);
+            CrashPoint?.Invoke("package-written");
+
+            var installed = new InstalledAdapter
+            {
+                Id = m.Id,
+                ExpertId = m.ExpertId,
+                Domain = m.Domain,
+                ActiveVersion = m.Version,
+                ActiveFile = file,
+                PreviousVersion = current?.ActiveVersion,
+                PreviousFile = current?.ActiveFile,
+                Bytes = packageFile.LongLength + (current is null ? 0 : FileSize(current.ActiveFile)),
+                LastUsedTicks = DateTime.UtcNow.Ticks,
+            };
+            var next = new AdapterRegistryState { Adapters = [.. _state.Adapters.Where(a => a.Id != m.Id), installed] };
+            var evicted = Evict(next, keep: m.Id);
+            Commit(next);
+            CrashPoint?.Invoke("committed");
+            if (current?.PreviousFile is { } older)
+            {
+                TryDelete(older);
+            }
+
+            foreach (var e in evicted)
+            {
+                TryDelete(e.ActiveFile);
+                if (e.PreviousFile is not null)
+                {
+                    TryDelete(e.PreviousFile);
+                }
+            }
+
+            return (installed, [.. evicted.Select(e => e.Id)]);
+        }
+    }
+
+    /// <summary>Makes the previous version of <paramref name="id"/> active again.</summary>
+    /// <param name="id">Adapter id.</param>
+    /// <returns>False when there is no previous version.</returns>
+    public bool Rollback(string id) => Edit(id, rollback: true);
+
+    /// <summary>Removes an adapter (all versions).</summary>
+    /// <param name="id">Adapter id.</param>
+    /// <returns>False when it was not installed.</returns>
+    public bool Remove(string id) => Edit(id, rollback: false);
+
+    /// <summary>Reads a store's commit record without opening the store (for listing tools).</summary>
+    /// <param name="statePath">The store's <c>state.json</c>; a missing file means an empty store.</param>
+    /// <exception cref="EdgeCodecFormatException">The record is damaged.</exception>
+    public static IReadOnlyList<InstalledAdapter> ReadState(string statePath) =>
+        [.. ReadStateFile(statePath).Adapters.OrderBy(a => a.Id, StringComparer.Ordinal)];
+
+    /// <summary>Removes or rolls back an adapter in a store without a model pack (maintenance tools).</summary>
+    /// <param name="root">The store folder.</param>
+    /// <param name="id">Adapter id.</param>
+    /// <param name="rollback">Roll back instead of removing.</param>
+    /// <returns>False when there was nothing to do.</returns>
+    public static bool EditState(string root, string id, bool rollback)
+    {
+        var state = ReadStateFile(Path.Combine(root, StateFile));
+        var (next, delete) = Plan(state, id, rollback, file => new FileInfo(Path.Combine(root, file)).Length);
+        if (next is null)
+        {
+            return false;
+        }
+
+        WriteDurably(Path.Combine(root, StateFile), JsonSerializer.SerializeToUtf8Bytes(next, AdapterJsonContext.Default.AdapterRegistryState));
+        delete.ForEach(f => File.Delete(Path.Combine(root, f)));
+        return true;
+    }
+
+    private bool Edit(string id, bool rollback)
+    {
+        lock (_gate)
+        {
+            var (next, delete) = Plan(_state, id, rollback, FileSize);
+            if (next is null)
+            {
+                return false;
+            }
+
+            Commit(next);
+            delete.ForEach(TryDelete);
+            return true;
+        }
+    }
+
+    /// <summary>The state after a rollback or removal, and the files it no longer references; null when there is nothing to do.</summary>
+    private static (AdapterRegistryState? Next, List<string> Delete) Plan(AdapterRegistryState state, string id, bool rollback, Func<string, long> size)
+    {
+        var current = state.Adapters.FirstOrDefault(a => a.Id == id);
+        if (current is null || (rollback && (current.PreviousFile is null || current.PreviousVersion is null)))
+        {
+            return (null, []);
+        }
+
+        var others = state.Adapters.Where(a => a.Id != id).ToList();
+        if (!rollback)
+        {
+            return (new AdapterRegistryState { Adapters = others }, [.. new[] { current.ActiveFile, current.PreviousFile }.OfType<string>()]);
+        }
+
+        others.Add(new InstalledAdapter
+        {
+            Id = current.Id,
+            ExpertId = current.ExpertId,
+            Domain = current.Domain,
+            ActiveVersion = current.PreviousVersion!.Value,
+            ActiveFile = current.PreviousFile!,
+            Bytes = size(current.PreviousFile!),
+            LastUsedTicks = current.LastUsedTicks,
+        });
+        return (new AdapterRegistryState { Adapters = others }, [current.ActiveFile]);
+    }
+
+    /// <inheritdoc/>
+    public bool TryGetPack(ushort expertId, out ModelPack pack)
+    {
+        var snapshot = Volatile.Read(ref _snapshot);
+        if (snapshot.TryGetValue(expertId, out var lazy))
+        {
+            pack = lazy.Value;
+            Touch(expertId);
+            return true;
+        }
+
+        pack = _base;
+        return false;
+    }
+
+    private void Touch(ushort expertId)
+    {
+        lock (_gate)
+        {
+            var a = _state.Adapters.FirstOrDefault(x => x.ExpertId == expertId);
+            if (a is not null)
+            {
+                a.LastUsedTicks = DateTime.UtcNow.Ticks;
+            }
+        }
+    }
+
+    private List<InstalledAdapter> Evict(AdapterRegistryState next, string keep)
+    {
+        var evicted = new List<InstalledAdapter>();
+        while (next.Adapters.Sum(a => a.Bytes) > _quota)
+        {
+            var victim = next.Adapters.Where(a => a.Id != keep).OrderBy(a => a.LastUsedTicks).FirstOrDefault();
+            if (victim is null)
+            {
+                break;
+            }
+
+            next.Adapters.Remove(victim);
+            evicted.Add(victim);
+        }
+
+        return evicted;
+    }
+
+    private void Commit(AdapterRegistryState next)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(next, AdapterJsonContext.Default.AdapterRegistryState);
+        string path = Path.Combine(_root, StateFile);
+        WriteDurably(path, json);
+        _state = next;
+        Publish();
+    }
+
+    private void Publish()
+    {
+        var builder = ImmutableDictionary.CreateBuilder<ushort, Lazy<ModelPack>>();
+        foreach (var a in _state.Adapters)
+        {
+            string path = Path.Combine(_root, a.ActiveFile);
+            builder[a.ExpertId] = new Lazy<ModelPack>(() => _base.WithAdapter(AdapterPackage.Read(File.ReadAllBytes(path))));
+        }
+
+        Volatile.Write(ref _snapshot, builder.ToImmutable());
+    }
+
+    private AdapterRegistryState LoadState() => ReadStateFile(Path.Combine(_root, StateFile));
+
+    private static AdapterRegistryState ReadStateFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return new AdapterRegistryState();
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), AdapterJsonContext.Default.AdapterRegistryState) ?? new AdapterRegistryState();
+        }
+        catch (JsonException ex)
+        {
+            throw new EdgeCodecFormatException($"The adapter store's {StateFile} is damaged: {ex.Message}");
+        }
+    }
+
+    private void CleanLeftovers()
+    {
+        var referenced = new HashSet<string>(_state.Adapters.SelectMany(a => new[] { a.ActiveFile, a.PreviousFile }).OfType<string>(), StringComparer.Ordinal);
+        foreach (string file in Directory.GetFiles(_root))
+        {
+            string name = Path.GetFileName(file);
+            if (name.EndsWith(".tmp", StringComparison.Ordinal) || (name.EndsWith(".ecadapter", StringComparison.Ordinal) && !referenced.Contains(name)))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    /// <summary>Write to a temporary name, flush to the device, then rename over the target (atomic on POSIX).</summary>
+    private static void WriteDurably(string path, byte[] bytes)
+    {
+        string tmp = path + ".tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            fs.Write(bytes);
+            fs.Flush(flushToDisk: true);
+        }
+
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private long FileSize(string file)
+    {
+        var info = new FileInfo(Path.Combine(_root, file));
+        return info.Exists ? info.Length : 0;
+    }
+
+    private void TryDelete(string file)
+    {
+        try
+        {
+            File.Delete(Path.Combine(_root, file));
+        }
+        catch (IOException)
+        {
+            // Left for CleanLeftovers at the next start.
+        }
+    }
+}
