@@ -1,0 +1,301 @@
+using System.Buffers;
+using EdgeCodec.Format;
+using MessagePack;
+
+namespace EdgeCodec.Streaming.Protocol;
+
+/// <summary>
+/// Writes and parses session messages: <c>varint(length) body</c>, where body is a MessagePack array whose first
+/// element is the <see cref="MessageType"/>. Byte layout in docs/streaming.md. Hand-written on
+/// <see cref="MessagePackWriter"/>/<see cref="MessagePackReader"/>: no reflection, no resolver.
+/// </summary>
+internal static class MessageCodec
+{
+    /// <summary>Writes a LATENT message around an already serialized packet body (the packet's MessagePack array).</summary>
+    public static void WriteLatent(IBufferWriter<byte> output, ReadOnlySpan<byte> packetBody)
+    {
+        uint length = checked((uint)packetBody.Length + 2);
+        Span<byte> span = output.GetSpan(Varint.MaxLength + 2 + packetBody.Length);
+        int n = Varint.Write(span, length);
+        span[n++] = 0x92; // fixarray(2)
+        span[n++] = (byte)MessageType.Latent; // positive fixint
+        packetBody.CopyTo(span[n..]);
+        output.Advance(n + packetBody.Length);
+    }
+
+    /// <summary>Serializes <paramref name="packet"/> once into the body bytes that <see cref="WriteLatent"/> wraps.</summary>
+    public static byte[] SerializePacketBody(LatentPacket packet)
+    {
+        byte[] framed = PacketFraming.ToArray(packet);
+        Varint.TryRead(framed, out _, out int prefix);
+        return framed[prefix..];
+    }
+
+    /// <summary>Writes any non-LATENT message; <paramref name="scratch"/> is reset and reused for the body.</summary>
+    public static void Write(IBufferWriter<byte> output, Message message, ArrayBufferWriter<byte> scratch)
+    {
+        scratch.ResetWrittenCount();
+        var w = new MessagePackWriter(scratch);
+        switch (message)
+        {
+            case HelloMessage hello:
+                w.WriteArrayHeader(8);
+                w.Write((byte)MessageType.Hello);
+                w.Write(hello.ProtocolVersion);
+                w.Write(hello.Role);
+                w.Write(hello.StreamId);
+                w.Write(hello.ModelId);
+                w.Write((uint)hello.Capabilities);
+                w.WriteArrayHeader(hello.AdapterIds.Count);
+                foreach (ushort id in hello.AdapterIds)
+                {
+                    w.Write(id);
+                }
+
+                w.Write(hello.Sequence);
+                break;
+            case HeaderMessage header:
+                var h = header.Header;
+                w.WriteArrayHeader(10);
+                w.Write((byte)MessageType.Header);
+                w.Write(header.StreamId);
+                w.Write(header.FrameIndex);
+                w.Write(h.ModelId);
+                w.Write(h.Width);
+                w.Write(h.Height);
+                w.Write(h.TileWidth);
+                w.Write(h.TileHeight);
+                w.Write(h.LayerCount);
+                w.Write(h.QualityLevel);
+                break;
+            case AckMessage ack:
+                w.WriteArrayHeader(3);
+                w.Write((byte)MessageType.Ack);
+                w.Write(ack.Cumulative);
+                w.WriteArrayHeader(ack.Ranges.Count * 2);
+                foreach (var (start, end) in ack.Ranges)
+                {
+                    w.Write(start);
+                    w.Write(end);
+                }
+
+                break;
+            case KeepAliveMessage:
+                w.WriteArrayHeader(1);
+                w.Write((byte)MessageType.KeepAlive);
+                break;
+            case ByeMessage bye:
+                w.WriteArrayHeader(3);
+                w.Write((byte)MessageType.Bye);
+                w.Write(bye.Reason);
+                w.Write(bye.Text);
+                break;
+            default:
+                throw new ArgumentException($"Cannot write {message.GetType().Name} here.", nameof(message));
+        }
+
+        w.Flush();
+        Span<byte> prefix = output.GetSpan(Varint.MaxLength);
+        output.Advance(Varint.Write(prefix, (uint)scratch.WrittenCount));
+        output.Write(scratch.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Parses one message from the start of <paramref name="buffer"/> and advances past it; false (buffer unchanged)
+    /// while the message is incomplete. The length prefix is checked against <paramref name="maxMessageSize"/> before
+    /// anything is sliced or allocated, so an oversized announcement fails without buffering its body.
+    /// </summary>
+    /// <exception cref="StreamProtocolException">Malformed or oversized message.</exception>
+    public static bool TryRead(ref ReadOnlySequence<byte> buffer, int maxMessageSize, out Message? message)
+    {
+        message = null;
+        Span<byte> head = stackalloc byte[Varint.MaxLength];
+        int available = (int)Math.Min(Varint.MaxLength, buffer.Length);
+        buffer.Slice(0, available).CopyTo(head);
+        int status = Varint.TryRead(head[..available], out int length, out int prefix);
+        if (status == 0)
+        {
+            return false;
+        }
+
+        if (status < 0 || length == 0)
+        {
+            throw new StreamProtocolException("Message length prefix is not a minimal LEB128 integer in 1..2^31-1.");
+        }
+
+        if (length > maxMessageSize)
+        {
+            throw new StreamProtocolException($"Message of {length} bytes exceeds the limit of {maxMessageSize} bytes.");
+        }
+
+        if (buffer.Length - prefix < length)
+        {
+            return false;
+        }
+
+        var body = buffer.Slice(prefix, length);
+        message = Parse(body, maxMessageSize);
+        buffer = buffer.Slice(body.End);
+        return true;
+    }
+
+    private static Message Parse(ReadOnlySequence<byte> body, int maxMessageSize)
+    {
+        try
+        {
+            var r = new MessagePackReader(body);
+            int count = r.ReadArrayHeader();
+            if (count < 1)
+            {
+                throw new StreamProtocolException("Empty message array.");
+            }
+
+            byte type = r.ReadByte();
+            Message message = (MessageType)type switch
+            {
+                MessageType.Latent when count == 2 => ParseLatent(body.Slice(r.Consumed), maxMessageSize, ref r),
+                MessageType.Hello when count == 8 => ParseHello(ref r),
+                MessageType.Header when count == 10 => ParseHeader(ref r),
+                MessageType.Ack when count == 3 => ParseAck(ref r),
+                MessageType.KeepAlive when count == 1 => KeepAliveMessage.Instance,
+                MessageType.Bye when count == 3 => ParseBye(ref r),
+                _ => throw new StreamProtocolException($"Unknown message type {type} or wrong element count {count}."),
+            };
+            if (!r.End)
+            {
+                throw new StreamProtocolException($"Bytes after the end of a {(MessageType)type} message.");
+            }
+
+            return message;
+        }
+        catch (MessagePackSerializationException e)
+        {
+            throw new StreamProtocolException("Malformed message: " + e.Message, e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new StreamProtocolException("Message body ends early.", e);
+        }
+        catch (OverflowException e)
+        {
+            throw new StreamProtocolException("Message integer out of range.", e);
+        }
+    }
+
+    private static LatentMessage ParseLatent(ReadOnlySequence<byte> packetBody, int maxMessageSize, ref MessagePackReader r)
+    {
+        // PacketFraming parses framed packets; give it a varint prefix in front of the body without copying the body.
+        byte[] prefix = new byte[Varint.MaxLength];
+        int n = Varint.Write(prefix, (uint)packetBody.Length);
+        var framed = PrefixedSequence.Create(prefix.AsMemory(0, n), packetBody);
+        var options = new PacketReaderOptions { MaxFrameSize = maxMessageSize, MaxPayloadSize = maxMessageSize };
+        try
+        {
+            if (!PacketFraming.TryRead(ref framed, options, out var packet) || framed.Length != 0)
+            {
+                throw new StreamProtocolException("LATENT body is not exactly one packet.");
+            }
+
+            r.Skip();
+            return new LatentMessage(packet);
+        }
+        catch (EdgeCodecFormatException e)
+        {
+            throw new StreamProtocolException("LATENT carries an invalid packet: " + e.Message, e);
+        }
+    }
+
+    private static HelloMessage ParseHello(ref MessagePackReader r)
+    {
+        uint version = r.ReadUInt32();
+        byte role = r.ReadByte();
+        uint streamId = r.ReadUInt32();
+        ulong modelId = r.ReadUInt64();
+        uint caps = r.ReadUInt32();
+        int adapters = r.ReadArrayHeader();
+        if (adapters > StreamProtocol.MaxAdapterIds)
+        {
+            throw new StreamProtocolException($"HELLO lists {adapters} adapters; at most {StreamProtocol.MaxAdapterIds} are accepted.");
+        }
+
+        var ids = new ushort[adapters];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = r.ReadUInt16();
+        }
+
+        ulong sequence = r.ReadUInt64();
+        if (role > HelloMessage.ReceiverRole)
+        {
+            throw new StreamProtocolException($"HELLO role {role} is unknown.");
+        }
+
+        return new HelloMessage
+        {
+            ProtocolVersion = version, Role = role, StreamId = streamId, ModelId = modelId,
+            Capabilities = (Capabilities)caps, AdapterIds = ids, Sequence = sequence,
+        };
+    }
+
+    private static HeaderMessage ParseHeader(ref MessagePackReader r)
+    {
+        uint streamId = r.ReadUInt32();
+        uint frame = r.ReadUInt32();
+        ulong modelId = r.ReadUInt64();
+        int width = r.ReadInt32();
+        int height = r.ReadInt32();
+        int tileWidth = r.ReadInt32();
+        int tileHeight = r.ReadInt32();
+        byte layers = r.ReadByte();
+        byte quality = r.ReadByte();
+        try
+        {
+            // Frame count 0: a live stream; the per-frame store file accepts any frame index.
+            var header = ContainerHeader.Create(modelId, width, height, tileWidth, tileHeight, layers, 0, quality);
+            return new HeaderMessage { StreamId = streamId, FrameIndex = frame, Header = header };
+        }
+        catch (ArgumentException e)
+        {
+            throw new StreamProtocolException("HEADER geometry is invalid: " + e.Message, e);
+        }
+    }
+
+    private static AckMessage ParseAck(ref MessagePackReader r)
+    {
+        ulong cumulative = r.ReadUInt64();
+        int count = r.ReadArrayHeader();
+        if (count % 2 != 0 || count / 2 > StreamProtocol.MaxAckRanges)
+        {
+            throw new StreamProtocolException($"ACK range list has {count} integers; expected pairs, at most {StreamProtocol.MaxAckRanges}.");
+        }
+
+        var ranges = new (ulong, ulong)[count / 2];
+        ulong previousEnd = cumulative;
+        for (int i = 0; i < ranges.Length; i++)
+        {
+            ulong start = r.ReadUInt64();
+            ulong end = r.ReadUInt64();
+            if (start <= previousEnd || end <= start)
+            {
+                throw new StreamProtocolException("ACK ranges must be non-empty, ascending, disjoint and above the cumulative point.");
+            }
+
+            ranges[i] = (start, end);
+            previousEnd = end;
+        }
+
+        return new AckMessage { Cumulative = cumulative, Ranges = ranges };
+    }
+
+    private static ByeMessage ParseBye(ref MessagePackReader r)
+    {
+        byte reason = r.ReadByte();
+        var text = r.ReadStringSequence();
+        if (text is { Length: > StreamProtocol.MaxByeTextBytes })
+        {
+            throw new StreamProtocolException("BYE text is too long.");
+        }
+
+        return new ByeMessage { Reason = reason, Text = text is null ? "" : System.Text.Encoding.UTF8.GetString(System.Buffers.BuffersExtensions.ToArray(text.Value)) };
+    }
+}

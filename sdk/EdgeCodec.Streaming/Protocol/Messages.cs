@@ -1,0 +1,103 @@
+using EdgeCodec.Format;
+
+namespace EdgeCodec.Streaming.Protocol;
+
+/// <summary>Message type codes: the first element of every message array (docs/streaming.md).</summary>
+internal enum MessageType : byte
+{
+    Hello = 1,
+    Latent = 2,
+    Header = 3,
+    Ack = 4,
+    KeepAlive = 5,
+    Bye = 6,
+}
+
+/// <summary>HELLO capability bits.</summary>
+[Flags]
+internal enum Capabilities : uint
+{
+    None = 0,
+    SelectiveAck = 1,
+    Backfill = 2,
+    DurableAck = 4,
+}
+
+internal abstract class Message
+{
+    public abstract MessageType Type { get; }
+}
+
+/// <summary>HELLO: role 0 = sender (camera), 1 = receiver. <see cref="Sequence"/>: the sender's lowest unacknowledged
+/// sequence, or the receiver's resume point (every sequence below it is held durably).</summary>
+internal sealed class HelloMessage : Message
+{
+    public const byte SenderRole = 0;
+    public const byte ReceiverRole = 1;
+
+    public override MessageType Type => MessageType.Hello;
+
+    public uint ProtocolVersion { get; init; } = StreamProtocol.Version;
+
+    public byte Role { get; init; }
+
+    public uint StreamId { get; init; }
+
+    public ulong ModelId { get; init; }
+
+    public Capabilities Capabilities { get; init; }
+
+    public IReadOnlyList<ushort> AdapterIds { get; init; } = [];
+
+    public ulong Sequence { get; init; }
+}
+
+/// <summary>HEADER: the geometry of one frame, sent before its first LATENT on every connection.</summary>
+internal sealed class HeaderMessage : Message
+{
+    public override MessageType Type => MessageType.Header;
+
+    public uint StreamId { get; init; }
+
+    public uint FrameIndex { get; init; }
+
+    public required ContainerHeader Header { get; init; }
+}
+
+internal sealed class LatentMessage(LatentPacket packet) : Message
+{
+    public override MessageType Type => MessageType.Latent;
+
+    public LatentPacket Packet { get; } = packet;
+}
+
+/// <summary>ACK: every sequence below <see cref="Cumulative"/> is held, and so is every [start, end) range.</summary>
+internal sealed class AckMessage : Message
+{
+    public override MessageType Type => MessageType.Ack;
+
+    public ulong Cumulative { get; init; }
+
+    public IReadOnlyList<(ulong Start, ulong End)> Ranges { get; init; } = [];
+}
+
+internal sealed class KeepAliveMessage : Message
+{
+    public static readonly KeepAliveMessage Instance = new();
+
+    public override MessageType Type => MessageType.KeepAlive;
+}
+
+internal sealed class ByeMessage : Message
+{
+    public const byte Finished = 0;
+    public const byte ModelMismatch = 1;
+    public const byte ProtocolMismatch = 2;
+    public const byte ProtocolError = 3;
+
+    public override MessageType Type => MessageType.Bye;
+
+    public byte Reason { get; init; }
+
+    public string Text { get; init; } = "";
+}

@@ -1,0 +1,54 @@
+using EdgeCodec.Format;
+
+namespace EdgeCodec.Streaming;
+
+internal sealed class SenderPacket(LatentPacket packet, byte[] body, SenderFrame frame)
+{
+    public LatentPacket Packet { get; } = packet;
+
+    /// <summary>The packet's MessagePack array, serialized once; LATENT wraps it.</summary>
+    public byte[] Body { get; } = body;
+
+    /// <summary>Bytes of the whole LATENT message (prefix, array header, type, body).</summary>
+    public int WireSize { get; } = body.Length + 2 + Protocol.Varint.Length((uint)body.Length + 2);
+
+    public SenderFrame Frame { get; } = frame;
+
+    public bool Acked { get; set; }
+
+    /// <summary>Connection it is in flight on (0 = not in flight).</summary>
+    public int InFlightOn { get; set; }
+
+    public bool Retransmitted { get; set; }
+
+    public long SentAt { get; set; }
+
+    public long DeliveredAtSend { get; set; }
+
+    public long DeliveredTimeAtSend { get; set; }
+}
+
+internal sealed class SenderFrame(ContainerHeader header, uint index)
+{
+    public ContainerHeader Header { get; } = header;
+
+    public uint Index { get; } = index;
+
+    public SenderPacket[] Packets { get; set; } = [];
+
+    public long[] LayerBytes { get; set; } = [];
+
+    public long TotalBytes { get; set; }
+
+    /// <summary>Packets released for sending: a prefix of <see cref="Packets"/> ending on a layer boundary.</summary>
+    public int Released { get; set; }
+
+    public bool Decided { get; set; }
+
+    /// <summary>Next packet to send on the current connection (acknowledged ones are skipped).</summary>
+    public int NextToSend { get; set; }
+
+    public int Unacked { get; set; }
+
+    public int HeaderSentOn { get; set; }
+}

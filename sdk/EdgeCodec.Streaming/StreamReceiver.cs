@@ -1,0 +1,602 @@
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using EdgeCodec.Format;
+using EdgeCodec.Streaming.Protocol;
+
+namespace EdgeCodec.Streaming;
+
+/// <summary>
+/// Set-top-box side of a stream: receives packets over one connection at a time, drops duplicates, reorders into
+/// prefix order per frame, persists each packet to the offline store before acknowledging it, and reports progressive
+/// display steps (<see cref="FrameProgress"/>: base layer complete, then each refinement).
+/// </summary>
+/// <remarks>
+/// Acknowledgements are durable: a packet is acknowledged only after it is appended to its frame's <c>.ecx</c> file
+/// (or applied in memory when no store is configured), so a sender never forgets a packet the store lacks. A new
+/// instance on the same store folder recovers what is there and resumes from it. Events are raised on the session's
+/// read loop: keep handlers short. Protocol: docs/streaming.md.
+/// </remarks>
+public sealed class StreamReceiver : IDisposable
+{
+    private readonly StreamReceiverOptions _options;
+    private readonly object _gate = new();
+    private readonly SequenceSet _held = new();
+    private readonly Dictionary<uint, ReceiverFrame> _frames = [];
+    private readonly HashSet<uint> _completed = [];
+    private readonly Dictionary<uint, List<LatentPacket>> _orphans = [];
+    private readonly ReceiverStore? _store;
+    private readonly Channel<FrameProgressEventArgs>? _display;
+    private readonly Task? _displayTask;
+    private uint? _streamId;
+    private int _pendingCount;
+    private int _running;
+    private bool _disposed;
+    private long _received, _applied, _recovered, _duplicates, _dropped, _framesCompleted, _acks, _connections;
+
+    /// <summary>Creates a receiver and recovers its store, if any.</summary>
+    /// <param name="options">Settings; <see cref="StreamReceiverOptions.ModelId"/> is required.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit in <paramref name="options"/> is not positive.</exception>
+    /// <exception cref="InvalidDataException">The store holds frames of another model or a file that is not a prefix.</exception>
+    /// <exception cref="IOException">The store folder cannot be read.</exception>
+    public StreamReceiver(StreamReceiverOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxMessageSize, 256, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxPendingPackets, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxOpenFiles, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.IdleTimeout, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.KeepAliveInterval, TimeSpan.Zero, nameof(options));
+        _options = options;
+        if (options.StoreDirectory is not null)
+        {
+            _store = new ReceiverStore(options.StoreDirectory, options.MaxOpenFiles);
+            Recover(_store);
+        }
+
+        if (options.Decoder is not null)
+        {
+            _display = Channel.CreateUnbounded<FrameProgressEventArgs>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            _displayTask = Task.Run(DisplayLoopAsync);
+        }
+    }
+
+    /// <summary>A frame's base layer became complete, or it gained a refinement layer. Raised once per (frame, layer), in layer order.</summary>
+    public event EventHandler<FrameProgressEventArgs>? FrameProgress;
+
+    /// <summary>A progressive decode finished (only with <see cref="StreamReceiverOptions.Decoder"/>); raised on the display task.</summary>
+    public event EventHandler<FrameDecodedEventArgs>? FrameDecoded;
+
+    /// <summary>Every sequence below this is held (stored): the resume point announced in HELLO.</summary>
+    public ulong ResumeSequence
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _held.Cumulative;
+            }
+        }
+    }
+
+    /// <summary>Frames whose every layer is held, in ascending order.</summary>
+    public IReadOnlyList<uint> CompletedFrames
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _completed.Order()];
+            }
+        }
+    }
+
+    /// <summary>A snapshot of the counters.</summary>
+    public StreamReceiverStatistics Statistics
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new StreamReceiverStatistics
+                {
+                    PacketsReceived = _received, PacketsApplied = _applied, PacketsRecovered = _recovered,
+                    Duplicates = _duplicates, Dropped = _dropped, FramesCompleted = _framesCompleted,
+                    AcksSent = _acks, Connections = _connections,
+                };
+            }
+        }
+    }
+
+    /// <summary>Runs one session over <paramref name="stream"/> (e.g. an accepted socket's stream); the stream is left open.</summary>
+    /// <param name="stream">A readable and writable stream.</param>
+    /// <param name="cancellationToken">Ends the session.</param>
+    /// <returns>See <see cref="RunAsync(IDuplexPipe, CancellationToken)"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="IOException">The connection or the store failed.</exception>
+    /// <exception cref="StreamProtocolException">The sender broke the protocol or uses another model.</exception>
+    /// <exception cref="TimeoutException">The sender was silent for <see cref="StreamReceiverOptions.IdleTimeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">Another session is running.</exception>
+    /// <exception cref="ObjectDisposedException">The receiver was disposed.</exception>
+    public Task<bool> RunAsync(Stream stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return RunAsync(StreamPipes.Create(stream), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one session: waits for the sender's HELLO, answers with the resume point and an ACK, then receives,
+    /// stores and acknowledges until the sender says BYE (returns true) or the connection ends (returns false when
+    /// closed cleanly; throws otherwise). Both ends of <paramref name="transport"/> are completed on return.
+    /// </summary>
+    /// <param name="transport">The connection.</param>
+    /// <param name="cancellationToken">Ends the session.</param>
+    /// <returns>True when the sender finished the stream.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="transport"/> is null.</exception>
+    /// <exception cref="IOException">The connection or the store failed.</exception>
+    /// <exception cref="StreamProtocolException">The sender broke the protocol or uses another model.</exception>
+    /// <exception cref="TimeoutException">The sender was silent for <see cref="StreamReceiverOptions.IdleTimeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">Another session is running.</exception>
+    /// <exception cref="ObjectDisposedException">The receiver was disposed.</exception>
+    public async Task<bool> RunAsync(IDuplexPipe transport, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.Exchange(ref _running, 1) == 1)
+        {
+            throw new InvalidOperationException("A session is already running.");
+        }
+
+        var connection = new Connection(transport, _options.MaxMessageSize);
+        Exception? failure = null;
+        try
+        {
+            return await RunSessionAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+            throw;
+        }
+        finally
+        {
+            await connection.CompleteAsync(failure is OperationCanceledException ? null : failure).ConfigureAwait(false);
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>Closes the store files (partial frames stay resumable) and stops the display task.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _display?.Writer.TryComplete();
+        _displayTask?.GetAwaiter().GetResult();
+        lock (_gate)
+        {
+            _store?.Dispose();
+        }
+    }
+
+    private async Task<bool> RunSessionAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        var pending = new List<Message>();
+        var hello = await connection.ReadHelloAsync(pending, _options.IdleTimeout, cancellationToken).ConfigureAwait(false);
+        string? problem = hello.ProtocolVersion != StreamProtocol.Version ? $"protocol version {hello.ProtocolVersion} is not {StreamProtocol.Version}"
+            : hello.Role != HelloMessage.SenderRole ? "the peer is not a sender"
+            : hello.ModelId != _options.ModelId ? $"the stream uses model {hello.ModelId:x16}, this receiver has {_options.ModelId:x16}"
+            : _streamId is uint id && id != hello.StreamId ? $"this receiver holds stream {id}, not {hello.StreamId}"
+            : null;
+        if (problem is not null)
+        {
+            byte reason = hello.ModelId != _options.ModelId ? ByeMessage.ModelMismatch : ByeMessage.ProtocolMismatch;
+            await connection.SendAsync(new ByeMessage { Reason = reason, Text = problem }, cancellationToken).ConfigureAwait(false);
+            throw new StreamProtocolException("Refused the sender: " + problem + ".");
+        }
+
+        AckMessage ack;
+        lock (_gate)
+        {
+            _streamId = hello.StreamId;
+            _connections++;
+            // The sender holds nothing below its lowest unacknowledged sequence: it was stored here or abandoned.
+            _held.AdvanceTo(hello.Sequence);
+            ack = BuildAckLocked([]);
+        }
+
+        var caps = Capabilities.SelectiveAck | Capabilities.Backfill | (_store is null ? Capabilities.None : Capabilities.DurableAck);
+        var reply = new HelloMessage
+        {
+            Role = HelloMessage.ReceiverRole, StreamId = hello.StreamId, ModelId = _options.ModelId,
+            Capabilities = caps, AdapterIds = _options.AdapterIds, Sequence = ack.Cumulative,
+        };
+        await connection.SendAsync([new Outgoing(reply, null), new Outgoing(ack, null)], cancellationToken).ConfigureAwait(false);
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var keepAlive = KeepAliveLoopAsync(connection, cts.Token);
+        try
+        {
+            return await ReadLoopAsync(connection, pending, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await keepAlive.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (IOException)
+            {
+                // The read loop reports the connection's fate.
+            }
+        }
+    }
+
+    private async Task KeepAliveLoopAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var due = _options.KeepAliveInterval - TimeSpan.FromMilliseconds(connection.MillisecondsSinceLastSend);
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await connection.SendAsync(KeepAliveMessage.Instance, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> ReadLoopAsync(Connection connection, List<Message> pending, CancellationToken cancellationToken)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var progress = new List<FrameProgressEventArgs>();
+        var touched = new List<ulong>();
+        while (true)
+        {
+            bool needAck = false;
+            bool finished = false;
+            lock (_gate)
+            {
+                foreach (var message in pending)
+                {
+                    switch (message)
+                    {
+                        case LatentMessage latent:
+                            _received++;
+                            OnLatentLocked(latent.Packet, progress, touched);
+                            needAck = true;
+                            break;
+                        case HeaderMessage header:
+                            OnHeaderLocked(header, progress, touched);
+                            break;
+                        case KeepAliveMessage:
+                            break;
+                        case ByeMessage bye when bye.Reason == ByeMessage.Finished:
+                            finished = true;
+                            break;
+                        case ByeMessage bye:
+                            throw new StreamProtocolException($"The sender ended the session: {bye.Text}");
+                        default:
+                            throw new StreamProtocolException($"A sender must not send {message.Type}.");
+                    }
+                }
+            }
+
+            pending.Clear();
+            foreach (var step in progress)
+            {
+                FrameProgress?.Invoke(this, step);
+                _display?.Writer.TryWrite(step);
+            }
+
+            progress.Clear();
+            if (needAck)
+            {
+                AckMessage ack;
+                lock (_gate)
+                {
+                    ack = BuildAckLocked(touched);
+                    _acks++;
+                }
+
+                touched.Clear();
+                await connection.SendAsync(ack, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (finished)
+            {
+                return true;
+            }
+
+            idle.CancelAfter(_options.IdleTimeout);
+            try
+            {
+                if (!await connection.ReadBatchAsync(pending, idle.Token).ConfigureAwait(false))
+                {
+                    return false;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The sender was silent for {_options.IdleTimeout.TotalSeconds:0.###} s.");
+            }
+        }
+    }
+
+    private void OnHeaderLocked(HeaderMessage message, List<FrameProgressEventArgs> progress, List<ulong> touched)
+    {
+        if (message.StreamId != _streamId || message.Header.ModelId != _options.ModelId)
+        {
+            throw new StreamProtocolException($"HEADER for stream {message.StreamId} / model {message.Header.ModelId:x16} does not belong to this session.");
+        }
+
+        if (_completed.Contains(message.FrameIndex))
+        {
+            return;
+        }
+
+        if (_frames.TryGetValue(message.FrameIndex, out var known))
+        {
+            if (!ReceiverFrame.SameGeometry(known.Header, message.Header))
+            {
+                throw new StreamProtocolException($"HEADER of frame {message.FrameIndex} changed within the stream.");
+            }
+
+            return;
+        }
+
+        _frames[message.FrameIndex] = new ReceiverFrame(message.FrameIndex, message.Header);
+        if (_orphans.Remove(message.FrameIndex, out var waiting))
+        {
+            _pendingCount -= waiting.Count;
+            foreach (var p in waiting)
+            {
+                OnLatentLocked(p, progress, touched);
+            }
+        }
+    }
+
+    private void OnLatentLocked(LatentPacket p, List<FrameProgressEventArgs> progress, List<ulong> touched)
+    {
+        if (p.StreamId != _streamId || p.ModelId != _options.ModelId)
+        {
+            throw new StreamProtocolException($"Packet {p.Sequence} names stream {p.StreamId} / model {p.ModelId:x16}, not this session's.");
+        }
+
+        if (_held.Contains(p.Sequence) || _completed.Contains(p.FrameIndex))
+        {
+            _duplicates++;
+            touched.Add(p.Sequence); // the sender may have missed the ACK
+            return;
+        }
+
+        if (!_frames.TryGetValue(p.FrameIndex, out var frame))
+        {
+            if (_pendingCount >= _options.MaxPendingPackets)
+            {
+                _dropped++;
+                return;
+            }
+
+            if (!_orphans.TryGetValue(p.FrameIndex, out var list))
+            {
+                _orphans[p.FrameIndex] = list = [];
+            }
+
+            if (list.Exists(q => q.Sequence == p.Sequence))
+            {
+                _duplicates++;
+                return;
+            }
+
+            list.Add(p);
+            _pendingCount++;
+            return;
+        }
+
+        var header = frame.Header;
+        if (p.TileIndex >= header.TileCount || p.Layer >= header.LayerCount)
+        {
+            throw new StreamProtocolException($"Packet {p.Sequence}: tile {p.TileIndex} / layer {p.Layer} outside frame {p.FrameIndex}'s {header.TileCount} tiles x {header.LayerCount} layers.");
+        }
+
+        int position = ReceiverFrame.Position(p, header);
+        if (position < frame.Applied.Count || frame.Waiting.ContainsKey(position))
+        {
+            _duplicates++;
+            return;
+        }
+
+        if (position != frame.Applied.Count)
+        {
+            if (_pendingCount >= _options.MaxPendingPackets)
+            {
+                _dropped++;
+                return;
+            }
+
+            frame.Waiting[position] = p;
+            _pendingCount++;
+            return;
+        }
+
+        ApplyLocked(frame, p, touched);
+        while (frame.Waiting.Remove(frame.Applied.Count, out var next))
+        {
+            _pendingCount--;
+            ApplyLocked(frame, next, touched);
+        }
+
+        int layers = frame.Applied.Count / header.TileCount;
+        if (layers > frame.ReportedLayers)
+        {
+            var snapshot = frame.Applied.ToArray();
+            for (int layer = frame.ReportedLayers + 1; layer <= layers; layer++)
+            {
+                var kind = layer == 1 ? FrameProgressKind.BaseLayerComplete : FrameProgressKind.Refined;
+                progress.Add(new FrameProgressEventArgs(frame.Index, kind, layer, header, snapshot));
+            }
+
+            frame.ReportedLayers = layers;
+        }
+
+        if (frame.Applied.Count == frame.Total)
+        {
+            _store?.Complete(frame.Index, header);
+            _frames.Remove(frame.Index);
+            _completed.Add(frame.Index);
+            _framesCompleted++;
+        }
+    }
+
+    private void ApplyLocked(ReceiverFrame frame, LatentPacket p, List<ulong> touched)
+    {
+        // Durable before acknowledged: the append flushes before the sequence joins the ACK state.
+        _store?.Append(frame.Index, frame.Header, p);
+        frame.Applied.Add(p);
+        _held.Add(p.Sequence);
+        touched.Add(p.Sequence);
+        _applied++;
+    }
+
+    private AckMessage BuildAckLocked(List<ulong> touched)
+    {
+        var all = _held.Ranges;
+        if (all.Count <= StreamProtocol.MaxAckRanges)
+        {
+            return new AckMessage { Cumulative = _held.Cumulative, Ranges = [.. all] };
+        }
+
+        // Too many holes (frames with deferred layers): like TCP SACK, report the ranges holding what just arrived
+        // first, then the lowest ones.
+        var chosen = new SortedSet<(ulong Start, ulong End)>();
+        foreach (ulong s in touched)
+        {
+            int i = FindRange(all, s);
+            if (i >= 0 && chosen.Count < StreamProtocol.MaxAckRanges)
+            {
+                chosen.Add(all[i]);
+            }
+        }
+
+        for (int i = 0; i < all.Count && chosen.Count < StreamProtocol.MaxAckRanges; i++)
+        {
+            chosen.Add(all[i]);
+        }
+
+        return new AckMessage { Cumulative = _held.Cumulative, Ranges = [.. chosen] };
+    }
+
+    private static int FindRange(IReadOnlyList<(ulong Start, ulong End)> ranges, ulong s)
+    {
+        int lo = 0, hi = ranges.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (s < ranges[mid].Start)
+            {
+                hi = mid - 1;
+            }
+            else if (s >= ranges[mid].End)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                return mid;
+            }
+        }
+
+        return -1;
+    }
+
+    private void Recover(ReceiverStore store)
+    {
+        foreach (var (header, packets, completed) in store.Recover())
+        {
+            if (header.ModelId != _options.ModelId)
+            {
+                throw new InvalidDataException($"The store holds model {header.ModelId:x16}, the receiver {_options.ModelId:x16}.");
+            }
+
+            if (packets.Count == 0)
+            {
+                continue;
+            }
+
+            uint index = packets[0].FrameIndex;
+            var frame = new ReceiverFrame(index, header);
+            foreach (var p in packets)
+            {
+                if (p.FrameIndex != index || ReceiverFrame.Position(p, header) != frame.Applied.Count)
+                {
+                    throw new InvalidDataException($"Store file of frame {index} is not a contiguous prefix.");
+                }
+
+                frame.Applied.Add(p);
+                _held.Add(p.Sequence);
+                _streamId ??= p.StreamId;
+                _recovered++;
+            }
+
+            frame.ReportedLayers = frame.Applied.Count / header.TileCount;
+            if (frame.Applied.Count == frame.Total)
+            {
+                if (!completed)
+                {
+                    store.Complete(index, header);
+                }
+
+                _completed.Add(index);
+            }
+            else
+            {
+                _frames[index] = frame;
+            }
+        }
+    }
+
+    private async Task DisplayLoopAsync()
+    {
+        var reader = _display!.Reader;
+        var decoder = _options.Decoder!;
+        var batch = new List<FrameProgressEventArgs>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var step))
+            {
+                batch.Add(step);
+            }
+
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var step = batch[i];
+                if (batch.FindIndex(i + 1, s => s.FrameIndex == step.FrameIndex) >= 0)
+                {
+                    continue; // a newer step of this frame is queued: decode that one instead
+                }
+
+                decoder.SetHeader(step.Header);
+                foreach (var p in step.Packets)
+                {
+                    decoder.SendPacket(p);
+                }
+
+                var frame = decoder.DecodeFrame(step.FrameIndex);
+                FrameDecoded?.Invoke(this, new FrameDecodedEventArgs(step, frame));
+            }
+
+            batch.Clear();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using EdgeCodec.Codec;
+
+namespace EdgeCodec.Streaming;
+
+/// <summary>Settings of a <see cref="StreamReceiver"/>.</summary>
+public sealed class StreamReceiverOptions
+{
+    /// <summary>Model pack identity the receiver can decode; senders with another model are refused. Required.</summary>
+    public required ulong ModelId { get; init; }
+
+    /// <summary>
+    /// Folder of the offline store (one <c>frame-NNNNNNNNNN.ecx</c> per frame), created if missing and recovered if it
+    /// holds a previous session; null keeps packets in memory only (acknowledgements then mean "received", not "durable").
+    /// </summary>
+    public string? StoreDirectory { get; init; }
+
+    /// <summary>Adapter (expert) ids this device holds, announced in HELLO. Default none.</summary>
+    public IReadOnlyList<ushort> AdapterIds { get; init; } = [];
+
+    /// <summary>Largest message accepted, checked before buffering its body. Default 16 MiB + 1 KiB.</summary>
+    public int MaxMessageSize { get; init; } = (16 << 20) + 1024;
+
+    /// <summary>Out-of-order packets (or packets before their HEADER) held in memory; more are dropped unacknowledged. Default 4096.</summary>
+    public int MaxPendingPackets { get; init; } = 4096;
+
+    /// <summary>Store files kept open at once; older ones are closed and reopened with OpenForAppend when needed. Default 16.</summary>
+    public int MaxOpenFiles { get; init; } = 16;
+
+    /// <summary>Send a KEEPALIVE after this much silence. Default 1 s.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Give up on a connection after this much silence from the peer (also the HELLO timeout). Default 5 s.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Optional decoder for progressive display: when set, every <see cref="StreamReceiver.FrameProgress"/> step is also
+    /// decoded on a background task and raised as <see cref="StreamReceiver.FrameDecoded"/> (older steps of a frame are
+    /// skipped when the decoder falls behind). The receiver uses it exclusively and does not dispose it.
+    /// </summary>
+    public EdgeCodecDecoder? Decoder { get; init; }
+}

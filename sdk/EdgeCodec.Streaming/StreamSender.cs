@@ -1,0 +1,649 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using EdgeCodec.Codec;
+using EdgeCodec.Format;
+using EdgeCodec.Streaming.Protocol;
+
+namespace EdgeCodec.Streaming;
+
+/// <summary>
+/// Camera side of a stream: queues encoded frames, sends them over one connection at a time, keeps every
+/// unacknowledged packet for retransmission (after a timeout, or from the receiver's resume point on reconnect), and
+/// adapts to the link: an <see cref="IRateController"/> picks how many layers of each frame go out now and when the
+/// deferred refinement layers are back-filled.
+/// </summary>
+/// <remarks>
+/// Packets go out in prefix order per frame (layer 0 of every tile first). Sequences must be dense across frames:
+/// give the encoder <see cref="NextSequence"/> as its first sequence. Thread-safe; one <see cref="RunAsync(IDuplexPipe, CancellationToken)"/>
+/// at a time. Protocol: docs/streaming.md.
+/// </remarks>
+public sealed class StreamSender
+{
+    private const int MaxBatchBytes = 64 << 10;
+    private readonly StreamSenderOptions _options;
+    private readonly IRateController _rate;
+    private readonly object _gate = new();
+    private readonly List<SenderFrame> _frames = [];
+    private readonly Dictionary<ulong, SenderPacket> _bySequence = [];
+    private readonly Queue<SenderPacket> _inFlight = new();
+    private readonly Queue<SenderPacket> _retransmit = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly SemaphoreSlim _space = new(0);
+    private readonly SemaphoreSlim _enqueueLock = new(1, 1);
+    private ulong _nextSequence;
+    private bool _sequenceStarted;
+    private ulong _ackedBelow;
+    private long _bufferedBytes;
+    private long _inFlightBytes;
+    private long _delivered;
+    private long _deliveredTime = Stopwatch.GetTimestamp();
+    private double _smoothedRtt;
+    private int _connection;
+    private int _running;
+    private bool _completed;
+    private IReadOnlyList<ushort> _peerAdapters = [];
+    private long _sent, _retransmitted, _acked, _bytesSent, _payloadSent, _deferred, _backfilled, _connections;
+
+    /// <summary>Creates a sender.</summary>
+    /// <param name="options">Settings; <see cref="StreamSenderOptions.ModelId"/> is required.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size or time in <paramref name="options"/> is not positive.</exception>
+    public StreamSender(StreamSenderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.RetransmitBufferBytes, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxMessageSize, 256, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.IdleTimeout, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.KeepAliveInterval, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.MinRetransmitTimeout, TimeSpan.Zero, nameof(options));
+        _options = options;
+        _rate = options.RateController ?? new DefaultRateController();
+    }
+
+    /// <summary>The sequence the next enqueued frame must start at (0 until the first frame fixes it).</summary>
+    public ulong NextSequence
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _nextSequence;
+            }
+        }
+    }
+
+    /// <summary>Adapter ids the receiver announced in its last HELLO (empty before the first session).</summary>
+    public IReadOnlyList<ushort> PeerAdapterIds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _peerAdapters;
+            }
+        }
+    }
+
+    /// <summary>A snapshot of the counters.</summary>
+    public StreamSenderStatistics Statistics
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new StreamSenderStatistics
+                {
+                    PacketsSent = _sent, PacketsRetransmitted = _retransmitted, PacketsAcknowledged = _acked,
+                    BytesSent = _bytesSent, PayloadBytesSent = _payloadSent, FramesDeferred = _deferred,
+                    LayersBackfilled = _backfilled, Connections = _connections, BufferedBytes = _bufferedBytes,
+                };
+            }
+        }
+    }
+
+    /// <summary>True when <see cref="Complete"/> was called and every packet is acknowledged.</summary>
+    public bool IsFinished
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _completed && _frames.Count == 0;
+            }
+        }
+    }
+
+    /// <summary>Queues an encoded frame; waits while the retransmit buffer is full.</summary>
+    /// <param name="frame">The encoder's output; its packets must start at <see cref="NextSequence"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for buffer space.</param>
+    /// <returns>A task that completes when the frame is queued.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frame"/> is null.</exception>
+    /// <exception cref="ArgumentException">See <see cref="EnqueueAsync(ContainerHeader, IReadOnlyList{LatentPacket}, CancellationToken)"/>.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask EnqueueAsync(EncodedImage frame, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return EnqueueAsync(frame.Header, frame.Packets, cancellationToken);
+    }
+
+    /// <summary>Queues one frame given as a header and its packets; waits while the retransmit buffer is full.</summary>
+    /// <param name="header">The frame geometry (frame count is ignored).</param>
+    /// <param name="packets">Every packet of the frame (tiles x layers), in prefix order, with dense sequences from <see cref="NextSequence"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for buffer space.</param>
+    /// <returns>A task that completes when the frame is queued.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The packets are not one whole frame in prefix order, the sequences do not continue
+    /// <see cref="NextSequence"/>, or the stream or model id differs from the options.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async ValueTask EnqueueAsync(ContainerHeader header, IReadOnlyList<LatentPacket> packets, CancellationToken cancellationToken = default)
+    {
+        var frame = Prepare(header, packets);
+        await _enqueueLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                lock (_gate)
+                {
+                    if (_completed)
+                    {
+                        throw new InvalidOperationException("The sender was completed.");
+                    }
+
+                    ulong first = frame.Packets[0].Packet.Sequence;
+                    if (_sequenceStarted && first != _nextSequence)
+                    {
+                        throw new ArgumentException($"The frame starts at sequence {first}; the stream continues at {_nextSequence}.", nameof(packets));
+                    }
+
+                    if (_bufferedBytes == 0 || _bufferedBytes + frame.TotalBytes <= _options.RetransmitBufferBytes)
+                    {
+                        if (!_sequenceStarted)
+                        {
+                            _sequenceStarted = true;
+                            _ackedBelow = first;
+                        }
+
+                        _nextSequence = first + (ulong)frame.Packets.Length;
+                        _frames.Add(frame);
+                        foreach (var p in frame.Packets)
+                        {
+                            _bySequence.Add(p.Packet.Sequence, p);
+                        }
+
+                        _bufferedBytes += frame.TotalBytes;
+                        break;
+                    }
+                }
+
+                await _space.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _enqueueLock.Release();
+        }
+
+        Wake();
+    }
+
+    /// <summary>Declares that no more frames follow: <see cref="RunAsync(IDuplexPipe, CancellationToken)"/> sends BYE and returns true once everything is acknowledged.</summary>
+    public void Complete()
+    {
+        lock (_gate)
+        {
+            _completed = true;
+        }
+
+        Wake();
+    }
+
+    /// <summary>Runs one session over <paramref name="stream"/> (e.g. a <see cref="System.Net.Sockets.NetworkStream"/>); the stream is left open.</summary>
+    /// <param name="stream">A readable and writable stream.</param>
+    /// <param name="cancellationToken">Ends the session.</param>
+    /// <returns>See <see cref="RunAsync(IDuplexPipe, CancellationToken)"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="IOException">The connection failed.</exception>
+    /// <exception cref="StreamProtocolException">The receiver broke the protocol or refused the stream.</exception>
+    /// <exception cref="TimeoutException">The receiver was silent for <see cref="StreamSenderOptions.IdleTimeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">Another session is running.</exception>
+    public Task<bool> RunAsync(Stream stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return RunAsync(StreamPipes.Create(stream), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one session: HELLO exchange, resume from the receiver's point, then sending, retransmitting and
+    /// keepalives until everything is acknowledged after <see cref="Complete"/> (returns true) or the connection
+    /// ends (returns false when the peer closed cleanly; throws otherwise). Call again with a new connection to resume.
+    /// Both ends of <paramref name="transport"/> are completed on return.
+    /// </summary>
+    /// <param name="transport">The connection.</param>
+    /// <param name="cancellationToken">Ends the session.</param>
+    /// <returns>True when the stream finished; false when the receiver closed the connection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="transport"/> is null.</exception>
+    /// <exception cref="IOException">The connection failed.</exception>
+    /// <exception cref="StreamProtocolException">The receiver broke the protocol or refused the stream.</exception>
+    /// <exception cref="TimeoutException">The receiver was silent for <see cref="StreamSenderOptions.IdleTimeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">Another session is running.</exception>
+    public async Task<bool> RunAsync(IDuplexPipe transport, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        if (Interlocked.Exchange(ref _running, 1) == 1)
+        {
+            throw new InvalidOperationException("A session is already running.");
+        }
+
+        var connection = new Connection(transport, _options.MaxMessageSize);
+        Exception? failure = null;
+        try
+        {
+            return await RunSessionAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+            throw;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _connection++; // packets in flight on this connection are lost with it
+            }
+
+            await connection.CompleteAsync(failure is OperationCanceledException ? null : failure).ConfigureAwait(false);
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private async Task<bool> RunSessionAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        ulong lowest;
+        lock (_gate)
+        {
+            lowest = _frames.Count > 0 ? _ackedBelow : _nextSequence;
+        }
+
+        await connection.SendAsync(
+            new HelloMessage
+            {
+                Role = HelloMessage.SenderRole, StreamId = _options.StreamId, ModelId = _options.ModelId,
+                Capabilities = Capabilities.SelectiveAck | Capabilities.Backfill, Sequence = lowest,
+            },
+            cancellationToken).ConfigureAwait(false);
+        var pending = new List<Message>();
+        var hello = await connection.ReadHelloAsync(pending, _options.IdleTimeout, cancellationToken).ConfigureAwait(false);
+        await CheckHelloAsync(connection, hello, cancellationToken).ConfigureAwait(false);
+
+        int id;
+        lock (_gate)
+        {
+            id = ++_connection;
+            _connections++;
+            _peerAdapters = hello.AdapterIds;
+            ResetForConnection();
+            AcknowledgeLocked(hello.Sequence, []);
+            _rate.OnConnectionStarted();
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reading = ReadLoopAsync(connection, pending, cts.Token);
+        var writing = WriteLoopAsync(connection, id, cts.Token);
+        var first = await Task.WhenAny(reading, writing).ConfigureAwait(false);
+        await cts.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(reading, writing).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && first.Status == TaskStatus.RanToCompletion)
+        {
+            // The other loop was stopped by us.
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == writing ? await writing.ConfigureAwait(false) : await reading.ConfigureAwait(false);
+    }
+
+    private async ValueTask CheckHelloAsync(Connection connection, HelloMessage hello, CancellationToken cancellationToken)
+    {
+        string? problem = hello.ProtocolVersion != StreamProtocol.Version ? $"protocol version {hello.ProtocolVersion} is not {StreamProtocol.Version}"
+            : hello.Role != HelloMessage.ReceiverRole ? "the peer is not a receiver"
+            : hello.ModelId != _options.ModelId ? $"the receiver has model {hello.ModelId:x16}, the stream uses {_options.ModelId:x16}"
+            : hello.StreamId != _options.StreamId ? $"the receiver answered for stream {hello.StreamId}, not {_options.StreamId}"
+            : null;
+        if (problem is not null)
+        {
+            byte reason = hello.ModelId != _options.ModelId ? ByeMessage.ModelMismatch : ByeMessage.ProtocolMismatch;
+            await connection.SendAsync(new ByeMessage { Reason = reason, Text = problem }, cancellationToken).ConfigureAwait(false);
+            throw new StreamProtocolException("The receiver cannot take this stream: " + problem + ".");
+        }
+    }
+
+    private async Task<bool> ReadLoopAsync(Connection connection, List<Message> pending, CancellationToken cancellationToken)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        while (true)
+        {
+            foreach (var message in pending)
+            {
+                switch (message)
+                {
+                    case AckMessage ack:
+                        lock (_gate)
+                        {
+                            AcknowledgeLocked(ack.Cumulative, ack.Ranges);
+                        }
+
+                        Wake();
+                        break;
+                    case KeepAliveMessage:
+                        break;
+                    case ByeMessage bye when bye.Reason == ByeMessage.Finished:
+                        return false;
+                    case ByeMessage bye:
+                        throw new StreamProtocolException($"The receiver ended the session: {bye.Text}");
+                    default:
+                        throw new StreamProtocolException($"A receiver must not send {message.Type}.");
+                }
+            }
+
+            pending.Clear();
+            idle.CancelAfter(_options.IdleTimeout);
+            try
+            {
+                if (!await connection.ReadBatchAsync(pending, idle.Token).ConfigureAwait(false))
+                {
+                    return false;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The receiver was silent for {_options.IdleTimeout.TotalSeconds:0.###} s.");
+            }
+        }
+    }
+
+    private async Task<bool> WriteLoopAsync(Connection connection, int id, CancellationToken cancellationToken)
+    {
+        var batch = new List<Outgoing>();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            bool finished;
+            TimeSpan wait;
+            lock (_gate)
+            {
+                finished = FillBatchLocked(batch, id, out wait);
+            }
+
+            if (batch.Count > 0)
+            {
+                await connection.SendAsync(batch, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
+                continue;
+            }
+
+            if (finished)
+            {
+                await connection.SendAsync(new ByeMessage { Reason = ByeMessage.Finished, Text = "finished" }, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+
+            var keepAliveDue = _options.KeepAliveInterval - TimeSpan.FromMilliseconds(connection.MillisecondsSinceLastSend);
+            if (keepAliveDue <= TimeSpan.Zero)
+            {
+                await connection.SendAsync(KeepAliveMessage.Instance, cancellationToken).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    _bytesSent += 2;
+                }
+
+                continue;
+            }
+
+            await _wake.WaitAsync(keepAliveDue < wait ? keepAliveDue : wait, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool FillBatchLocked(List<Outgoing> batch, int id, out TimeSpan wait)
+    {
+        long now = Stopwatch.GetTimestamp();
+        var rto = TimeSpan.FromSeconds(Math.Max(_options.MinRetransmitTimeout.TotalSeconds, 2 * _smoothedRtt));
+        wait = TimeSpan.FromMilliseconds(500);
+        while (_inFlight.TryPeek(out var head))
+        {
+            if (head.Acked || head.InFlightOn != id)
+            {
+                _inFlight.Dequeue();
+                continue;
+            }
+
+            var age = Stopwatch.GetElapsedTime(head.SentAt, now);
+            if (age < rto)
+            {
+                wait = rto - age;
+                break;
+            }
+
+            _inFlight.Dequeue();
+            head.InFlightOn = 0;
+            _inFlightBytes -= head.WireSize;
+            _retransmit.Enqueue(head);
+        }
+
+        long window = _rate.GetSendWindow();
+        int batchBytes = 0;
+        while (_inFlightBytes < window && batchBytes < MaxBatchBytes)
+        {
+            var next = NextPacketLocked();
+            if (next is null)
+            {
+                break;
+            }
+
+            var frame = next.Frame;
+            if (frame.HeaderSentOn != id || next.Retransmitted)
+            {
+                // HEADER goes before a frame's first packet on each connection, and again with retransmissions,
+                // because on a lossy relay the HEADER itself may have been lost.
+                batch.Add(new Outgoing(new HeaderMessage { StreamId = _options.StreamId, FrameIndex = frame.Index, Header = frame.Header }, null));
+                frame.HeaderSentOn = id;
+                _bytesSent += 32;
+            }
+
+            batch.Add(new Outgoing(null, next.Body));
+            next.InFlightOn = id;
+            next.SentAt = now;
+            next.DeliveredAtSend = _delivered;
+            next.DeliveredTimeAtSend = _deliveredTime;
+            _inFlight.Enqueue(next);
+            _inFlightBytes += next.WireSize;
+            batchBytes += next.WireSize;
+            _sent++;
+            _bytesSent += next.WireSize;
+            _payloadSent += next.Packet.Payload.Length;
+        }
+
+        return _completed && _frames.Count == 0;
+    }
+
+    private SenderPacket? NextPacketLocked()
+    {
+        while (_retransmit.TryDequeue(out var again))
+        {
+            if (!again.Acked)
+            {
+                again.Retransmitted = true;
+                _retransmitted++;
+                return again;
+            }
+        }
+
+        long queued = _inFlightBytes;
+        foreach (var frame in _frames)
+        {
+            if (!frame.Decided)
+            {
+                int layers = Math.Clamp(_rate.ChooseLayers(frame.LayerBytes, queued), 1, frame.LayerBytes.Length);
+                frame.Decided = true;
+                frame.Released = layers * frame.Header.TileCount;
+                if (layers < frame.LayerBytes.Length)
+                {
+                    _deferred++;
+                }
+            }
+
+            while (frame.NextToSend < frame.Released)
+            {
+                var p = frame.Packets[frame.NextToSend++];
+                if (!p.Acked && p.InFlightOn == 0)
+                {
+                    return p;
+                }
+            }
+        }
+
+        // Nothing new: back-fill the oldest frame's next deferred layer if the controller allows it.
+        foreach (var frame in _frames)
+        {
+            if (frame.Released < frame.Packets.Length)
+            {
+                int layer = frame.Released / frame.Header.TileCount;
+                if (!_rate.CanBackfill(frame.LayerBytes[layer], _inFlightBytes))
+                {
+                    return null;
+                }
+
+                frame.Released += frame.Header.TileCount;
+                _backfilled++;
+                return NextPacketLocked();
+            }
+        }
+
+        return null;
+    }
+
+    private void AcknowledgeLocked(ulong cumulative, IReadOnlyList<(ulong Start, ulong End)> ranges)
+    {
+        long now = Stopwatch.GetTimestamp();
+        ulong top = Math.Min(cumulative, _nextSequence);
+        for (ulong s = _ackedBelow; s < top; s++)
+        {
+            AckOne(s, now);
+        }
+
+        _ackedBelow = Math.Max(_ackedBelow, top);
+        foreach (var (start, end) in ranges)
+        {
+            ulong from = Math.Max(start, _ackedBelow);
+            ulong to = Math.Min(end, _nextSequence);
+            for (ulong s = from; s < to; s++)
+            {
+                AckOne(s, now);
+            }
+        }
+    }
+
+    private void AckOne(ulong sequence, long now)
+    {
+        if (!_bySequence.Remove(sequence, out var p))
+        {
+            return;
+        }
+
+        p.Acked = true;
+        _acked++;
+        var frame = p.Frame;
+        if (p.InFlightOn == _connection && p.InFlightOn != 0)
+        {
+            _inFlightBytes -= p.WireSize;
+            _delivered += p.WireSize;
+            _deliveredTime = now;
+            if (!p.Retransmitted)
+            {
+                var rtt = Stopwatch.GetElapsedTime(p.SentAt, now);
+                double interval = Stopwatch.GetElapsedTime(p.DeliveredTimeAtSend, now).TotalSeconds;
+                double rate = interval > 0 ? (_delivered - p.DeliveredAtSend) / interval : 0;
+                _smoothedRtt = _smoothedRtt == 0 ? rtt.TotalSeconds : (0.875 * _smoothedRtt) + (0.125 * rtt.TotalSeconds);
+                _rate.OnAcknowledged(new RateSample(p.WireSize, rate, rtt));
+            }
+        }
+
+        p.InFlightOn = 0;
+        if (--frame.Unacked == 0)
+        {
+            _frames.Remove(frame);
+            _bufferedBytes -= frame.TotalBytes;
+            if (_space.CurrentCount == 0)
+            {
+                _space.Release();
+            }
+        }
+    }
+
+    private void ResetForConnection()
+    {
+        _inFlight.Clear();
+        _retransmit.Clear();
+        _inFlightBytes = 0;
+        foreach (var frame in _frames)
+        {
+            frame.NextToSend = 0;
+            frame.HeaderSentOn = 0;
+            foreach (var p in frame.Packets)
+            {
+                p.InFlightOn = 0;
+            }
+        }
+    }
+
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            _wake.Release();
+        }
+    }
+
+    private SenderFrame Prepare(ContainerHeader header, IReadOnlyList<LatentPacket> packets)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(packets);
+        int tiles = header.TileCount;
+        if (packets.Count != tiles * header.LayerCount)
+        {
+            throw new ArgumentException($"A frame of {tiles} tiles x {header.LayerCount} layers has {tiles * header.LayerCount} packets, not {packets.Count}.", nameof(packets));
+        }
+
+        if (header.ModelId != _options.ModelId)
+        {
+            throw new ArgumentException($"The frame uses model {header.ModelId:x16}, the sender {_options.ModelId:x16}.", nameof(header));
+        }
+
+        uint index = packets[0].FrameIndex;
+        var frame = new SenderFrame(header, index) { LayerBytes = new long[header.LayerCount], Unacked = packets.Count };
+        var prepared = new SenderPacket[packets.Count];
+        for (int i = 0; i < packets.Count; i++)
+        {
+            var p = packets[i] ?? throw new ArgumentException("A packet is null.", nameof(packets));
+            if (p.FrameIndex != index || p.Layer != i / tiles || p.TileIndex != i % tiles || p.StreamId != _options.StreamId
+                || p.ModelId != _options.ModelId || p.Sequence != packets[0].Sequence + (ulong)i)
+            {
+                throw new ArgumentException($"Packet {i} (frame {p.FrameIndex}, layer {p.Layer}, tile {p.TileIndex}, stream {p.StreamId}, sequence {p.Sequence}) breaks prefix order, dense sequences or the stream/model id.", nameof(packets));
+            }
+
+            prepared[i] = new SenderPacket(p, MessageCodec.SerializePacketBody(p), frame);
+            frame.LayerBytes[p.Layer] += prepared[i].WireSize;
+            frame.TotalBytes += prepared[i].WireSize;
+        }
+
+        frame.Packets = prepared;
+        return frame;
+    }
+}

@@ -1,0 +1,29 @@
+namespace EdgeCodec.Streaming;
+
+/// <summary>Settings of a <see cref="StreamSender"/>. Defaults suit a camera on a home network.</summary>
+public sealed class StreamSenderOptions
+{
+    /// <summary>Model pack identity (<c>ModelPack.ModelId</c>); every packet and the receiver must match it. Required.</summary>
+    public required ulong ModelId { get; init; }
+
+    /// <summary>Stream id carried by every packet of this sender. Default 0.</summary>
+    public uint StreamId { get; init; }
+
+    /// <summary>Wire bytes of unacknowledged packets the sender keeps for retransmission; enqueueing waits above it. Default 32 MiB.</summary>
+    public long RetransmitBufferBytes { get; init; } = 32L << 20;
+
+    /// <summary>Rate controller; null for a new <see cref="DefaultRateController"/>.</summary>
+    public IRateController? RateController { get; init; }
+
+    /// <summary>Lower bound of the retransmission timeout (the timeout is at least twice the smoothed RTT). Default 250 ms.</summary>
+    public TimeSpan MinRetransmitTimeout { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Send a KEEPALIVE after this much silence. Default 1 s.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Give up on a connection after this much silence from the peer (also the HELLO timeout). Default 5 s.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest message accepted from the peer, checked before buffering it. Default 64 KiB (a sender only receives ACKs).</summary>
+    public int MaxMessageSize { get; init; } = 64 << 10;
+}

@@ -1,0 +1,60 @@
+namespace EdgeCodec.Streaming;
+
+/// <summary>A snapshot of a <see cref="StreamSender"/>'s counters.</summary>
+public sealed class StreamSenderStatistics
+{
+    /// <summary>LATENT messages written, retransmissions included.</summary>
+    public long PacketsSent { get; init; }
+
+    /// <summary>LATENT messages written again (timeout or reconnect).</summary>
+    public long PacketsRetransmitted { get; init; }
+
+    /// <summary>Packets acknowledged by the receiver.</summary>
+    public long PacketsAcknowledged { get; init; }
+
+    /// <summary>Message bytes written (all message types, length prefixes included).</summary>
+    public long BytesSent { get; init; }
+
+    /// <summary>Payload bytes of the LATENT messages written.</summary>
+    public long PayloadBytesSent { get; init; }
+
+    /// <summary>Frames that first went out with fewer layers than encoded.</summary>
+    public long FramesDeferred { get; init; }
+
+    /// <summary>Deferred layers later released for back-fill.</summary>
+    public long LayersBackfilled { get; init; }
+
+    /// <summary>Sessions started (HELLO exchanged).</summary>
+    public long Connections { get; init; }
+
+    /// <summary>Wire bytes held for retransmission now.</summary>
+    public long BufferedBytes { get; init; }
+}
+
+/// <summary>A snapshot of a <see cref="StreamReceiver"/>'s counters.</summary>
+public sealed class StreamReceiverStatistics
+{
+    /// <summary>LATENT messages received, duplicates included.</summary>
+    public long PacketsReceived { get; init; }
+
+    /// <summary>Packets applied (persisted, counted, shown) by this instance: each exactly once.</summary>
+    public long PacketsApplied { get; init; }
+
+    /// <summary>Packets recovered from the store when this instance started.</summary>
+    public long PacketsRecovered { get; init; }
+
+    /// <summary>Duplicates ignored.</summary>
+    public long Duplicates { get; init; }
+
+    /// <summary>Packets dropped unacknowledged because the pending limit was reached.</summary>
+    public long Dropped { get; init; }
+
+    /// <summary>Frames whose every layer arrived.</summary>
+    public long FramesCompleted { get; init; }
+
+    /// <summary>ACK messages sent.</summary>
+    public long AcksSent { get; init; }
+
+    /// <summary>Sessions started (HELLO exchanged).</summary>
+    public long Connections { get; init; }
+}
