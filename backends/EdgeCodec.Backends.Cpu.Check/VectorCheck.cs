@@ -12,7 +12,13 @@ internal static class VectorCheck
 {
     public static int Run(ModelPack pack, CpuBackend cpu, string stream, string expectedFile, bool write)
     {
-        var capture = new CaptureBackend(cpu);
+        // --write records the ground truth: the SDK's scalar reference for both the entropy path and the synthesis.
+        if (write)
+        {
+            CpuBackend.UnregisterEntropyKernels();
+        }
+
+        var capture = new CaptureBackend(write ? DecoderBackends.Get("reference") : cpu);
         DecoderBackends.Register(capture);
         byte[] container = File.ReadAllBytes(stream);
         using var ms = new MemoryStream(container, writable: false);
@@ -23,6 +29,7 @@ internal static class VectorCheck
         if (write)
         {
             File.WriteAllText(expectedFile, actual);
+            Console.WriteLine("written from the scalar reference (reference backend, scalar entropy path):");
             Console.Write(actual);
             return 0;
         }
@@ -50,8 +57,8 @@ internal static class VectorCheck
         return bytes;
     }
 
-    /// <summary>The CPU backend with every synthesis input hashed on the way in.</summary>
-    private sealed class CaptureBackend(CpuBackend inner) : DecoderBackend
+    /// <summary>A backend with every synthesis input hashed on the way in.</summary>
+    private sealed class CaptureBackend(DecoderBackend inner) : DecoderBackend
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
