@@ -326,7 +326,7 @@ public sealed class StreamReceiver : IDisposable
                     return false;
                 }
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 throw new TimeoutException($"The sender was silent for {_options.IdleTimeout.TotalSeconds:0.###} s.");
             }

@@ -362,7 +362,7 @@ public sealed class StreamSender
                     return false;
                 }
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 throw new TimeoutException($"The receiver was silent for {_options.IdleTimeout.TotalSeconds:0.###} s.");
             }

@@ -116,7 +116,7 @@ internal sealed class Connection(IDuplexPipe transport, int maxMessageSize)
                 throw new IOException("The connection closed before HELLO.");
             }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException($"No HELLO within {timeout.TotalSeconds:0.###} s.");
         }
