@@ -48,5 +48,8 @@ if [ -d sdk/EdgeCodec.Fuzz ] && grep -q smoke sdk/EdgeCodec.Fuzz/*.cs 2>/dev/nul
     passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fi
 
+echo "== Arm64 CPU backend under qemu (cortex-a76 with dot product, cortex-a72 without)"
+if bash device-tests/run-arm64.sh; then passed=$((passed + 2)); else failed=$((failed + 1)); fi
+
 echo "tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

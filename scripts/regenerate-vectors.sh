@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# After exporting a new model pack (python3 -m training.export), rewrite every vector that is tied to the pack:
+#   tests/vectors/model/vectors.{json,bin}   written by the export itself (Python integer reference)
+#   tests/vectors/model/golden-q2.{ecx,sha256}  container + hash of its reference decode (C#)
+#   device-tests/vectors/coffee-128x96-q2.{ecx,sha256}  stream for the Arm64 checks (C#, x64 scalar reference)
+# Changing these is the deliberate act that a new model or a format change requires.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build EdgeCodec.sln -c Release -nologo -clp:ErrorsOnly
+PACK=$(ls models/edgecodec-hp-*.ecpack | head -n 1)
+echo "pack: $PACK"
+
+EDGECODEC_REGENERATE_VECTORS=1 dotnet test sdk/EdgeCodec.Tests -c Release --no-build -nologo \
+  --filter "FullyQualifiedName~GoldenStreamTests" | tail -n 2
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+/usr/bin/python3 - "$TMP/crop.png" <<'PY'
+import sys
+from PIL import Image
+Image.open("samples/media/coffee.png").convert("RGB").crop((240, 150, 240 + 128, 150 + 96)).save(sys.argv[1])
+PY
+dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/crop.png" -q 2 \
+  -o device-tests/vectors/coffee-128x96-q2.ecx --model "$PACK"
+dotnet backends/EdgeCodec.Backends.Cpu.Check/bin/Release/net10.0/EdgeCodec.Backends.Cpu.Check.dll vector \
+  device-tests/vectors/coffee-128x96-q2.ecx device-tests/vectors/coffee-128x96-q2.sha256 --model "$PACK" --write
+echo "vectors regenerated for $(basename "$PACK")"
