@@ -1,11 +1,3 @@
-using System.Runtime.CompilerServices;
-
-// The CPU SIMD backend package installs its bit-exact conv into IntegerKernels (below); it and its tests and check
-// tool compare against the scalar reference, so they see the engine's internals.
-[assembly: InternalsVisibleTo("EdgeCodec.Backends.Cpu")]
-[assembly: InternalsVisibleTo("EdgeCodec.Backends.Cpu.Tests")]
-[assembly: InternalsVisibleTo("EdgeCodec.Backends.Cpu.Check")]
-
 namespace EdgeCodec.Inference;
 
 /// <summary>Signature of a <c>conv</c> kernel: same contract as <see cref="ConvKernel.Run"/>.</summary>
