@@ -3,6 +3,7 @@
 //
 //   dotnet run --project samples/QuickStart -c Release [-- --quality N] [--out DIR]
 using System.Globalization;
+using EdgeCodec.Backends.Cpu;
 using EdgeCodec.Codec;
 using EdgeCodec.Evaluation;
 using EdgeCodec.Imaging;
@@ -22,6 +23,7 @@ for (int i = 0; i < args.Length - 1; i++)
     }
 }
 
+CpuBackend.Register(); // the SIMD int8 engine: bit-exact with the reference, picked by automatic selection
 var pack = ModelPack.LoadDefault();
 Console.WriteLine($"model {pack.Name} ({pack.Sha256[..12]}), {pack.DecoderKmacPerPixel:F1} kMAC/pixel, quality {quality} of 0..{pack.QualityLevels.Count - 1}");
 Directory.CreateDirectory(outDir);
