@@ -1,0 +1,207 @@
+using System.Buffers;
+using EdgeCodec.Format;
+using EdgeCodec.Streaming.Protocol;
+
+namespace EdgeCodec.Streaming.Tests;
+
+public sealed class ProtocolTests
+{
+    private static byte[] Encode(params Message[] messages)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var scratch = new ArrayBufferWriter<byte>();
+        foreach (var m in messages)
+        {
+            if (m is LatentMessage latent)
+            {
+                MessageCodec.WriteLatent(output, MessageCodec.SerializePacketBody(latent.Packet));
+            }
+            else
+            {
+                MessageCodec.Write(output, m, scratch);
+            }
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A sequence of 1-byte segments, the worst fragmentation a pipe can hand out.</summary>
+    private static ReadOnlySequence<byte> OneByteSegments(byte[] bytes) => Segments.Split(bytes, 1);
+
+    private static List<Message> ReadAll(ReadOnlySequence<byte> buffer, int max = 1 << 20)
+    {
+        var list = new List<Message>();
+        while (MessageCodec.TryRead(ref buffer, max, out var m))
+        {
+            list.Add(m!);
+        }
+
+        Assert.True(buffer.IsEmpty);
+        return list;
+    }
+
+    private static readonly LatentPacket Packet = Synthetic.Frames(new Random(9), 1, 1, 1, 1, 300, 300)[0].Packets[0];
+
+    private static Message[] AllKinds() =>
+    [
+        new HelloMessage { Role = 1, StreamId = 7, ModelId = ulong.MaxValue, Capabilities = Capabilities.SelectiveAck, AdapterIds = [1, 300, 65535], Sequence = 1UL << 40 },
+        new HeaderMessage { StreamId = 7, FrameIndex = 3, Header = ContainerHeader.Create(5, 200, 100, 64, 64, 3, 0, 2) },
+        new LatentMessage(Packet),
+        new AckMessage { Cumulative = 10, Ranges = [(12, 14), (20, 1UL << 50)] },
+        KeepAliveMessage.Instance,
+        new ByeMessage { Reason = ByeMessage.Finished, Text = "done ✓" },
+    ];
+
+    [Fact]
+    public void Every_message_kind_round_trips_through_one_byte_segments()
+    {
+        var messages = AllKinds();
+        var read = ReadAll(OneByteSegments(Encode(messages)));
+        Assert.Equal(messages.Length, read.Count);
+        var hello = Assert.IsType<HelloMessage>(read[0]);
+        Assert.Equal([1, 300, 65535], hello.AdapterIds);
+        Assert.Equal(1UL << 40, hello.Sequence);
+        Assert.Equal(ulong.MaxValue, hello.ModelId);
+        var header = Assert.IsType<HeaderMessage>(read[1]);
+        Assert.Equal((3u, 200, 100, (byte)3, (byte)2), (header.FrameIndex, header.Header.Width, header.Header.Height, header.Header.LayerCount, header.Header.QualityLevel));
+        Synthetic.AssertSame(Packet, Assert.IsType<LatentMessage>(read[2]).Packet);
+        Assert.Equal([(12UL, 14UL), (20UL, 1UL << 50)], Assert.IsType<AckMessage>(read[3]).Ranges);
+        Assert.IsType<KeepAliveMessage>(read[4]);
+        Assert.Equal("done ✓", Assert.IsType<ByeMessage>(read[5]).Text);
+    }
+
+    [Fact]
+    public void Every_truncation_asks_for_more_bytes_and_consumes_nothing()
+    {
+        byte[] bytes = Encode(AllKinds());
+        for (int cut = 0; cut < bytes.Length; cut++)
+        {
+            var buffer = Segments.Split(bytes.AsMemory(0, cut).ToArray(), 3);
+            int count = 0;
+            while (MessageCodec.TryRead(ref buffer, 1 << 20, out _))
+            {
+                count++;
+            }
+
+            Assert.True(count < 6);
+            Assert.True(buffer.Length < bytes.Length - cut + 1000);
+        }
+    }
+
+    [Fact]
+    public void Latent_message_overhead_is_four_bytes_over_the_packet_body()
+    {
+        byte[] body = MessageCodec.SerializePacketBody(Packet);
+        byte[] message = Encode(new LatentMessage(Packet));
+        Assert.Equal(body.Length + 4, message.Length); // 2-byte length, fixarray(2), type
+        Assert.Equal(body, message[4..]);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x00 }, "LEB128")] // zero length
+    [InlineData(new byte[] { 0x81, 0x00 }, "LEB128")] // non-minimal
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x0F }, "LEB128")] // over 2^31-1
+    [InlineData(new byte[] { 0x80, 0x80, 0x80, 0x80, 0x04 }, "exceeds the limit")] // 1 GiB, nothing else sent
+    [InlineData(new byte[] { 0x02, 0x91, 0x09 }, "Unknown message type")]
+    [InlineData(new byte[] { 0x03, 0x92, 0x05, 0x00 }, "wrong element count")] // KEEPALIVE with an extra element
+    [InlineData(new byte[] { 0x01, 0xC1 }, "Malformed")] // never-used MessagePack byte
+    [InlineData(new byte[] { 0x05, 0x93, 0x04, 0x05, 0x92, 0x06 }, "ends early")] // ACK with a cut range list
+    [InlineData(new byte[] { 0x06, 0x93, 0x04, 0x05, 0x92, 0x09, 0x08 }, "ACK ranges")] // range end before start
+    public void Hostile_messages_are_protocol_errors(byte[] bytes, string expected)
+    {
+        var buffer = OneByteSegments(bytes);
+        var e = Assert.Throws<StreamProtocolException>(() => MessageCodec.TryRead(ref buffer, 1 << 20, out _));
+        Assert.Contains(expected, e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Latent_with_a_flipped_payload_bit_fails_its_crc()
+    {
+        byte[] bytes = Encode(new LatentMessage(Packet));
+        bytes[^20] ^= 0x10;
+        var buffer = OneByteSegments(bytes);
+        var e = Assert.Throws<StreamProtocolException>(() => MessageCodec.TryRead(ref buffer, 1 << 20, out _));
+        Assert.IsType<EdgeCodecFormatException>(e.InnerException);
+    }
+
+    [Fact]
+    public void Sequence_set_tracks_cumulative_point_and_ranges()
+    {
+        var set = new SequenceSet();
+        var rng = new Random(4);
+        var order = Enumerable.Range(0, 500).Select(i => (ulong)i).OrderBy(_ => rng.Next()).ToList();
+        var seen = new HashSet<ulong>();
+        foreach (ulong s in order)
+        {
+            Assert.True(set.Add(s));
+            Assert.False(set.Add(s));
+            seen.Add(s);
+            ulong expected = 0;
+            while (seen.Contains(expected))
+            {
+                expected++;
+            }
+
+            Assert.Equal(expected, set.Cumulative);
+            Assert.All(set.Ranges, r => Assert.True(r.Start > set.Cumulative && r.End > r.Start));
+        }
+
+        Assert.Equal(500UL, set.Cumulative);
+        Assert.Empty(set.Ranges);
+        set.Add(510);
+        set.AdvanceTo(505);
+        Assert.Equal(505UL, set.Cumulative);
+        set.AdvanceTo(510);
+        Assert.Equal(511UL, set.Cumulative);
+    }
+
+    [Fact]
+    public void Default_rate_controller_defers_tails_on_a_slow_link_and_sends_everything_on_a_fast_one()
+    {
+        var slow = new DefaultRateController(TimeSpan.FromMilliseconds(100), initialRate: 1e6);
+        for (int i = 0; i < 10; i++)
+        {
+            slow.OnAcknowledged(new RateSample(1000, 100_000, TimeSpan.FromMilliseconds(10)));
+        }
+
+        long[] layers = [5_000, 10_000, 20_000];
+        Assert.Equal(1, slow.ChooseLayers(layers, 0)); // 10 kB budget
+        Assert.Equal(1, slow.ChooseLayers(layers, 1 << 20)); // the base layer always goes
+        Assert.False(slow.CanBackfill(20_000, 5_000));
+        Assert.True(slow.CanBackfill(20_000, 0)); // an idle link always back-fills
+
+        var fast = new DefaultRateController(TimeSpan.FromMilliseconds(100), initialRate: 1e6);
+        fast.OnAcknowledged(new RateSample(1000, 10e6, TimeSpan.FromMilliseconds(10)));
+        Assert.Equal(3, fast.ChooseLayers(layers, 0));
+        Assert.True(fast.GetSendWindow() >= 10e6 * 0.11 - 1);
+    }
+}
+
+/// <summary>Builds multi-segment sequences.</summary>
+internal sealed class Segments : ReadOnlySequenceSegment<byte>
+{
+    private Segments(ReadOnlyMemory<byte> memory, long index)
+    {
+        Memory = memory;
+        RunningIndex = index;
+    }
+
+    public static ReadOnlySequence<byte> Split(byte[] bytes, int size)
+    {
+        if (bytes.Length == 0)
+        {
+            return ReadOnlySequence<byte>.Empty;
+        }
+
+        var first = new Segments(bytes.AsMemory(0, Math.Min(size, bytes.Length)), 0);
+        var last = first;
+        for (int i = size; i < bytes.Length; i += size)
+        {
+            var next = new Segments(bytes.AsMemory(i, Math.Min(size, bytes.Length - i)), i);
+            last.Next = next;
+            last = next;
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+}
