@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Sockets;
+using EdgeCodec.Codec;
+using EdgeCodec.Format;
+
+namespace EdgeCodec.Streaming.Tests;
+
+public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<CodecFixture>
+{
+    private StreamSender NewSender() => new(new StreamSenderOptions
+    {
+        ModelId = fixture.Pack.ModelId, StreamId = Synthetic.StreamId, IdleTimeout = TimeSpan.FromSeconds(5),
+    });
+
+    private StreamReceiver NewReceiver(string store, EdgeCodecDecoder? decoder = null) => new(new StreamReceiverOptions
+    {
+        ModelId = fixture.Pack.ModelId, StoreDirectory = store, Decoder = decoder, IdleTimeout = TimeSpan.FromSeconds(5),
+    });
+
+    [Fact]
+    public async Task Real_tcp_on_loopback_with_a_reset_mid_stream_delivers_identical_frames()
+    {
+        string store = Synthetic.TempDirectory();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var sender = NewSender();
+        using var receiver = NewReceiver(store);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await sender.EnqueueAsync(fixture.Frames[0], timeout.Token);
+
+        var server = Task.Run(
+            async () =>
+            {
+                for (int session = 0; ; session++)
+                {
+                    using var socket = await listener.AcceptTcpClientAsync(timeout.Token);
+                    await using var stream = socket.GetStream();
+                    try
+                    {
+                        if (await receiver.RunAsync(stream, timeout.Token))
+                        {
+                            return session;
+                        }
+                    }
+                    catch (IOException)
+                    {
+                    }
+                }
+            },
+            timeout.Token);
+
+        // Session 1: reset the socket once frame 0 is acknowledged, with frame 1 queued behind it.
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+            var run = Sessions.Swallow(sender.RunAsync(client.GetStream(), timeout.Token));
+            while (receiver.CompletedFrames.Count < 1)
+            {
+                await Task.Delay(5, timeout.Token);
+            }
+
+            await sender.EnqueueAsync(fixture.Frames[1], timeout.Token);
+            client.Client.LingerState = new LingerOption(true, 0); // RST, not FIN
+            client.Close();
+            await run;
+        }
+
+        sender.Complete();
+        for (int attempt = 0; !sender.IsFinished; attempt++)
+        {
+            Assert.True(attempt < 5);
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+            await Sessions.Swallow(sender.RunAsync(client.GetStream(), timeout.Token));
+        }
+
+        Assert.True(await server >= 1);
+        receiver.Dispose();
+        foreach (var frame in fixture.Frames)
+        {
+            using var file = File.OpenRead(Path.Combine(store, $"frame-{frame.Packets[0].FrameIndex:D10}.ecx"));
+            var read = ContainerReader.Read(file);
+            Assert.True(read.IsComplete);
+            Assert.Equal(frame.Packets.Count, read.Packets.Count);
+            for (int i = 0; i < read.Packets.Count; i++)
+            {
+                Synthetic.AssertSame(frame.Packets[i], read.Packets[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Progressive_decode_shows_the_base_layer_first_and_ends_equal_to_a_direct_decode()
+    {
+        string store = Synthetic.TempDirectory();
+        var options = new DecoderOptions { Backend = "reference", Threads = 2 };
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
+        var decoded = new List<FrameDecodedEventArgs>();
+        var sender = NewSender();
+        using (var receiver = NewReceiver(store, decoder))
+        {
+            receiver.FrameDecoded += (_, e) => decoded.Add(e);
+            await sender.EnqueueAsync(fixture.Frames[0]);
+            sender.Complete();
+            var link = new MemoryLink();
+            var s = sender.RunAsync(link.SenderPipe);
+            var r = receiver.RunAsync(link.ReceiverPipe);
+            Assert.True(await s);
+            await r;
+        } // Dispose waits for the display task
+
+        Assert.NotEmpty(decoded);
+        Assert.True(decoded[^1].Progress.IsComplete);
+        Assert.True(decoded.Select(d => d.Progress.CompleteLayers).SequenceEqual(decoded.Select(d => d.Progress.CompleteLayers).Order()));
+        Assert.All(decoded[0].Frame.LayersPerTile, l => Assert.True(l >= 1));
+
+        using var reference = new EdgeCodecDecoder(fixture.Pack, options);
+        reference.SetHeader(fixture.Frames[0].Header);
+        foreach (var p in fixture.Frames[0].Packets)
+        {
+            reference.SendPacket(p);
+        }
+
+        Assert.Equal(reference.DecodeFrame(0).Image.Pixels, decoded[^1].Frame.Image.Pixels);
+    }
+
+    [Fact]
+    public async Task Store_cut_inside_a_frame_decodes_what_survived()
+    {
+        string store = Synthetic.TempDirectory();
+        var sender = NewSender();
+        using (var receiver = NewReceiver(store))
+        {
+            await sender.EnqueueAsync(fixture.Frames[1]);
+            sender.Complete();
+            var link = new MemoryLink();
+            var s = sender.RunAsync(link.SenderPipe);
+            await receiver.RunAsync(link.ReceiverPipe);
+            Assert.True(await s);
+        }
+
+        string path = Path.Combine(store, "frame-0000000001.ecx");
+        byte[] bytes = await File.ReadAllBytesAsync(path);
+        var frame = fixture.Frames[1];
+        int baseBytes = ContainerHeader.Size + frame.Packets.Where(p => p.Layer == 0).Sum(p => PacketFraming.ToArray(p).Length);
+        int cut = baseBytes + ((bytes.Length - baseBytes) / 3);
+        await File.WriteAllBytesAsync(path, bytes.AsSpan(0, cut).ToArray());
+        using var stream = File.OpenRead(path);
+        var (picture, read) = EdgeCodecDecoder.Decode(fixture.Pack, stream, new DecoderOptions { Backend = "reference", Threads = 2 });
+        Assert.False(read.IsComplete);
+        Assert.Empty(picture.MissingTiles);
+        Assert.False(picture.IsComplete);
+        Assert.Equal(fixture.Images[1].Width, picture.Image.Width);
+    }
+}
