@@ -1,0 +1,54 @@
+// Camera side: encodes every image of a folder (all layers up front) and streams them to host:port, reconnecting
+// until the receiver has acknowledged everything. Loopback only in this repository's tests and docs.
+// Usage: dotnet run --project samples/CameraUplink -- <image-folder> [host=127.0.0.1] [port=5599] [quality=1]
+using System.Globalization;
+using System.Net.Sockets;
+using EdgeCodec.Codec;
+using EdgeCodec.Imaging;
+using EdgeCodec.Models;
+using EdgeCodec.Streaming;
+
+string folder = args.Length > 0 ? args[0] : Path.Combine("samples", "media");
+string host = args.Length > 1 ? args[1] : "127.0.0.1";
+int port = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5599;
+int quality = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1;
+
+var pack = ModelPack.LoadDefault();
+using var encoder = new EdgeCodecEncoder(pack);
+var sender = new StreamSender(new StreamSenderOptions { ModelId = pack.ModelId, StreamId = 1 });
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+
+var produce = Task.Run(async () =>
+{
+    uint frame = 0;
+    foreach (string path in Directory.EnumerateFiles(folder).Where(p => p.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
+    {
+        var image = ImageFile.Load(path);
+        var encoded = encoder.Encode(image, quality, layers: 0, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
+        await sender.EnqueueAsync(encoded, cts.Token);
+        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, {encoded.Packets.Count} packets, {encoded.PayloadBytes} bytes");
+        frame++;
+    }
+
+    sender.Complete();
+});
+
+while (!sender.IsFinished && !cts.IsCancellationRequested)
+{
+    try
+    {
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(host, port, cts.Token);
+        await sender.RunAsync(client.GetStream(), cts.Token);
+    }
+    catch (Exception e) when (e is IOException or SocketException or TimeoutException)
+    {
+        Console.WriteLine($"link down ({e.Message}); retrying in 1 s");
+        await Task.Delay(1000, cts.Token);
+    }
+}
+
+await produce;
+var stats = sender.Statistics;
+Console.WriteLine($"done: {stats.PacketsAcknowledged} packets acknowledged, {stats.PacketsRetransmitted} retransmitted, {stats.FramesDeferred} frames deferred, {stats.LayersBackfilled} layers back-filled, {stats.Connections} connection(s)");

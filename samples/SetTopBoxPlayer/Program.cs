@@ -1,0 +1,50 @@
+// Set-top box side: listens on 127.0.0.1:port, receives a stream, stores every packet in <out>/store (one .ecx per
+// frame, crash-safe) and writes a PNG per progressive step: frame-N-layers-L.png.
+// Usage: dotnet run --project samples/SetTopBoxPlayer -- [out=player-out] [port=5599] [backend=auto]
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using EdgeCodec.Codec;
+using EdgeCodec.Imaging;
+using EdgeCodec.Models;
+using EdgeCodec.Streaming;
+
+string output = args.Length > 0 ? args[0] : "player-out";
+int port = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5599;
+string backend = args.Length > 2 ? args[2] : "auto";
+
+var pack = ModelPack.LoadDefault();
+Directory.CreateDirectory(output);
+using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = backend });
+using var receiver = new StreamReceiver(new StreamReceiverOptions { ModelId = pack.ModelId, StoreDirectory = Path.Combine(output, "store"), Decoder = decoder });
+receiver.FrameProgress += (_, e) => Console.WriteLine($"frame {e.FrameIndex}: {e.Kind}, {e.CompleteLayers}/{e.Header.LayerCount} layers");
+receiver.FrameDecoded += (_, e) =>
+{
+    string png = Path.Combine(output, $"frame-{e.Progress.FrameIndex}-layers-{e.Progress.CompleteLayers}.png");
+    ImageFile.SavePng(e.Frame.Image, png);
+    Console.WriteLine($"  shown {png} ({e.Frame.Timings.TotalSeconds * 1000:0} ms decode)");
+};
+Console.WriteLine($"resuming from sequence {receiver.ResumeSequence}; listening on 127.0.0.1:{port}");
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+using var listener = new TcpListener(IPAddress.Loopback, port);
+listener.Start();
+while (!cts.IsCancellationRequested)
+{
+    using var socket = await listener.AcceptTcpClientAsync(cts.Token);
+    try
+    {
+        if (await receiver.RunAsync(socket.GetStream(), cts.Token))
+        {
+            break;
+        }
+    }
+    catch (Exception e) when (e is IOException or TimeoutException or StreamProtocolException)
+    {
+        Console.WriteLine($"session ended: {e.Message}");
+    }
+}
+
+var stats = receiver.Statistics;
+Console.WriteLine($"done: {stats.PacketsApplied} packets stored, {stats.Duplicates} duplicates ignored, {stats.FramesCompleted} frames complete; store: {Path.Combine(output, "store")}");
