@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using EdgeCodec.Codec;
+using Xunit.Abstractions;
+
+namespace EdgeCodec.Streaming.Tests.Benchmarks;
+
+/// <summary>Skipped unless <c>EDGECODEC_STREAMING_BENCH=1</c>; prints the numbers for docs/benchmarks.md. Asserts nothing.</summary>
+public sealed class BenchFactAttribute : FactAttribute
+{
+    public BenchFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("EDGECODEC_STREAMING_BENCH") != "1")
+        {
+            Skip = "benchmark: set EDGECODEC_STREAMING_BENCH=1";
+        }
+    }
+}
+
+public sealed class StreamingBenchmarks(CodecFixture fixture, ITestOutputHelper output) : IClassFixture<CodecFixture>
+{
+    [BenchFact]
+    public async Task Framing_overhead_of_real_frames()
+    {
+        var sender = new StreamSender(new StreamSenderOptions { ModelId = fixture.Pack.ModelId, StreamId = Synthetic.StreamId });
+        using var receiver = new StreamReceiver(new StreamReceiverOptions { ModelId = fixture.Pack.ModelId });
+        foreach (var f in fixture.Frames)
+        {
+            await sender.EnqueueAsync(f);
+        }
+
+        sender.Complete();
+        var link = new MemoryLink();
+        var s = sender.RunAsync(link.SenderPipe);
+        await receiver.RunAsync(link.ReceiverPipe);
+        await s;
+        var st = sender.Statistics;
+        long payload = fixture.Frames.Sum(f => f.PayloadBytes);
+        long packetFrames = fixture.Frames.Sum(f => f.Packets.Sum(p => (long)EdgeCodec.Format.PacketFraming.ToArray(p).Length));
+        int packets = fixture.Frames.Sum(f => f.Packets.Count);
+        output.WriteLine($"real frames: {fixture.Frames.Count} x {fixture.Frames[0].Header.Width}x{fixture.Frames[0].Header.Height}, {packets} packets, payload {payload} B (mean {payload / packets} B/packet)");
+        output.WriteLine($"sender bytes (HELLO+HEADER+LATENT+KEEPALIVE+BYE): {st.BytesSent} B, overhead {(st.BytesSent - payload) * 100.0 / payload:0.00}%");
+        output.WriteLine($"of which packet envelope (format.md framing): {packetFrames - payload} B = {(packetFrames - payload) * 100.0 / payload:0.00}%; session wrapper: {st.BytesSent - packetFrames} B");
+        foreach (int size in new[] { 256, 1024, 4096, 16384 })
+        {
+            var frames = Synthetic.Frames(new Random(1), 1, 4, 4, 4, size, size);
+            long wire = frames[0].Packets.Sum(p => (long)Protocol.MessageCodec.SerializePacketBody(p).Length + 4);
+            long bytes = frames[0].Packets.Sum(p => (long)p.Payload.Length);
+            output.WriteLine($"synthetic {size} B payloads: LATENT overhead {(wire - bytes) * 100.0 / bytes:0.00}% ({(wire - bytes) / frames[0].Packets.Count} B/packet)");
+        }
+    }
+
+    [BenchFact]
+    public async Task Loopback_tcp_throughput()
+    {
+        foreach (var (size, count, store) in new[] { (1024, 20000, false), (16384, 4000, false), (16384, 4000, true) })
+        {
+            var frames = Synthetic.Frames(new Random(2), count / 16, 4, 4, 1, size, size);
+            string? dir = store ? Synthetic.TempDirectory() : null;
+            var sender = new StreamSender(new StreamSenderOptions
+            {
+                ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, RetransmitBufferBytes = 1L << 30,
+                RateController = new DefaultRateController(initialRate: 200e6),
+            });
+            using var receiver = new StreamReceiver(new StreamReceiverOptions { ModelId = Synthetic.ModelId, StoreDirectory = dir });
+            foreach (var f in frames)
+            {
+                await sender.EnqueueAsync(f.Header, f.Packets);
+            }
+
+            sender.Complete();
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var server = Task.Run(async () =>
+            {
+                using var socket = await listener.AcceptTcpClientAsync();
+                return await receiver.RunAsync(socket.GetStream());
+            });
+            using var client = new TcpClient { NoDelay = true };
+            await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+            var clock = Stopwatch.StartNew();
+            await sender.RunAsync(client.GetStream());
+            await server;
+            double seconds = clock.Elapsed.TotalSeconds;
+            long packets = frames.Sum(f => f.Packets.Count);
+            long payload = frames.Sum(f => f.Packets.Sum(p => (long)p.Payload.Length));
+            output.WriteLine($"{size} B payloads, store {(store ? "on" : "off")}: {packets} packets in {seconds:0.000} s = {packets / seconds:0} packets/s, {payload / seconds / 1e6:0.0} MB/s payload");
+            if (dir is not null)
+            {
+                receiver.Dispose();
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [BenchFact]
+    public async Task Base_layer_to_first_display()
+    {
+        foreach (string backend in new[] { "reference", "onnx" })
+        {
+            using var decoder = new EdgeCodecDecoder(fixture.Pack, new DecoderOptions { Backend = backend, Threads = 2 });
+            var baseAt = new Dictionary<uint, long>();
+            var shownAfter = new List<double>();
+            var sender = new StreamSender(new StreamSenderOptions { ModelId = fixture.Pack.ModelId, StreamId = Synthetic.StreamId });
+            using (var receiver = new StreamReceiver(new StreamReceiverOptions { ModelId = fixture.Pack.ModelId, Decoder = decoder }))
+            {
+                receiver.FrameProgress += (_, e) =>
+                {
+                    if (e.Kind == FrameProgressKind.BaseLayerComplete)
+                    {
+                        lock (baseAt)
+                        {
+                            baseAt[e.FrameIndex] = Stopwatch.GetTimestamp();
+                        }
+                    }
+                };
+                receiver.FrameDecoded += (_, e) =>
+                {
+                    lock (baseAt)
+                    {
+                        if (baseAt.Remove(e.Progress.FrameIndex, out long t))
+                        {
+                            shownAfter.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                        }
+                    }
+                };
+                foreach (var f in fixture.Frames)
+                {
+                    await sender.EnqueueAsync(f);
+                }
+
+                sender.Complete();
+                var link = new MemoryLink();
+                var s = sender.RunAsync(link.SenderPipe);
+                await receiver.RunAsync(link.ReceiverPipe);
+                await s;
+            }
+
+            output.WriteLine($"{backend}: base layer complete -> first display (decode on the display task): {string.Join(", ", shownAfter.Select(m => $"{m:0} ms"))} for {fixture.Frames[0].Header.Width}x{fixture.Frames[0].Header.Height} frames");
+        }
+    }
+}
