@@ -13,15 +13,19 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
     private readonly string _backend;
     private readonly ThreadLocal<EdgeCodecEncoder> _encoders;
 
-    public EdgeCodecRdCodec(ModelPack pack, string backend, IReadOnlyList<int>? qualities = null)
+    private readonly int _layers;
+
+    public EdgeCodecRdCodec(ModelPack pack, string backend, string name = "edgecodec", int layers = 0, IReadOnlyList<int>? qualities = null)
     {
         _pack = pack;
         _backend = backend;
+        _layers = layers;
+        Name = name;
         QualityLevels = qualities ?? [.. Enumerable.Range(0, pack.QualityLevels.Count)];
         _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1 }));
     }
 
-    public string Name => "edgecodec";
+    public string Name { get; }
 
     public IReadOnlyList<int> QualityLevels { get; }
 
@@ -32,8 +36,8 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
         double encodeSeconds = sw.Elapsed.TotalSeconds;
         sw.Restart();
         using var ms = new MemoryStream(container, writable: false);
-        var (frame, read) = EdgeCodecDecoder.Decode(_pack, ms, new DecoderOptions { Backend = _backend, Threads = 1 });
-        if (!read.IsComplete || !frame.IsComplete)
+        var (frame, read) = EdgeCodecDecoder.Decode(_pack, ms, new DecoderOptions { Backend = _backend, Threads = 1, MaxLayers = _layers });
+        if (!read.IsComplete || (_layers == 0 && !frame.IsComplete))
         {
             throw new InvalidOperationException($"Round trip lost data: {read.Status} {read.Message}");
         }

@@ -18,8 +18,10 @@ internal static class EvalCommand
         backend.DefaultValueFactory = _ => "reference";
         var model = CommonOptions.Model();
         var threads = CommonOptions.Threads();
+        var compare = new Option<string?>("--compare-backends") { Description = "Also decode with these backends (e.g. onnx-fp32: the int8 synthesis loss)" };
+        var prefixes = new Option<string?>("--prefix-layers") { Description = "Also decode only the first K layers, e.g. 1,2,3 (progressive quality)" };
         var command = new Command("eval", "Rate-distortion evaluation of EdgeCodec vs JPEG and WebP (BD-rate, PSNR, MS-SSIM)")
-            { images, json, plot, limit, backend, model, threads };
+            { images, json, plot, limit, backend, model, threads, compare, prefixes };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -41,7 +43,17 @@ internal static class EvalCommand
             }
 
             var set = files.Select(f => (Path.GetFileNameWithoutExtension(f.Name), ImageFile.Load(f.FullName))).ToList();
-            var codecs = new IRdCodec[] { new EdgeCodecRdCodec(pack, r.GetValue(backend)!), new JpegCodec(), new WebpCodec() };
+            var codecs = new List<IRdCodec> { new EdgeCodecRdCodec(pack, r.GetValue(backend)!), new JpegCodec(), new WebpCodec() };
+            foreach (string b in (r.GetValue(compare) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                codecs.Add(new EdgeCodecRdCodec(pack, b, $"edgecodec-{b}"));
+            }
+
+            foreach (string k in (r.GetValue(prefixes) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, $"edgecodec-{k}layers", int.Parse(k, System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
             var evaluator = new RdEvaluator(codecs)
             {
                 TestCodec = "edgecodec",
@@ -69,6 +81,10 @@ internal static class EvalCommand
 
             AnsiConsole.Write(table);
             Console.WriteLine($"BD-rate vs JPEG: {Format(report.Summary.BdRateVsJpeg)}, vs WebP: {Format(report.Summary.BdRateVsWebp)} ({set.Count} images)");
+            foreach (var (other, bd) in report.Summary.BdRateVs.Where(kv => kv.Key.StartsWith("edgecodec-", StringComparison.Ordinal)))
+            {
+                Console.WriteLine($"BD-rate vs {other}: {Format(bd)}");
+            }
             if (r.GetValue(json) is { } jsonFile)
             {
                 using var fs = File.Create(jsonFile.FullName);
