@@ -10,7 +10,7 @@ internal sealed class SenderPacket(LatentPacket packet, byte[] body, SenderFrame
     public byte[] Body { get; } = body;
 
     /// <summary>Bytes of the whole LATENT message (prefix, array header, type, body).</summary>
-    public int WireSize { get; } = body.Length + 2 + Protocol.Varint.Length((uint)body.Length + 2);
+    public int WireSize { get; } = body.Length + 2 + Format.Varint.Length((uint)body.Length + 2);
 
     public SenderFrame Frame { get; } = frame;
 

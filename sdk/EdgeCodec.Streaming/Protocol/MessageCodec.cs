@@ -109,16 +109,13 @@ internal static class MessageCodec
     public static bool TryRead(ref ReadOnlySequence<byte> buffer, int maxMessageSize, out Message? message)
     {
         message = null;
-        Span<byte> head = stackalloc byte[Varint.MaxLength];
-        int available = (int)Math.Min(Varint.MaxLength, buffer.Length);
-        buffer.Slice(0, available).CopyTo(head);
-        int status = Varint.TryRead(head[..available], out int length, out int prefix);
-        if (status == 0)
+        var status = Varint.TryRead(buffer, out int length, out int prefix);
+        if (status == FormatError.Truncated)
         {
             return false;
         }
 
-        if (status < 0 || length == 0)
+        if (status != FormatError.None || length == 0)
         {
             throw new StreamProtocolException("Message length prefix is not a minimal LEB128 integer in 1..2^31-1.");
         }

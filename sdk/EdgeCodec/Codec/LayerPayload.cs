@@ -1,4 +1,5 @@
 using EdgeCodec.Entropy;
+using EdgeCodec.Format;
 
 namespace EdgeCodec.Codec;
 
@@ -11,8 +12,8 @@ internal static class LayerPayload
 {
     public static byte[] EncodeBase(byte[] zStream, byte[] group0Stream)
     {
-        var output = new byte[VarintLength((uint)zStream.Length) + zStream.Length + group0Stream.Length];
-        int pos = WriteVarint(output, (uint)zStream.Length);
+        var output = new byte[Varint.Length((uint)zStream.Length) + zStream.Length + group0Stream.Length];
+        int pos = Varint.Write(output, (uint)zStream.Length);
         zStream.CopyTo(output, pos);
         group0Stream.CopyTo(output, pos + zStream.Length);
         return output;
@@ -22,56 +23,17 @@ internal static class LayerPayload
     /// <exception cref="EdgeCodecFormatException">The length prefix is malformed or exceeds the payload.</exception>
     public static (ReadOnlyMemory<byte> Z, ReadOnlyMemory<byte> Group0) SplitBase(ReadOnlyMemory<byte> payload)
     {
-        var span = payload.Span;
-        uint length = 0;
-        int shift = 0, pos = 0;
-        while (true)
+        var status = Varint.TryRead(payload.Span, out int length, out int prefix);
+        if (status != FormatError.None)
         {
-            if (pos >= span.Length || pos >= 5)
-            {
-                throw new EdgeCodecFormatException("Base-layer payload: malformed z-stream length.", Format.FormatError.Malformed, pos);
-            }
-
-            byte b = span[pos++];
-            length |= (uint)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                break;
-            }
-
-            shift += 7;
+            throw new EdgeCodecFormatException("Base-layer payload: malformed z-stream length.", status, 0);
         }
 
-        if (length > (uint)(span.Length - pos))
+        if (length > payload.Length - prefix)
         {
-            throw new EdgeCodecFormatException($"Base-layer payload: z stream of {length} bytes exceeds the {span.Length - pos} bytes present.", Format.FormatError.Truncated, pos);
+            throw new EdgeCodecFormatException($"Base-layer payload: z stream of {length} bytes exceeds the {payload.Length - prefix} bytes present.", FormatError.Truncated, prefix);
         }
 
-        return (payload.Slice(pos, (int)length), payload[(pos + (int)length)..]);
-    }
-
-    private static int VarintLength(uint v)
-    {
-        int n = 1;
-        while (v >= 0x80)
-        {
-            v >>= 7;
-            n++;
-        }
-
-        return n;
-    }
-
-    private static int WriteVarint(Span<byte> output, uint v)
-    {
-        int pos = 0;
-        while (v >= 0x80)
-        {
-            output[pos++] = (byte)(v | 0x80);
-            v >>= 7;
-        }
-
-        output[pos++] = (byte)v;
-        return pos;
+        return (payload.Slice(prefix, length), payload[(prefix + length)..]);
     }
 }
