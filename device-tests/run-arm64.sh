@@ -50,4 +50,17 @@ for entry in cortex-a76:AdvSimdDp cortex-a72:AdvSimd; do
   echo "$result $cpu (expected path $isa): kernels vs scalar reference, stream hashes vs x64 -- log $log"
   [ "$result" = PASS ] || status=1
 done
+
+# Raspberry Pi package: RGB565 vector path vs scalar, thermal scenarios on a fake sysfs tree, exact SPI bytes.
+PI_OUT="$OUT-pi"
+dotnet publish "$ROOT/backends/EdgeCodec.Backends.RaspberryPi.Check/EdgeCodec.Backends.RaspberryPi.Check.csproj" \
+  -c Release -r linux-arm64 --self-contained -o "$PI_OUT" -nologo -v quiet
+for cpu in cortex-a76 cortex-a72; do
+  log="$PI_OUT/$cpu.log"
+  if qemu-aarch64-static -cpu "$cpu" "$PI_OUT/EdgeCodec.Backends.RaspberryPi.Check" >"$log" 2>&1; then
+    echo "PASS $cpu: Raspberry Pi package checks -- log $log"
+  else
+    echo "FAIL $cpu: Raspberry Pi package checks -- log $log"; sed 's/^/  /' "$log"; status=1
+  fi
+done
 exit $status

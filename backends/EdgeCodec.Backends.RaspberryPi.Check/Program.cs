@@ -1,0 +1,69 @@
+// Raspberry Pi package checks for Arm64 (run under qemu by device-tests/run-arm64.sh): the RGB565 vector path
+// against its scalar reference, thermal scenarios on a fake sysfs tree, and the exact SPI bytes of a frame.
+using System.Device.Gpio;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using EdgeCodec.Backends.RaspberryPi;
+using EdgeCodec.Backends.RaspberryPi.Tests;
+using EdgeCodec.Imaging;
+using Iot.Device.Ili934x;
+
+int failures = 0;
+void Check(bool ok, string what)
+{
+    Console.WriteLine($"{(ok ? "ok  " : "FAIL")} {what}");
+    failures += ok ? 0 : 1;
+}
+
+Console.WriteLine($"{RuntimeInformation.ProcessArchitecture}, Vector128 accelerated: {Vector128.IsHardwareAccelerated}");
+
+var rng = new Random(565);
+bool rgbOk = true;
+for (int pixels = 0; pixels <= 200; pixels++)
+{
+    var rgb = new byte[pixels * 3];
+    rng.NextBytes(rgb);
+    var fast = new byte[pixels * 2];
+    var slow = new byte[pixels * 2];
+    Rgb565.Convert(rgb, fast);
+    Rgb565.ConvertScalar(rgb, slow);
+    rgbOk &= fast.AsSpan().SequenceEqual(slow);
+}
+
+Check(rgbOk, "RGB565 vector path == scalar reference, lengths 0..200");
+
+using (var sys = new FakeSysfs().Zone(0, "cpu-thermal", 50).Zone(1, "rp1_adc", 52).Throttled("0x0"))
+{
+    var sensor = new ThermalSensor(sys.Root);
+    var governor = new ThermalGovernor(4, 4) { CoolDownReadings = 1 };
+    var budgets = new List<DecodeBudget> { governor.Update(sensor.Read()) };
+    sys.Zone(1, "rp1_adc", 72);
+    budgets.Add(governor.Update(sensor.Read()));
+    sys.Throttled("0x50005");
+    budgets.Add(governor.Update(sensor.Read()));
+    sys.Zone(1, "rp1_adc", 40).Throttled("0x50000");
+    budgets.Add(governor.Update(sensor.Read()));
+    budgets.Add(governor.Update(sensor.Read()));
+    DecodeBudget[] expected = [new(4, 4), new(3, 3), new(1, 1), new(3, 3), new(4, 4)];
+    Check(budgets.SequenceEqual(expected), $"thermal scenario on fake sysfs: {string.Join(" ", budgets.Select(b => $"{b.Threads}/{b.MaxLayers}"))}");
+}
+
+{
+    var driver = new RecordingGpioDriver();
+    using var gpio = new GpioController(driver);
+    var spi = new RecordingSpiDevice(driver, 25);
+    using var display = new Ili9341(spi, 25, 24, -1, 4096, gpio, false);
+    using var sink = new TftDisplaySink(display, shouldDispose: false);
+    var frame = new RgbImage(display.ScreenWidth, display.ScreenHeight);
+    rng.NextBytes(frame.Pixels);
+    spi.Writes.Clear();
+    sink.Show(frame);
+    var expected = new byte[frame.Pixels.Length / 3 * 2];
+    Rgb565.ConvertScalar(frame.Pixels, expected);
+    int last = spi.Writes.FindLastIndex(w => !w.IsData && w.Bytes.Contains((byte)0x2C));
+    byte[] sent = [.. spi.Writes.Skip(last + 1).Where(w => w.IsData).SelectMany(w => w.Bytes)];
+    Check(last >= 0 && sent.AsSpan().SequenceEqual(expected), $"ILI9341 receives exactly the frame's RGB565 bytes ({sent.Length})");
+}
+
+Console.WriteLine(failures == 0 ? "PASS" : $"FAIL ({failures})");
+return failures == 0 ? 0 : 1;
