@@ -26,6 +26,14 @@ var produce = Task.Run(async () =>
     {
         var image = ImageFile.Load(path);
         var encoded = encoder.Encode(image, quality, layers: 0, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
+        if (Environment.GetEnvironmentVariable("EDGECODEC_UPLINK_DUMP") is { Length: > 0 } dump)
+        {
+            // What was sent, as containers: the receiver's store must end byte-identical to these (device-tests).
+            Directory.CreateDirectory(dump);
+            using var fs = File.Create(Path.Combine(dump, $"frame-{frame:D10}.ecx"));
+            encoded.WriteContainer(fs);
+        }
+
         await sender.EnqueueAsync(encoded, cts.Token);
         Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, {encoded.Packets.Count} packets, {encoded.PayloadBytes} bytes");
         frame++;
