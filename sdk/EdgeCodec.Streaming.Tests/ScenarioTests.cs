@@ -42,10 +42,18 @@ public sealed class ScenarioCoverageTests
     [Fact]
     public async Task The_seeded_scenarios_exercise_every_impairment()
     {
+        // The link is seeded but thread timing is not (a loaded machine shifts when crashes and deferrals land),
+        // so run seeds until every impairment has been seen, within a bound.
         var outcomes = new List<ScenarioRunner.Outcome>();
-        foreach (int seed in new[] { 0, 3, 7, 11, 19, 23, 42, 57, 64, 77, 85, 99 })
+        foreach (int seed in Enumerable.Range(0, 60))
         {
             outcomes.Add(await ScenarioRunner.RunAsync(seed));
+            if (outcomes.Any(o => o.Sender.PacketsRetransmitted > 0) && outcomes.Any(o => o.Duplicates > 0)
+                && outcomes.Any(o => o.Connections > 1) && outcomes.Any(o => o.Sender.FramesDeferred > 0 && o.Sender.LayersBackfilled > 0)
+                && outcomes.Any(o => o.ReceiverCrashed))
+            {
+                break;
+            }
         }
 
         Assert.Contains(outcomes, o => o.Sender.PacketsRetransmitted > 0);

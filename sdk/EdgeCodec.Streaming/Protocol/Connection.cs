@@ -121,6 +121,12 @@ internal sealed class Connection(IDuplexPipe transport, int maxMessageSize)
             throw new TimeoutException($"No HELLO within {timeout.TotalSeconds:0.###} s.");
         }
 
+        if (pending[0] is ByeMessage bye)
+        {
+            // The peer refused before greeting (wrong model, protocol version): say why, not just "no HELLO".
+            throw new StreamProtocolException($"The peer refused the session (reason {bye.Reason}): {bye.Text}");
+        }
+
         if (pending[0] is not HelloMessage hello)
         {
             throw new StreamProtocolException($"The first message must be HELLO, got {pending[0].Type}.");
