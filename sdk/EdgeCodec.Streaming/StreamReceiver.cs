@@ -149,20 +149,12 @@ public sealed class StreamReceiver : IDisposable
             throw new InvalidOperationException("A session is already running.");
         }
 
-        var connection = new Connection(transport, _options.MaxMessageSize);
-        Exception? failure = null;
         try
         {
-            return await RunSessionAsync(connection, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            failure = e;
-            throw;
+            return await Connection.RunSessionAsync(transport, _options.MaxMessageSize, c => RunSessionAsync(c, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
-            await connection.CompleteAsync(failure is OperationCanceledException ? null : failure).ConfigureAwait(false);
             Volatile.Write(ref _running, 0);
         }
     }

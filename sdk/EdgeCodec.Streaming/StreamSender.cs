@@ -239,25 +239,18 @@ public sealed class StreamSender
             throw new InvalidOperationException("A session is already running.");
         }
 
-        var connection = new Connection(transport, _options.MaxMessageSize);
-        Exception? failure = null;
         try
         {
-            return await RunSessionAsync(connection, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            failure = e;
-            throw;
+            return await Connection.RunSessionAsync(transport, _options.MaxMessageSize, c => RunSessionAsync(c, cancellationToken), () =>
+            {
+                lock (_gate)
+                {
+                    _connection++; // packets in flight on this connection are lost with it
+                }
+            }).ConfigureAwait(false);
         }
         finally
         {
-            lock (_gate)
-            {
-                _connection++; // packets in flight on this connection are lost with it
-            }
-
-            await connection.CompleteAsync(failure is OperationCanceledException ? null : failure).ConfigureAwait(false);
             Volatile.Write(ref _running, 0);
         }
     }

@@ -13,6 +13,30 @@ internal readonly record struct Outgoing(Message? Message, byte[]? LatentBody);
 /// </summary>
 internal sealed class Connection(IDuplexPipe transport, int maxMessageSize)
 {
+    /// <summary>
+    /// Runs one session over a new connection and always completes the connection afterwards (with the
+    /// session's failure, except cancellation); <paramref name="beforeClose"/> runs first, success or not.
+    /// </summary>
+    public static async Task<bool> RunSessionAsync(IDuplexPipe transport, int maxMessageSize, Func<Connection, Task<bool>> session, Action? beforeClose = null)
+    {
+        var connection = new Connection(transport, maxMessageSize);
+        Exception? failure = null;
+        try
+        {
+            return await session(connection).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+            throw;
+        }
+        finally
+        {
+            beforeClose?.Invoke();
+            await connection.CompleteAsync(failure is OperationCanceledException ? null : failure).ConfigureAwait(false);
+        }
+    }
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private long _lastSendTicks = Environment.TickCount64;
