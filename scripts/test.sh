@@ -51,5 +51,20 @@ fi
 echo "== Arm64 CPU backend under qemu (cortex-a76 with dot product, cortex-a72 without)"
 if bash device-tests/run-arm64.sh; then passed=$((passed + 2)); else failed=$((failed + 1)); fi
 
+echo "== streaming over two network namespaces (veth + tc tbf + impairment proxy, outage and reconnect)"
+if ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null || true
+fi
+if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
+  echo "SKIP netns-stream: network namespaces need root"
+else
+  set +e
+  as_root bash device-tests/netns-stream.sh 2>&1 | tee "$LOG/netns.txt"
+  netns_rc=${PIPESTATUS[0]}
+  set -e
+  if [ "$netns_rc" != 0 ]; then failed=$((failed + 1));
+  elif grep -q '^PASS netns-stream' "$LOG/netns.txt"; then passed=$((passed + 1)); fi
+fi
+
 echo "tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

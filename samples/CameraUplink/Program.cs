@@ -4,6 +4,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using EdgeCodec.Codec;
+using EdgeCodec.Format;
 using EdgeCodec.Imaging;
 using EdgeCodec.Models;
 using EdgeCodec.Streaming;
@@ -21,6 +22,19 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
 
 var produce = Task.Run(async () =>
 {
+    try
+    {
+        await ProduceAsync();
+    }
+    catch (Exception e) when (e is not OperationCanceledException)
+    {
+        cts.Cancel(); // stop the connection loop; `await produce` below reports the error
+        throw;
+    }
+});
+
+async Task ProduceAsync()
+{
     uint frame = 0;
     foreach (string path in Directory.EnumerateFiles(folder).Where(p => p.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
     {
@@ -28,10 +42,19 @@ var produce = Task.Run(async () =>
         var encoded = encoder.Encode(image, quality, layers: 0, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
         if (Environment.GetEnvironmentVariable("EDGECODEC_UPLINK_DUMP") is { Length: > 0 } dump)
         {
-            // What was sent, as containers: the receiver's store must end byte-identical to these (device-tests).
+            // What was sent, as the receiver records it (a live stream: frame count 0): its store must end
+            // byte-identical to these (device-tests/netns-stream.sh).
             Directory.CreateDirectory(dump);
+            var h = encoded.Header;
+            var live = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, h.LayerCount, frameCount: 0, h.QualityLevel);
             using var fs = File.Create(Path.Combine(dump, $"frame-{frame:D10}.ecx"));
-            encoded.WriteContainer(fs);
+            using var writer = new ContainerWriter(fs, live);
+            foreach (var packet in encoded.Packets)
+            {
+                writer.Append(packet);
+            }
+
+            writer.Complete();
         }
 
         await sender.EnqueueAsync(encoded, cts.Token);
@@ -40,7 +63,7 @@ var produce = Task.Run(async () =>
     }
 
     sender.Complete();
-});
+}
 
 while (!sender.IsFinished && !cts.IsCancellationRequested)
 {
@@ -54,6 +77,10 @@ while (!sender.IsFinished && !cts.IsCancellationRequested)
     {
         Console.WriteLine($"link down ({e.Message}); retrying in 1 s");
         await Task.Delay(1000, cts.Token);
+    }
+    catch (OperationCanceledException) when (produce.IsFaulted)
+    {
+        break; // the producer failed (a bad image, a full disk): `await produce` reports why
     }
 }
 

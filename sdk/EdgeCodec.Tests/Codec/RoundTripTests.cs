@@ -37,6 +37,20 @@ public sealed class RoundTripTests(CodecFixture fixture) : IClassFixture<CodecFi
     }
 
     [PackFact]
+    public void A_later_frame_writes_a_valid_container_that_decodes_like_frame_zero()
+    {
+        // Regression: a camera's second frame (frame index 1) could not be written as a container, which stalled
+        // CameraUplink's producer after the first frame.
+        var first = fixture.Encoder.Encode(fixture.Image, 1);
+        var later = fixture.Encoder.Encode(fixture.Image, 1, frameIndex: 7, firstSequence: 1000);
+        byte[] container = later.ToContainerBytes();
+        var decoded = Decode(fixture, container);
+        Assert.Equal(7u, decoded.FrameIndex);
+        Assert.True(decoded.IsComplete);
+        Assert.Equal(Decode(fixture, first.ToContainerBytes()).Image.Pixels, decoded.Image.Pixels);
+    }
+
+    [PackFact]
     public void Decoded_image_resembles_the_source()
     {
         var frame = Decode(fixture, fixture.Encoded(3).ToContainerBytes());

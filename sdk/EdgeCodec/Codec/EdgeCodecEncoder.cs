@@ -70,7 +70,8 @@ public sealed class EdgeCodecEncoder : IDisposable
             payloads[tile] = EncodeTile(grid, tile, y, z, layers, latents));
         ushort[] experts = _options.Experts.Count == 0 ? new ushort[grid.Count] : Route(image, grid, latents, quality);
 
-        var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, (byte)layers, 1, (byte)quality);
+        var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, (byte)layers,
+            frameCount: checked(frameIndex + 1), qualityLevel: (byte)quality); // frames 0..frameIndex; only frameIndex is present
         var packets = new List<LatentPacket>(grid.Count * layers);
         ulong sequence = firstSequence;
         for (int layer = 0; layer < layers; layer++)
