@@ -34,15 +34,17 @@ BUILD="$ROOT/samples"
 dotnet build "$BUILD/CameraUplink/CameraUplink.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet build "$BUILD/SetTopBoxPlayer/SetTopBoxPlayer.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly
 
-# Four frames: the two sample photos and two crops of them.
+# Sixteen frames (crops of the two sample photos) at 4 fps, so the stream is still running at the outage.
 mkdir -p "$WORK/frames"
 /usr/bin/python3 - "$ROOT/samples/media" "$WORK/frames" <<'PY'
 import sys
 from PIL import Image
 src, dst = sys.argv[1], sys.argv[2]
-a = Image.open(f"{src}/astronaut.png").convert("RGB"); c = Image.open(f"{src}/coffee.png").convert("RGB")
-a.crop((0, 0, 384, 256)).save(f"{dst}/0.png"); c.crop((0, 0, 384, 256)).save(f"{dst}/1.png")
-a.crop((128, 256, 512, 512)).save(f"{dst}/2.png"); c.crop((216, 144, 600, 400)).save(f"{dst}/3.png")
+photos = [Image.open(f"{src}/{n}.png").convert("RGB") for n in ("astronaut", "coffee")]
+for i in range(16):
+    im = photos[i % 2]
+    x = (i * 37) % (im.width - 384); y = (i * 53) % (im.height - 256)
+    im.crop((x, y, x + 384, y + 256)).save(f"{dst}/{i:02d}.png")
 PY
 
 ip netns exec "$STB" dotnet "$BUILD/SetTopBoxPlayer/bin/Release/net10.0/SetTopBoxPlayer.dll" "$WORK/player" 5599 auto >"$WORK/player.log" 2>&1 &
@@ -51,7 +53,7 @@ ip netns exec "$STB" /usr/bin/python3 "$ROOT/device-tests/netns/impair_proxy.py"
   --target 127.0.0.1:5599 --latency-ms 40 --outage 4:3 --reset-per-second 0.05 --duration 240 >"$WORK/proxy.log" 2>&1 &
 sleep 2
 if ! EDGECODEC_UPLINK_DUMP="$WORK/sent" timeout 150 ip netns exec "$CAM" \
-    dotnet "$BUILD/CameraUplink/bin/Release/net10.0/CameraUplink.dll" "$WORK/frames" 10.213.0.2 9001 1 >"$WORK/camera.log" 2>&1; then
+    dotnet "$BUILD/CameraUplink/bin/Release/net10.0/CameraUplink.dll" "$WORK/frames" 10.213.0.2 9001 auto 4 >"$WORK/camera.log" 2>&1; then
   echo "FAIL netns-stream: the camera did not finish"; tail -5 "$WORK/camera.log"; exit 1
 fi
 timeout 60 tail --pid="$PLAYER" -f /dev/null || true

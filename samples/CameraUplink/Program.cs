@@ -1,6 +1,8 @@
 // Camera side: encodes every image of a folder (all layers up front) and streams them to host:port, reconnecting
 // until the receiver has acknowledged everything. Loopback only in this repository's tests and docs.
-// Usage: dotnet run --project samples/CameraUplink -- <image-folder> [host=127.0.0.1] [port=5599] [quality=1]
+// Usage: dotnet run --project samples/CameraUplink -- <image-folder> [host=127.0.0.1] [port=5599] [quality=1|auto] [fps=5]
+// With quality "auto" the camera paces frames at fps and picks each frame's quality level from the sender's link
+// estimate (QualityAdaptation); with a number it sends every frame at that level as fast as the link takes them.
 using System.Globalization;
 using System.Net.Sockets;
 using EdgeCodec.Codec;
@@ -12,11 +14,14 @@ using EdgeCodec.Streaming;
 string folder = args.Length > 0 ? args[0] : Path.Combine("samples", "media");
 string host = args.Length > 1 ? args[1] : "127.0.0.1";
 int port = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5599;
-int quality = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1;
+bool auto = args.Length > 3 && args[3] == "auto";
+int quality = args.Length > 3 && !auto ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1;
+double fps = args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 5;
 
 var pack = ModelPack.LoadDefault();
 using var encoder = new EdgeCodecEncoder(pack);
 var sender = new StreamSender(new StreamSenderOptions { ModelId = pack.ModelId, StreamId = 1 });
+var adaptation = new QualityAdaptation(pack.QualityLevels.Count, TimeSpan.FromSeconds(1 / fps), initialLevel: quality);
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
 
@@ -36,9 +41,22 @@ var produce = Task.Run(async () =>
 async Task ProduceAsync()
 {
     uint frame = 0;
+    var clock = System.Diagnostics.Stopwatch.StartNew();
     foreach (string path in Directory.EnumerateFiles(folder).Where(p => p.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
     {
         var image = ImageFile.Load(path);
+        long pixels = (long)image.Width * image.Height;
+        if (auto)
+        {
+            var due = adaptation.FrameInterval * frame; // a camera captures at its frame rate
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, cts.Token);
+            }
+
+            quality = adaptation.Choose(pixels, sender.Link);
+        }
+
         var encoded = encoder.Encode(image, quality, layers: 0, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
         if (Environment.GetEnvironmentVariable("EDGECODEC_UPLINK_DUMP") is { Length: > 0 } dump)
         {
@@ -57,8 +75,9 @@ async Task ProduceAsync()
             writer.Complete();
         }
 
-        await sender.EnqueueAsync(encoded, cts.Token);
-        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, {encoded.Packets.Count} packets, {encoded.PayloadBytes} bytes");
+        long wireBytes = await sender.EnqueueAsync(encoded, cts.Token);
+        adaptation.Observe(quality, pixels, wireBytes);
+        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, quality {quality}, {encoded.Packets.Count} packets, {wireBytes} bytes on the link");
         frame++;
     }
 

@@ -70,6 +70,9 @@ public sealed class DefaultRateController : IRateController
         }
     }
 
+    /// <inheritdoc/>
+    public double EstimatedThroughput => Throughput;
+
     /// <summary>Current base round-trip estimate (zero before the first sample).</summary>
     public TimeSpan BaseRoundTrip
     {

@@ -12,6 +12,9 @@ public interface IRateController
     /// <param name="sample">Delivery-rate and round-trip sample.</param>
     void OnAcknowledged(RateSample sample);
 
+    /// <summary>Bytes per second the link is currently believed to carry (drives <see cref="QualityAdaptation"/>).</summary>
+    double EstimatedThroughput { get; }
+
     /// <summary>Called when a connection starts: in-flight data was lost with the old one.</summary>
     void OnConnectionStarted();
 

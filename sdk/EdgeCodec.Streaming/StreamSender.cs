@@ -101,6 +101,35 @@ public sealed class StreamSender
         }
     }
 
+    /// <summary>
+    /// What the link can take now: the rate controller's throughput estimate and the bytes still to go before a new
+    /// frame's base layer (in flight, plus released or undecided base layers not yet acknowledged). The input of
+    /// <see cref="QualityAdaptation.Choose"/>.
+    /// </summary>
+    public LinkEstimate Link
+    {
+        get
+        {
+            lock (_gate)
+            {
+                long backlog = 0;
+                foreach (var frame in _frames)
+                {
+                    int released = frame.Decided ? frame.Released : frame.Header.TileCount;
+                    for (int i = 0; i < released; i++)
+                    {
+                        if (!frame.Packets[i].Acked)
+                        {
+                            backlog += frame.Packets[i].WireSize;
+                        }
+                    }
+                }
+
+                return new LinkEstimate(_rate.EstimatedThroughput, backlog, _inFlightBytes);
+            }
+        }
+    }
+
     /// <summary>True when <see cref="Complete"/> was called and every packet is acknowledged.</summary>
     public bool IsFinished
     {
@@ -116,12 +145,12 @@ public sealed class StreamSender
     /// <summary>Queues an encoded frame; waits while the retransmit buffer is full.</summary>
     /// <param name="frame">The encoder's output; its packets must start at <see cref="NextSequence"/>.</param>
     /// <param name="cancellationToken">Cancels the wait for buffer space.</param>
-    /// <returns>A task that completes when the frame is queued.</returns>
+    /// <returns>The frame's size on the link in bytes (LATENT messages; give it to <see cref="QualityAdaptation.Observe"/>), once it is queued.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="frame"/> is null.</exception>
     /// <exception cref="ArgumentException">See <see cref="EnqueueAsync(ContainerHeader, IReadOnlyList{LatentPacket}, CancellationToken)"/>.</exception>
     /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public ValueTask EnqueueAsync(EncodedImage frame, CancellationToken cancellationToken = default)
+    public ValueTask<long> EnqueueAsync(EncodedImage frame, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(frame);
         return EnqueueAsync(frame.Header, frame.Packets, cancellationToken);
@@ -131,13 +160,13 @@ public sealed class StreamSender
     /// <param name="header">The frame geometry (frame count is ignored).</param>
     /// <param name="packets">Every packet of the frame (tiles x layers), in prefix order, with dense sequences from <see cref="NextSequence"/>.</param>
     /// <param name="cancellationToken">Cancels the wait for buffer space.</param>
-    /// <returns>A task that completes when the frame is queued.</returns>
+    /// <returns>The frame's size on the link in bytes, once it is queued.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The packets are not one whole frame in prefix order, the sequences do not continue
     /// <see cref="NextSequence"/>, or the stream or model id differs from the options.</exception>
     /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async ValueTask EnqueueAsync(ContainerHeader header, IReadOnlyList<LatentPacket> packets, CancellationToken cancellationToken = default)
+    public async ValueTask<long> EnqueueAsync(ContainerHeader header, IReadOnlyList<LatentPacket> packets, CancellationToken cancellationToken = default)
     {
         var frame = Prepare(header, packets);
         await _enqueueLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -187,6 +216,7 @@ public sealed class StreamSender
         }
 
         Wake();
+        return frame.TotalBytes;
     }
 
     /// <summary>Declares that no more frames follow: <see cref="RunAsync(IDuplexPipe, CancellationToken)"/> sends BYE and returns true once everything is acknowledged.</summary>

@@ -1,0 +1,140 @@
+namespace EdgeCodec.Streaming.Tests;
+
+public sealed class QualityAdaptationTests
+{
+    private const long Pixels = 512 * 512;
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+
+    // Level l costs 1000 * 2^l bytes for this scene: complexity chosen so that level 0 = 1000 bytes.
+    private static QualityAdaptation Adaptation(int initial = 0) =>
+        new(6, Interval, [1, 2, 4, 8, 16, 32], initial);
+
+    private static LinkEstimate Link(double bytesPerFrame, long backlog = 0) =>
+        new(bytesPerFrame / Interval.TotalSeconds, backlog, 0);
+
+    [Fact]
+    public void Stays_at_the_initial_level_until_a_frame_size_is_known()
+    {
+        var a = Adaptation(initial: 2);
+        Assert.Equal(2, a.Choose(Pixels, Link(1e9)));
+        Assert.True(double.IsNaN(a.PredictBytes(3, Pixels)));
+        a.Observe(2, Pixels, 4000);
+        Assert.Equal(8000, a.PredictBytes(3, Pixels), 6);
+        Assert.Equal(3, a.Choose(Pixels, Link(1e9)));
+    }
+
+    [Fact]
+    public void Climbs_one_level_per_frame_on_a_fast_link_and_stops_at_the_top()
+    {
+        var a = Adaptation();
+        a.Observe(0, Pixels, 1000);
+        var chosen = Enumerable.Range(0, 8).Select(_ => a.Choose(Pixels, Link(1e9))).ToArray();
+        Assert.Equal([1, 2, 3, 4, 5, 5, 5, 5], chosen);
+    }
+
+    [Fact]
+    public void Drops_at_once_to_the_highest_level_that_fits_when_the_link_slows()
+    {
+        var a = Adaptation(initial: 5);
+        a.Observe(5, Pixels, 32000);
+        Assert.Equal(5, a.Choose(Pixels, Link(1e9)));
+
+        // 0.8 x 6000 bytes per frame interval: level 2 (4000 bytes) fits, level 3 (8000) does not.
+        Assert.Equal(2, a.Choose(Pixels, Link(6000)));
+
+        // Nothing fits: the lowest level still goes out (layers are then deferred by the rate controller).
+        Assert.Equal(0, a.Choose(Pixels, Link(100)));
+    }
+
+    [Fact]
+    public void A_backlog_longer_than_one_frame_interval_lowers_the_level()
+    {
+        var a = Adaptation(initial: 4);
+        a.Observe(4, Pixels, 16000);
+        Assert.Equal(4, a.Choose(Pixels, Link(30000)));               // budget 24000: 16000 fits, 32000 does not
+        Assert.Equal(4, a.Choose(Pixels, Link(30000, backlog: 30000))); // one interval queued: no penalty yet
+        Assert.Equal(3, a.Choose(Pixels, Link(30000, backlog: 45000))); // 15000 beyond it: budget 9000 -> level 3
+    }
+
+    [Fact]
+    public void Learns_the_scene_from_every_observed_frame()
+    {
+        var a = Adaptation(initial: 3);
+        a.Observe(3, Pixels, 8000);
+        Assert.Equal(3, a.Choose(Pixels, Link(12000)));
+
+        // The scene gets busier: frames come out 3x larger than predicted; the level falls as the estimate follows.
+        for (int i = 0; i < 6; i++)
+        {
+            a.Observe(a.Current, Pixels, (long)(3 * a.PredictBytes(a.Current, Pixels)));
+            a.Choose(Pixels, Link(12000));
+        }
+
+        Assert.True(a.Current <= 1, $"level {a.Current}");
+    }
+
+    [Fact]
+    public void Closed_loop_on_a_fixed_rate_link_keeps_frames_within_the_budget()
+    {
+        // Scene complexity wanders; sizes follow the default geometric profile. Sustained bytes per frame must stay
+        // under the link's capacity per frame, and the chosen level must not sit below what fits.
+        var rng = new Random(7);
+        var a = new QualityAdaptation(6, Interval);
+        const double capacity = 20000; // bytes per frame interval
+        double complexity = 0.02;      // bytes per pixel at level 0
+        double sent = 0, ideal = 0;
+        int frames = 400;
+        for (int f = 0; f < frames; f++)
+        {
+            complexity *= Math.Exp((rng.NextDouble() - 0.5) * 0.1);
+            complexity = Math.Clamp(complexity, 0.005, 0.05);
+            int q = a.Choose(Pixels, Link(capacity));
+            long bytes = (long)(complexity * Math.Pow(QualityAdaptation.DefaultLevelRatio, q) * Pixels);
+            a.Observe(q, Pixels, bytes);
+            sent += bytes;
+            // An oracle that knows this frame's sizes: the largest level within the headroom.
+            ideal += Enumerable.Range(0, 6).Select(l => complexity * Math.Pow(QualityAdaptation.DefaultLevelRatio, l) * Pixels)
+                .Where((b, l) => l == 0 || b <= a.Headroom * capacity).Max();
+        }
+
+        Assert.True(sent / frames <= capacity, $"{sent / frames:F0} bytes per frame on a {capacity} link");
+        Assert.True(sent >= 0.85 * ideal, $"{sent / frames:F0} bytes per frame vs the oracle's {ideal / frames:F0}");
+    }
+
+    [Fact]
+    public void Rejects_bad_arguments()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QualityAdaptation(0, Interval));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QualityAdaptation(6, TimeSpan.Zero));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QualityAdaptation(6, Interval, initialLevel: 6));
+        Assert.Throws<ArgumentException>(() => new QualityAdaptation(3, Interval, [1, 2]));
+        Assert.Throws<ArgumentException>(() => new QualityAdaptation(3, Interval, [1, 0.5, 2]));
+        Assert.Throws<ArgumentException>(() => new QualityAdaptation(2, Interval, [0, 1]));
+        var a = Adaptation();
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Observe(6, Pixels, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Observe(0, Pixels, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Choose(0, Link(1)));
+    }
+
+    [Fact]
+    public async Task The_sender_reports_wire_bytes_and_a_backlog_that_drains_as_packets_are_acknowledged()
+    {
+        var frames = Synthetic.Frames(new Random(3), 2, 2, 2, 3, 200, 400);
+        var sender = Sessions.Sender();
+        long wire = await sender.EnqueueAsync(frames[0].Header, frames[0].Packets);
+        long payload = frames[0].Packets.Sum(p => (long)p.Payload.Length);
+        Assert.InRange(wire, payload + 1, payload + (64 * frames[0].Packets.Count));
+
+        // Before sending: the undecided frame's base layer is the backlog (refinements may be deferred).
+        var before = sender.Link;
+        Assert.InRange(before.BacklogBytes, 1, wire - 1);
+        Assert.Equal(0, before.InFlightBytes);
+        Assert.True(before.Throughput > 0);
+
+        await sender.EnqueueAsync(frames[1].Header, frames[1].Packets);
+        sender.Complete();
+        var receiver = Sessions.Receiver(null);
+        await Sessions.FinishAsync(sender, receiver);
+        Assert.Equal(0, sender.Link.BacklogBytes);
+    }
+}

@@ -1,0 +1,139 @@
+namespace EdgeCodec.Streaming;
+
+/// <summary>
+/// Chooses each frame's quality level (the model's gain-vector rate points) so that frames fit the link: a frame
+/// should take at most <see cref="Headroom"/> of one <see cref="FrameInterval"/> of the estimated throughput, less
+/// whatever backlog exceeds one frame interval. The camera asks before encoding and reports the encoded size after.
+/// </summary>
+/// <remarks>
+/// <para>Frame sizes are predicted as <c>pixels x complexity x relativeSize[level]</c>: <c>relativeSize</c> is the
+/// model's rate profile across levels (default: ×<see cref="DefaultLevelRatio"/> per level, the ratio of the shipped
+/// model on Kodak), and <c>complexity</c> is a smoothed bytes-per-pixel of the scene learned from every observed frame,
+/// so one observation at any level updates the prediction for all levels.</para>
+/// <para>The choice drops at once to the highest level that fits and climbs at most one level per frame, so a
+/// recovering link is probed gently. Before the first observation the level stays at the initial level. Layers are
+/// still deferred by the <see cref="IRateController"/> for short dips; this class follows the sustained rate.</para>
+/// <para>Not thread-safe: one producer calls <see cref="Choose"/> and <see cref="Observe"/> in turn.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// int q = adaptation.Choose(image.Width * image.Height, sender.Link);
+/// var encoded = encoder.Encode(image, q, frameIndex: n, firstSequence: sender.NextSequence);
+/// adaptation.Observe(q, image.Width * image.Height, await sender.EnqueueAsync(encoded));
+/// </code>
+/// </example>
+public sealed class QualityAdaptation
+{
+    /// <summary>Size ratio between neighbouring quality levels assumed when no profile is given (shipped model on Kodak: 0.21 → 0.69 bpp over 5 steps).</summary>
+    public const double DefaultLevelRatio = 1.27;
+
+    private readonly double[] _relative;
+    private double _complexity = double.NaN;
+
+    /// <summary>Creates the adaptation for a model with <paramref name="levels"/> quality levels.</summary>
+    /// <param name="levels">Number of quality levels (1..255).</param>
+    /// <param name="frameInterval">Time between frames (1 / frame rate).</param>
+    /// <param name="relativeSize">Relative frame size per level (positive, non-decreasing), or <see langword="null"/> for
+    /// the geometric default.</param>
+    /// <param name="initialLevel">Level used until the first observation.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A count, interval or level is out of range.</exception>
+    /// <exception cref="ArgumentException"><paramref name="relativeSize"/> has the wrong length, a non-positive value or decreases.</exception>
+    public QualityAdaptation(int levels, TimeSpan frameInterval, IReadOnlyList<double>? relativeSize = null, int initialLevel = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(levels, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(levels, 255);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(frameInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegative(initialLevel);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(initialLevel, levels);
+        if (relativeSize is not null && relativeSize.Count != levels)
+        {
+            throw new ArgumentException($"{relativeSize.Count} relative sizes for {levels} levels.", nameof(relativeSize));
+        }
+
+        _relative = new double[levels];
+        for (int l = 0; l < levels; l++)
+        {
+            double r = relativeSize is null ? Math.Pow(DefaultLevelRatio, l) : relativeSize[l];
+            if (!(r > 0) || double.IsInfinity(r) || (l > 0 && r < _relative[l - 1]))
+            {
+                throw new ArgumentException($"Relative size {r} of level {l} must be positive, finite and not below the level before.", nameof(relativeSize));
+            }
+
+            _relative[l] = r;
+        }
+
+        Levels = levels;
+        FrameInterval = frameInterval;
+        Current = initialLevel;
+    }
+
+    /// <summary>Number of quality levels.</summary>
+    public int Levels { get; }
+
+    /// <summary>Time between frames.</summary>
+    public TimeSpan FrameInterval { get; }
+
+    /// <summary>The level chosen last (the initial level before the first choice).</summary>
+    public int Current { get; private set; }
+
+    /// <summary>Share of one frame interval's throughput a frame may take; default 0.8.</summary>
+    public double Headroom { get; init; } = 0.8;
+
+    /// <summary>Weight of the newest observation in the scene complexity estimate (0..1]; default 0.5.</summary>
+    public double Smoothing { get; init; } = 0.5;
+
+    /// <summary>Predicted bytes of a frame of <paramref name="pixels"/> at <paramref name="level"/>, or NaN before the first observation.</summary>
+    /// <param name="level">0 .. <see cref="Levels"/> - 1.</param>
+    /// <param name="pixels">Pixels per frame.</param>
+    /// <returns>Predicted bytes on the link.</returns>
+    public double PredictBytes(int level, long pixels)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(level);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(level, Levels);
+        return _complexity * _relative[level] * pixels;
+    }
+
+    /// <summary>Chooses the level of the next frame.</summary>
+    /// <param name="pixels">Pixels of the frame.</param>
+    /// <param name="link">The sender's <see cref="StreamSender.Link"/>.</param>
+    /// <returns>0 .. <see cref="Levels"/> - 1; also stored in <see cref="Current"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="pixels"/> is not positive.</exception>
+    public int Choose(long pixels, LinkEstimate link)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels);
+        if (double.IsNaN(_complexity))
+        {
+            return Current;
+        }
+
+        double perFrame = Math.Max(0, link.Throughput) * FrameInterval.TotalSeconds;
+        double budget = (Headroom * perFrame) - Math.Max(0, link.BacklogBytes - perFrame);
+        int best = 0;
+        for (int l = 1; l < Levels; l++)
+        {
+            if (PredictBytes(l, pixels) <= budget)
+            {
+                best = l;
+            }
+        }
+
+        Current = Math.Min(best, Current + 1);
+        return Current;
+    }
+
+    /// <summary>Reports the real size of a frame that was encoded at <paramref name="level"/>.</summary>
+    /// <param name="level">The level it was encoded at.</param>
+    /// <param name="pixels">Its pixels.</param>
+    /// <param name="bytes">Its size on the link (the value <see cref="StreamSender.EnqueueAsync(Codec.EncodedImage, CancellationToken)"/> returns).</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    public void Observe(int level, long pixels, long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(level);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(level, Levels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        double complexity = bytes / (_relative[level] * pixels);
+        double a = Math.Clamp(Smoothing, double.Epsilon, 1);
+        _complexity = double.IsNaN(_complexity) ? complexity : ((1 - a) * _complexity) + (a * complexity);
+    }
+}
