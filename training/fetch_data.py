@@ -50,6 +50,18 @@ SOURCES: dict[str, tuple[str, str, dict[str, list[str]]]] = {
 }
 
 
+# Held out of adapter training, for the per-domain evaluation (docs/adapters.md). Photos need no split here: the base
+# model's validation photos are the last shared ones (training/data.py).
+VALIDATION = {"illustrations": {"Painting-Colors_by__herobrine7gamer", "desert", "rhythm", "the-mouse"}}
+
+
+def destination(out: Path, domain: str, pkg: str, name: str) -> Path:
+    stem = Path(name).stem
+    if domain in VALIDATION:
+        return out / domain / ("val" if stem in VALIDATION[domain] else "train") / f"{pkg}__{stem}.png"
+    return out / domain / f"{pkg}__{stem}.png"
+
+
 def convert(src: Path, dst: Path) -> tuple[int, int]:
     with Image.open(src) as im:
         im = im.convert("RGB")
@@ -82,7 +94,7 @@ def main(argv=None) -> None:
             subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
             for domain, names in wanted.items():
                 for name in names:
-                    dst = args.out / domain / f"{pkg}__{Path(name).stem}.png"
+                    dst = destination(args.out, domain, pkg, name)
                     if dst.exists():
                         continue
                     size = convert(root / folder / name, dst)

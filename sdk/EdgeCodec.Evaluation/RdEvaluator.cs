@@ -104,7 +104,7 @@ public sealed class RdEvaluator
             results,
             curves,
             comparisons,
-            Summarise(testCodec, images.Count, comparisons));
+            Summarise(testCodec, images.Count, comparisons, results));
     }
 
     private static void ValidateImages(IReadOnlyList<(string Name, RgbImage Image)> images)
@@ -154,7 +154,10 @@ public sealed class RdEvaluator
             msSsim,
             RdPoint.MsSsimToDb(msSsim),
             sample.EncodeSeconds,
-            sample.DecodeSeconds);
+            sample.DecodeSeconds)
+        {
+            Counts = sample.Counts,
+        };
     }
 
     private static RdCurve AverageCurve(IRdCodec codec, RdImageResult[] results)
@@ -203,15 +206,28 @@ public sealed class RdEvaluator
             perImage.Count);
     }
 
-    private static RdSummary Summarise(string testCodec, int imageCount, RdComparison[] comparisons)
+    private static RdSummary Summarise(string testCodec, int imageCount, RdComparison[] comparisons, RdImageResult[] results)
     {
         var byAnchor = comparisons.ToDictionary(c => c.Anchor, c => c.BdRate, StringComparer.Ordinal);
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var m in results.SelectMany(r => r.Measurements).Where(m => m.Codec == testCodec && m.Counts is not null))
+        {
+            foreach (var (key, value) in m.Counts!)
+            {
+                counts[key] = counts.GetValueOrDefault(key) + value;
+            }
+        }
+
         return new RdSummary(
             testCodec,
             imageCount,
             byAnchor.GetValueOrDefault("jpeg"),
             byAnchor.GetValueOrDefault("webp"),
-            byAnchor);
+            byAnchor)
+        {
+            BdRateVsNoAdapters = byAnchor.GetValueOrDefault(RdSummary.NoAdaptersAnchor),
+            Counts = counts.Count > 0 ? counts : null,
+        };
     }
 
     private static double? OrNull(bool ok, double value) => ok ? value : null;

@@ -21,6 +21,9 @@ public sealed record RdMeasurement(
     double EncodeSeconds,
     double DecodeSeconds)
 {
+    /// <summary>The codec's counters for this run (<see cref="RdSample.Counts"/>), or null.</summary>
+    public IReadOnlyDictionary<string, long>? Counts { get; init; }
+
     /// <summary>Cap for decibel values, which are infinite for a lossless reconstruction (100 dB).</summary>
     public const double MaxDecibels = 100.0;
 

@@ -12,4 +12,15 @@ public sealed record RdSummary(
     int ImageCount,
     double? BdRateVsJpeg,
     double? BdRateVsWebp,
-    IReadOnlyDictionary<string, double?> BdRateVs);
+    IReadOnlyDictionary<string, double?> BdRateVs)
+{
+    /// <summary>Anchor name of the same codec without domain adapters (<c>edgecodec eval --adapters</c>).</summary>
+    public const string NoAdaptersAnchor = "edgecodec-no-adapters";
+
+    /// <summary>BD-rate of the test codec against <see cref="NoAdaptersAnchor"/> (same images, same quality levels,
+    /// adapters off), in percent; null without that anchor.</summary>
+    public double? BdRateVsNoAdapters { get; init; }
+
+    /// <summary>The test codec's counters summed over every image and quality level (e.g. tiles per expert), or null.</summary>
+    public IReadOnlyDictionary<string, long>? Counts { get; init; }
+}

@@ -24,3 +24,13 @@ internal sealed class ReceiverFrame(uint index, ContainerHeader header)
         a.ModelId == b.ModelId && a.Width == b.Width && a.Height == b.Height && a.TileWidth == b.TileWidth
         && a.TileHeight == b.TileHeight && a.LayerCount == b.LayerCount && a.QualityLevel == b.QualityLevel;
 }
+
+/// <summary>An adapter package being received in chunks; kept across reconnects so a transfer resumes.</summary>
+internal sealed class PartialAdapter(byte[] buffer, long started)
+{
+    public byte[] Buffer { get; } = buffer;
+
+    public long Started { get; } = started;
+
+    public int Have { get; set; }
+}

@@ -52,3 +52,24 @@ internal sealed class SenderFrame(ContainerHeader header, uint index)
 
     public int HeaderSentOn { get; set; }
 }
+
+/// <summary>One adapter package being pushed: what the receiver confirmed and where this connection continues.</summary>
+internal sealed class AdapterPush(ushort expertId, string id, byte[] bytes)
+{
+    public ushort ExpertId { get; } = expertId;
+
+    public string Id { get; } = id;
+
+    public byte[] Bytes { get; } = bytes;
+
+    public byte[] Sha256 { get; } = System.Security.Cryptography.SHA256.HashData(bytes);
+
+    /// <summary>Contiguous bytes the receiver confirmed holding.</summary>
+    public int Confirmed { get; set; }
+
+    /// <summary>Next byte to send on the current connection.</summary>
+    public int Next { get; set; }
+
+    /// <summary>0 pending, 1 installed (or already held), 2 rejected.</summary>
+    public int State { get; set; }
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using EdgeCodec.Format;
@@ -32,6 +33,10 @@ public sealed class StreamReceiver : IDisposable
     private int _running;
     private bool _disposed;
     private long _received, _applied, _recovered, _duplicates, _dropped, _framesCompleted, _acks, _connections;
+    private const int MaxPartialAdapters = 4;
+    private readonly Dictionary<(ushort Expert, string Sha), PartialAdapter> _partialAdapters = [];
+    private readonly HashSet<ushort> _installedAdapters = [];
+    private long _adaptersInstalled, _adaptersRejected;
 
     /// <summary>Creates a receiver and recovers its store, if any.</summary>
     /// <param name="options">Settings; <see cref="StreamReceiverOptions.ModelId"/> is required.</param>
@@ -66,6 +71,9 @@ public sealed class StreamReceiver : IDisposable
 
     /// <summary>A progressive decode finished (only with <see cref="StreamReceiverOptions.Decoder"/>); raised on the display task.</summary>
     public event EventHandler<FrameDecodedEventArgs>? FrameDecoded;
+
+    /// <summary>Raised (on the connection's task) when a pushed adapter package has arrived whole and was installed or refused.</summary>
+    public event EventHandler<AdapterReceivedEventArgs>? AdapterReceived;
 
     /// <summary>Every sequence below this is held (stored): the resume point announced in HELLO.</summary>
     public ulong ResumeSequence
@@ -103,6 +111,7 @@ public sealed class StreamReceiver : IDisposable
                     PacketsReceived = _received, PacketsApplied = _applied, PacketsRecovered = _recovered,
                     Duplicates = _duplicates, Dropped = _dropped, FramesCompleted = _framesCompleted,
                     AcksSent = _acks, Connections = _connections,
+                    AdaptersInstalled = _adaptersInstalled, AdaptersRejected = _adaptersRejected,
                 };
             }
         }
@@ -206,9 +215,19 @@ public sealed class StreamReceiver : IDisposable
         var reply = new HelloMessage
         {
             Role = HelloMessage.ReceiverRole, StreamId = hello.StreamId, ModelId = _options.ModelId,
-            Capabilities = caps, AdapterIds = _options.AdapterIds, Sequence = ack.Cumulative,
+            Capabilities = caps, AdapterIds = AnnouncedAdapters(), Sequence = ack.Cumulative,
         };
-        await connection.SendAsync([new Outgoing(reply, null), new Outgoing(ack, null)], cancellationToken).ConfigureAwait(false);
+        var greeting = new List<Outgoing> { new(reply, null), new(ack, null) };
+        lock (_gate)
+        {
+            // Transfers cut by an earlier connection: tell the sender where to resume.
+            greeting.AddRange(_partialAdapters.Select(p => new Outgoing(new AdapterStatusMessage
+            {
+                ExpertId = p.Key.Expert, Sha256 = Convert.FromHexString(p.Key.Sha), Have = (uint)p.Value.Have, State = AdapterStatusMessage.Receiving,
+            }, null)));
+        }
+
+        await connection.SendAsync(greeting, cancellationToken).ConfigureAwait(false);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var keepAlive = KeepAliveLoopAsync(connection, cts.Token);
@@ -253,6 +272,8 @@ public sealed class StreamReceiver : IDisposable
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = new List<FrameProgressEventArgs>();
         var touched = new List<ulong>();
+        var adapterReplies = new List<Outgoing>();
+        var completedAdapters = new List<(AdapterChunkMessage Last, byte[] Package)>();
         while (true)
         {
             bool needAck = false;
@@ -271,6 +292,9 @@ public sealed class StreamReceiver : IDisposable
                         case HeaderMessage header:
                             OnHeaderLocked(header, progress, touched);
                             break;
+                        case AdapterChunkMessage chunk:
+                            OnAdapterChunkLocked(chunk, adapterReplies, completedAdapters);
+                            break;
                         case KeepAliveMessage:
                             break;
                         case ByeMessage bye when bye.Reason == ByeMessage.Finished:
@@ -285,6 +309,18 @@ public sealed class StreamReceiver : IDisposable
             }
 
             pending.Clear();
+            foreach (var (last, package) in completedAdapters)
+            {
+                adapterReplies.Add(new Outgoing(InstallPushedAdapter(last, package), null));
+            }
+
+            completedAdapters.Clear();
+            if (adapterReplies.Count > 0)
+            {
+                await connection.SendAsync(adapterReplies, cancellationToken).ConfigureAwait(false);
+                adapterReplies.Clear();
+            }
+
             foreach (var step in progress)
             {
                 FrameProgress?.Invoke(this, step);
@@ -323,6 +359,95 @@ public sealed class StreamReceiver : IDisposable
                 throw new TimeoutException($"The sender was silent for {_options.IdleTimeout.TotalSeconds:0.###} s.");
             }
         }
+    }
+
+    private IReadOnlyList<ushort> AnnouncedAdapters()
+    {
+        lock (_gate)
+        {
+            return [.. _options.AdapterIds.Union(_installedAdapters).Take(StreamProtocol.MaxAdapterIds)];
+        }
+    }
+
+    private void OnAdapterChunkLocked(AdapterChunkMessage chunk, List<Outgoing> replies, List<(AdapterChunkMessage, byte[])> completed)
+    {
+        var key = (chunk.ExpertId, Convert.ToHexString(chunk.Sha256));
+        if (!_partialAdapters.TryGetValue(key, out var partial) || partial.Buffer.Length != chunk.Total)
+        {
+            // Bounded: a few transfers at a time; the oldest incomplete one is forgotten (its sender resends).
+            while (_partialAdapters.Count >= MaxPartialAdapters)
+            {
+                _partialAdapters.Remove(_partialAdapters.MinBy(p => p.Value.Started).Key);
+            }
+
+            partial = new PartialAdapter(new byte[chunk.Total], Stopwatch.GetTimestamp());
+            _partialAdapters[key] = partial;
+        }
+
+        if (chunk.Offset != partial.Have)
+        {
+            // Bytes already held (a resend after a reconnect): "continue from Have". A gap (this receiver lost the
+            // start, e.g. it restarted): "resend from Have".
+            byte state = chunk.Offset < partial.Have ? AdapterStatusMessage.Receiving : AdapterStatusMessage.Resend;
+            replies.Add(new Outgoing(new AdapterStatusMessage { ExpertId = chunk.ExpertId, Sha256 = chunk.Sha256, Have = (uint)partial.Have, State = state }, null));
+            return;
+        }
+
+        chunk.Data.Span.CopyTo(partial.Buffer.AsSpan(partial.Have));
+        partial.Have += chunk.Data.Length;
+        if (partial.Have == partial.Buffer.Length)
+        {
+            _partialAdapters.Remove(key);
+            completed.Add((chunk, partial.Buffer));
+        }
+        else
+        {
+            replies.Add(new Outgoing(new AdapterStatusMessage { ExpertId = chunk.ExpertId, Sha256 = chunk.Sha256, Have = (uint)partial.Have, State = AdapterStatusMessage.Receiving }, null));
+        }
+    }
+
+    private AdapterStatusMessage InstallPushedAdapter(AdapterChunkMessage last, byte[] package)
+    {
+        string? problem = null;
+        if (!System.Security.Cryptography.SHA256.HashData(package).AsSpan().SequenceEqual(last.Sha256))
+        {
+            problem = "the package does not match its announced SHA-256";
+        }
+        else if (_options.InstallAdapter is null)
+        {
+            problem = "this receiver takes no adapters";
+        }
+        else
+        {
+            try
+            {
+                _options.InstallAdapter(package);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+            {
+                problem = e.Message;
+            }
+        }
+
+        lock (_gate)
+        {
+            if (problem is null)
+            {
+                _installedAdapters.Add(last.ExpertId);
+                _adaptersInstalled++;
+            }
+            else
+            {
+                _adaptersRejected++;
+            }
+        }
+
+        AdapterReceived?.Invoke(this, new AdapterReceivedEventArgs(last.ExpertId, package.Length, problem));
+        return new AdapterStatusMessage
+        {
+            ExpertId = last.ExpertId, Sha256 = last.Sha256, Have = (uint)package.Length,
+            State = problem is null ? AdapterStatusMessage.Installed : AdapterStatusMessage.Rejected,
+        };
     }
 
     private void OnHeaderLocked(HeaderMessage message, List<FrameProgressEventArgs> progress, List<ulong> touched)

@@ -17,6 +17,14 @@ public sealed class StreamReceiverOptions
     /// <summary>Adapter (expert) ids this device holds, announced in HELLO. Default none.</summary>
     public IReadOnlyList<ushort> AdapterIds { get; init; } = [];
 
+    /// <summary>
+    /// Installs an adapter package the sender pushed (complete, its SHA-256 matching the announced one): must verify the
+    /// signature and base model before activating it, and throw (e.g. <c>AdapterVerificationException</c>) to refuse it.
+    /// Typically <c>bytes =&gt; registry.Install(bytes)</c> of an <c>AdapterRegistry</c>. Null refuses every push.
+    /// Installed ids are announced in later HELLOs.
+    /// </summary>
+    public Action<byte[]>? InstallAdapter { get; init; }
+
     /// <summary>Largest message accepted, checked before buffering its body. Default 16 MiB + 1 KiB.</summary>
     public int MaxMessageSize { get; init; } = (16 << 20) + 1024;
 

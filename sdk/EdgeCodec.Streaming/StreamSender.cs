@@ -20,6 +20,7 @@ namespace EdgeCodec.Streaming;
 public sealed class StreamSender
 {
     private const int MaxBatchBytes = 64 << 10;
+    private const int AdapterWindowChunks = 4;
     private readonly StreamSenderOptions _options;
     private readonly IRateController _rate;
     private readonly object _gate = new();
@@ -42,6 +43,8 @@ public sealed class StreamSender
     private int _running;
     private bool _completed;
     private IReadOnlyList<ushort> _peerAdapters = [];
+    private readonly AdapterPush[] _pushes;
+    private long _adaptersInstalled, _adaptersRejected, _adapterBytes;
     private long _sent, _retransmitted, _acked, _bytesSent, _payloadSent, _deferred, _backfilled, _connections;
 
     /// <summary>Creates a sender.</summary>
@@ -56,8 +59,16 @@ public sealed class StreamSender
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.IdleTimeout, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.KeepAliveInterval, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.MinRetransmitTimeout, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.AdapterChunkSize, 1 << 10, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.AdapterChunkSize, StreamProtocol.MaxAdapterChunk, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.Adapters, nameof(options));
         _options = options;
         _rate = options.RateController ?? new DefaultRateController();
+        _pushes = [.. options.Adapters.Select(a => new AdapterPush(a.Manifest.ExpertId, a.Manifest.Id, a.ToBytes()))];
+        if (_pushes.Select(p => p.ExpertId).Distinct().Count() != _pushes.Length)
+        {
+            throw new ArgumentException("Two adapters to push share an expert id.", nameof(options));
+        }
     }
 
     /// <summary>The sequence the next enqueued frame must start at (0 until the first frame fixes it).</summary>
@@ -96,6 +107,7 @@ public sealed class StreamSender
                     PacketsSent = _sent, PacketsRetransmitted = _retransmitted, PacketsAcknowledged = _acked,
                     BytesSent = _bytesSent, PayloadBytesSent = _payloadSent, FramesDeferred = _deferred,
                     LayersBackfilled = _backfilled, Connections = _connections, BufferedBytes = _bufferedBytes,
+                    AdaptersInstalled = _adaptersInstalled, AdaptersRejected = _adaptersRejected, AdapterBytesSent = _adapterBytes,
                 };
             }
         }
@@ -130,14 +142,14 @@ public sealed class StreamSender
         }
     }
 
-    /// <summary>True when <see cref="Complete"/> was called and every packet is acknowledged.</summary>
+    /// <summary>True when <see cref="Complete"/> was called, every packet is acknowledged and every adapter push is settled (installed or rejected).</summary>
     public bool IsFinished
     {
         get
         {
             lock (_gate)
             {
-                return _completed && _frames.Count == 0;
+                return _completed && _frames.Count == 0 && _pushes.All(p => p.State != 0);
             }
         }
     }
@@ -310,6 +322,16 @@ public sealed class StreamSender
             id = ++_connection;
             _connections++;
             _peerAdapters = hello.AdapterIds;
+            foreach (var push in _pushes)
+            {
+                if (push.State == 0 && hello.AdapterIds.Contains(push.ExpertId))
+                {
+                    push.State = 1; // already held by the device
+                }
+
+                push.Next = push.Confirmed;
+            }
+
             ResetForConnection();
             AcknowledgeLocked(hello.Sequence, []);
             _rate.OnConnectionStarted();
@@ -361,6 +383,14 @@ public sealed class StreamSender
                         lock (_gate)
                         {
                             AcknowledgeLocked(ack.Cumulative, ack.Ranges);
+                        }
+
+                        Wake();
+                        break;
+                    case AdapterStatusMessage status:
+                        lock (_gate)
+                        {
+                            OnAdapterStatusLocked(status);
                         }
 
                         Wake();
@@ -460,8 +490,28 @@ public sealed class StreamSender
             _retransmit.Enqueue(head);
         }
 
-        long window = _rate.GetSendWindow();
         int batchBytes = 0;
+        // Adapters first: the frames that follow may use them.
+        foreach (var push in _pushes)
+        {
+            // At most AdapterWindowChunks unconfirmed, so a cut costs little and the push cannot flood the link.
+            while (push.State == 0 && push.Next < push.Bytes.Length && batchBytes < MaxBatchBytes
+                && push.Next - push.Confirmed < AdapterWindowChunks * _options.AdapterChunkSize)
+            {
+                int n = Math.Min(_options.AdapterChunkSize, push.Bytes.Length - push.Next);
+                batch.Add(new Outgoing(new AdapterChunkMessage
+                {
+                    ExpertId = push.ExpertId, Sha256 = push.Sha256, Total = (uint)push.Bytes.Length, Offset = (uint)push.Next,
+                    Data = push.Bytes.AsMemory(push.Next, n),
+                }, null));
+                push.Next += n;
+                batchBytes += n + 48;
+                _adapterBytes += n;
+                _bytesSent += n + 48;
+            }
+        }
+
+        long window = _rate.GetSendWindow();
         while (_inFlightBytes < window && batchBytes < MaxBatchBytes)
         {
             var next = NextPacketLocked();
@@ -493,7 +543,7 @@ public sealed class StreamSender
             _payloadSent += next.Packet.Payload.Length;
         }
 
-        return _completed && _frames.Count == 0;
+        return _completed && _frames.Count == 0 && _pushes.All(p => p.State != 0);
     }
 
     private SenderPacket? NextPacketLocked()
@@ -607,6 +657,36 @@ public sealed class StreamSender
             {
                 _space.Release();
             }
+        }
+    }
+
+    private void OnAdapterStatusLocked(AdapterStatusMessage status)
+    {
+        var push = _pushes.FirstOrDefault(p => p.ExpertId == status.ExpertId && p.Sha256.AsSpan().SequenceEqual(status.Sha256));
+        if (push is null || push.State != 0)
+        {
+            return; // not ours, or already settled
+        }
+
+        switch (status.State)
+        {
+            case AdapterStatusMessage.Installed:
+                push.State = 1;
+                _adaptersInstalled++;
+                break;
+            case AdapterStatusMessage.Rejected:
+                push.State = 2;
+                _adaptersRejected++;
+                break;
+            case AdapterStatusMessage.Resend:
+                push.Confirmed = (int)Math.Min(status.Have, (uint)push.Bytes.Length);
+                push.Next = push.Confirmed;
+                break;
+            default:
+                // Receiving: also sent right after HELLO for a transfer cut earlier, so the push resumes there.
+                push.Confirmed = Math.Max(push.Confirmed, (int)Math.Min(status.Have, (uint)push.Bytes.Length));
+                push.Next = Math.Max(push.Next, push.Confirmed);
+                break;
         }
     }
 

@@ -24,6 +24,16 @@ public sealed class StreamSenderOptions
     /// <summary>Give up on a connection after this much silence from the peer (also the HELLO timeout). Default 5 s.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Signed domain-adapter packages to deploy: each one whose expert id the receiver's HELLO does not list is pushed
+    /// in resumable ADAPTER_CHUNKs before the next frames, on the same connection; the receiver installs it only after
+    /// verification. Default none.
+    /// </summary>
+    public IReadOnlyList<EdgeCodec.Adapters.AdapterPackage> Adapters { get; init; } = [];
+
+    /// <summary>Bytes per ADAPTER_CHUNK (1 KiB .. 32 KiB). Default 16 KiB.</summary>
+    public int AdapterChunkSize { get; init; } = 16 << 10;
+
     /// <summary>Largest message accepted from the peer, checked before buffering it. Default 64 KiB (a sender only receives ACKs).</summary>
     public int MaxMessageSize { get; init; } = 64 << 10;
 }

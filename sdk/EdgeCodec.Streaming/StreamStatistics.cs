@@ -29,6 +29,15 @@ public sealed class StreamSenderStatistics
 
     /// <summary>Wire bytes held for retransmission now.</summary>
     public long BufferedBytes { get; init; }
+
+    /// <summary>Adapter packages the receiver reported installed after a push (not those it already held).</summary>
+    public long AdaptersInstalled { get; init; }
+
+    /// <summary>Adapter packages the receiver refused after verification.</summary>
+    public long AdaptersRejected { get; init; }
+
+    /// <summary>ADAPTER_CHUNK data bytes sent (resends after a reconnect included).</summary>
+    public long AdapterBytesSent { get; init; }
 }
 
 /// <summary>A snapshot of a <see cref="StreamReceiver"/>'s counters.</summary>
@@ -57,4 +66,10 @@ public sealed class StreamReceiverStatistics
 
     /// <summary>Sessions started (HELLO exchanged).</summary>
     public long Connections { get; init; }
+
+    /// <summary>Adapter packages received and installed.</summary>
+    public long AdaptersInstalled { get; init; }
+
+    /// <summary>Adapter packages received and refused (verification failed, hash mismatch, or no installer).</summary>
+    public long AdaptersRejected { get; init; }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeCodec.Adapters;
 using EdgeCodec.Codec;
 using EdgeCodec.Evaluation;
 using EdgeCodec.Imaging;
@@ -14,15 +15,19 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
     private readonly ThreadLocal<EdgeCodecEncoder> _encoders;
 
     private readonly int _layers;
+    private readonly AdapterSet? _adapters;
 
-    public EdgeCodecRdCodec(ModelPack pack, string backend, string name = "edgecodec", int layers = 0, IReadOnlyList<int>? qualities = null)
+    public EdgeCodecRdCodec(ModelPack pack, string backend, string name = "edgecodec", int layers = 0, IReadOnlyList<int>? qualities = null,
+        IReadOnlyList<AdapterPackage>? experts = null)
     {
         _pack = pack;
         _backend = backend;
         _layers = layers;
         Name = name;
         QualityLevels = qualities ?? [.. Enumerable.Range(0, pack.QualityLevels.Count)];
-        _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1 }));
+        experts ??= [];
+        _adapters = experts.Count > 0 ? new AdapterSet(pack, experts) : null;
+        _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1, Experts = experts }));
     }
 
     public string Name { get; }
@@ -36,12 +41,18 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
         double encodeSeconds = sw.Elapsed.TotalSeconds;
         sw.Restart();
         using var ms = new MemoryStream(container, writable: false);
-        var (frame, read) = EdgeCodecDecoder.Decode(_pack, ms, new DecoderOptions { Backend = _backend, Threads = 1, MaxLayers = _layers });
+        var (frame, read) = EdgeCodecDecoder.Decode(_pack, ms, new DecoderOptions { Backend = _backend, Threads = 1, MaxLayers = _layers, Adapters = _adapters });
         if (!read.IsComplete || (_layers == 0 && !frame.IsComplete))
         {
             throw new InvalidOperationException($"Round trip lost data: {read.Status} {read.Message}");
         }
 
-        return new RdSample(container.Length, frame.Image, encodeSeconds, sw.Elapsed.TotalSeconds);
+        if (frame.TilesWithoutAdapter.Count > 0)
+        {
+            throw new InvalidOperationException($"{frame.TilesWithoutAdapter.Count} tiles named an adapter the decoder lacks.");
+        }
+
+        var counts = frame.ExpertsPerTile.GroupBy(e => e).ToDictionary(g => $"tiles_expert_{g.Key}", g => (long)g.Count(), StringComparer.Ordinal);
+        return new RdSample(container.Length, frame.Image, encodeSeconds, sw.Elapsed.TotalSeconds) { Counts = _adapters is null ? null : counts };
     }
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using EdgeCodec.Adapters;
 using EdgeCodec.Evaluation;
+using EdgeCodec.Models;
 using EdgeCodec.Imaging;
 using Spectre.Console;
 
@@ -20,8 +22,16 @@ internal static class EvalCommand
         var threads = CommonOptions.Threads();
         var compare = new Option<string?>("--compare-backends") { Description = "Also decode with these backends (e.g. onnx-fp32: the int8 synthesis loss)" };
         var prefixes = new Option<string?>("--prefix-layers") { Description = "Also decode only the first K layers, e.g. 1,2,3 (progressive quality)" };
+        var adapters = new Option<string>("--adapters")
+        {
+            Description = "Domain adapters: none, auto (every package in --adapter-dir, routed per tile) or a comma-separated list of ids; "
+                + "with adapters the summary also holds bd_rate_vs_no_adapters and the tiles each expert took",
+            DefaultValueFactory = _ => "none",
+        };
+        var adapterDir = new Option<DirectoryInfo?>("--adapter-dir") { Description = "Folder of *.ecadapter packages (default: adapters/ beside the model pack)" };
+        var trust = new Option<DirectoryInfo?>("--trust") { Description = "Verify the adapters' signatures against these *.pub.pem keys (default: <adapter-dir>/trust if it exists)" };
         var command = new Command("eval", "Rate-distortion evaluation of EdgeCodec vs JPEG and WebP (BD-rate, PSNR, MS-SSIM)")
-            { images, json, plot, limit, backend, model, threads, compare, prefixes };
+            { images, json, plot, limit, backend, model, threads, compare, prefixes, adapters, adapterDir, trust };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -43,7 +53,14 @@ internal static class EvalCommand
             }
 
             var set = files.Select(f => (Path.GetFileNameWithoutExtension(f.Name), ImageFile.Load(f.FullName))).ToList();
-            var codecs = new List<IRdCodec> { new EdgeCodecRdCodec(pack, r.GetValue(backend)!), new JpegCodec(), new WebpCodec() };
+            var experts = LoadAdapters(pack, r.GetValue(adapters)!, r.GetValue(adapterDir), r.GetValue(trust), r.GetValue(model));
+            var codecs = new List<IRdCodec> { new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts), new JpegCodec(), new WebpCodec() };
+            if (experts.Count > 0)
+            {
+                CliRunner.Info($"adapters: {string.Join(", ", experts.Select(a => $"{a.Manifest.Id} (expert {a.Manifest.ExpertId}, {a.Manifest.Domain})"))}");
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, RdSummary.NoAdaptersAnchor));
+            }
+
             foreach (string b in (r.GetValue(compare) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 codecs.Add(new EdgeCodecRdCodec(pack, b, $"edgecodec-{b}"));
@@ -85,6 +102,11 @@ internal static class EvalCommand
             {
                 Console.WriteLine($"BD-rate vs {other}: {Format(bd)}");
             }
+            if (report.Summary.Counts is { } counts)
+            {
+                Console.WriteLine($"BD-rate vs no adapters: {Format(report.Summary.BdRateVsNoAdapters)}; tiles per expert: {string.Join(", ", counts.Select(kv => $"{kv.Key["tiles_expert_".Length..]}={kv.Value}"))}");
+            }
+
             if (r.GetValue(json) is { } jsonFile)
             {
                 using var fs = File.Create(jsonFile.FullName);
@@ -99,6 +121,49 @@ internal static class EvalCommand
             return CliRunner.Ok;
         }));
         return command;
+    }
+
+    private static List<AdapterPackage> LoadAdapters(ModelPack pack, string which, DirectoryInfo? dir, DirectoryInfo? trustDir, FileInfo? model)
+    {
+        if (which == "none")
+        {
+            return [];
+        }
+
+        string folder = dir?.FullName ?? Path.Combine(Path.GetDirectoryName(model?.FullName ?? ModelPack.FindDefaultPath())!, "adapters");
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"No adapter folder {folder} (give --adapter-dir).");
+        }
+
+        var all = Directory.GetFiles(folder, "*.ecadapter").Order(StringComparer.Ordinal)
+            .Select(f => AdapterPackage.Read(File.ReadAllBytes(f))).ToList();
+        string trustFolder = trustDir?.FullName ?? Path.Combine(folder, "trust");
+        if (trustDir is not null || Directory.Exists(trustFolder))
+        {
+            using var store = AdapterTrustStore.FromDirectory(trustFolder);
+            all.ForEach(a => a.VerifySignature(store));
+        }
+
+        var chosen = all.Where(a => string.Equals(a.Manifest.BaseModelSha256, pack.Sha256, StringComparison.Ordinal)).ToList();
+        if (which != "auto")
+        {
+            var ids = which.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var missing = ids.Where(id => !chosen.Any(a => a.Manifest.Id == id)).ToList();
+            if (missing.Count > 0)
+            {
+                throw new FileNotFoundException($"No adapter {string.Join(", ", missing)} for model {pack.Sha256[..12]} in {folder}.");
+            }
+
+            chosen = [.. chosen.Where(a => ids.Contains(a.Manifest.Id))];
+        }
+
+        if (chosen.Count == 0)
+        {
+            throw new FileNotFoundException($"No adapter in {folder} was made for model {pack.Sha256[..12]}.");
+        }
+
+        return chosen;
     }
 
     private static string Format(double? v) => v is { } d ? $"{d:+0.00;-0.00}%" : "n/a (no overlap)";

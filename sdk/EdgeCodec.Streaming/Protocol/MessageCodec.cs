@@ -90,6 +90,23 @@ internal static class MessageCodec
                 w.Write(bye.Reason);
                 w.Write(bye.Text);
                 break;
+            case AdapterChunkMessage chunk:
+                w.WriteArrayHeader(6);
+                w.Write((byte)MessageType.AdapterChunk);
+                w.Write(chunk.ExpertId);
+                w.Write(chunk.Sha256);
+                w.Write(chunk.Total);
+                w.Write(chunk.Offset);
+                w.Write(chunk.Data.Span);
+                break;
+            case AdapterStatusMessage status:
+                w.WriteArrayHeader(5);
+                w.Write((byte)MessageType.AdapterStatus);
+                w.Write(status.ExpertId);
+                w.Write(status.Sha256);
+                w.Write(status.Have);
+                w.Write(status.State);
+                break;
             default:
                 throw new ArgumentException($"Cannot write {message.GetType().Name} here.", nameof(message));
         }
@@ -156,6 +173,8 @@ internal static class MessageCodec
                 MessageType.Ack when count == 3 => ParseAck(ref r),
                 MessageType.KeepAlive when count == 1 => KeepAliveMessage.Instance,
                 MessageType.Bye when count == 3 => ParseBye(ref r),
+                MessageType.AdapterChunk when count == 6 => ParseAdapterChunk(ref r),
+                MessageType.AdapterStatus when count == 5 => ParseAdapterStatus(ref r),
                 _ => throw new StreamProtocolException($"Unknown message type {type} or wrong element count {count}."),
             };
             if (!r.End)
@@ -282,6 +301,52 @@ internal static class MessageCodec
         }
 
         return new AckMessage { Cumulative = cumulative, Ranges = ranges };
+    }
+
+    private static byte[] ReadSha256(ref MessagePackReader r)
+    {
+        var bytes = r.ReadBytes();
+        if (bytes is not { Length: 32 } b)
+        {
+            throw new StreamProtocolException("An adapter hash must be 32 bytes (SHA-256).");
+        }
+
+        return System.Buffers.BuffersExtensions.ToArray(b);
+    }
+
+    private static AdapterChunkMessage ParseAdapterChunk(ref MessagePackReader r)
+    {
+        ushort expert = r.ReadUInt16();
+        byte[] sha = ReadSha256(ref r);
+        uint total = r.ReadUInt32();
+        uint offset = r.ReadUInt32();
+        var data = r.ReadBytes();
+        long length = data?.Length ?? -1;
+        if (expert == 0 || total == 0 || total > StreamProtocol.MaxAdapterBytes || length < 1 || length > StreamProtocol.MaxAdapterChunk
+            || offset + length > total)
+        {
+            throw new StreamProtocolException($"ADAPTER_CHUNK out of bounds (expert {expert}, total {total}, offset {offset}, {length} bytes).");
+        }
+
+        return new AdapterChunkMessage
+        {
+            ExpertId = expert, Sha256 = sha, Total = total, Offset = offset,
+            Data = System.Buffers.BuffersExtensions.ToArray(data!.Value),
+        };
+    }
+
+    private static AdapterStatusMessage ParseAdapterStatus(ref MessagePackReader r)
+    {
+        ushort expert = r.ReadUInt16();
+        byte[] sha = ReadSha256(ref r);
+        uint have = r.ReadUInt32();
+        byte state = r.ReadByte();
+        if (state > AdapterStatusMessage.Resend || have > StreamProtocol.MaxAdapterBytes)
+        {
+            throw new StreamProtocolException($"ADAPTER_STATUS state {state} or byte count {have} is invalid.");
+        }
+
+        return new AdapterStatusMessage { ExpertId = expert, Sha256 = sha, Have = have, State = state };
     }
 
     private static ByeMessage ParseBye(ref MessagePackReader r)

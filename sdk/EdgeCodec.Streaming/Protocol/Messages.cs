@@ -11,6 +11,8 @@ internal enum MessageType : byte
     Ack = 4,
     KeepAlive = 5,
     Bye = 6,
+    AdapterChunk = 7,
+    AdapterStatus = 8,
 }
 
 /// <summary>HELLO capability bits.</summary>
@@ -100,4 +102,47 @@ internal sealed class ByeMessage : Message
     public byte Reason { get; init; }
 
     public string Text { get; init; } = "";
+}
+
+/// <summary>ADAPTER_CHUNK: bytes [offset, offset + data) of a signed adapter package of <see cref="Total"/> bytes whose
+/// SHA-256 is <see cref="Sha256"/>, pushed by the sender for expert <see cref="ExpertId"/>.</summary>
+internal sealed class AdapterChunkMessage : Message
+{
+    public override MessageType Type => MessageType.AdapterChunk;
+
+    public ushort ExpertId { get; init; }
+
+    public required byte[] Sha256 { get; init; }
+
+    public uint Total { get; init; }
+
+    public uint Offset { get; init; }
+
+    public ReadOnlyMemory<byte> Data { get; init; }
+}
+
+/// <summary>ADAPTER_STATUS: the receiver's state of one pushed package: <see cref="Have"/> contiguous bytes held.</summary>
+internal sealed class AdapterStatusMessage : Message
+{
+    /// <summary>Receiving; the next chunk should start at <see cref="Have"/>.</summary>
+    public const byte Receiving = 0;
+
+    /// <summary>Verified and installed (active).</summary>
+    public const byte Installed = 1;
+
+    /// <summary>Complete but refused (signature, key, base model, layers, hash); the sender stops offering it.</summary>
+    public const byte Rejected = 2;
+
+    /// <summary>A chunk did not start at <see cref="Have"/>: resend from there.</summary>
+    public const byte Resend = 3;
+
+    public override MessageType Type => MessageType.AdapterStatus;
+
+    public ushort ExpertId { get; init; }
+
+    public required byte[] Sha256 { get; init; }
+
+    public uint Have { get; init; }
+
+    public byte State { get; init; }
 }

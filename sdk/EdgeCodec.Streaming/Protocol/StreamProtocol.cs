@@ -13,6 +13,12 @@ internal static class StreamProtocol
     /// <summary>Longest BYE text in UTF-8 bytes.</summary>
     public const int MaxByeTextBytes = 512;
 
+    /// <summary>Largest adapter package that may be pushed (the package format's own limit).</summary>
+    public const int MaxAdapterBytes = EdgeCodec.Adapters.AdapterPackage.MaxPackageBytes;
+
+    /// <summary>Largest ADAPTER_CHUNK data.</summary>
+    public const int MaxAdapterChunk = 32 << 10;
+
     /// <summary>Upper bound of the HEADER and HELLO bodies without the adapter list.</summary>
     public const int MaxSmallMessageSize = 128;
 }

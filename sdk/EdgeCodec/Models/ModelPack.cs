@@ -21,6 +21,11 @@ public sealed partial class ModelPack
     /// <summary>Environment variable that names the pack (or a folder of packs) <see cref="LoadDefault"/> uses first.</summary>
     public const string ModelEnvironmentVariable = "EDGECODEC_MODEL";
 
+    /// <summary>The file <see cref="LoadDefault"/> would load: <see cref="ModelEnvironmentVariable"/> (a pack or a folder of packs), else the newest pack in <c>models/</c> of the repository around the application.</summary>
+    /// <returns>The pack's path.</returns>
+    /// <exception cref="FileNotFoundException">No pack is found.</exception>
+    public static string FindDefaultPath() => ModelPackLocator.FindDefault();
+
     /// <summary>Entry name of the fp32 analysis transform <c>g_a</c> (image → <c>y</c>).</summary>
     public const string AnalysisEntry = "onnx/analysis.onnx";
 
