@@ -123,6 +123,77 @@ def fold(manifest: dict, tensors: dict, films: dict[str, Film]) -> list[tuple[st
     return layers
 
 
+def unfold(manifest: dict, tensors: dict, out_dir: Path) -> dict[str, Film]:
+    """The FiLM parameters back from an exported weights.bin (inverse of fold, up to integer rounding)."""
+    convs = synthesis_convs(manifest)
+    scales = manifest["activation_scales"]
+    raw = np.frombuffer((out_dir / "weights.bin").read_bytes(), dtype="<i4").astype(np.int64)
+    films, pos = {}, 0
+    for out, _, scale_key in LAYERS:
+        node = convs[out]
+        bias, mult, shift = (tensors[node[k]].astype(np.int64) for k in ("bias", "mult", "shift"))
+        c = len(bias)
+        b2, m2, s2 = raw[pos:pos + c], raw[pos + c:pos + 2 * c], raw[pos + 2 * c:pos + 3 * c]
+        pos += 3 * c
+        m_float = mult * np.power(2.0, -shift.astype(np.float64))
+        g = m2 * np.power(2.0, -s2.astype(np.float64)) / m_float
+        s_out = 1.0 / 255.0 if scale_key is None else float(scales[scale_key])
+        t = (b2 - bias) * g * s_out * m_float
+        f = Film(c)
+        with torch.no_grad():
+            f.log_g.copy_(torch.from_numpy(np.log(g)))
+            f.t.copy_(torch.from_numpy(t))
+        films[out] = f
+    return films
+
+
+def onnx_patch(pack_onnx: bytes, films: dict[str, Film]) -> tuple[bytes, bytes]:
+    """The adapter's form for ONNX Runtime / QNN backends, as a patch of the pack's QDQ synthesis graph.
+
+    FiLM folds into each conv as w*g, b*g + t; in the QDQ graph that is the same int8 weights with per-channel weight
+    scales times g, and new float biases. So only two float initializers per conv change, and they keep their sizes:
+    the patch lists them (name -> new raw bytes) and a device applies it in place to its pack's graph (C#:
+    EdgeCodec.Adapters.OnnxPatch), checking the SHA-256 of the base before and of the result after.
+    Returns (patch, adapted graph bytes).
+    """
+    import hashlib
+
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load_from_string(pack_onnx)
+    if model.SerializeToString() != pack_onnx:
+        raise SystemExit("the pack's QDQ graph does not re-serialise byte-identically; an in-place patch cannot be built")
+    inits = {i.name: i for i in model.graph.initializer}
+    producers = {o: n for n in model.graph.node for o in n.output}
+    convs = [n for n in model.graph.node if n.op_type == "Conv"]
+    if len(convs) != len(LAYERS):
+        raise SystemExit(f"the pack's QDQ graph has {len(convs)} convolutions, the adapter {len(LAYERS)}")
+    entries = []
+    for (out, _, _), conv in zip(LAYERS, convs):
+        g = torch.exp(films[out].log_g).detach().double().numpy()
+        t = films[out].t.detach().double().numpy()
+        out_scale = 255.0 if out == "rgb" else 1.0  # the graph emits 0..255 RGB: its last conv is scaled by 255
+        for name, value in ((producers[conv.input[1]].input[1], lambda a: a * g),
+                            (conv.input[2], lambda a: a * g + out_scale * t)):
+            tensor = inits[name]
+            old = numpy_helper.to_array(tensor).astype(np.float64)
+            new = value(old).astype(np.float32)
+            assert new.shape == old.shape and tensor.raw_data and len(new.tobytes()) == len(tensor.raw_data), name
+            tensor.raw_data = new.tobytes()
+            entries.append((name, new.tobytes()))
+    adapted = model.SerializeToString()
+    assert len(adapted) == len(pack_onnx)
+    patch = bytearray(b"ECOP")
+    patch += struct.pack("<I", 1)
+    patch += hashlib.sha256(pack_onnx).digest() + hashlib.sha256(adapted).digest()
+    patch += struct.pack("<I", len(entries))
+    for name, data in entries:
+        encoded = name.encode()
+        patch += struct.pack("<H", len(encoded)) + encoded + struct.pack("<I", len(data)) + data
+    return bytes(patch), adapted
+
+
 def load_domain(dirs: list[Path]) -> list[torch.Tensor]:
     files = sorted(p for d in dirs for p in d.rglob("*") if p.suffix.lower() in data.EXTENSIONS)
     if any("kodak" in str(f).lower() for f in files):
@@ -141,14 +212,22 @@ def crop_batch(images: list[torch.Tensor], rng: random.Random, batch: int, patch
     return torch.stack(out)
 
 
+def write_onnx_patch(pack: Path, out: Path, films: dict[str, Film]) -> None:
+    with zipfile.ZipFile(pack) as z:
+        base = z.read("onnx/synthesis.qdq.onnx")
+    patch, _ = onnx_patch(base, films)
+    (out / "synthesis.qdq.patch").write_bytes(patch)
+    print(f"wrote {out}/synthesis.qdq.patch ({len(patch)} bytes)")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pack", type=Path, required=True)
-    ap.add_argument("--checkpoint", type=Path, required=True, help="the weights the pack was exported from")
-    ap.add_argument("--images", type=Path, nargs="+", required=True, help="training images of the domain")
-    ap.add_argument("--domain", required=True)
-    ap.add_argument("--id", required=True)
-    ap.add_argument("--expert-id", type=int, required=True)
+    ap.add_argument("--checkpoint", type=Path, help="the weights the pack was exported from (training only)")
+    ap.add_argument("--images", type=Path, nargs="+", help="training images of the domain (required unless --onnx-only)")
+    ap.add_argument("--domain")
+    ap.add_argument("--id")
+    ap.add_argument("--expert-id", type=int)
     ap.add_argument("--version", type=int, default=1)
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--batch", type=int, default=8)
@@ -156,12 +235,18 @@ def main(argv=None) -> None:
     ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--onnx-only", action="store_true", help="only (re)write synthesis.qdq.patch from the weights.bin in --out")
     args = ap.parse_args(argv)
+    if not args.onnx_only and (not args.images or not args.domain or not args.id or not args.expert_id or not args.checkpoint):
+        ap.error("training needs --checkpoint, --images, --domain, --id and --expert-id")
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
 
     manifest, tensors, digest = read_pack(args.pack)
+    if args.onnx_only:
+        write_onnx_patch(args.pack, args.out, unfold(manifest, tensors, args.out))
+        return
     model = EdgeCodecModel()
     from .train import load_weights
     step = load_weights(model, args.checkpoint)
@@ -204,6 +289,7 @@ def main(argv=None) -> None:
         for arr in (bias, mult, shift):
             weights += struct.pack(f"<{len(arr)}i", *(int(v) for v in arr))
     (args.out / "weights.bin").write_bytes(bytes(weights))
+    write_onnx_patch(args.pack, args.out, unfold(manifest, tensors, args.out))
     adapter_manifest = {
         "id": args.id, "expert_id": args.expert_id, "domain": args.domain, "version": args.version,
         "base_model_sha256": digest, "parameter_count": count,

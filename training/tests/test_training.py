@@ -110,3 +110,62 @@ def test_export_writes_a_pack_the_csharp_side_reads(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "vectors: identical" in out.stdout
+
+
+def test_adapter_trains_exports_and_the_csharp_side_verifies_it(tmp_path):
+    """A few adapter steps on a random-init pack: fold/unfold agree, the ONNX patch applies, C# signs and verifies."""
+    from PIL import Image
+
+    from training import adapters
+
+    export.main(["--random-init", "--out", str(tmp_path), "--vectors", str(tmp_path / "v"), "--calib-crops", "2"])
+    pack = next(tmp_path.glob("edgecodec-hp-*.ecpack"))
+    torch.manual_seed(0)  # export --random-init builds its model right after this seed
+    train.save_compact(EdgeCodecModel(), 0, tmp_path / "init.pt")
+    images = tmp_path / "domain"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (128, 160, 3), dtype=np.uint8)).save(images / f"{i}.png")
+    out = tmp_path / "adapter"
+    adapters.main(["--pack", str(pack), "--checkpoint", str(tmp_path / "init.pt"), "--images", str(images),
+                   "--domain", "test", "--id", "smoke", "--expert-id", "3", "--steps", "2", "--patch", "64",
+                   "--batch", "2", "--lr", "0.05", "--out", str(out)])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameter_count"] == 1880 and manifest["base_model_sha256"] == export_sha(pack)
+
+    # unfold(weights.bin) recovers the trained scales closely (integer rounding only)
+    pack_manifest, tensors, _ = adapters.read_pack(pack)
+    films = adapters.unfold(pack_manifest, tensors, out)
+    layers = adapters.fold(pack_manifest, tensors, films)
+    raw = np.frombuffer((out / "weights.bin").read_bytes(), dtype="<i4")
+    refolded = np.concatenate([np.concatenate([b, m, s]) for _, b, m, s in layers])
+    assert np.abs(refolded - raw).max() <= 1
+
+    # the ONNX patch rewrites only float initializers in place and promises the right result
+    patch = (out / "synthesis.qdq.patch").read_bytes()
+    assert patch[:4] == b"ECOP" and len(patch) < 16_000
+
+    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "EdgeCodec.Cli.dll"
+    if not cli.exists():
+        pytest.skip("build the CLI first (scripts/test.sh does): " + str(cli))
+
+    def run(*args):
+        r = subprocess.run(["dotnet", str(cli), *args], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+
+    package = tmp_path / "smoke.ecadapter"
+    run("adapters", "pack", "--manifest", str(out / "manifest.json"), "--weights", str(out / "weights.bin"),
+        "--onnx-patch", str(out / "synthesis.qdq.patch"), "-o", str(package))
+    run("keys", "new", "--out", str(tmp_path / "keys"))
+    run("adapters", "sign", str(package), "--key", str(tmp_path / "keys" / "publisher.key.pem"))
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    (trust / "publisher.pub.pem").write_bytes((tmp_path / "keys" / "publisher.pub.pem").read_bytes())
+    assert "verified" in run("adapters", "verify", str(package), "--trust", str(trust), "--model", str(pack))
+
+
+def export_sha(pack: Path) -> str:
+    import hashlib
+    return hashlib.sha256(pack.read_bytes()).hexdigest()

@@ -39,12 +39,14 @@ internal static class AdapterCommands
         var manifest = new Option<FileInfo>("--manifest") { Description = "manifest.json from the training export", Required = true };
         var weights = new Option<FileInfo>("--weights") { Description = "weights.bin from the training export", Required = true };
         var output = new Option<FileInfo>("--output", "-o") { Description = "Package to write (.ecadapter)", Required = true };
-        var pack = new Command("pack", "Build an unsigned package") { manifest, weights, output };
+        var onnxGraph = new Option<FileInfo?>("--onnx-patch") { Description = "Optional synthesis.qdq.patch from the training export (the adapter for ONNX Runtime / QNN backends)" };
+        var pack = new Command("pack", "Build an unsigned package") { manifest, weights, output, onnxGraph };
         pack.SetAction(r => CliRunner.Run(() =>
         {
-            var p = AdapterPackage.FromParts(File.ReadAllBytes(r.GetRequiredValue(manifest).FullName), File.ReadAllBytes(r.GetRequiredValue(weights).FullName));
+            var p = AdapterPackage.FromParts(File.ReadAllBytes(r.GetRequiredValue(manifest).FullName), File.ReadAllBytes(r.GetRequiredValue(weights).FullName),
+                r.GetValue(onnxGraph) is { } g ? File.ReadAllBytes(g.FullName) : null);
             File.WriteAllBytes(r.GetRequiredValue(output).FullName, p.ToBytes());
-            Console.WriteLine($"{p.Manifest.Id} v{p.Manifest.Version} (expert {p.Manifest.ExpertId}), {p.Manifest.ParameterCount} parameters, content {p.ContentSha256[..12]}");
+            Console.WriteLine($"{p.Manifest.Id} v{p.Manifest.Version} (expert {p.Manifest.ExpertId}), {p.Manifest.ParameterCount} parameters{(p.HasOnnxSynthesis ? ", ONNX patch" : "")}, content {p.ContentSha256[..12]}");
             return CliRunner.Ok;
         }));
 

@@ -10,7 +10,8 @@ namespace EdgeCodec.Adapters;
 
 /// <summary>
 /// A domain adapter package (<c>.ecadapter</c>): a ZIP of <c>manifest.json</c>, <c>weights.bin</c> (per layer,
-/// little-endian int32 bias, mult, shift per channel) and, once signed, <c>signature.json</c> (ECDSA P-256 over
+/// little-endian int32 bias, mult, shift per channel), optionally <c>onnx/synthesis.qdq.patch</c> (the adapter for ONNX
+/// Runtime / QNN backends: an in-place patch of the base pack's QDQ synthesis graph, see <see cref="OnnxPatch"/>) and, once signed, <c>signature.json</c> (ECDSA P-256 over
 /// the SHA-256 of the content). Read from untrusted bytes: bounded, validated, typed errors.
 /// </summary>
 public sealed partial class AdapterPackage
@@ -21,21 +22,24 @@ public sealed partial class AdapterPackage
     private const string ManifestEntry = "manifest.json";
     private const string WeightsEntry = "weights.bin";
     private const string SignatureEntry = "signature.json";
+    private const string OnnxEntry = "onnx/synthesis.qdq.patch";
     private const string SignatureAlgorithm = "ECDSA-P256-SHA256";
     private static readonly DateTimeOffset s_fixedTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private AdapterPackage(AdapterManifest manifest, IReadOnlyList<AdapterLayer> layers, byte[] manifestBytes, byte[] weightBytes, AdapterSignature? signature)
+    private AdapterPackage(AdapterManifest manifest, IReadOnlyList<AdapterLayer> layers, byte[] manifestBytes, byte[] weightBytes, byte[]? onnx, AdapterSignature? signature)
     {
         Manifest = manifest;
         Layers = layers;
         _manifestBytes = manifestBytes;
         _weightBytes = weightBytes;
+        _onnx = onnx;
         _signature = signature;
-        ContentSha256 = Convert.ToHexStringLower(ContentDigest(manifestBytes, weightBytes));
+        ContentSha256 = Convert.ToHexStringLower(ContentDigest(manifestBytes, weightBytes, onnx));
     }
 
     private readonly byte[] _manifestBytes;
     private readonly byte[] _weightBytes;
+    private readonly byte[]? _onnx;
     private readonly AdapterSignature? _signature;
 
     /// <summary>The manifest.</summary>
@@ -46,6 +50,12 @@ public sealed partial class AdapterPackage
 
     /// <summary>SHA-256 (hex) of the signed content (manifest and weights).</summary>
     public string ContentSha256 { get; }
+
+    /// <summary>True when the package carries an ONNX patch (ONNX Runtime and QNN backends can then run the adapted synthesis).</summary>
+    public bool HasOnnxSynthesis => _onnx is not null;
+
+    /// <summary>The patch of the base QDQ synthesis graph, or null (covered by the signature like every content entry).</summary>
+    internal byte[]? OnnxPatchBytes => _onnx;
 
     /// <summary>The signing key id, or null for an unsigned package.</summary>
     public string? KeyId => _signature?.KeyId;
@@ -80,14 +90,15 @@ public sealed partial class AdapterPackage
         }
 
         byte[] manifestBytes = JsonSerializer.SerializeToUtf8Bytes(withLayers, AdapterJsonContext.Default.AdapterManifest);
-        return new AdapterPackage(withLayers, layers, manifestBytes, WriteWeights(layers), null);
+        return new AdapterPackage(withLayers, layers, manifestBytes, WriteWeights(layers), null, null);
     }
 
     /// <summary>Builds an unsigned package from a manifest (JSON, snake_case fields) and a <c>weights.bin</c>, as the training export writes them.</summary>
     /// <param name="manifestJson">The manifest, including <c>layer_outputs</c> and <c>layer_channels</c>.</param>
     /// <param name="weights">Per layer, little-endian int32 bias, mult and shift per channel.</param>
+    /// <param name="onnxSynthesis">Optional: the ONNX patch of the base QDQ synthesis graph (<c>python3 -m training.adapters</c> writes <c>synthesis.qdq.patch</c>).</param>
     /// <exception cref="EdgeCodecFormatException">The parts are malformed or inconsistent.</exception>
-    public static AdapterPackage FromParts(byte[] manifestJson, byte[] weights)
+    public static AdapterPackage FromParts(byte[] manifestJson, byte[] weights, byte[]? onnxSynthesis = null)
     {
         ArgumentNullException.ThrowIfNull(manifestJson);
         ArgumentNullException.ThrowIfNull(weights);
@@ -104,7 +115,14 @@ public sealed partial class AdapterPackage
 
         var layers = ReadWeights(manifest, weights);
         Validate(manifest, layers);
-        return Create(manifest, layers);
+        var created = Create(manifest, layers);
+        if (onnxSynthesis is { Length: 0 or > MaxPackageBytes })
+        {
+            throw new EdgeCodecFormatException($"Adapter '{manifest.Id}': the ONNX patch has {onnxSynthesis.Length} bytes.", FormatError.LimitExceeded);
+        }
+
+        return onnxSynthesis is null ? created
+            : new AdapterPackage(created.Manifest, created.Layers, created._manifestBytes, created._weightBytes, onnxSynthesis, null);
     }
 
     /// <summary>Returns a copy signed with <paramref name="privateKey"/>.</summary>
@@ -115,7 +133,7 @@ public sealed partial class AdapterPackage
         byte[] digest = Convert.FromHexString(ContentSha256);
         byte[] signature = privateKey.SignHash(digest, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         var sig = new AdapterSignature(SignatureAlgorithm, AdapterKeys.KeyId(privateKey), ContentSha256, Convert.ToBase64String(signature));
-        return new AdapterPackage(Manifest, Layers, _manifestBytes, _weightBytes, sig);
+        return new AdapterPackage(Manifest, Layers, _manifestBytes, _weightBytes, _onnx, sig);
     }
 
     /// <summary>Checks the signature against the trusted keys.</summary>
@@ -160,6 +178,11 @@ public sealed partial class AdapterPackage
         {
             Add(zip, ManifestEntry, _manifestBytes);
             Add(zip, WeightsEntry, _weightBytes);
+            if (_onnx is not null)
+            {
+                Add(zip, OnnxEntry, _onnx);
+            }
+
             if (_signature is not null)
             {
                 Add(zip, SignatureEntry, JsonSerializer.SerializeToUtf8Bytes(_signature, AdapterJsonContext.Default.AdapterSignature));
@@ -185,12 +208,13 @@ public sealed partial class AdapterPackage
             byte[] manifestBytes = Entry(zip, ManifestEntry) ?? throw new EdgeCodecFormatException("Adapter package has no manifest.json.");
             byte[] weights = Entry(zip, WeightsEntry) ?? throw new EdgeCodecFormatException("Adapter package has no weights.bin.");
             byte[]? sigBytes = Entry(zip, SignatureEntry);
+            byte[]? onnx = Entry(zip, OnnxEntry);
             var manifest = JsonSerializer.Deserialize(manifestBytes, AdapterJsonContext.Default.AdapterManifest)
                 ?? throw new EdgeCodecFormatException("Adapter manifest is empty.");
             var layers = ReadWeights(manifest, weights);
             Validate(manifest, layers);
             var signature = sigBytes is null ? null : JsonSerializer.Deserialize(sigBytes, AdapterJsonContext.Default.AdapterSignature);
-            return new AdapterPackage(manifest, layers, manifestBytes, weights, signature);
+            return new AdapterPackage(manifest, layers, manifestBytes, weights, onnx, signature);
         }
         catch (Exception ex) when (ex is InvalidDataException or JsonException or IOException or NotSupportedException)
         {
@@ -198,12 +222,18 @@ public sealed partial class AdapterPackage
         }
     }
 
-    private static byte[] ContentDigest(byte[] manifest, byte[] weights)
+    private static byte[] ContentDigest(byte[] manifest, byte[] weights, byte[]? onnx)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData("edgecodec-adapter-v1\n"u8);
         Span<byte> length = stackalloc byte[8];
-        foreach (var (name, bytes) in new[] { (ManifestEntry, manifest), (WeightsEntry, weights) })
+        var entries = new List<(string, byte[])> { (ManifestEntry, manifest), (WeightsEntry, weights) };
+        if (onnx is not null)
+        {
+            entries.Add((OnnxEntry, onnx));
+        }
+
+        foreach (var (name, bytes) in entries)
         {
             hash.AppendData(Encoding.UTF8.GetBytes(name + "\n"));
             BinaryPrimitives.WriteInt64LittleEndian(length, bytes.Length);

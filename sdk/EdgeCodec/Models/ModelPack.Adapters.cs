@@ -11,10 +11,12 @@ public sealed partial class ModelPack
     /// <summary>
     /// A view of this pack whose synthesis uses <paramref name="adapter"/>: the retuned convolutions get the
     /// adapter's bias and requantisation; everything else (entropy path, tables, model id) is shared, so streams
-    /// parse exactly as with the base. The view has no ONNX synthesis graphs (ORT backends then decline it).
+    /// parse exactly as with the base. When the package carries an ONNX patch, the view's QDQ synthesis graph is the base
+    /// graph with the patch applied (the <c>onnx</c> and NPU backends then run the adapter); otherwise it has no ONNX
+    /// synthesis and ORT backends decline it.
     /// </summary>
     /// <param name="adapter">A parsed (and, on devices, verified) adapter package.</param>
-    /// <exception cref="AdapterVerificationException">The adapter was made for another model or does not fit its layers.</exception>
+    /// <exception cref="AdapterVerificationException">The adapter was made for another model, does not fit its layers, or its ONNX patch does not apply.</exception>
     public ModelPack WithAdapter(AdapterPackage adapter)
     {
         ArgumentNullException.ThrowIfNull(adapter);
@@ -55,6 +57,11 @@ public sealed partial class ModelPack
             ["synthesis"] = new IntegerGraph(synthesis.Name, nodes, synthesis.Inputs, synthesis.Outputs, synthesis.QualityLevels),
         };
         var onnx = _onnx.Where(e => !e.Key.StartsWith("onnx/synthesis", StringComparison.Ordinal)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        if (adapter.OnnxPatchBytes is { } patch && _onnx.TryGetValue(SynthesisQdqEntry, out var baseGraph))
+        {
+            onnx[SynthesisQdqEntry] = OnnxPatch.Apply(baseGraph, patch, adapter.Manifest.Id);
+        }
+
         return new ModelPack(Sha256, ModelId, Layout, QualityLevels, GaussianTables, FactorizedTables, graphs, onnx, ModelCard, DecoderKmacPerPixel, Name)
         {
             AdapterId = adapter.Manifest.Id,
