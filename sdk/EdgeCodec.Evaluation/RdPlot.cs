@@ -52,12 +52,20 @@ public static class RdPlot
             scatter.MarkerSize = 6;
         }
 
-        // Put the headline deltas where a reader looks first; anchors are listed in report order.
-        string deltas = string.Join(", ", report.Comparisons
+        // Put the headline deltas where a reader looks first; anchors in report order, three per line so the title
+        // fits the panel.
+        string[] items = report.Comparisons
             .Select(c => bd(c) is double v
-                ? string.Create(CultureInfo.InvariantCulture, $"{c.Test} vs {c.Anchor}: BD-rate {v:+0.00;-0.00}%")
-                : $"{c.Test} vs {c.Anchor}: BD-rate n/a"));
-        plot.Title(deltas.Length == 0 ? title : $"{title}\n{deltas}");
+                ? string.Create(CultureInfo.InvariantCulture, $"vs {c.Anchor} {v:+0.0;-0.0}%")
+                : $"vs {c.Anchor} n/a")
+            .ToArray();
+        var lines = items.Chunk(3).Select(chunk => string.Join(", ", chunk)).ToList();
+        if (lines.Count > 0)
+        {
+            lines[0] = $"BD-rate of {report.TestCodec}: {lines[0]}";
+        }
+
+        plot.Title(lines.Count == 0 ? title : $"{title}\n{string.Join("\n", lines)}");
         plot.XLabel("Rate (bits per pixel)");
         plot.YLabel(yLabel);
         plot.ShowLegend(Alignment.LowerRight);

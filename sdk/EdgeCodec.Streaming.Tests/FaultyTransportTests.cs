@@ -161,4 +161,30 @@ public sealed class FaultyTransportTests
 
         public PipeWriter Output { get; } = output;
     }
+
+    [Fact]
+    public async Task Compact_latents_deliver_the_same_packets_with_twelve_bytes_less_each()
+    {
+        var frames = Synthetic.Frames(new Random(11), 2, 2, 2, 2, 100, 400);
+        async Task<(long Bytes, string Store)> RunAsync(bool compact)
+        {
+            string store = Synthetic.TempDirectory();
+            var sender = new StreamSender(new StreamSenderOptions
+            {
+                ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, CompactLatents = compact,
+                MinRetransmitTimeout = TimeSpan.FromSeconds(5), KeepAliveInterval = TimeSpan.FromSeconds(5), IdleTimeout = TimeSpan.FromSeconds(10),
+            });
+            using var receiver = Sessions.Receiver(store);
+            await Sessions.EnqueueAllAsync(sender, frames);
+            await Sessions.FinishAsync(sender, receiver);
+            return (sender.Statistics.BytesSent, store);
+        }
+
+        var (full, fullStore) = await RunAsync(compact: false);
+        var (compact, compactStore) = await RunAsync(compact: true);
+        Synthetic.AssertStoreHolds(fullStore, frames);
+        Synthetic.AssertStoreHolds(compactStore, frames);
+        int packets = frames.Sum(f => f.Packets.Count);
+        Assert.True(full - compact >= 12L * packets, $"full {full} B, compact {compact} B for {packets} packets");
+    }
 }

@@ -125,6 +125,53 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public void Compact_latent_round_trips_rebuilds_the_packet_and_saves_the_session_fields()
+    {
+        byte[] body = MessageCodec.SerializePacketBody(Packet);
+        var output = new ArrayBufferWriter<byte>();
+        MessageCodec.WriteRaw(output, MessageCodec.SerializeCompactLatent(Packet, body));
+        byte[] compact = output.WrittenSpan.ToArray();
+        Assert.True(compact.Length <= Encode(new LatentMessage(Packet)).Length - 12, $"{compact.Length} bytes");
+
+        var read = Assert.IsType<CompactLatentMessage>(Assert.Single(ReadAll(OneByteSegments(compact))));
+        var rebuilt = read.ToPacket(Packet.StreamId, Packet.ModelId);
+        Assert.NotNull(rebuilt);
+        Synthetic.AssertSame(Packet, rebuilt!);
+        Assert.Null(read.ToPacket(Packet.StreamId, Packet.ModelId ^ 1)); // the CRC covers the fields the session fixes
+
+        compact[^10] ^= 0x10; // a payload bit
+        var damaged = Assert.IsType<CompactLatentMessage>(Assert.Single(ReadAll(OneByteSegments(compact))));
+        Assert.Null(damaged.ToPacket(Packet.StreamId, Packet.ModelId));
+    }
+
+    [Fact]
+    public void Adapter_messages_round_trip_and_reject_out_of_bounds_chunks()
+    {
+        byte[] sha = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        var chunk = new AdapterChunkMessage { ExpertId = 3, Sha256 = sha, Total = 5000, Offset = 4000, Data = new byte[1000] };
+        var status = new AdapterStatusMessage { ExpertId = 3, Sha256 = sha, Have = 5000, State = AdapterStatusMessage.Installed };
+        var read = ReadAll(OneByteSegments(Encode(chunk, status)));
+        var c = Assert.IsType<AdapterChunkMessage>(read[0]);
+        Assert.Equal((3, 5000u, 4000u, 1000), (c.ExpertId, c.Total, c.Offset, c.Data.Length));
+        Assert.Equal(sha, c.Sha256);
+        var st = Assert.IsType<AdapterStatusMessage>(read[1]);
+        Assert.Equal((3, 5000u, AdapterStatusMessage.Installed), (st.ExpertId, st.Have, st.State));
+
+        foreach (var bad in new Message[]
+        {
+            new AdapterChunkMessage { ExpertId = 3, Sha256 = sha, Total = 5000, Offset = 4500, Data = new byte[1000] }, // past the end
+            new AdapterChunkMessage { ExpertId = 0, Sha256 = sha, Total = 5000, Offset = 0, Data = new byte[10] },      // expert 0 = base
+            new AdapterChunkMessage { ExpertId = 3, Sha256 = sha, Total = 5 << 20, Offset = 0, Data = new byte[10] },   // over 4 MiB
+            new AdapterChunkMessage { ExpertId = 3, Sha256 = sha[..31], Total = 50, Offset = 0, Data = new byte[10] },  // not a SHA-256
+            new AdapterStatusMessage { ExpertId = 3, Sha256 = sha, Have = 0, State = 9 },
+        })
+        {
+            var buffer = OneByteSegments(Encode(bad));
+            Assert.Throws<StreamProtocolException>(() => MessageCodec.TryRead(ref buffer, 1 << 20, out _));
+        }
+    }
+
+    [Fact]
     public void Sequence_set_tracks_cumulative_point_and_ranges()
     {
         var set = new SequenceSet();

@@ -14,6 +14,14 @@ internal sealed class SenderPacket(LatentPacket packet, byte[] body, SenderFrame
 
     public SenderFrame Frame { get; } = frame;
 
+    /// <summary>The LATENT_COMPACT message array (built on first use, for receivers that announce the capability).</summary>
+    public byte[] CompactMessage => _compact ??= Protocol.MessageCodec.SerializeCompactLatent(Packet, Body);
+
+    /// <summary>Bytes of the whole LATENT_COMPACT message (prefix included).</summary>
+    public int CompactWireSize => CompactMessage.Length + Format.Varint.Length((uint)CompactMessage.Length);
+
+    private byte[]? _compact;
+
     public bool Acked { get; set; }
 
     /// <summary>Connection it is in flight on (0 = not in flight).</summary>

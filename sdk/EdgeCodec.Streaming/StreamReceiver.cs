@@ -211,7 +211,7 @@ public sealed class StreamReceiver : IDisposable
             ack = BuildAckLocked([]);
         }
 
-        var caps = Capabilities.SelectiveAck | Capabilities.Backfill | (_store is null ? Capabilities.None : Capabilities.DurableAck);
+        var caps = Capabilities.SelectiveAck | Capabilities.Backfill | Capabilities.CompactLatent | (_store is null ? Capabilities.None : Capabilities.DurableAck);
         var reply = new HelloMessage
         {
             Role = HelloMessage.ReceiverRole, StreamId = hello.StreamId, ModelId = _options.ModelId,
@@ -291,6 +291,15 @@ public sealed class StreamReceiver : IDisposable
                             break;
                         case HeaderMessage header:
                             OnHeaderLocked(header, progress, touched);
+                            break;
+                        case CompactLatentMessage compact:
+                            _received++;
+                            OnLatentLocked(
+                                compact.ToPacket(_streamId!.Value, _options.ModelId)
+                                    ?? throw new StreamProtocolException($"LATENT_COMPACT sequence {compact.Sequence}: packet CRC32 mismatch (damaged)."),
+                                progress,
+                                touched);
+                            needAck = true;
                             break;
                         case AdapterChunkMessage chunk:
                             OnAdapterChunkLocked(chunk, adapterReplies, completedAdapters);

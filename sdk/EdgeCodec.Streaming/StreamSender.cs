@@ -43,6 +43,7 @@ public sealed class StreamSender
     private int _running;
     private bool _completed;
     private IReadOnlyList<ushort> _peerAdapters = [];
+    private bool _peerCompact;
     private readonly AdapterPush[] _pushes;
     private long _adaptersInstalled, _adaptersRejected, _adapterBytes;
     private long _sent, _retransmitted, _acked, _bytesSent, _payloadSent, _deferred, _backfilled, _connections;
@@ -309,7 +310,7 @@ public sealed class StreamSender
             new HelloMessage
             {
                 Role = HelloMessage.SenderRole, StreamId = _options.StreamId, ModelId = _options.ModelId,
-                Capabilities = Capabilities.SelectiveAck | Capabilities.Backfill, Sequence = lowest,
+                Capabilities = Capabilities.SelectiveAck | Capabilities.Backfill | Capabilities.CompactLatent, Sequence = lowest,
             },
             cancellationToken).ConfigureAwait(false);
         var pending = new List<Message>();
@@ -322,6 +323,7 @@ public sealed class StreamSender
             id = ++_connection;
             _connections++;
             _peerAdapters = hello.AdapterIds;
+            _peerCompact = (hello.Capabilities & Capabilities.CompactLatent) != 0 && _options.CompactLatents;
             foreach (var push in _pushes)
             {
                 if (push.State == 0 && hello.AdapterIds.Contains(push.ExpertId))
@@ -530,7 +532,7 @@ public sealed class StreamSender
                 _bytesSent += 32;
             }
 
-            batch.Add(new Outgoing(null, next.Body));
+            batch.Add(_peerCompact ? new Outgoing(null, next.CompactMessage, Raw: true) : new Outgoing(null, next.Body));
             next.InFlightOn = id;
             next.SentAt = now;
             next.DeliveredAtSend = _delivered;
@@ -539,7 +541,7 @@ public sealed class StreamSender
             _inFlightBytes += next.WireSize;
             batchBytes += next.WireSize;
             _sent++;
-            _bytesSent += next.WireSize;
+            _bytesSent += _peerCompact ? next.CompactWireSize : next.WireSize;
             _payloadSent += next.Packet.Payload.Length;
         }
 

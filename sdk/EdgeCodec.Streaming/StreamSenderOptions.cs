@@ -31,6 +31,12 @@ public sealed class StreamSenderOptions
     /// </summary>
     public IReadOnlyList<EdgeCodec.Adapters.AdapterPackage> Adapters { get; init; } = [];
 
+    /// <summary>
+    /// Send packets as LATENT_COMPACT (without the version, stream id and model id the session already fixes: 12 bytes
+    /// less per packet) when the receiver announces it can take them. Default true.
+    /// </summary>
+    public bool CompactLatents { get; init; } = true;
+
     /// <summary>Bytes per ADAPTER_CHUNK (1 KiB .. 32 KiB). Default 16 KiB.</summary>
     public int AdapterChunkSize { get; init; } = 16 << 10;
 

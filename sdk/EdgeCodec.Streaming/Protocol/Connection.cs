@@ -4,7 +4,9 @@ using System.IO.Pipelines;
 namespace EdgeCodec.Streaming.Protocol;
 
 /// <summary>One item of an outgoing batch: a message, or a LATENT around a serialized packet body.</summary>
-internal readonly record struct Outgoing(Message? Message, byte[]? LatentBody);
+/// <summary>One message to send: a <see cref="Message"/>, a LATENT around a serialized packet body, or (Raw) a whole
+/// message array serialized in advance (LATENT_COMPACT).</summary>
+internal readonly record struct Outgoing(Message? Message, byte[]? LatentBody, bool Raw = false);
 
 /// <summary>
 /// Message I/O over one duplex pipe. Reads are single-consumer; writes are serialized by a lock so the ACK path and
@@ -93,7 +95,11 @@ internal sealed class Connection(IDuplexPipe transport, int maxMessageSize)
             var writer = transport.Output;
             foreach (var item in batch)
             {
-                if (item.LatentBody is not null)
+                if (item.LatentBody is not null && item.Raw)
+                {
+                    MessageCodec.WriteRaw(writer, item.LatentBody);
+                }
+                else if (item.LatentBody is not null)
                 {
                     MessageCodec.WriteLatent(writer, item.LatentBody);
                 }

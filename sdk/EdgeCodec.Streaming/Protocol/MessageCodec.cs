@@ -23,6 +23,36 @@ internal static class MessageCodec
         output.Advance(n + packetBody.Length);
     }
 
+    /// <summary>
+    /// The whole LATENT_COMPACT message array for a packet whose full body (<see cref="SerializePacketBody"/>) is
+    /// <paramref name="fullBody"/>: sequence, frame, tile, layer, expert, payload and the same CRC (the body's last 4 bytes).
+    /// </summary>
+    public static byte[] SerializeCompactLatent(LatentPacket packet, ReadOnlySpan<byte> fullBody)
+    {
+        var buffer = new ArrayBufferWriter<byte>(packet.Payload.Length + 32);
+        var w = new MessagePackWriter(buffer);
+        w.WriteArrayHeader(8);
+        w.Write((byte)MessageType.CompactLatent);
+        w.Write(packet.Sequence);
+        w.Write(packet.FrameIndex);
+        w.Write(packet.TileIndex);
+        w.Write(packet.Layer);
+        w.Write(packet.ExpertId);
+        w.Write(packet.Payload.Span);
+        w.WriteUInt32(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(fullBody[^4..]));
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes <c>varint(length) message</c> for a message array serialized in advance.</summary>
+    public static void WriteRaw(IBufferWriter<byte> output, ReadOnlySpan<byte> message)
+    {
+        Span<byte> span = output.GetSpan(Varint.MaxLength + message.Length);
+        int n = Varint.Write(span, (uint)message.Length);
+        message.CopyTo(span[n..]);
+        output.Advance(n + message.Length);
+    }
+
     /// <summary>Serializes <paramref name="packet"/> once into the body bytes that <see cref="WriteLatent"/> wraps.</summary>
     public static byte[] SerializePacketBody(LatentPacket packet)
     {
@@ -175,6 +205,7 @@ internal static class MessageCodec
                 MessageType.Bye when count == 3 => ParseBye(ref r),
                 MessageType.AdapterChunk when count == 6 => ParseAdapterChunk(ref r),
                 MessageType.AdapterStatus when count == 5 => ParseAdapterStatus(ref r),
+                MessageType.CompactLatent when count == 8 => ParseCompactLatent(ref r, maxMessageSize),
                 _ => throw new StreamProtocolException($"Unknown message type {type} or wrong element count {count}."),
             };
             if (!r.End)
@@ -301,6 +332,27 @@ internal static class MessageCodec
         }
 
         return new AckMessage { Cumulative = cumulative, Ranges = ranges };
+    }
+
+    private static CompactLatentMessage ParseCompactLatent(ref MessagePackReader r, int maxMessageSize)
+    {
+        ulong sequence = r.ReadUInt64();
+        uint frame = r.ReadUInt32();
+        ushort tile = r.ReadUInt16();
+        byte layer = r.ReadByte();
+        ushort expert = r.ReadUInt16();
+        var payload = r.ReadBytes();
+        if (payload is not { } p || p.Length > maxMessageSize)
+        {
+            throw new StreamProtocolException("LATENT_COMPACT has no payload or an oversized one.");
+        }
+
+        uint crc = r.ReadUInt32();
+        return new CompactLatentMessage
+        {
+            Sequence = sequence, FrameIndex = frame, TileIndex = tile, Layer = layer, ExpertId = expert,
+            Payload = System.Buffers.BuffersExtensions.ToArray(p), Crc32 = crc,
+        };
     }
 
     private static byte[] ReadSha256(ref MessagePackReader r)

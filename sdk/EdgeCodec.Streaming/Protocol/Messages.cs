@@ -13,6 +13,7 @@ internal enum MessageType : byte
     Bye = 6,
     AdapterChunk = 7,
     AdapterStatus = 8,
+    CompactLatent = 9,
 }
 
 /// <summary>HELLO capability bits.</summary>
@@ -23,6 +24,7 @@ internal enum Capabilities : uint
     SelectiveAck = 1,
     Backfill = 2,
     DurableAck = 4,
+    CompactLatent = 8,
 }
 
 internal abstract class Message
@@ -145,4 +147,43 @@ internal sealed class AdapterStatusMessage : Message
     public uint Have { get; init; }
 
     public byte State { get; init; }
+}
+
+/// <summary>LATENT_COMPACT: a packet without the fields the session fixes (version, stream id, model id); the receiver
+/// rebuilds the packet from its session and checks the packet CRC, which still covers every field.</summary>
+internal sealed class CompactLatentMessage : Message
+{
+    public override MessageType Type => MessageType.CompactLatent;
+
+    public ulong Sequence { get; init; }
+
+    public uint FrameIndex { get; init; }
+
+    public ushort TileIndex { get; init; }
+
+    public byte Layer { get; init; }
+
+    public ushort ExpertId { get; init; }
+
+    public ReadOnlyMemory<byte> Payload { get; init; }
+
+    public uint Crc32 { get; init; }
+
+    /// <summary>The full packet for this session, or null when its CRC does not match.</summary>
+    public LatentPacket? ToPacket(uint streamId, ulong modelId)
+    {
+        var packet = new LatentPacket
+        {
+            StreamId = streamId, Sequence = Sequence, FrameIndex = FrameIndex, TileIndex = TileIndex, Layer = Layer,
+            ExpertId = ExpertId, ModelId = modelId, Payload = Payload,
+        };
+        var body = new System.Buffers.ArrayBufferWriter<byte>(Payload.Length + 48);
+        PacketSerializer.WriteBody(body, packet);
+        uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(body.WrittenSpan[^4..]);
+        return crc == Crc32 ? new LatentPacket
+        {
+            StreamId = streamId, Sequence = Sequence, FrameIndex = FrameIndex, TileIndex = TileIndex, Layer = Layer,
+            ExpertId = ExpertId, ModelId = modelId, Payload = Payload, Crc32 = crc,
+        } : null;
+    }
 }

@@ -12,7 +12,8 @@ public sealed class AdapterDecodeTests(CodecFixture fixture) : IClassFixture<Cod
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private static byte[] WithExpert(EncodedImage encoded, ushort expert)
+    /// <summary>The container of <paramref name="encoded"/> with every packet naming <paramref name="expert"/>.</summary>
+    internal static byte[] WithExpert(EncodedImage encoded, ushort expert)
     {
         using var ms = new MemoryStream();
         using (var w = new ContainerWriter(ms, encoded.Header, leaveOpen: true))

@@ -1,6 +1,5 @@
 using EdgeCodec.Adapters;
 using EdgeCodec.Codec;
-using EdgeCodec.Format;
 using EdgeCodec.Imaging;
 using EdgeCodec.Tests.Codec;
 using EdgeCodec.Tests.Models;
@@ -18,22 +17,6 @@ public sealed class ShippedAdapterTests(CodecFixture fixture) : IClassFixture<Co
     {
         using var ms = new MemoryStream(container, writable: false);
         return EdgeCodecDecoder.Decode(fixture.Pack, ms, new DecoderOptions { Backend = backend, Threads = 2, Adapters = adapters }).Frame;
-    }
-
-    private static byte[] WithExpert(EncodedImage encoded, ushort expert)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new ContainerWriter(ms, encoded.Header, leaveOpen: true))
-        {
-            foreach (var p in encoded.Packets)
-            {
-                w.Append(new LatentPacket { StreamId = p.StreamId, Sequence = p.Sequence, FrameIndex = p.FrameIndex, TileIndex = p.TileIndex, Layer = p.Layer, ExpertId = expert, ModelId = p.ModelId, Payload = p.Payload });
-            }
-
-            w.Complete();
-        }
-
-        return ms.ToArray();
     }
 
     [PackFact]
@@ -61,7 +44,7 @@ public sealed class ShippedAdapterTests(CodecFixture fixture) : IClassFixture<Co
         var adapter = Load("screen-content");
         var set = new AdapterSet(fixture.Pack, [adapter]);
         var encoded = fixture.Encoded(2);
-        byte[] routed = WithExpert(encoded, adapter.Manifest.ExpertId);
+        byte[] routed = AdapterDecodeTests.WithExpert(encoded, adapter.Manifest.ExpertId);
 
         var integer = Decode(routed, "reference", set);
         var onnx = Decode(routed, "onnx", set);
