@@ -46,9 +46,31 @@ public sealed class StreamingBenchmarks(CodecFixture fixture, ITestOutputHelper 
         {
             var frames = Synthetic.Frames(new Random(1), 1, 4, 4, 4, size, size);
             long wire = frames[0].Packets.Sum(p => (long)Protocol.MessageCodec.SerializePacketBody(p).Length + 4);
+            long compact = frames[0].Packets.Sum(CompactWireBytes);
             long bytes = frames[0].Packets.Sum(p => (long)p.Payload.Length);
-            output.WriteLine($"synthetic {size} B payloads: LATENT overhead {(wire - bytes) * 100.0 / bytes:0.00}% ({(wire - bytes) / frames[0].Packets.Count} B/packet)");
+            int n = frames[0].Packets.Count;
+            output.WriteLine($"synthetic {size} B payloads: LATENT overhead {(wire - bytes) * 100.0 / bytes:0.00}% ({(wire - bytes) / n} B/packet), "
+                + $"LATENT_COMPACT {(compact - bytes) * 100.0 / bytes:0.00}% ({(compact - bytes) / n} B/packet)");
         }
+
+        // Real frames at the default 256-pixel tiles: the Kodak-size sample photo at every quality level.
+        var photo = EdgeCodec.Imaging.ImageFile.Load(Path.Combine(CodecFixture.RepositoryRoot(), "samples", "media", "astronaut.png"));
+        using var encoder = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 2 });
+        for (int q = 0; q < fixture.Pack.QualityLevels.Count; q++)
+        {
+            var encoded = encoder.Encode(photo, q);
+            long bytes = encoded.PayloadBytes;
+            long wire = encoded.Packets.Sum(p => (long)Protocol.MessageCodec.SerializePacketBody(p).Length + 4);
+            long compact = encoded.Packets.Sum(CompactWireBytes);
+            output.WriteLine($"astronaut 512x512 q{q}: {encoded.Packets.Count} packets, mean {bytes / encoded.Packets.Count} B payload; "
+                + $"LATENT {(wire - bytes) * 100.0 / bytes:0.00}%, LATENT_COMPACT {(compact - bytes) * 100.0 / bytes:0.00}%");
+        }
+    }
+
+    private static long CompactWireBytes(EdgeCodec.Format.LatentPacket p)
+    {
+        byte[] message = Protocol.MessageCodec.SerializeCompactLatent(p, Protocol.MessageCodec.SerializePacketBody(p));
+        return message.Length + EdgeCodec.Format.Varint.Length((uint)message.Length);
     }
 
     [BenchFact]
