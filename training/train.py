@@ -96,6 +96,8 @@ def main(argv=None) -> None:
         ck = torch.load(last, map_location="cpu")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
+        for group in opt.param_groups:
+            group["lr"] = args.lr  # --lr applies on resume too (the optimizer state would restore the old rate)
         step = int(ck["step"])
         print(f"resumed from {last} at step {step}")
     elif args.compact.exists():

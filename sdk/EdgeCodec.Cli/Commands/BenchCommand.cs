@@ -36,7 +36,15 @@ internal static class BenchCommand
             }
 
             var rows = new List<BenchRow>();
-            foreach (var backend in r.GetRequiredValue(backends).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            string[] names = r.GetRequiredValue(backends).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            // Warm every backend before timing any (tiered JIT, ORT session caches), so the order of --backends does
+            // not bias the ratios: the first backend measured used to pay the others' warm-up.
+            foreach (var backend in names)
+            {
+                Warm(pack, container, backend);
+            }
+
+            foreach (var backend in names)
             {
                 foreach (int t in r.GetRequiredValue(threads).Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)))
                 {
@@ -67,6 +75,16 @@ internal static class BenchCommand
             return CliRunner.Ok;
         }));
         return command;
+    }
+
+    private static void Warm(Models.ModelPack pack, byte[] container, string backend)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 20 && (i < 5 || clock.Elapsed < TimeSpan.FromSeconds(2)); i++)
+        {
+            using var ms = new MemoryStream(container, writable: false);
+            _ = EdgeCodecDecoder.Decode(pack, ms, new DecoderOptions { Backend = backend, Threads = 2 }).Frame;
+        }
     }
 
     private static BenchRow Measure(Models.ModelPack pack, byte[] container, string backend, int threads, int repeat)
