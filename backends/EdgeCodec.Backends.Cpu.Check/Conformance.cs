@@ -143,7 +143,34 @@ internal static class Conformance
     }
 
     /// <summary>The real pack's synthesis on a latent window: the CPU engine vs the reference backend, bytes compared.</summary>
-    public static string? Synthesis(ModelPack pack, KernelTable table, int height, int width, int seed, int threads)
+    public static string? Synthesis(ModelPack pack, KernelTable table, int height, int width, int seed, int threads) =>
+        SynthesisSequence(pack, table, [(height, width), (height, width)], seed, threads);
+
+    /// <summary>
+    /// One synthesis instance run on windows of the given sizes in turn (as tiles of different widths follow each other
+    /// in an image), each compared with the reference bytes: buffers are resized between calls and only their borders
+    /// are rewritten, so stale interiors from a larger or smaller window must never leak.
+    /// </summary>
+    public static string? SynthesisSequence(ModelPack pack, KernelTable table, IReadOnlyList<(int Height, int Width)> sizes, int seed, int threads)
+    {
+        using var cpu = CpuSynthesis.Create(pack, table, threads);
+        for (int i = 0; i < sizes.Count; i++)
+        {
+            var (height, width) = sizes[i];
+            var (yq, expected) = ReferenceSynthesis(pack, height, width, seed + i);
+            var actual = new byte[expected.Length];
+            Array.Fill(actual, (byte)0xA5);
+            cpu.Synthesize(yq, height, width, actual);
+            if (!expected.AsSpan().SequenceEqual(actual))
+            {
+                return $"{table.Isa}: synthesis {height}x{width} (call {i + 1} of {sizes.Count}) threads={threads} differs from the reference";
+            }
+        }
+
+        return null;
+    }
+
+    private static (byte[] Latents, byte[] Rgb) ReferenceSynthesis(ModelPack pack, int height, int width, int seed)
     {
         var rng = new Random(seed);
         var yq = new byte[pack.Layout.LatentChannels * height * width];
@@ -166,16 +193,7 @@ internal static class Conformance
             }
         }
 
-        var actual = new byte[expected.Length];
-        using (var cpu = CpuSynthesis.Create(pack, table, threads))
-        {
-            cpu.Synthesize(yq, height, width, actual);
-            // A second call reuses the buffers: must give the same bytes.
-            Array.Clear(actual);
-            cpu.Synthesize(yq, height, width, actual);
-        }
-
-        return expected.AsSpan().SequenceEqual(actual) ? null : $"{table.Isa}: synthesis {height}x{width} threads={threads} differs from the reference";
+        return (yq, expected);
     }
 
     /// <summary>A named integer graph of the pack run with the reference conv and with the path's conv.</summary>

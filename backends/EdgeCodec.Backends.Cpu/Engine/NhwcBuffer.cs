@@ -8,8 +8,8 @@ namespace EdgeCodec.Backends.Cpu.Engine;
 /// (an add writes them): every conv gives them zero weights.
 /// </summary>
 /// <remarks>
-/// Invariant: producers write only the interior, so the border set by <see cref="Resize"/> survives every call of the
-/// same size; a different size refills the whole buffer. The array is pinned so kernels hold raw pointers into it.
+/// Invariant: producers write every interior pixel and only the interior, so the border set by <see cref="Resize"/>
+/// survives every call of the same size; a different size rewrites the border of the new geometry. The array is pinned so kernels hold raw pointers into it.
 /// </remarks>
 internal sealed unsafe class NhwcBuffer
 {
@@ -52,12 +52,25 @@ internal sealed unsafe class NhwcBuffer
 
         Height = height;
         Width = width;
+
+        // Only the border needs the zero point: producers write every interior pixel before anything reads it. (Filling
+        // the whole buffer on every size change cost a full pass over each activation whenever neighbouring tiles had
+        // different window sizes, e.g. the 20/24/20-latent windows of a 3-tile-wide image.)
         Span<byte> pixel = stackalloc byte[ChannelStride];
         pixel.Clear();
         pixel[..Channels].Fill((byte)ZeroPoint);
-        for (int i = 0; i < (height + 2) * (width + 2); i++)
+        int rowStride = RowStride;
+        Span<byte> top = _data.AsSpan(0, rowStride);
+        for (int x = 0; x < width + 2; x++)
         {
-            pixel.CopyTo(_data.AsSpan(i * ChannelStride, ChannelStride));
+            pixel.CopyTo(top.Slice(x * ChannelStride, ChannelStride));
+        }
+
+        top.CopyTo(_data.AsSpan((height + 1) * rowStride, rowStride));
+        for (int y = 1; y <= height; y++)
+        {
+            pixel.CopyTo(_data.AsSpan(y * rowStride, ChannelStride));
+            pixel.CopyTo(_data.AsSpan((y * rowStride) + ((width + 1) * ChannelStride), ChannelStride));
         }
     }
 }
