@@ -172,18 +172,15 @@ internal sealed class CompactLatentMessage : Message
     /// <summary>The full packet for this session, or null when its CRC does not match.</summary>
     public LatentPacket? ToPacket(uint streamId, ulong modelId)
     {
-        var packet = new LatentPacket
-        {
-            StreamId = streamId, Sequence = Sequence, FrameIndex = FrameIndex, TileIndex = TileIndex, Layer = Layer,
-            ExpertId = ExpertId, ModelId = modelId, Payload = Payload,
-        };
-        var body = new System.Buffers.ArrayBufferWriter<byte>(Payload.Length + 48);
-        PacketSerializer.WriteBody(body, packet);
-        uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(body.WrittenSpan[^4..]);
-        return crc == Crc32 ? new LatentPacket
+        LatentPacket Build(uint? crc) => new()
         {
             StreamId = streamId, Sequence = Sequence, FrameIndex = FrameIndex, TileIndex = TileIndex, Layer = Layer,
             ExpertId = ExpertId, ModelId = modelId, Payload = Payload, Crc32 = crc,
-        } : null;
+        };
+
+        var body = new System.Buffers.ArrayBufferWriter<byte>(Payload.Length + 48);
+        PacketSerializer.WriteBody(body, Build(null));
+        uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(body.WrittenSpan[^4..]);
+        return crc == Crc32 ? Build(crc) : null;
     }
 }
