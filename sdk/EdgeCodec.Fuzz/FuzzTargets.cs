@@ -1,6 +1,9 @@
 using System.Buffers;
 using EdgeCodec.Entropy;
+using EdgeCodec.Adapters;
 using EdgeCodec.Format;
+using EdgeCodec.Streaming;
+using EdgeCodec.Streaming.Protocol;
 
 namespace EdgeCodec.Fuzz;
 
@@ -15,6 +18,9 @@ internal static class FuzzTargets
         ["packet"] = Packet,
         ["container"] = Container,
         ["rans"] = Rans,
+        ["message"] = Message,
+        ["adapter"] = Adapter,
+        ["onnxpatch"] = OnnxPatchBase,
     };
 
     /// <summary>A fixed table set: 16 two-sided geometric tables of widths 3..93, built with integers only.</summary>
@@ -78,6 +84,71 @@ internal static class FuzzTargets
 
         var values = new int[count];
         RansCodec.TryDecode(input.AsSpan(3), tables, Tables, values, out _);
+    }
+
+    /// <summary>Session messages (docs/streaming.md) over segmented input; a compact LATENT is also rebuilt and CRC-checked.
+    /// May only fail with <see cref="StreamProtocolException"/>.</summary>
+    public static void Message(byte[] input)
+    {
+        if (input.Length == 0)
+        {
+            return;
+        }
+
+        ReadOnlySequence<byte> buffer = Segmented(input.AsMemory(1), 1 + (input[0] & 7));
+        try
+        {
+            while (MessageCodec.TryRead(ref buffer, 1 << 16, out var message))
+            {
+                if (message is CompactLatentMessage compact)
+                {
+                    _ = compact.ToPacket(1, 42);
+                }
+            }
+        }
+        catch (StreamProtocolException)
+        {
+        }
+    }
+
+    /// <summary>Adapter packages (ZIP, JSON manifest, weights, optional ONNX patch, signature) from untrusted bytes.</summary>
+    public static void Adapter(byte[] input)
+    {
+        try
+        {
+            var package = AdapterPackage.Read(input);
+            _ = package.ToBytes();
+        }
+        catch (EdgeCodecFormatException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// The ONNX patcher's protobuf walk on an untrusted "base graph": the input is the graph, and the patch is built to
+    /// match its hash, so every input reaches the walker. May only fail with <see cref="AdapterVerificationException"/>.
+    /// </summary>
+    public static void OnnxPatchBase(byte[] input)
+    {
+        try
+        {
+            _ = OnnxPatch.Apply(input, PatchFor(input, "w", 4), "fuzz");
+        }
+        catch (AdapterVerificationException)
+        {
+        }
+    }
+
+    /// <summary>An ONNX patch for <paramref name="graph"/> that rewrites initializer <paramref name="name"/> with zeros.</summary>
+    public static byte[] PatchFor(byte[] graph, string name, int length)
+    {
+        byte[] nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
+        var patch = new List<byte>("ECOP"u8.ToArray()) { 1, 0, 0, 0 };
+        patch.AddRange(System.Security.Cryptography.SHA256.HashData(graph));
+        patch.AddRange(new byte[32]); // result hash: never matches, so a walk that finds the initializer still ends in a clear refusal
+        patch.AddRange([1, 0, 0, 0, (byte)nameBytes.Length, 0, .. nameBytes, (byte)length, 0, 0, 0]);
+        patch.AddRange(new byte[length]);
+        return [.. patch];
     }
 
     /// <summary>Builds a rans-target input from values, for seeds.</summary>

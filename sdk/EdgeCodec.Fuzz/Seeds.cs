@@ -1,5 +1,7 @@
 using System.Buffers;
+using EdgeCodec.Adapters;
 using EdgeCodec.Format;
+using EdgeCodec.Streaming.Protocol;
 
 namespace EdgeCodec.Fuzz;
 
@@ -11,6 +13,9 @@ internal static class Seeds
         "packet" => PacketSeeds(),
         "container" => [Container(complete: true), Container(complete: false)],
         "rans" => [FuzzTargets.RansInput([0, 1, -1, 2, 0, 0, 3, -2, 5, 0, 1], 0), FuzzTargets.RansInput([int.MinValue, 0, int.MaxValue, 100, -100], 3), FuzzTargets.RansInput([], 0)],
+        "message" => MessageSeeds(),
+        "adapter" => [AdapterSeed(withPatch: false), AdapterSeed(withPatch: true)],
+        "onnxpatch" => [OnnxGraph(), [.. OnnxGraph(), 0x0A, 0x00]],
         _ => throw new ArgumentException($"Unknown target '{target}'."),
     };
 
@@ -20,6 +25,45 @@ internal static class Seeds
         PacketFraming.Write(two, Packet(0, 0, 0, 8));
         PacketFraming.Write(two, Packet(1, 2, 1, 20));
         return [[0, .. PacketFraming.ToArray(Packet(0, 0, 0, 4))], [3, .. two.WrittenSpan]];
+    }
+
+    private static List<byte[]> MessageSeeds()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var scratch = new ArrayBufferWriter<byte>();
+        var packet = Packet(0, 1, 0, 12);
+        byte[] body = MessageCodec.SerializePacketBody(packet);
+        MessageCodec.Write(output, new HelloMessage { Role = 1, StreamId = 1, ModelId = 42, AdapterIds = [1, 2], Sequence = 3 }, scratch);
+        MessageCodec.Write(output, new HeaderMessage { StreamId = 1, FrameIndex = 0, Header = ContainerHeader.Create(42, 64, 32, 32, 32, 2, 0, 1) }, scratch);
+        MessageCodec.WriteLatent(output, body);
+        MessageCodec.WriteRaw(output, MessageCodec.SerializeCompactLatent(packet, body));
+        MessageCodec.Write(output, new AckMessage { Cumulative = 2, Ranges = [(4, 6)] }, scratch);
+        byte[] sha = new byte[32];
+        MessageCodec.Write(output, new AdapterChunkMessage { ExpertId = 2, Sha256 = sha, Total = 100, Offset = 90, Data = new byte[10] }, scratch);
+        MessageCodec.Write(output, new AdapterStatusMessage { ExpertId = 2, Sha256 = sha, Have = 100, State = 1 }, scratch);
+        MessageCodec.Write(output, new ByeMessage { Reason = 0, Text = "bye" }, scratch);
+        return [[0, .. output.WrittenSpan], [5, .. output.WrittenSpan]];
+    }
+
+    private static byte[] AdapterSeed(bool withPatch)
+    {
+        var manifest = System.Text.Encoding.UTF8.GetBytes(
+            "{\"id\":\"seed\",\"expert_id\":3,\"domain\":\"test\",\"version\":1,\"base_model_sha256\":\"" + new string('a', 64)
+            + "\",\"layer_outputs\":[\"a1\"],\"layer_channels\":[2]}");
+        byte[] weights = new byte[2 * 12];
+        weights[8] = 1; // mult[0] = 1
+        weights[12] = 1; // mult[1] = 1
+        weights[16] = 1; // shift[0] = 1
+        weights[20] = 1; // shift[1] = 1
+        return AdapterPackage.FromParts(manifest, weights, withPatch ? FuzzTargets.PatchFor(OnnxGraph(), "w", 4) : null).ToBytes();
+    }
+
+    /// <summary>A minimal ModelProto: graph (7) holding one initializer (5) with name (8) "w" and raw_data (9) of 4 bytes.</summary>
+    private static byte[] OnnxGraph()
+    {
+        byte[] tensor = [0x42, 0x01, (byte)'w', 0x4A, 0x04, 1, 2, 3, 4];
+        byte[] graph = [0x2A, (byte)tensor.Length, .. tensor];
+        return [0x08, 0x08, 0x3A, (byte)graph.Length, .. graph];
     }
 
     private static LatentPacket Packet(uint frame, ushort tile, byte layer, int payload) => new()

@@ -34,6 +34,7 @@ internal static class SmokeFuzzer
                     string path = Path.Combine(Path.GetTempPath(), $"edgecodec-fuzz-{target}-{failures}.bin");
                     File.WriteAllBytes(path, input);
                     Console.WriteLine($"FAIL {target}: {e.GetType().Name}: {e.Message} (input saved to {path})");
+                    Console.WriteLine(string.Join(Environment.NewLine, (e.StackTrace ?? "").Split('\n').Take(4)));
                 }
 
                 slowestTicks = Math.Max(slowestTicks, Stopwatch.GetTimestamp() - start);

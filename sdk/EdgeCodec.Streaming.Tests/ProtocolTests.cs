@@ -107,6 +107,8 @@ public sealed class ProtocolTests
     [InlineData(new byte[] { 0x01, 0xC1 }, "Malformed")] // never-used MessagePack byte
     [InlineData(new byte[] { 0x05, 0x93, 0x04, 0x05, 0x92, 0x06 }, "ends early")] // ACK with a cut range list
     [InlineData(new byte[] { 0x06, 0x93, 0x04, 0x05, 0x92, 0x09, 0x08 }, "ACK ranges")] // range end before start
+    [InlineData(new byte[] { 0x06, 0x93, 0x06, 0x00, 0xA5, 0x61, 0x62 }, "ends early")] // BYE text str(5) with 2 bytes (fuzz finding)
+    [InlineData(new byte[] { 0x0A, 0x98, 0x09, 0x01, 0x00, 0x00, 0x00, 0x00, 0xC4, 0x09, 0x00 }, "ends early")] // LATENT_COMPACT bin(9) with 1 byte
     public void Hostile_messages_are_protocol_errors(byte[] bytes, string expected)
     {
         var buffer = OneByteSegments(bytes);

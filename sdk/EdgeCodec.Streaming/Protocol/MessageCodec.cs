@@ -223,6 +223,12 @@ internal static class MessageCodec
         {
             throw new StreamProtocolException("Message body ends early.", e);
         }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // MessagePackReader.ReadBytes/ReadStringSequence slice before checking that a bin/str length fits in the
+            // body (found by the "message" fuzz target): a length past the end is a truncated message.
+            throw new StreamProtocolException("Message body ends early (a bin or str length runs past it).", e);
+        }
         catch (OverflowException e)
         {
             throw new StreamProtocolException("Message integer out of range.", e);
