@@ -1,3 +1,4 @@
+using System.Buffers;
 using EdgeCodec.Backends;
 using EdgeCodec.Imaging;
 using EdgeCodec.Inference;
@@ -23,29 +24,41 @@ internal static class TileSynthesis
         int x0 = Math.Max(0, lx - halo), y0 = Math.Max(0, ly - halo);
         int x1 = Math.Min(grid.LatentWidth, lx + lw + halo), y1 = Math.Min(grid.LatentHeight, ly + lh + halo);
         int ww = x1 - x0, wh = y1 - y0;
-        var window = new byte[yq.Channels * ww * wh];
-        for (int c = 0; c < yq.Channels; c++)
+        // Pooled: a window's RGB is a few hundred KB, which would otherwise be a large-object-heap allocation per tile.
+        int windowBytes = yq.Channels * ww * wh, rgbBytes = ww * 16 * wh * 16 * 3;
+        byte[] windowArray = ArrayPool<byte>.Shared.Rent(windowBytes);
+        byte[] rgbArray = ArrayPool<byte>.Shared.Rent(rgbBytes);
+        try
         {
-            for (int r = 0; r < wh; r++)
+            Span<byte> window = windowArray.AsSpan(0, windowBytes);
+            for (int c = 0; c < yq.Channels; c++)
             {
-                yq.Data.AsSpan((c * yq.PlaneSize) + ((y0 + r) * yq.Width) + x0, ww).CopyTo(window.AsSpan((c * ww * wh) + (r * ww), ww));
+                for (int r = 0; r < wh; r++)
+                {
+                    yq.Data.AsSpan((c * yq.PlaneSize) + ((y0 + r) * yq.Width) + x0, ww).CopyTo(window.Slice((c * ww * wh) + (r * ww), ww));
+                }
+            }
+
+            Span<byte> rgb = rgbArray.AsSpan(0, rgbBytes);
+            backend.Synthesize(window, wh, ww, rgb);
+            int stride = ww * 16 * 3;
+            int ox = lx * 16;
+            int cols = Math.Min(lw * 16, grid.Width - ox);
+            for (int r = 0; r < lh * 16 && cols > 0; r++)
+            {
+                int oy = (ly * 16) + r;
+                if (oy >= grid.Height)
+                {
+                    break;
+                }
+
+                rgb.Slice(((((ly - y0) * 16) + r) * stride) + ((lx - x0) * 16 * 3), cols * 3).CopyTo(output.Row(oy).Slice(ox * 3, cols * 3));
             }
         }
-
-        var rgb = new byte[ww * 16 * wh * 16 * 3];
-        backend.Synthesize(window, wh, ww, rgb);
-        int stride = ww * 16 * 3;
-        int ox = lx * 16;
-        int cols = Math.Min(lw * 16, grid.Width - ox);
-        for (int r = 0; r < lh * 16 && cols > 0; r++)
+        finally
         {
-            int oy = (ly * 16) + r;
-            if (oy >= grid.Height)
-            {
-                break;
-            }
-
-            rgb.AsSpan(((((ly - y0) * 16) + r) * stride) + ((lx - x0) * 16 * 3), cols * 3).CopyTo(output.Row(oy).Slice(ox * 3, cols * 3));
+            ArrayPool<byte>.Shared.Return(windowArray);
+            ArrayPool<byte>.Shared.Return(rgbArray);
         }
     }
 
