@@ -8,6 +8,32 @@ namespace EdgeCodec.Backends.Qnn.Tests;
 public sealed class QnnStandInDecodeTests
 {
     [Fact]
+    public void An_adapter_gets_its_own_context_cache_identity_and_runs_on_the_npu_path()
+    {
+        // The adapter view shares the pack's hash but carries a patched QDQ graph: the compiled-context cache must be
+        // keyed by the graph, or an NPU would run the base synthesis for adapted tiles.
+        var pack = ModelPack.LoadDefault();
+        string file = Path.Combine(FindRoot(), "models", "adapters", "screen-content.ecadapter");
+        var adapted = pack.WithAdapter(EdgeCodec.Adapters.AdapterPackage.Read(File.ReadAllBytes(file)));
+        var standIn = new QnnBackend(new QnnOptions(), () => new CpuStandInSelector());
+        Assert.True(standIn.IsAvailable(adapted, out _));
+        using var baseSession = (QnnSynthesisSession)standIn.Create(pack, BackendOptions.Default);
+        using var again = (QnnSynthesisSession)standIn.Create(pack, BackendOptions.Default);
+        using var adapterSession = (QnnSynthesisSession)standIn.Create(adapted, BackendOptions.Default);
+        Assert.Equal(baseSession.GraphSha256, again.GraphSha256);
+        Assert.NotEqual(baseSession.GraphSha256, adapterSession.GraphSha256);
+        Assert.Equal(pack.Sha256, adapted.Sha256);
+
+        var yq = new byte[pack.Layout.LatentChannels * 3 * 4];
+        new Random(4).NextBytes(yq);
+        var a = new byte[3 * 16 * 4 * 16 * 3];
+        var b = new byte[a.Length];
+        baseSession.Synthesize(yq, 3, 4, a);
+        adapterSession.Synthesize(yq, 3, 4, b);
+        Assert.NotEqual(a, b);
+    }
+
+    [Fact]
     public void Stand_in_decode_stays_within_tolerance_of_the_integer_reference()
     {
         var pack = ModelPack.LoadDefault();

@@ -27,7 +27,15 @@ internal sealed class QnnSynthesisSession : ISynthesisBackend
         _selector = selector;
         _log = log;
         _model = pack.GetEntry(ModelPack.SynthesisQdqEntry).ToArray();
+        // The compiled-context cache is keyed by the graph actually compiled, not by the pack: an adapter's view shares
+        // the pack's hash but carries a patched graph, and must never load the base graph's context (or evict it).
+        _graphSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(_model));
     }
+
+    private readonly string _graphSha256;
+
+    /// <summary>SHA-256 of the QDQ graph this session compiles: the context-cache identity (differs per adapter).</summary>
+    internal string GraphSha256 => _graphSha256;
 
     public string Name => "qnn";
 
@@ -87,9 +95,9 @@ internal sealed class QnnSynthesisSession : ISynthesisBackend
             Directory.CreateDirectory(dir);
             var cache = new QnnContextCache(dir);
             var (version, soc) = _selector.Identity;
-            string key = QnnContextCache.Key(_pack.Sha256, height, width, version, soc);
-            string path = cache.PathFor(_pack.Sha256, height, width, key);
-            if (cache.RemoveStale(_pack.Sha256, height, width, key) > 0)
+            string key = QnnContextCache.Key(_graphSha256, height, width, version, soc);
+            string path = cache.PathFor(_graphSha256, height, width, key);
+            if (cache.RemoveStale(_graphSha256, height, width, key) > 0)
             {
                 _log?.Invoke($"qnn: driver/SoC/model changed for {height}x{width}: stale context removed");
             }
