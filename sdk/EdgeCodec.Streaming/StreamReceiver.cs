@@ -324,9 +324,13 @@ public sealed class StreamReceiver : IDisposable
             }
 
             completedAdapters.Clear();
-            if (adapterReplies.Count > 0)
+            if (adapterReplies.Count > 0 && !finished)
             {
-                await connection.SendAsync(adapterReplies, cancellationToken).ConfigureAwait(false);
+                if (!await TrySendAsync(connection, adapterReplies, cancellationToken).ConfigureAwait(false))
+                {
+                    return true; // the sender had already finished (its BYE was waiting behind)
+                }
+
                 adapterReplies.Clear();
             }
 
@@ -337,7 +341,7 @@ public sealed class StreamReceiver : IDisposable
             }
 
             progress.Clear();
-            if (needAck)
+            if (needAck && !finished) // after BYE the sender holds nothing unacknowledged: a late ACK would find it gone
             {
                 AckMessage ack;
                 lock (_gate)
@@ -347,7 +351,10 @@ public sealed class StreamReceiver : IDisposable
                 }
 
                 touched.Clear();
-                await connection.SendAsync(ack, cancellationToken).ConfigureAwait(false);
+                if (!await TrySendAsync(connection, [new Outgoing(ack, null)], cancellationToken).ConfigureAwait(false))
+                {
+                    return true;
+                }
             }
 
             if (finished)
@@ -367,6 +374,47 @@ public sealed class StreamReceiver : IDisposable
             {
                 throw new TimeoutException($"The sender was silent for {_options.IdleTimeout.TotalSeconds:0.###} s.");
             }
+        }
+    }
+
+    /// <summary>
+    /// Sends; if the sender has already closed its side, looks for its BYE among the bytes it left: a sender that got
+    /// every acknowledgement it needed may finish while a late ACK (e.g. for a spurious retransmission) is on its way.
+    /// </summary>
+    /// <returns>True when sent; false when the sender had finished cleanly (BYE received).</returns>
+    /// <exception cref="IOException">The connection failed and no BYE was waiting.</exception>
+    private static async Task<bool> TrySendAsync(Connection connection, IReadOnlyList<Outgoing> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.SendAsync(batch, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (IOException)
+        {
+            var rest = new List<Message>();
+            using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            drain.CancelAfter(TimeSpan.FromSeconds(1));
+            try
+            {
+                while (await connection.ReadBatchAsync(rest, drain.Token).ConfigureAwait(false))
+                {
+                    if (rest.Any(m => m is ByeMessage { Reason: ByeMessage.Finished }))
+                    {
+                        return false;
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or StreamProtocolException)
+            {
+            }
+
+            if (rest.Any(m => m is ByeMessage { Reason: ByeMessage.Finished }))
+            {
+                return false;
+            }
+
+            throw;
         }
     }
 
