@@ -84,13 +84,16 @@ async Task ProduceAsync()
     sender.Complete();
 }
 
-while (!sender.IsFinished && !cts.IsCancellationRequested)
+// Until a session ends with BYE (RunAsync returns true): a link can fail after the last ACK and before the BYE, and
+// only the BYE tells the player the stream is over.
+bool finished = false;
+while (!finished && !cts.IsCancellationRequested)
 {
     try
     {
         using var client = new TcpClient { NoDelay = true };
         await client.ConnectAsync(host, port, cts.Token);
-        await sender.RunAsync(client.GetStream(), cts.Token);
+        finished = await sender.RunAsync(client.GetStream(), cts.Token) && sender.IsFinished;
     }
     catch (Exception e) when (e is IOException or SocketException or TimeoutException)
     {

@@ -343,6 +343,15 @@ public sealed class StreamSender
         var reading = ReadLoopAsync(connection, pending, cts.Token);
         var writing = WriteLoopAsync(connection, id, cts.Token);
         var first = await Task.WhenAny(reading, writing).ConfigureAwait(false);
+        if (first == writing && writing.IsCompletedSuccessfully && writing.Result)
+        {
+            // Linger after BYE until the receiver closes (its read loop ends) or a short time passes: a late ACK the
+            // receiver is still writing must not meet a closed TCP socket, whose RST would discard the BYE still
+            // waiting in the receiver's buffer and turn a finished session into a connection failure.
+            var linger = _options.IdleTimeout < TimeSpan.FromSeconds(2) ? _options.IdleTimeout : TimeSpan.FromSeconds(2);
+            await Task.WhenAny(reading, Task.Delay(linger, cancellationToken)).ConfigureAwait(false);
+        }
+
         await cts.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -354,6 +363,11 @@ public sealed class StreamSender
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        if (writing.IsCompletedSuccessfully && writing.Result)
+        {
+            return true; // BYE went out: finished, even if the read loop saw the receiver close first
+        }
+
         return first == writing ? await writing.ConfigureAwait(false) : await reading.ConfigureAwait(false);
     }
 
