@@ -78,6 +78,6 @@ internal sealed class AdapterPush(ushort expertId, string id, byte[] bytes)
     /// <summary>Next byte to send on the current connection.</summary>
     public int Next { get; set; }
 
-    /// <summary>0 pending, 1 installed (or already held), 2 rejected.</summary>
-    public int State { get; set; }
+    /// <summary>The receiver installed it, already held it, or refused it: nothing more to send.</summary>
+    public bool Settled { get; set; }
 }

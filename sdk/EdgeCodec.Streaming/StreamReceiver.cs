@@ -221,10 +221,8 @@ public sealed class StreamReceiver : IDisposable
         lock (_gate)
         {
             // Transfers cut by an earlier connection: tell the sender where to resume.
-            greeting.AddRange(_partialAdapters.Select(p => new Outgoing(new AdapterStatusMessage
-            {
-                ExpertId = p.Key.Expert, Sha256 = Convert.FromHexString(p.Key.Sha), Have = (uint)p.Value.Have, State = AdapterStatusMessage.Receiving,
-            }, null)));
+            greeting.AddRange(_partialAdapters.Select(p =>
+                Status(p.Key.Expert, Convert.FromHexString(p.Key.Sha), p.Value.Have, AdapterStatusMessage.Receiving)));
         }
 
         await connection.SendAsync(greeting, cancellationToken).ConfigureAwait(false);
@@ -320,7 +318,7 @@ public sealed class StreamReceiver : IDisposable
             pending.Clear();
             foreach (var (last, package) in completedAdapters)
             {
-                adapterReplies.Add(new Outgoing(InstallPushedAdapter(last, package), null));
+                adapterReplies.Add(InstallPushedAdapter(last, package));
             }
 
             completedAdapters.Clear();
@@ -392,6 +390,7 @@ public sealed class StreamReceiver : IDisposable
         }
         catch (IOException)
         {
+            // The sender closed its side after BYE, so reading ends (end of stream) soon; 1 s bounds a broken peer.
             var rest = new List<Message>();
             using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             drain.CancelAfter(TimeSpan.FromSeconds(1));
@@ -399,10 +398,6 @@ public sealed class StreamReceiver : IDisposable
             {
                 while (await connection.ReadBatchAsync(rest, drain.Token).ConfigureAwait(false))
                 {
-                    if (rest.Any(m => m is ByeMessage { Reason: ByeMessage.Finished }))
-                    {
-                        return false;
-                    }
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or StreamProtocolException)
@@ -446,7 +441,7 @@ public sealed class StreamReceiver : IDisposable
             // Bytes already held (a resend after a reconnect): "continue from Have". A gap (this receiver lost the
             // start, e.g. it restarted): "resend from Have".
             byte state = chunk.Offset < partial.Have ? AdapterStatusMessage.Receiving : AdapterStatusMessage.Resend;
-            replies.Add(new Outgoing(new AdapterStatusMessage { ExpertId = chunk.ExpertId, Sha256 = chunk.Sha256, Have = (uint)partial.Have, State = state }, null));
+            replies.Add(Status(chunk.ExpertId, chunk.Sha256, partial.Have, state));
             return;
         }
 
@@ -459,11 +454,11 @@ public sealed class StreamReceiver : IDisposable
         }
         else
         {
-            replies.Add(new Outgoing(new AdapterStatusMessage { ExpertId = chunk.ExpertId, Sha256 = chunk.Sha256, Have = (uint)partial.Have, State = AdapterStatusMessage.Receiving }, null));
+            replies.Add(Status(chunk.ExpertId, chunk.Sha256, partial.Have, AdapterStatusMessage.Receiving));
         }
     }
 
-    private AdapterStatusMessage InstallPushedAdapter(AdapterChunkMessage last, byte[] package)
+    private Outgoing InstallPushedAdapter(AdapterChunkMessage last, byte[] package)
     {
         string? problem = null;
         if (!System.Security.Cryptography.SHA256.HashData(package).AsSpan().SequenceEqual(last.Sha256))
@@ -500,12 +495,11 @@ public sealed class StreamReceiver : IDisposable
         }
 
         AdapterReceived?.Invoke(this, new AdapterReceivedEventArgs(last.ExpertId, package.Length, problem));
-        return new AdapterStatusMessage
-        {
-            ExpertId = last.ExpertId, Sha256 = last.Sha256, Have = (uint)package.Length,
-            State = problem is null ? AdapterStatusMessage.Installed : AdapterStatusMessage.Rejected,
-        };
+        return Status(last.ExpertId, last.Sha256, package.Length, problem is null ? AdapterStatusMessage.Installed : AdapterStatusMessage.Rejected);
     }
+
+    private static Outgoing Status(ushort expert, byte[] sha256, int have, byte state) =>
+        new(new AdapterStatusMessage { ExpertId = expert, Sha256 = sha256, Have = (uint)have, State = state }, null);
 
     private void OnHeaderLocked(HeaderMessage message, List<FrameProgressEventArgs> progress, List<ulong> touched)
     {

@@ -72,6 +72,9 @@ public sealed class StreamSender
         }
     }
 
+    /// <summary>Complete() was called, every packet is acknowledged and every adapter push is settled (caller holds the lock).</summary>
+    private bool FinishedLocked => _completed && _frames.Count == 0 && _pushes.All(p => p.Settled);
+
     /// <summary>The sequence the next enqueued frame must start at (0 until the first frame fixes it).</summary>
     public ulong NextSequence
     {
@@ -150,7 +153,7 @@ public sealed class StreamSender
         {
             lock (_gate)
             {
-                return _completed && _frames.Count == 0 && _pushes.All(p => p.State != 0);
+                return FinishedLocked;
             }
         }
     }
@@ -326,10 +329,7 @@ public sealed class StreamSender
             _peerCompact = (hello.Capabilities & Capabilities.CompactLatent) != 0 && _options.CompactLatents;
             foreach (var push in _pushes)
             {
-                if (push.State == 0 && hello.AdapterIds.Contains(push.ExpertId))
-                {
-                    push.State = 1; // already held by the device
-                }
+                push.Settled |= hello.AdapterIds.Contains(push.ExpertId); // already held by the device
 
                 push.Next = push.Confirmed;
             }
@@ -511,7 +511,7 @@ public sealed class StreamSender
         foreach (var push in _pushes)
         {
             // At most AdapterWindowChunks unconfirmed, so a cut costs little and the push cannot flood the link.
-            while (push.State == 0 && push.Next < push.Bytes.Length && batchBytes < MaxBatchBytes
+            while (!push.Settled && push.Next < push.Bytes.Length && batchBytes < MaxBatchBytes
                 && push.Next - push.Confirmed < AdapterWindowChunks * _options.AdapterChunkSize)
             {
                 int n = Math.Min(_options.AdapterChunkSize, push.Bytes.Length - push.Next);
@@ -559,7 +559,7 @@ public sealed class StreamSender
             _payloadSent += next.Packet.Payload.Length;
         }
 
-        return _completed && _frames.Count == 0 && _pushes.All(p => p.State != 0);
+        return FinishedLocked;
     }
 
     private SenderPacket? NextPacketLocked()
@@ -679,7 +679,7 @@ public sealed class StreamSender
     private void OnAdapterStatusLocked(AdapterStatusMessage status)
     {
         var push = _pushes.FirstOrDefault(p => p.ExpertId == status.ExpertId && p.Sha256.AsSpan().SequenceEqual(status.Sha256));
-        if (push is null || push.State != 0)
+        if (push is null || push.Settled)
         {
             return; // not ours, or already settled
         }
@@ -687,11 +687,11 @@ public sealed class StreamSender
         switch (status.State)
         {
             case AdapterStatusMessage.Installed:
-                push.State = 1;
+                push.Settled = true;
                 _adaptersInstalled++;
                 break;
             case AdapterStatusMessage.Rejected:
-                push.State = 2;
+                push.Settled = true;
                 _adaptersRejected++;
                 break;
             case AdapterStatusMessage.Resend:

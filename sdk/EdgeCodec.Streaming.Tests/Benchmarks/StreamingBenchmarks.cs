@@ -31,10 +31,7 @@ public sealed class StreamingBenchmarks(CodecFixture fixture, ITestOutputHelper 
         }
 
         sender.Complete();
-        var link = new MemoryLink();
-        var s = sender.RunAsync(link.SenderPipe);
-        await receiver.RunAsync(link.ReceiverPipe);
-        await s;
+        await Sessions.FinishAsync(sender, receiver);
         var st = sender.Statistics;
         long payload = fixture.Frames.Sum(f => f.PayloadBytes);
         long packetFrames = fixture.Frames.Sum(f => f.Packets.Sum(p => (long)EdgeCodec.Format.PacketFraming.ToArray(p).Length));
@@ -153,10 +150,7 @@ public sealed class StreamingBenchmarks(CodecFixture fixture, ITestOutputHelper 
                 }
 
                 sender.Complete();
-                var link = new MemoryLink();
-                var s = sender.RunAsync(link.SenderPipe);
-                await receiver.RunAsync(link.ReceiverPipe);
-                await s;
+                await Sessions.FinishAsync(sender, receiver);
             }
 
             output.WriteLine($"{backend}: base layer complete -> first display (decode on the display task): {string.Join(", ", shownAfter.Select(m => $"{m:0} ms"))} for {fixture.Frames[0].Header.Width}x{fixture.Frames[0].Header.Height} frames");
