@@ -80,21 +80,23 @@ internal static class BenchCommand
     private static void Warm(Models.ModelPack pack, byte[] container, string backend)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var options = new DecoderOptions { Backend = backend, Threads = 2 };
         for (int i = 0; i < 20 && (i < 5 || clock.Elapsed < TimeSpan.FromSeconds(2)); i++)
         {
-            using var ms = new MemoryStream(container, writable: false);
-            _ = EdgeCodecDecoder.Decode(pack, ms, new DecoderOptions { Backend = backend, Threads = 2 }).Frame;
+            _ = DecodeOnce(pack, container, options);
         }
+    }
+
+    private static DecodedFrame DecodeOnce(Models.ModelPack pack, byte[] container, DecoderOptions options)
+    {
+        using var ms = new MemoryStream(container, writable: false);
+        return EdgeCodecDecoder.Decode(pack, ms, options).Frame;
     }
 
     private static BenchRow Measure(Models.ModelPack pack, byte[] container, string backend, int threads, int repeat)
     {
         var options = new DecoderOptions { Backend = backend, Threads = threads };
-        DecodedFrame Run()
-        {
-            using var ms = new MemoryStream(container, writable: false);
-            return EdgeCodecDecoder.Decode(pack, ms, options).Frame;
-        }
+        DecodedFrame Run() => DecodeOnce(pack, container, options);
 
         var warm = Run();
         var runs = new List<DecodedFrame>();

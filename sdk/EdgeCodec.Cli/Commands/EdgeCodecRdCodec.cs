@@ -52,7 +52,10 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
             throw new InvalidOperationException($"{frame.TilesWithoutAdapter.Count} tiles named an adapter the decoder lacks.");
         }
 
-        var counts = frame.ExpertsPerTile.GroupBy(e => e).ToDictionary(g => $"tiles_expert_{g.Key}", g => (long)g.Count(), StringComparer.Ordinal);
-        return new RdSample(container.Length, frame.Image, encodeSeconds, sw.Elapsed.TotalSeconds) { Counts = _adapters is null ? null : counts };
+        return new RdSample(container.Length, frame.Image, encodeSeconds, sw.Elapsed.TotalSeconds)
+        {
+            Counts = _adapters is null ? null
+                : frame.ExpertsPerTile.GroupBy(e => e).ToDictionary(g => $"tiles_expert_{g.Key}", g => (long)g.Count(), StringComparer.Ordinal),
+        };
     }
 }
