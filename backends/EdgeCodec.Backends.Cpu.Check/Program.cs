@@ -10,6 +10,7 @@ using EdgeCodec.Models;
 //   compare [--model PACK] [--cases N] [--expect-isa ISA]
 //   vector  ECX EXPECTED [--model PACK] [--write]
 //   peak
+//   profile [--model PACK] [--window H W] [--threads N] [--repeat R]
 string mode = args.Length > 0 ? args[0] : "compare";
 string? Option(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 ModelPack LoadPack() => Option("--model") is { } path ? ModelPack.Load(path) : ModelPack.LoadDefault();
@@ -25,6 +26,10 @@ switch (mode)
         return VectorCheck.Run(LoadPack(), backend, args[1], args[2], args.Contains("--write"));
     case "peak":
         return Peak.Run();
+    case "profile":
+        int[] win = Array.IndexOf(args, "--window") is int wi and >= 0 ? [int.Parse(args[wi + 1]), int.Parse(args[wi + 2])] : [32, 48];
+        return Profile.Run(LoadPack(), CpuBackend.SupportedIsas.Where(i => i <= options.MaxIsa && i != CpuIsa.Scalar), win[0], win[1],
+            int.TryParse(Option("--threads"), out int th) ? th : 1, int.TryParse(Option("--repeat"), out int rep) ? rep : 7);
     default:
         Console.Error.WriteLine($"unknown mode '{mode}'");
         return 2;

@@ -20,8 +20,15 @@ public enum CpuIsa
     Avx2 = 3,
 
     /// <summary>
+    /// x64 with AVX-512 (F/BW/DQ) but no AVX-VNNI (Zen 4, Ice Lake, Skylake-SP class): <c>vpmaddwd</c> on 512-bit
+    /// registers with a 4 pixel × 32 channel register tile, 512-bit requantisation. These CPUs' AVX512-VNNI
+    /// (<c>vpdpbusd</c> with EVEX encoding) has no .NET 10 API.
+    /// </summary>
+    Avx512Bw = 4,
+
+    /// <summary>
     /// x64 with AVX-512 (F/BW/DQ) and AVX-VNNI: <c>vpdpbusd</c> dot products and 512-bit requantisation. .NET 10 exposes
     /// <c>vpdpbusd</c> only in its VEX 256-bit form (<c>AvxVnni</c>), so the dot products run on 256-bit registers.
     /// </summary>
-    Avx512Vnni = 4,
+    Avx512Vnni = 5,
 }

@@ -110,6 +110,8 @@ public sealed class QnnStandInDecodeTests
 
             public bool IsThreadSafe => inner.IsThreadSafe;
 
+            public bool PrefersTileWindows => inner.PrefersTileWindows;
+
             public void Synthesize(ReadOnlySpan<byte> yq, int height, int width, Span<byte> rgb) => inner.Synthesize(yq, height, width, rgb);
 
             public void Dispose()

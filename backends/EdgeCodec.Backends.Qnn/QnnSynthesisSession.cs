@@ -39,6 +39,9 @@ internal sealed class QnnSynthesisSession : ISynthesisBackend
 
     public string Name => "qnn";
 
+    /// <summary>Static shapes: one compiled graph per window shape, so the decoder keeps one window per tile.</summary>
+    public bool PrefersTileWindows => true;
+
     public bool IsThreadSafe => false;
 
     /// <summary>Window shapes that have a session (for tests and diagnostics).</summary>

@@ -56,6 +56,13 @@ internal sealed unsafe class CpuSynthesis : ISynthesisBackend
 
     public KernelTable Table { get; }
 
+    /// <summary>Profiling (the check tool's <c>profile</c>): when set, receives the Stopwatch ticks spent in each step.</summary>
+    internal long[]? StepTicks { get; set; }
+
+    /// <summary>Per step of the last call: a label and its multiply-accumulates (0 for adds).</summary>
+    internal IEnumerable<(string Label, long Macs)> Describe()
+        => _steps.Select(s => s.Describe());
+
     /// <summary>Checks that the synthesis graph has only what this engine runs (single-input convs, adds, a 3-channel u8 <c>rgb</c> conv last).</summary>
     public static bool CanRun(ModelPack pack, out string reason)
     {
@@ -99,9 +106,15 @@ internal sealed unsafe class CpuSynthesis : ISynthesisBackend
         LoadInput(yq, height, width);
         fixed (byte* pRgb = rgb)
         {
-            foreach (Step step in _steps)
+            long[]? ticks = StepTicks;
+            for (int i = 0; i < _steps.Length; i++)
             {
-                step.Run(pRgb, _threads);
+                long t0 = ticks is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                _steps[i].Run(pRgb, _threads);
+                if (ticks is not null)
+                {
+                    ticks[i] += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+                }
             }
         }
     }
@@ -135,6 +148,10 @@ internal sealed unsafe class CpuSynthesis : ISynthesisBackend
         private readonly int[] _offsets = GC.AllocateArray<int>(conv?.PaddedOut ?? 0, pinned: true);
         private readonly byte[] _contiguous = GC.AllocateArray<byte>(Math.Max(1, (conv?.PaddedOut ?? 0) / ConvGeometry.Block), pinned: true);
         private long _layoutKey = -1;
+
+        public (string Label, long Macs) Describe() => conv is null
+            ? ($"add {add!.Output} {a.Height}x{a.Width}x{a.Channels}", 0)
+            : ($"conv {conv.Node.Output} {conv.InChannels}->{conv.OutChannels} k{conv.Kernel} on {a.Height}x{a.Width}", (long)conv.InChannels * conv.OutChannels * conv.Taps * a.Height * a.Width);
 
         public void Run(byte* rgb, int threads)
         {

@@ -85,6 +85,12 @@ internal sealed unsafe class KernelTable
         {
             tables[(int)CpuIsa.Avx2] = new KernelTable(CpuIsa.Avx2, WeightLayout.S16OcIc, false,
                 &QU8ConvAvx2.Run, &RequantStore.Run<RequantAvx2>, &RequantAvx2.Requant16Entry, &QU8AddVector256.Run);
+            if (Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported)
+            {
+                tables[(int)CpuIsa.Avx512Bw] = new KernelTable(CpuIsa.Avx512Bw, WeightLayout.S16OcIc, false,
+                    &QU8ConvAvx512Bw.Run, &RequantStore.Run<RequantAvx512>, &RequantAvx512.Requant16Entry, &QU8AddVector512.Run);
+            }
+
             if (AvxVnni.IsSupported && Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported)
             {
                 tables[(int)CpuIsa.Avx512Vnni] = new KernelTable(CpuIsa.Avx512Vnni, WeightLayout.S8OcIc, false,

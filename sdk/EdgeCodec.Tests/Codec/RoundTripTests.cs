@@ -109,14 +109,19 @@ public sealed class RoundTripTests(CodecFixture fixture) : IClassFixture<CodecFi
         }
     }
 
-    [PackFact]
-    public void Tiled_decode_matches_across_tile_borders_without_seams()
+    [PackTheory]
+    [InlineData(0)]    // one window per tile
+    [InlineData(256)]  // 2x2-tile regions: a full block and a narrower one at the right edge
+    [InlineData(768)]  // the default: one region for this 3x2-tile image
+    public void Tiled_decode_matches_across_tile_borders_without_seams(int synthesisRegion)
     {
-        // The same stream decoded whole-image (one synthesis window) and tiled must agree exactly:
-        // the halo covers the synthesis receptive field.
+        // The same stream decoded whole-image (one synthesis window, no halo) and by tiles or regions of tiles must
+        // agree exactly: the halo covers the synthesis receptive field.
         var encoded = fixture.Encoded(2);
         Assert.True(encoded.Header.TileCount > 1);
-        var tiled = Decode(fixture, encoded.ToContainerBytes());
+        using var ms = new MemoryStream(encoded.ToContainerBytes(), writable: false);
+        var options = new DecoderOptions { Backend = "reference", Threads = 1, SynthesisRegion = synthesisRegion };
+        var tiled = EdgeCodecDecoder.Decode(fixture.Pack, ms, options).Frame;
         Assert.Equal(tiled.Image.Pixels, DecodeWithOneWindow(fixture, encoded).Pixels);
     }
 

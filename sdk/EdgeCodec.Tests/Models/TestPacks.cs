@@ -138,6 +138,18 @@ public sealed class PackFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that is skipped, with the reason, when no model pack is present.</summary>
+public sealed class PackTheoryAttribute : TheoryAttribute
+{
+    public PackTheoryAttribute()
+    {
+        if (TestPacks.PackPath is null)
+        {
+            Skip = TestPacks.MissingPack;
+        }
+    }
+}
+
 /// <summary>A fact that is skipped, with the reason, only when the model vectors or the pack they name are absent.</summary>
 public sealed class VectorFactAttribute : FactAttribute
 {

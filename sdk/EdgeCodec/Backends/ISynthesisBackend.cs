@@ -19,6 +19,12 @@ public interface ISynthesisBackend : IDisposable
     /// <summary>True when <see cref="Synthesize"/> may be called from several threads at once.</summary>
     bool IsThreadSafe { get; }
 
+    /// <summary>
+    /// True when the backend compiles one graph per window shape (an NPU with static shapes), so the decoder keeps
+    /// to one window per tile instead of merging tiles into larger regions. Default false.
+    /// </summary>
+    bool PrefersTileWindows => false;
+
     /// <summary>Synthesises RGB pixels from a window of quantised latents.</summary>
     /// <param name="yq">Planar latents, <c>channels × height × width</c> bytes; read only during the call.</param>
     /// <param name="height">Latent rows in the window (≥ 1).</param>

@@ -20,6 +20,16 @@ public sealed class DecoderOptions
     /// <summary>Installed domain adapters (e.g. an <see cref="Adapters.AdapterRegistry"/>); null = base synthesis only.</summary>
     public Adapters.IAdapterSource? Adapters { get; init; }
 
+    /// <summary>
+    /// Side of the largest synthesis window in pixels (rounded down to whole tiles, at least one tile). Neighbouring
+    /// tiles decoded by the same backend are synthesised together, so the halo around each window is computed once
+    /// per region instead of once per tile; memory is bounded by this size, not by the image. Pixels do not depend on
+    /// it (bit-exact backends give identical output for every value). Default 768; <c>0</c> = one window per tile.
+    /// Backends that compile one graph per window shape (<see cref="ISynthesisBackend.PrefersTileWindows"/>) always
+    /// get one window per tile.
+    /// </summary>
+    public int SynthesisRegion { get; init; } = 768;
+
     /// <summary>Largest image (pixels) the decoder accepts from a header; guards memory. Default 64 Mpx.</summary>
     public long MaxPixels { get; init; } = 64L << 20;
 

@@ -338,10 +338,17 @@ public sealed class EdgeCodecDecoder : IDisposable
         }
 
         var used = new HashSet<ModelPack>(ReferenceEqualityComparer.Instance);
+        var backends = new ISynthesisBackend[grid.Count];
         for (int tile = 0; tile < grid.Count; tile++)
         {
-            var backend = BackendFor(experts[tile], tile, withoutAdapter, used);
-            TileSynthesis.Run(backend, yq, grid, grid.LatentRect(tile), _pack.Layout.SynthesisHalo, output);
+            backends[tile] = BackendFor(experts[tile], tile, withoutAdapter, used);
+        }
+
+        // Neighbouring tiles on one backend share a window: the halo is paid per region, not per tile.
+        int regionTiles = backends.Any(b => b.PrefersTileWindows) ? 1 : SynthesisPlan.TilesPerSide(grid, _options.SynthesisRegion);
+        foreach (var region in SynthesisPlan.Build(grid, regionTiles, (a, b) => ReferenceEquals(backends[a], backends[b])))
+        {
+            TileSynthesis.Run(backends[region.FirstTile], yq, grid, (region.X, region.Y, region.Width, region.Height), _pack.Layout.SynthesisHalo, output);
         }
 
         // Sessions of adapters that were swapped out (hot swap) are released.
