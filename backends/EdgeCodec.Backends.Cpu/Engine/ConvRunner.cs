@@ -97,16 +97,42 @@ internal static unsafe class ConvRunner
             Output = output,
         };
 
-        int chunks = Math.Min(height, Math.Max(1, threads) * 4);
-        if (threads <= 1 || chunks <= 1)
+        job.Winograd = pc.WinogradWeights;
+        job.WinogradGemm = pc.Table.WinogradGemm;
+        job.Blocks = pc.PaddedOut / ConvGeometry.Block;
+        Job* pj = &job;
+        if (job.Winograd != null && height >= 2 && width >= 2)
         {
-            Rows(&job, 0, height);
+            // Row pairs (Winograd's 2×2 output tiles); an odd last row goes to the direct kernel.
+            int pairs = height / 2;
+            int chunks = Math.Min(pairs, Math.Max(1, threads) * 4);
+            if (threads <= 1 || chunks <= 1)
+            {
+                WinogradRows(pj, 0, pairs);
+            }
+            else
+            {
+                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                    i => WinogradRows(pj, (int)((long)pairs * i / chunks), (int)((long)pairs * (i + 1) / chunks)));
+            }
+
+            if ((height & 1) != 0)
+            {
+                Rows(pj, height - 1, height);
+            }
         }
         else
         {
-            Job* pj = &job;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                i => Rows(pj, (int)((long)height * i / chunks), (int)((long)height * (i + 1) / chunks)));
+            int chunks = Math.Min(height, Math.Max(1, threads) * 4);
+            if (threads <= 1 || chunks <= 1)
+            {
+                Rows(pj, 0, height);
+            }
+            else
+            {
+                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                    i => Rows(pj, (int)((long)height * i / chunks), (int)((long)height * (i + 1) / chunks)));
+            }
         }
 
         // The packed tables are pinned but must stay reachable while raw pointers into them are in use.
@@ -115,45 +141,128 @@ internal static unsafe class ConvRunner
 
     private static void Rows(Job* job, int y0, int y1)
     {
-        ref Job pc = ref *job;
         int* acc = stackalloc int[ConvGeometry.TilePixels * ConvGeometry.TileChannels];
+        ConvTile t = NewTile(job, acc);
+        StoreArgs s = NewStore(job, acc);
+        for (int y = y0; y < y1; y++)
+        {
+            for (int x0 = 0; x0 < job->Width; x0 += ConvGeometry.TilePixels)
+            {
+                Segment(job, ref t, ref s, y, x0, Math.Min(ConvGeometry.TilePixels, job->Width - x0));
+            }
+        }
+    }
+
+    /// <summary>Direct conv of <paramref name="pixels"/> outputs of row <paramref name="y"/> from column <paramref name="x0"/>, every block.</summary>
+    private static void Segment(Job* job, ref ConvTile t, ref StoreArgs s, int y, int x0, int pixels)
+    {
+        ref Job pc = ref *job;
+        int elem = s.U8 ? 1 : 4;
+        byte* row = pc.Input + ((long)y * pc.InputRowStride);
+        byte* dstRow = pc.Output.Dst + (y * pc.Output.YStep * elem);
+        t.Pixels = s.Pixels = pixels;
+        t.Input = row + ((long)x0 * pc.ChannelStride);
+        s.Dst = dstRow + ((long)x0 * pc.Output.XStep * elem);
+        for (int b0 = 0; b0 < pc.Blocks; b0 += ConvGeometry.TileBlocks)
+        {
+            t.Blocks = s.Blocks = Math.Min(ConvGeometry.TileBlocks, pc.Blocks - b0);
+            t.Weights = pc.Weights + ((long)b0 * pc.BlockStride);
+            t.Init = pc.Init + (b0 * ConvGeometry.Block);
+            s.P0 = b0 * ConvGeometry.Block;
+            pc.ConvFn(ref t);
+            pc.StoreFn(ref s);
+        }
+    }
+
+    /// <summary>
+    /// Winograd F(2×2, 3×3) over output row pairs <c>[p0, p1)</c>: per strip of <see cref="ConvGeometry.TilePixels"/>
+    /// columns one input transform, then per tile of 64 output channels the 16 GEMMs, the output transform and the
+    /// shared requantise-and-store for both rows. An odd last column goes to the direct kernel.
+    /// </summary>
+    private static void WinogradRows(Job* job, int p0, int p1)
+    {
+        ref Job pc = ref *job;
+        const int R = ConvGeometry.TileChannels, P = WinogradConv.StripTiles * R;
+        int* acc0 = stackalloc int[ConvGeometry.TilePixels * R];
+        int* acc1 = stackalloc int[ConvGeometry.TilePixels * R];
+        int* m = stackalloc int[WinogradConv.Positions * P];
+        int cs = pc.ChannelStride;
+        short* v = stackalloc short[WinogradConv.StripTiles * WinogradConv.Positions * cs];
+        ConvTile t = NewTile(job, acc0);
+        StoreArgs s = NewStore(job, acc0);
+        int elem = s.U8 ? 1 : 4;
+        int evenWidth = pc.Width & ~1;
+        long blockU = (long)pc.Groups * 64;
+        for (int pair = p0; pair < p1; pair++)
+        {
+            int y = 2 * pair;
+            byte* patchRow = pc.Input + ((long)(y - 1) * pc.InputRowStride) - cs;
+            for (int x0 = 0; x0 < evenWidth; x0 += ConvGeometry.TilePixels)
+            {
+                int pixels = Math.Min(ConvGeometry.TilePixels, evenWidth - x0), tiles = pixels / 2;
+                WinogradConv.TransformInput(patchRow + ((long)x0 * cs), pc.InputRowStride, cs, tiles, v);
+                for (int b0 = 0; b0 < pc.Blocks; b0 += ConvGeometry.TileBlocks)
+                {
+                    int nb = Math.Min(ConvGeometry.TileBlocks, pc.Blocks - b0);
+                    for (int pos = 0; pos < WinogradConv.Positions; pos++)
+                    {
+                        for (int bl = 0; bl < nb; bl += 2)
+                        {
+                            short* u = pc.Winograd + ((((long)pos * pc.Blocks) + b0 + bl) * blockU);
+                            pc.WinogradGemm(u, blockU, v + ((long)pos * cs), (long)WinogradConv.Positions * cs, tiles, pc.Groups, bl + 1 < nb, m + (pos * P) + (bl * ConvGeometry.Block));
+                        }
+                    }
+
+                    for (int bl = 0; bl < nb; bl++)
+                    {
+                        int off = bl * ConvGeometry.Block;
+                        WinogradConv.TransformOutput(m + off, tiles, pc.Init + ((b0 + bl) * ConvGeometry.Block), acc0 + off, acc1 + off);
+                    }
+
+                    s.Pixels = pixels;
+                    s.Blocks = nb;
+                    s.P0 = b0 * ConvGeometry.Block;
+                    for (int r = 0; r < 2; r++)
+                    {
+                        s.Acc = r == 0 ? acc0 : acc1;
+                        s.Dst = pc.Output.Dst + ((y + r) * pc.Output.YStep * elem) + ((long)x0 * pc.Output.XStep * elem);
+                        pc.StoreFn(ref s);
+                    }
+                }
+            }
+
+            if (evenWidth < pc.Width)
+            {
+                s.Acc = acc0;
+                Segment(job, ref t, ref s, y, evenWidth, 1);
+                Segment(job, ref t, ref s, y + 1, evenWidth, 1);
+            }
+        }
+    }
+
+    private static ConvTile NewTile(Job* job, int* acc)
+    {
         ConvTile t = default;
-        t.PixelStride = pc.ChannelStride;
+        t.PixelStride = job->ChannelStride;
         t.TapOffsets = job->Taps;
-        t.Taps = pc.TapCount;
-        t.Groups = pc.Groups;
-        t.BlockStride = pc.BlockStride;
+        t.Taps = job->TapCount;
+        t.Groups = job->Groups;
+        t.BlockStride = job->BlockStride;
         t.Acc = acc;
+        return t;
+    }
+
+    private static StoreArgs NewStore(Job* job, int* acc)
+    {
         StoreArgs s = default;
         s.Acc = acc;
-        s.OutChannels = pc.OutChannels;
+        s.OutChannels = job->OutChannels;
         s.Params = job->Params;
         s.U8 = job->Output.U8;
         s.ChanOffset = job->Output.ChanOffset;
         s.Contiguous = job->Output.Contiguous;
-        int elem = s.U8 ? 1 : 4;
         s.XStep = job->Output.XStep;
-        int blocks = pc.PaddedOut / ConvGeometry.Block;
-        for (int y = y0; y < y1; y++)
-        {
-            byte* row = job->Input + ((long)y * job->InputRowStride);
-            byte* dstRow = job->Output.Dst + (y * job->Output.YStep * elem);
-            for (int b0 = 0; b0 < blocks; b0 += ConvGeometry.TileBlocks)
-            {
-                t.Blocks = s.Blocks = Math.Min(ConvGeometry.TileBlocks, blocks - b0);
-                t.Weights = pc.Weights + ((long)b0 * pc.BlockStride);
-                t.Init = pc.Init + (b0 * ConvGeometry.Block);
-                s.P0 = b0 * ConvGeometry.Block;
-                for (int x0 = 0; x0 < job->Width; x0 += ConvGeometry.TilePixels)
-                {
-                    t.Pixels = s.Pixels = Math.Min(ConvGeometry.TilePixels, job->Width - x0);
-                    t.Input = row + ((long)x0 * pc.ChannelStride);
-                    pc.ConvFn(ref t);
-                    s.Dst = dstRow + ((long)x0 * job->Output.XStep * elem);
-                    pc.StoreFn(ref s);
-                }
-            }
-        }
+        return s;
     }
 
     private struct Job
@@ -174,5 +283,8 @@ internal static unsafe class ConvRunner
         public int* Taps;
         public RequantParams* Params;
         public OutputView Output;
+        public int Blocks;
+        public short* Winograd;
+        public delegate*<short*, long, short*, long, int, int, bool, int*, void> WinogradGemm;
     }
 }

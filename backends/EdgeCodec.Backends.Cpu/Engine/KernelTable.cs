@@ -15,8 +15,10 @@ internal sealed unsafe class KernelTable
 
     private KernelTable(CpuIsa isa, WeightLayout layout, bool offsetActivations,
         delegate*<ref ConvTile, void> conv, delegate*<ref StoreArgs, void> store,
-        delegate*<int*, RequantParams*, int, int*, void> requant16, delegate*<byte*, byte*, byte*, int, in AddParams, void> add)
+        delegate*<int*, RequantParams*, int, int*, void> requant16, delegate*<byte*, byte*, byte*, int, in AddParams, void> add,
+        delegate*<short*, long, short*, long, int, int, bool, int*, void> winogradGemm = null)
     {
+        WinogradGemm = winogradGemm;
         Isa = isa;
         Layout = layout;
         OffsetActivations = offsetActivations;
@@ -44,6 +46,12 @@ internal sealed unsafe class KernelTable
 
     /// <summary>Requantises 16 lanes: <c>acc</c>, params at packed channel <c>p</c>, out 16 clamped ints.</summary>
     public delegate*<int*, RequantParams*, int, int*, void> Requant16 { get; }
+
+    /// <summary>
+    /// The Winograd F(2×2, 3×3) GEMM (<see cref="WinogradConv"/>), or null where the direct conv is faster (paths with a
+    /// 4-way 8-bit dot product, where Winograd's 16-bit products would cost more than the 2.25× fewer multiplies save).
+    /// </summary>
+    public delegate*<short*, long, short*, long, int, int, bool, int*, void> WinogradGemm { get; }
 
     /// <summary>The <c>add</c> op over <c>n</c> elements.</summary>
     public delegate*<byte*, byte*, byte*, int, in AddParams, void> Add { get; }
@@ -88,7 +96,8 @@ internal sealed unsafe class KernelTable
             if (Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported)
             {
                 tables[(int)CpuIsa.Avx512Bw] = new KernelTable(CpuIsa.Avx512Bw, WeightLayout.S16OcIc, false,
-                    &QU8ConvAvx512Bw.Run, &RequantStore.Run<RequantAvx512>, &RequantAvx512.Requant16Entry, &QU8AddVector512.Run);
+                    &QU8ConvAvx512Bw.Run, &RequantStore.Run<RequantAvx512>, &RequantAvx512.Requant16Entry, &QU8AddVector512.Run,
+                    &QS16WinoGemmAvx512Bw.Run);
             }
 
             if (AvxVnni.IsSupported && Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported)

@@ -22,6 +22,7 @@ internal sealed unsafe class PackedConv
     private readonly int[] _mult32;
     private readonly ulong[] _shift;
     private readonly long[] _negShift;
+    private readonly short[]? _winograd;
 
     public PackedConv(ConvNode node, KernelTable table)
     {
@@ -48,6 +49,10 @@ internal sealed unsafe class PackedConv
         _negShift = GC.AllocateArray<long>(PaddedOut, pinned: true);
         Original = new int[PaddedOut];
         Pack();
+        if (table.WinogradGemm != null)
+        {
+            _winograd = WinogradConv.Pack(node, Original, PaddedOut, Groups, ChannelStride);
+        }
     }
 
     public ConvNode Node { get; }
@@ -84,6 +89,12 @@ internal sealed unsafe class PackedConv
     public byte* Weights => (byte*)Unsafe.AsPointer(ref _weights[0]);
 
     public int* Init => (int*)Unsafe.AsPointer(ref _init[0]);
+
+    /// <summary>True when this conv runs as exact Winograd F(2×2, 3×3) (<see cref="WinogradConv"/>).</summary>
+    public bool HasWinograd => _winograd is not null;
+
+    /// <summary>The transformed weights <c>[pos][block][group][16 oc][4 ic]</c> int16 (null pointer without Winograd).</summary>
+    public short* WinogradWeights => _winograd is null ? null : (short*)Unsafe.AsPointer(ref _winograd[0]);
 
     /// <summary>Fills <paramref name="prm"/> with pointers into this conv's (pinned) tables.</summary>
     public void GetParams(RequantParams* prm)

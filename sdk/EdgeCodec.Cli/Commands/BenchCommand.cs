@@ -20,10 +20,11 @@ internal static class BenchCommand
         var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1,2" };
         var repeat = new Option<int>("--repeat") { Description = "Timed decodes per configuration (median is reported)", DefaultValueFactory = _ => 5 };
         var quality = new Option<int>("--quality", "-q") { Description = "Quality level", DefaultValueFactory = _ => 2 };
+        var region = new Option<int>("--synthesis-region") { Description = "Synthesis region side in pixels (0 = one window per tile)", DefaultValueFactory = _ => new DecoderOptions().SynthesisRegion };
         var model = CommonOptions.Model();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Benchmark whole-image decoding per backend (not a test: numbers go to docs/benchmarks.md)")
-            { image, backends, threads, repeat, quality, model, json };
+            { image, backends, threads, repeat, quality, region, model, json };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -41,14 +42,14 @@ internal static class BenchCommand
             // not bias the ratios: the first backend measured used to pay the others' warm-up.
             foreach (var backend in names)
             {
-                Warm(pack, container, backend);
+                Warm(pack, container, backend, r.GetValue(region));
             }
 
             foreach (var backend in names)
             {
                 foreach (int t in r.GetRequiredValue(threads).Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)))
                 {
-                    rows.Add(Measure(pack, container, backend, t, Math.Max(1, r.GetValue(repeat))));
+                    rows.Add(Measure(pack, container, backend, t, Math.Max(1, r.GetValue(repeat)), r.GetValue(region)));
                 }
             }
 
@@ -68,7 +69,11 @@ internal static class BenchCommand
             if (r.GetValue(json) is { } jsonFile)
             {
                 var report = new BenchReport(Path.GetFileName(path), picture.Width, picture.Height, container.Length, pack.Sha256,
-                    Environment.ProcessorCount, DateTimeOffset.UtcNow, withRatio);
+                    Environment.ProcessorCount, DateTimeOffset.UtcNow, withRatio)
+                {
+                    SynthesisRegion = r.GetValue(region),
+                    PeakWorkingSetBytes = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64,
+                };
                 File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, CliJsonContext.Default.BenchReport));
             }
 
@@ -77,10 +82,10 @@ internal static class BenchCommand
         return command;
     }
 
-    private static void Warm(Models.ModelPack pack, byte[] container, string backend)
+    private static void Warm(Models.ModelPack pack, byte[] container, string backend, int region)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var options = new DecoderOptions { Backend = backend, Threads = 2 };
+        var options = new DecoderOptions { Backend = backend, Threads = 2, SynthesisRegion = region };
         for (int i = 0; i < 20 && (i < 5 || clock.Elapsed < TimeSpan.FromSeconds(2)); i++)
         {
             _ = DecodeOnce(pack, container, options);
@@ -93,9 +98,9 @@ internal static class BenchCommand
         return EdgeCodecDecoder.Decode(pack, ms, options).Frame;
     }
 
-    private static BenchRow Measure(Models.ModelPack pack, byte[] container, string backend, int threads, int repeat)
+    private static BenchRow Measure(Models.ModelPack pack, byte[] container, string backend, int threads, int repeat, int region)
     {
-        var options = new DecoderOptions { Backend = backend, Threads = threads };
+        var options = new DecoderOptions { Backend = backend, Threads = threads, SynthesisRegion = region };
         DecodedFrame Run() => DecodeOnce(pack, container, options);
 
         var warm = Run();
@@ -132,4 +137,11 @@ internal sealed record BenchRow(string Backend, int Threads, double DecodeSecond
 
 /// <summary>What <c>bench --json</c> writes.</summary>
 internal sealed record BenchReport(string Image, int Width, int Height, int ContainerBytes, string ModelSha256, int ProcessorCount,
-    DateTimeOffset CreatedUtc, IReadOnlyList<BenchRow> Rows);
+    DateTimeOffset CreatedUtc, IReadOnlyList<BenchRow> Rows)
+{
+    /// <summary>The <c>--synthesis-region</c> used (pixels; 0 = one window per tile).</summary>
+    public int SynthesisRegion { get; init; }
+
+    /// <summary>The bench process's peak working set over all configurations (an upper bound for one decoder).</summary>
+    public long PeakWorkingSetBytes { get; init; }
+}
