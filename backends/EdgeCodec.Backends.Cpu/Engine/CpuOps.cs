@@ -65,26 +65,53 @@ internal static unsafe class CpuOps
     /// <summary>Planar parts → one padded NHWC buffer, each part's border and channels set to its own zero point.</summary>
     public static void ToPaddedNhwc(IReadOnlyList<U8Tensor> parts, Span<byte> padded, int channelStride, int pad)
     {
-        int h = parts[0].Height, w = parts[0].Width, wp = w + (2 * pad);
-        padded[..((h + (2 * pad)) * wp * channelStride)].Clear();
+        int h = parts[0].Height, w = parts[0].Width, wp = w + (2 * pad), hp = h + (2 * pad);
+        padded[..(hp * wp * channelStride)].Clear();
         int c0 = 0;
-        foreach (U8Tensor t in parts)
+        fixed (byte* dst0 = padded)
         {
-            for (int c = 0; c < t.Channels; c++)
+            foreach (U8Tensor t in parts)
             {
                 byte zp = (byte)t.ZeroPoint;
-                ReadOnlySpan<byte> plane = t.Data.AsSpan(c * h * w, h * w);
-                for (int y = -pad; y < h + pad; y++)
+                fixed (byte* src0 = t.Data)
                 {
-                    for (int x = -pad; x < w + pad; x++)
+                    for (int c = 0; c < t.Channels; c++)
                     {
-                        bool inside = y >= 0 && y < h && x >= 0 && x < w;
-                        padded[((((y + pad) * wp) + x + pad) * channelStride) + c0 + c] = inside ? plane[(y * w) + x] : zp;
+                        byte* src = src0 + ((long)c * h * w);
+                        byte* dst = dst0 + c0 + c;
+                        for (int y = 0; y < hp; y++)
+                        {
+                            byte* d = dst + ((long)y * wp * channelStride);
+                            int sy = y - pad;
+                            if (sy < 0 || sy >= h)
+                            {
+                                for (int x = 0; x < wp; x++)
+                                {
+                                    d[x * channelStride] = zp;
+                                }
+
+                                continue;
+                            }
+
+                            for (int x = 0; x < pad; x++)
+                            {
+                                d[x * channelStride] = zp;
+                                d[(wp - 1 - x) * channelStride] = zp;
+                            }
+
+                            // The interior: a strided byte scatter without bounds checks or per-pixel branches.
+                            byte* s = src + ((long)sy * w);
+                            byte* di = d + (pad * channelStride);
+                            for (int x = 0; x < w; x++, di += channelStride)
+                            {
+                                *di = s[x];
+                            }
+                        }
                     }
                 }
-            }
 
-            c0 += t.Channels;
+                c0 += t.Channels;
+            }
         }
     }
 

@@ -92,7 +92,8 @@ internal sealed unsafe class KernelTable
         if (Avx2.IsSupported)
         {
             tables[(int)CpuIsa.Avx2] = new KernelTable(CpuIsa.Avx2, WeightLayout.S16OcIc, false,
-                &QU8ConvAvx2.Run, &RequantStore.Run<RequantAvx2>, &RequantAvx2.Requant16Entry, &QU8AddVector256.Run);
+                &QU8ConvAvx2.Run, &RequantStore.Run<RequantAvx2>, &RequantAvx2.Requant16Entry, &QU8AddVector256.Run,
+                &QS16WinoGemmAvx2.Run);
             if (Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported)
             {
                 tables[(int)CpuIsa.Avx512Bw] = new KernelTable(CpuIsa.Avx512Bw, WeightLayout.S16OcIc, false,

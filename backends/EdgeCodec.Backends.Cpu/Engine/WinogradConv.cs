@@ -7,7 +7,7 @@ namespace EdgeCodec.Backends.Cpu.Engine;
 
 /// <summary>
 /// Exact integer Winograd F(2×2, 3×3) for 3×3 stride-1 convs on the paths whose widest exact product is 16-bit
-/// (<c>vpmaddwd</c>): 16 multiplies per 2×2 outputs and input channel instead of 36.
+/// (<c>vpmaddwd</c>: the Avx512Bw and Avx2 paths): 16 multiplies per 2×2 outputs and input channel instead of 36.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -150,23 +150,27 @@ internal static unsafe class WinogradConv
     {
         const int R = ConvGeometry.TileChannels;
         const int P = StripTiles * R; // m stride between positions
-        Vector512<int> i0 = Vector512.Load(init);
         for (int tile = 0; tile < tiles; tile++)
         {
-            int* mt = m + (tile * R);
-            Vector512<int> m00 = Vector512.Load(mt), m01 = Vector512.Load(mt + P), m02 = Vector512.Load(mt + (2 * P)), m03 = Vector512.Load(mt + (3 * P));
-            Vector512<int> m10 = Vector512.Load(mt + (4 * P)), m11 = Vector512.Load(mt + (5 * P)), m12 = Vector512.Load(mt + (6 * P)), m13 = Vector512.Load(mt + (7 * P));
-            Vector512<int> m20 = Vector512.Load(mt + (8 * P)), m21 = Vector512.Load(mt + (9 * P)), m22 = Vector512.Load(mt + (10 * P)), m23 = Vector512.Load(mt + (11 * P));
-            Vector512<int> m30 = Vector512.Load(mt + (12 * P)), m31 = Vector512.Load(mt + (13 * P)), m32 = Vector512.Load(mt + (14 * P)), m33 = Vector512.Load(mt + (15 * P));
-
-            // Aᵀ·M: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (rows); then the same along columns.
-            Vector512<int> s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
-            Vector512<int> s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
             int* a0 = acc0 + (tile * TileOut * R), a1 = acc1 + (tile * TileOut * R);
-            (Vector512.ShiftRightArithmetic(s00 + s01 + s02, 2) + i0).Store(a0);
-            (Vector512.ShiftRightArithmetic(s01 - s02 - s03, 2) + i0).Store(a0 + R);
-            (Vector512.ShiftRightArithmetic(s10 + s11 + s12, 2) + i0).Store(a1);
-            (Vector512.ShiftRightArithmetic(s11 - s12 - s13, 2) + i0).Store(a1 + R);
+            for (int h = 0; h < ConvGeometry.Block; h += 8)
+            {
+                // 256-bit halves: the same code on every x64 path (AVX2 and AVX-512).
+                int* mt = m + (tile * R) + h;
+                Vector256<int> i0 = Vector256.Load(init + h);
+                Vector256<int> m00 = Vector256.Load(mt), m01 = Vector256.Load(mt + P), m02 = Vector256.Load(mt + (2 * P)), m03 = Vector256.Load(mt + (3 * P));
+                Vector256<int> m10 = Vector256.Load(mt + (4 * P)), m11 = Vector256.Load(mt + (5 * P)), m12 = Vector256.Load(mt + (6 * P)), m13 = Vector256.Load(mt + (7 * P));
+                Vector256<int> m20 = Vector256.Load(mt + (8 * P)), m21 = Vector256.Load(mt + (9 * P)), m22 = Vector256.Load(mt + (10 * P)), m23 = Vector256.Load(mt + (11 * P));
+                Vector256<int> m30 = Vector256.Load(mt + (12 * P)), m31 = Vector256.Load(mt + (13 * P)), m32 = Vector256.Load(mt + (14 * P)), m33 = Vector256.Load(mt + (15 * P));
+
+                // Aᵀ·M: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (rows); then the same along columns.
+                Vector256<int> s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
+                Vector256<int> s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
+                (Vector256.ShiftRightArithmetic(s00 + s01 + s02, 2) + i0).Store(a0 + h);
+                (Vector256.ShiftRightArithmetic(s01 - s02 - s03, 2) + i0).Store(a0 + R + h);
+                (Vector256.ShiftRightArithmetic(s10 + s11 + s12, 2) + i0).Store(a1 + h);
+                (Vector256.ShiftRightArithmetic(s11 - s12 - s13, 2) + i0).Store(a1 + R + h);
+            }
         }
     }
 

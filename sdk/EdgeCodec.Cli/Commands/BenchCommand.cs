@@ -20,7 +20,7 @@ internal static class BenchCommand
         var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1,2" };
         var repeat = new Option<int>("--repeat") { Description = "Timed decodes per configuration (median is reported)", DefaultValueFactory = _ => 5 };
         var quality = new Option<int>("--quality", "-q") { Description = "Quality level", DefaultValueFactory = _ => 2 };
-        var region = new Option<int>("--synthesis-region") { Description = "Synthesis region side in pixels (0 = one window per tile)", DefaultValueFactory = _ => new DecoderOptions().SynthesisRegion };
+        var region = CommonOptions.SynthesisRegion();
         var model = CommonOptions.Model();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Benchmark whole-image decoding per backend (not a test: numbers go to docs/benchmarks.md)")

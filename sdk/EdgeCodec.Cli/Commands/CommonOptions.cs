@@ -22,6 +22,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
+    public static Option<int> SynthesisRegion() => new("--synthesis-region")
+    {
+        Description = "Side of the largest synthesis window in pixels (0 = one window per tile); pixels do not depend on it",
+        DefaultValueFactory = _ => new Codec.DecoderOptions().SynthesisRegion,
+    };
+
     public static Option<FileInfo?> Json() => new("--json")
     {
         Description = "Write measurements as JSON to this file",

@@ -17,7 +17,8 @@ internal static class DecodeCommand
         var threads = CommonOptions.Threads();
         var backend = CommonOptions.Backend();
         var json = CommonOptions.Json();
-        var command = new Command("decode", "Decode an EdgeCodec container to PNG") { input, output, layers, backend, model, threads, json };
+        var region = CommonOptions.SynthesisRegion();
+        var command = new Command("decode", "Decode an EdgeCodec container to PNG") { input, output, layers, backend, model, threads, region, json };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -26,6 +27,7 @@ internal static class DecodeCommand
                 Backend = r.GetValue(backend)!,
                 Threads = r.GetValue(threads),
                 MaxLayers = r.GetValue(layers),
+                SynthesisRegion = r.GetValue(region),
                 Log = CliRunner.Info,
             };
             using var file = File.OpenRead(r.GetRequiredValue(input).FullName);
