@@ -60,7 +60,7 @@ public sealed class EdgeCodecEncoder : IDisposable
 
         var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : layout.TileSize);
         float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
-        float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth);
+        float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
         ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
         float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
 
@@ -201,7 +201,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     }
 
     /// <summary>Planar float 0..1 image padded to (w, h) by edge replication.</summary>
-    private static float[] ToPaddedPlanar(RgbImage image, int width, int height)
+    internal static float[] ToPaddedPlanar(RgbImage image, int width, int height)
     {
         var planar = new float[3 * width * height];
         int plane = width * height;

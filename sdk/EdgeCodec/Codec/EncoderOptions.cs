@@ -10,6 +10,14 @@ public sealed class EncoderOptions
     public int TileSize { get; init; }
 
     /// <summary>
+    /// Side of the largest region the float analysis (g_a) runs on at once, in pixels (rounded down to a multiple of 64);
+    /// larger images are analysed region by region with a halo beyond g_a's receptive field, which bounds the encoder's
+    /// memory (a 3840×2160 image took 3 GB in one pass). Latents match the one-pass analysis up to float rounding.
+    /// Default 1024; 0 = one pass over the whole image.
+    /// </summary>
+    public int AnalysisRegion { get; init; } = 1024;
+
+    /// <summary>
     /// Domain adapters the encoder may route tiles to. Adapters change only the synthesis, so every expert costs
     /// the same bits for a tile; the encoder picks, per tile, the expert with the lowest distortion (the RD
     /// optimum) and writes its id into the tile's packets. Empty = base synthesis everywhere. Default empty.

@@ -30,15 +30,67 @@ internal sealed class OnnxAnalysis : IDisposable
         _hyperAnalysis = new InferenceSession(pack.GetEntry(ModelPack.HyperAnalysisEntry).ToArray(), options);
     }
 
-    /// <summary>g_a on a padded image (planar float 0..1, 3 × h × w; h, w multiples of 64) → y (M × h/16 × w/16).</summary>
-    public float[] Analyze(float[] planarImage, int height, int width)
+    /// <summary>
+    /// Pixels read beyond an analysis region on each side: more than g_a's receptive-field radius (four 5×5 convs at
+    /// strides 1, 2, 4, 8: 2·(1+2+4+8) = 30 px), so a region's latents are those of the whole image up to float rounding.
+    /// </summary>
+    public const int AnalysisHalo = 64;
+
+    /// <summary>
+    /// g_a on a padded image (planar float 0..1, 3 × h × w; h, w multiples of 64) → y (M × h/16 × w/16), computed in
+    /// regions of at most <paramref name="region"/> pixels per side (plus <see cref="AnalysisHalo"/>) so that ONNX
+    /// Runtime's activations stay bounded however large the image; <paramref name="region"/> ≤ 0 = one pass.
+    /// </summary>
+    public float[] Analyze(float[] planarImage, int height, int width, int region = 0)
+    {
+        var y = new float[_latentChannels * (height / 16) * (width / 16)];
+        region = region <= 0 ? int.MaxValue : Math.Max(64, region / 64 * 64);
+        if (height <= region && width <= region)
+        {
+            RunAnalysis(planarImage, height, width, y);
+            return y;
+        }
+
+        int lh = height / 16, lw = width / 16;
+        for (int ry = 0; ry < height; ry += region)
+        {
+            for (int rx = 0; rx < width; rx += region)
+            {
+                int rh = Math.Min(region, height - ry), rw = Math.Min(region, width - rx);
+                int wy0 = Math.Max(0, ry - AnalysisHalo), wx0 = Math.Max(0, rx - AnalysisHalo);
+                int wy1 = Math.Min(height, ry + rh + AnalysisHalo), wx1 = Math.Min(width, rx + rw + AnalysisHalo);
+                int wh = wy1 - wy0, ww = wx1 - wx0;
+                var window = new float[3 * wh * ww];
+                for (int c = 0; c < 3; c++)
+                {
+                    for (int r = 0; r < wh; r++)
+                    {
+                        Array.Copy(planarImage, (c * height * width) + ((wy0 + r) * width) + wx0, window, (c * wh * ww) + (r * ww), ww);
+                    }
+                }
+
+                var part = new float[_latentChannels * (wh / 16) * (ww / 16)];
+                RunAnalysis(window, wh, ww, part);
+                int oy = (ry - wy0) / 16, ox = (rx - wx0) / 16, pw = ww / 16, ph = wh / 16;
+                for (int c = 0; c < _latentChannels; c++)
+                {
+                    for (int r = 0; r < rh / 16; r++)
+                    {
+                        Array.Copy(part, (c * ph * pw) + ((oy + r) * pw) + ox, y, (c * lh * lw) + (((ry / 16) + r) * lw) + (rx / 16), rw / 16);
+                    }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    private void RunAnalysis(float[] planarImage, int height, int width, float[] y)
     {
         using var input = OrtValue.CreateTensorValueFromMemory(planarImage, [1, 3, height, width]);
-        var y = new float[_latentChannels * (height / 16) * (width / 16)];
         using var output = OrtValue.CreateTensorValueFromMemory(y, [1, _latentChannels, height / 16, width / 16]);
         using var run = new RunOptions();
         _analysis.Run(run, ["image"], [input], ["y"], [output]);
-        return y;
     }
 
     /// <summary>h_a on the gained latent y' (M × h16 × w16) → z (Z × h16/4 × w16/4), not yet rounded.</summary>
