@@ -9,25 +9,14 @@ namespace EdgeCodec.Backends.Cpu.Check;
 /// Peak of the dot-product instruction the engine uses (<c>vpdpbusd ymm</c>, AVX-VNNI): back-to-back on registers,
 /// 12 independent accumulators (enough to hide the latency), one thread. A benchmark, not a test.
 /// </summary>
-internal static class Peak
+internal static unsafe class Peak
 {
     public static int Run()
     {
-        const long Iterations = 50_000_000;
         if (Avx512BW.IsSupported)
         {
             // The Avx512Bw path's multiply: vpmaddwd zmm (32 int16 products, pairwise added into 16 int32).
-            LoopMaddwd(1000);
-            double bestW = double.MaxValue;
-            for (int r = 0; r < 5; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                int sink = LoopMaddwd(Iterations);
-                bestW = Math.Min(bestW, sw.Elapsed.TotalSeconds);
-                GC.KeepAlive(sink);
-            }
-
-            Console.WriteLine($"vpmaddwd zmm: {Iterations * 12 / bestW / 1e9:F2} G instr/s, {Iterations * 12.0 * 32 / bestW / 1e9:F1} GMAC/s per core (best of 5)");
+            Report("vpmaddwd zmm", 32, &LoopMaddwd);
         }
 
         if (!AvxVnni.IsSupported)
@@ -36,20 +25,26 @@ internal static class Peak
             return 0;
         }
 
-        Loop(1000);
+        // vpdpbusd ymm: 8 lanes × 4 products each.
+        Report("vpdpbusd ymm", 32, &Loop);
+        return 0;
+    }
+
+    /// <summary>Best of 5 runs of a loop of 12 instructions per iteration, each doing <paramref name="macs"/> multiply-adds.</summary>
+    private static unsafe void Report(string name, int macs, delegate*<long, int> loop)
+    {
+        const long Iterations = 50_000_000;
+        loop(1000);
         double best = double.MaxValue;
         for (int r = 0; r < 5; r++)
         {
             var sw = Stopwatch.StartNew();
-            int sink = Loop(Iterations);
+            int sink = loop(Iterations);
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
             GC.KeepAlive(sink);
         }
 
-        // 12 vpdpbusd per iteration, 8 lanes × 4 products each.
-        double macs = Iterations * 12.0 * 32;
-        Console.WriteLine($"vpdpbusd ymm: {Iterations * 12 / best / 1e9:F2} G instr/s, {macs / best / 1e9:F1} GMAC/s per core (best of 5, {best * 1e3:F0} ms)");
-        return 0;
+        Console.WriteLine($"{name}: {Iterations * 12 / best / 1e9:F2} G instr/s, {Iterations * 12.0 * macs / best / 1e9:F1} GMAC/s per core (best of 5, {best * 1e3:F0} ms)");
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

@@ -104,18 +104,7 @@ internal static unsafe class ConvRunner
         if (job.Winograd != null && height >= 2 && width >= 2)
         {
             // Row pairs (Winograd's 2×2 output tiles); an odd last row goes to the direct kernel.
-            int pairs = height / 2;
-            int chunks = Math.Min(pairs, Math.Max(1, threads) * 4);
-            if (threads <= 1 || chunks <= 1)
-            {
-                WinogradRows(pj, 0, pairs);
-            }
-            else
-            {
-                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                    i => WinogradRows(pj, (int)((long)pairs * i / chunks), (int)((long)pairs * (i + 1) / chunks)));
-            }
-
+            Chunked(pj, height / 2, threads, &WinogradRows);
             if ((height & 1) != 0)
             {
                 Rows(pj, height - 1, height);
@@ -123,20 +112,25 @@ internal static unsafe class ConvRunner
         }
         else
         {
-            int chunks = Math.Min(height, Math.Max(1, threads) * 4);
-            if (threads <= 1 || chunks <= 1)
-            {
-                Rows(pj, 0, height);
-            }
-            else
-            {
-                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                    i => Rows(pj, (int)((long)height * i / chunks), (int)((long)height * (i + 1) / chunks)));
-            }
+            Chunked(pj, height, threads, &Rows);
         }
 
         // The packed tables are pinned but must stay reachable while raw pointers into them are in use.
         GC.KeepAlive(pc);
+    }
+
+    /// <summary>Runs <paramref name="body"/> over <c>[0, count)</c> split into up to 4 chunks per thread.</summary>
+    private static void Chunked(Job* job, int count, int threads, delegate*<Job*, int, int, void> body)
+    {
+        int chunks = Math.Min(count, Math.Max(1, threads) * 4);
+        if (threads <= 1 || chunks <= 1)
+        {
+            body(job, 0, count);
+            return;
+        }
+
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            i => body(job, (int)((long)count * i / chunks), (int)((long)count * (i + 1) / chunks)));
     }
 
     private static void Rows(Job* job, int y0, int y1)

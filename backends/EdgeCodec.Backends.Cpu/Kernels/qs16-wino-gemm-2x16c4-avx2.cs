@@ -57,6 +57,5 @@ internal static unsafe class QS16WinoGemmAvx2
 
     /// <summary>Lane pairs (oc, half) of two registers (4 oc each) → 8 consecutive output channels (wrapping adds).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Join(Vector256<int> lo, Vector256<int> hi)
-        => Avx2.Permute4x64(Avx2.HorizontalAdd(lo, hi).AsInt64(), 0b11_01_10_00).AsInt32();
+    private static Vector256<int> Join(Vector256<int> lo, Vector256<int> hi) => QU8ConvAvx2.Join(lo, hi, Vector256<int>.Zero);
 }

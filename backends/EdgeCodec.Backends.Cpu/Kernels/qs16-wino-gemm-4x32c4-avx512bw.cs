@@ -128,10 +128,5 @@ internal static unsafe class QS16WinoGemmAvx512Bw
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Join(Vector512<int> lo, Vector512<int> hi)
-    {
-        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        Vector512<int> odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-        return Avx512F.PermuteVar16x32x2(lo, even, hi) + Avx512F.PermuteVar16x32x2(lo, odd, hi);
-    }
+    private static Vector512<int> Join(Vector512<int> lo, Vector512<int> hi) => QU8ConvAvx512Bw.Join(lo, hi, Vector512<int>.Zero);
 }

@@ -74,6 +74,6 @@ internal static unsafe class QU8ConvAvx2
 
     /// <summary>Lane pairs (oc, half) of two registers → 8 consecutive output channels, plus the initial value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Join(Vector256<int> lo, Vector256<int> hi, Vector256<int> init)
+    internal static Vector256<int> Join(Vector256<int> lo, Vector256<int> hi, Vector256<int> init)
         => Avx2.Add(Avx2.Permute4x64(Avx2.HorizontalAdd(lo, hi).AsInt64(), 0b11_01_10_00).AsInt32(), init);
 }
