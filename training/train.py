@@ -115,6 +115,10 @@ def main(argv=None) -> None:
         y0, x0 = (t.shape[1] - s) // 2, (t.shape[2] - s) // 2
         val_images.append(t[:, y0:y0 + s, x0:x0 + s])
     print(f"{len(sampler)} training images, {len(val_images)} validation crops")
+    if args.data is None and len(data.default_dirs()) == 1:
+        # A fresh machine has only the shared photos until fetch_data has run (session 3 trained ~4,000 steps so).
+        print("WARNING: training/data/images/photos is missing, training on the shared photos only; "
+              "run `python3 -m training.fetch_data` and restart (training resumes)", flush=True)
 
     stop = {"flag": False}
 
