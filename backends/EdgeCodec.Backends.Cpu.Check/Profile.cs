@@ -21,9 +21,10 @@ internal static class Profile
 
         byte[] rgb = new byte[height * 16 * width * 16 * 3];
         Console.WriteLine($"window {height}x{width} latents ({height * 16}x{width * 16} px), {threads} thread(s), best of {repeat}");
-        foreach (CpuIsa isa in isas)
+        foreach (KernelTable table in isas.SelectMany(i => new[] { KernelTable.For(i), KernelTable.For(i).Direct }).Distinct())
         {
-            using var synthesis = CpuSynthesis.Create(pack, KernelTable.For(isa), threads);
+            string isa = table.Isa + (table == KernelTable.For(table.Isa) && table.Direct != table ? " (Winograd 3x3)" : " (direct)");
+            using var synthesis = CpuSynthesis.Create(pack, table, threads);
             synthesis.Synthesize(yq, height, width, rgb);
             synthesis.Synthesize(yq, height, width, rgb);
             var steps = synthesis.Describe().ToList();

@@ -63,5 +63,20 @@ public sealed class WinogradTests
         }
     }
 
+    [Fact]
+    public void Option_turns_it_off_with_identical_pixels()
+    {
+        var on = new CpuBackend(new CpuBackendOptions());
+        var off = new CpuBackend(new CpuBackendOptions { Winograd = false });
+        Assert.Equal(HasGemm(on.Isa), on.UsesWinograd);
+        Assert.False(off.UsesWinograd);
+        Assert.Equal(on.Isa, off.Isa);
+        var rng = new Random(4);
+        ConvNode node = Conformance.RandomConv(rng, 24, 32, 3, d2s: true, u8: true);
+        var parts = Conformance.RandomParts(rng, 24, 1, 9, 11);
+        Assert.True(Conformance.Same(CpuOps.Conv(new PackedConv(node, KernelTable.For(on.Isa)), parts, 2),
+            CpuOps.Conv(new PackedConv(node, KernelTable.For(on.Isa).Direct), parts, 2)));
+    }
+
     private static unsafe bool HasGemm(CpuIsa isa) => KernelTable.For(isa).WinogradGemm != null;
 }

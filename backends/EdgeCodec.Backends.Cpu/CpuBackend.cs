@@ -21,6 +21,7 @@ public sealed class CpuBackend : DecoderBackend
 
     private static readonly Lock s_registerLock = new();
 
+    private static KernelTable? s_entropyTable;
     private readonly KernelTable _table;
 
     /// <summary>Creates the backend with the best path allowed by <paramref name="options"/>.</summary>
@@ -28,7 +29,7 @@ public sealed class CpuBackend : DecoderBackend
     public CpuBackend(CpuBackendOptions? options = null)
     {
         Options = options ?? CpuBackendOptions.Default;
-        _table = KernelTable.For(Options.MaxIsa);
+        _table = Options.Winograd ? KernelTable.For(Options.MaxIsa) : KernelTable.For(Options.MaxIsa).Direct;
     }
 
     /// <inheritdoc/>
@@ -42,6 +43,9 @@ public sealed class CpuBackend : DecoderBackend
 
     /// <summary>The kernel path this backend runs.</summary>
     public CpuIsa Isa => _table.Isa;
+
+    /// <summary>True when 3×3 convs run as exact Winograd F(2×2, 3×3) (16-bit paths, unless <see cref="CpuBackendOptions.Winograd"/> is off).</summary>
+    public unsafe bool UsesWinograd => _table.WinogradGemm != null;
 
     /// <summary>Every path this process can run, widest first (always ends with <see cref="CpuIsa.Scalar"/>).</summary>
     public static IReadOnlyList<CpuIsa> SupportedIsas => KernelTable.Supported;
@@ -67,10 +71,11 @@ public sealed class CpuBackend : DecoderBackend
         lock (s_registerLock)
         {
             DecoderBackends.Register(backend);
-            if (EntropyIsa != backend.Isa)
+            if (s_entropyTable != backend._table)
             {
                 IntegerKernels.Conv = new EntropyConv(backend._table).Run;
                 EntropyIsa = backend.Isa;
+                s_entropyTable = backend._table;
             }
         }
 
@@ -84,6 +89,7 @@ public sealed class CpuBackend : DecoderBackend
         {
             IntegerKernels.Reset();
             EntropyIsa = null;
+            s_entropyTable = null;
         }
     }
 

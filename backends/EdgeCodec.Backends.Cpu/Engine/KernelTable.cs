@@ -12,6 +12,7 @@ namespace EdgeCodec.Backends.Cpu.Engine;
 internal sealed unsafe class KernelTable
 {
     private static readonly KernelTable?[] s_tables = Build();
+    private KernelTable? _direct;
 
     private KernelTable(CpuIsa isa, WeightLayout layout, bool offsetActivations,
         delegate*<ref ConvTile, void> conv, delegate*<ref StoreArgs, void> store,
@@ -29,6 +30,9 @@ internal sealed unsafe class KernelTable
     }
 
     public CpuIsa Isa { get; }
+
+    /// <summary>This path with the direct conv for every kernel size (itself when it has no Winograd GEMM).</summary>
+    public KernelTable Direct => WinogradGemm == null ? this : (_direct ??= new KernelTable(Isa, Layout, OffsetActivations, Conv, Store, Requant16, Add));
 
     public WeightLayout Layout { get; }
 
@@ -81,7 +85,8 @@ internal sealed unsafe class KernelTable
         if (AdvSimd.Arm64.IsSupported)
         {
             tables[(int)CpuIsa.AdvSimd] = new KernelTable(CpuIsa.AdvSimd, WeightLayout.S16IcOc, false,
-                &QU8ConvNeon.Run, &RequantStore.Run<RequantNeon>, &RequantNeon.Requant16Entry, &QU8AddVector128.Run);
+                &QU8ConvNeon.Run, &RequantStore.Run<RequantNeon>, &RequantNeon.Requant16Entry, &QU8AddVector128.Run,
+                &QS16WinoGemmNeon.Run);
             if (Dp.IsSupported)
             {
                 tables[(int)CpuIsa.AdvSimdDp] = new KernelTable(CpuIsa.AdvSimdDp, WeightLayout.S8OcIc, true,

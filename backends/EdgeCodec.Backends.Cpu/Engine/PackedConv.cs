@@ -51,7 +51,7 @@ internal sealed unsafe class PackedConv
         Pack();
         if (table.WinogradGemm != null)
         {
-            _winograd = WinogradConv.Pack(node, Original, PaddedOut, Groups, ChannelStride);
+            _winograd = WinogradConv.Pack(node, Original, PaddedOut, Groups, ChannelStride, table.Layout);
         }
     }
 

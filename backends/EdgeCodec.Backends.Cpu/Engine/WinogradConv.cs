@@ -1,13 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using EdgeCodec.Inference;
 
 namespace EdgeCodec.Backends.Cpu.Engine;
 
 /// <summary>
 /// Exact integer Winograd F(2×2, 3×3) for 3×3 stride-1 convs on the paths whose widest exact product is 16-bit
-/// (<c>vpmaddwd</c>: the Avx512Bw and Avx2 paths): 16 multiplies per 2×2 outputs and input channel instead of 36.
+/// (<c>vpmaddwd</c>, <c>smlal</c>: the Avx512Bw, Avx2 and AdvSimd paths): 16 multiplies per 2×2 outputs and input
+/// channel instead of 36.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -37,10 +37,11 @@ internal static unsafe class WinogradConv
     public const int MaxChannelStride = 512;
 
     /// <summary>
-    /// Packs <c>U</c> as <c>[pos][block][group][16 oc][4 ic]</c> int16, or returns null when the conv is not 3×3, too wide,
+    /// Packs <c>U</c> as <c>[pos][block][group]</c> blocks of 64 int16 in the path's order (<c>[16 oc][4 ic]</c>, or
+    /// <c>[4 ic][16 oc]</c> for <see cref="WeightLayout.S16IcOc"/>), or returns null when the conv is not 3×3, too wide,
     /// has weights outside int8, or could exceed the exactness bound.
     /// </summary>
-    public static short[]? Pack(ConvNode node, int[] original, int paddedOut, int groups, int channelStride)
+    public static short[]? Pack(ConvNode node, int[] original, int paddedOut, int groups, int channelStride, WeightLayout layout)
     {
         if (node.Kernel != 3 || channelStride > MaxChannelStride)
         {
@@ -109,7 +110,8 @@ internal static unsafe class WinogradConv
                     {
                         int v = (t[i * 3] * gp[j * 3]) + (t[(i * 3) + 1] * gp[(j * 3) + 1]) + (t[(i * 3) + 2] * gp[(j * 3) + 2]);
                         int pos = (i * 4) + j;
-                        u[(((((pos * blocks) + block) * groups) + (c / 4)) * 64) + (lane * 4) + (c % 4)] = checked((short)v);
+                        int inBlock = layout == WeightLayout.S16IcOc ? ((c % 4) * 16) + lane : (lane * 4) + (c % 4);
+                        u[(((((pos * blocks) + block) * groups) + (c / 4)) * 64) + inBlock] = checked((short)v);
                     }
                 }
             }
@@ -130,9 +132,9 @@ internal static unsafe class WinogradConv
             byte* d = input + ((long)tile * TileOut * pixelStride);
             short* vt = v + (tile * tileStride);
             int c = 0;
-            for (; c + 16 <= pixelStride; c += 16)
+            for (; c + 8 <= pixelStride; c += 8)
             {
-                Transform16(d + c, rowStride, pixelStride, vt + c, pixelStride);
+                Transform8(d + c, rowStride, pixelStride, vt + c, pixelStride);
             }
 
             for (; c < pixelStride; c++)
@@ -153,56 +155,61 @@ internal static unsafe class WinogradConv
         for (int tile = 0; tile < tiles; tile++)
         {
             int* a0 = acc0 + (tile * TileOut * R), a1 = acc1 + (tile * TileOut * R);
-            for (int h = 0; h < ConvGeometry.Block; h += 8)
+            for (int h = 0; h < ConvGeometry.Block; h += 4)
             {
-                // 256-bit halves: the same code on every x64 path (AVX2 and AVX-512).
+                // 128-bit quarters: the same code on every path (x64 and Arm64).
                 int* mt = m + (tile * R) + h;
-                Vector256<int> i0 = Vector256.Load(init + h);
-                Vector256<int> m00 = Vector256.Load(mt), m01 = Vector256.Load(mt + P), m02 = Vector256.Load(mt + (2 * P)), m03 = Vector256.Load(mt + (3 * P));
-                Vector256<int> m10 = Vector256.Load(mt + (4 * P)), m11 = Vector256.Load(mt + (5 * P)), m12 = Vector256.Load(mt + (6 * P)), m13 = Vector256.Load(mt + (7 * P));
-                Vector256<int> m20 = Vector256.Load(mt + (8 * P)), m21 = Vector256.Load(mt + (9 * P)), m22 = Vector256.Load(mt + (10 * P)), m23 = Vector256.Load(mt + (11 * P));
-                Vector256<int> m30 = Vector256.Load(mt + (12 * P)), m31 = Vector256.Load(mt + (13 * P)), m32 = Vector256.Load(mt + (14 * P)), m33 = Vector256.Load(mt + (15 * P));
+                Vector128<int> i0 = Vector128.Load(init + h);
+                Vector128<int> m00 = Vector128.Load(mt), m01 = Vector128.Load(mt + P), m02 = Vector128.Load(mt + (2 * P)), m03 = Vector128.Load(mt + (3 * P));
+                Vector128<int> m10 = Vector128.Load(mt + (4 * P)), m11 = Vector128.Load(mt + (5 * P)), m12 = Vector128.Load(mt + (6 * P)), m13 = Vector128.Load(mt + (7 * P));
+                Vector128<int> m20 = Vector128.Load(mt + (8 * P)), m21 = Vector128.Load(mt + (9 * P)), m22 = Vector128.Load(mt + (10 * P)), m23 = Vector128.Load(mt + (11 * P));
+                Vector128<int> m30 = Vector128.Load(mt + (12 * P)), m31 = Vector128.Load(mt + (13 * P)), m32 = Vector128.Load(mt + (14 * P)), m33 = Vector128.Load(mt + (15 * P));
 
                 // Aᵀ·M: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (rows); then the same along columns.
-                Vector256<int> s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
-                Vector256<int> s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
-                (Vector256.ShiftRightArithmetic(s00 + s01 + s02, 2) + i0).Store(a0 + h);
-                (Vector256.ShiftRightArithmetic(s01 - s02 - s03, 2) + i0).Store(a0 + R + h);
-                (Vector256.ShiftRightArithmetic(s10 + s11 + s12, 2) + i0).Store(a1 + h);
-                (Vector256.ShiftRightArithmetic(s11 - s12 - s13, 2) + i0).Store(a1 + R + h);
+                Vector128<int> s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
+                Vector128<int> s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
+                (Vector128.ShiftRightArithmetic(s00 + s01 + s02, 2) + i0).Store(a0 + h);
+                (Vector128.ShiftRightArithmetic(s01 - s02 - s03, 2) + i0).Store(a0 + R + h);
+                (Vector128.ShiftRightArithmetic(s10 + s11 + s12, 2) + i0).Store(a1 + h);
+                (Vector128.ShiftRightArithmetic(s11 - s12 - s13, 2) + i0).Store(a1 + R + h);
             }
         }
     }
 
-    /// <summary>Bᵀ·d·B for 16 channels at once (int16 lanes).</summary>
+    /// <summary>Bᵀ·d·B for 8 channels at once (int16 lanes; 128-bit, the same code on every path).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transform16(byte* d, int rowStride, int pixelStride, short* v, int posStride)
+    private static void Transform8(byte* d, int rowStride, int pixelStride, short* v, int posStride)
     {
         // Rows first: t_j for the 4 columns of each output row of Bᵀ·d.
-        Span<Vector256<short>> t = stackalloc Vector256<short>[16];
-        for (int j = 0; j < 4; j++)
-        {
-            byte* col = d + (j * pixelStride);
-            Vector256<short> d0 = Avx2.ConvertToVector256Int16(col);
-            Vector256<short> d1 = Avx2.ConvertToVector256Int16(col + rowStride);
-            Vector256<short> d2 = Avx2.ConvertToVector256Int16(col + (2 * rowStride));
-            Vector256<short> d3 = Avx2.ConvertToVector256Int16(col + (3 * rowStride));
-            t[j] = d0 - d2;
-            t[4 + j] = d1 + d2;
-            t[8 + j] = d2 - d1;
-            t[12 + j] = d1 - d3;
-        }
-
-        for (int i = 0; i < 4; i++)
-        {
-            Vector256<short> t0 = t[4 * i], t1 = t[(4 * i) + 1], t2 = t[(4 * i) + 2], t3 = t[(4 * i) + 3];
-            short* vi = v + ((long)4 * i * posStride);
-            (t0 - t2).Store(vi);
-            (t1 + t2).Store(vi + posStride);
-            (t2 - t1).Store(vi + (2 * posStride));
-            (t1 - t3).Store(vi + (3 * posStride));
-        }
+        Vector128<short> t00, t01, t02, t03, t10, t11, t12, t13, t20, t21, t22, t23, t30, t31, t32, t33;
+        (t00, t10, t20, t30) = Rows(d, rowStride);
+        (t01, t11, t21, t31) = Rows(d + pixelStride, rowStride);
+        (t02, t12, t22, t32) = Rows(d + (2 * pixelStride), rowStride);
+        (t03, t13, t23, t33) = Rows(d + (3 * pixelStride), rowStride);
+        Columns(t00, t01, t02, t03, v, posStride);
+        Columns(t10, t11, t12, t13, v + (4L * posStride), posStride);
+        Columns(t20, t21, t22, t23, v + (8L * posStride), posStride);
+        Columns(t30, t31, t32, t33, v + (12L * posStride), posStride);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<short>, Vector128<short>, Vector128<short>, Vector128<short>) Rows(byte* col, int rowStride)
+    {
+        Vector128<short> d0 = Widen8(col), d1 = Widen8(col + rowStride), d2 = Widen8(col + (2 * rowStride)), d3 = Widen8(col + (3 * rowStride));
+        return (d0 - d2, d1 + d2, d2 - d1, d1 - d3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns(Vector128<short> t0, Vector128<short> t1, Vector128<short> t2, Vector128<short> t3, short* v, int posStride)
+    {
+        (t0 - t2).Store(v);
+        (t1 + t2).Store(v + posStride);
+        (t2 - t1).Store(v + (2 * posStride));
+        (t1 - t3).Store(v + (3 * posStride));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<short> Widen8(byte* p) => Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(p)).AsByte()).AsInt16();
 
     private static void TransformScalar(byte* d, int rowStride, int pixelStride, short* v, int posStride)
     {

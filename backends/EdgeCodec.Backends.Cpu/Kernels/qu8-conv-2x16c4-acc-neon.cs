@@ -76,7 +76,7 @@ internal static unsafe class QU8ConvNeon
 
     /// <summary>Input channel <paramref name="ic"/> of the group: 16 weights (int16) times one activation lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(short* w, Vector128<short> x0, Vector128<short> x1, [ConstantExpected(Max = 3)] byte ic,
+    internal static void Step(short* w, Vector128<short> x0, Vector128<short> x1, [ConstantExpected(Max = 3)] byte ic,
         ref Vector128<int> a0, ref Vector128<int> a1, ref Vector128<int> a2, ref Vector128<int> a3,
         ref Vector128<int> c0, ref Vector128<int> c1, ref Vector128<int> c2, ref Vector128<int> c3)
     {
