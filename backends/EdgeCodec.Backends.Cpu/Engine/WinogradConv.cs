@@ -121,6 +121,25 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
+    /// The driver shared by the 2-tile × 16-channel GEMM microkernels (AVX2, NEON): each block of the pair, tiles two at a
+    /// time; <paramref name="micro"/>(w, v, tile stride or 0, tiles 1..2, groups, m) computes one such step.
+    /// </summary>
+    public static void Gemm2x16(short* w, long blockStride, short* v, long vTileStride, int tiles, int groups, bool pair, int* m,
+        delegate*<short*, short*, long, int, int, int*, void> micro)
+    {
+        for (int b = 0; b < (pair ? 2 : 1); b++)
+        {
+            short* wb = w + (b * blockStride);
+            int* mb = m + (b * ConvGeometry.Block);
+            for (int tile = 0; tile < tiles; tile += 2)
+            {
+                int n = Math.Min(2, tiles - tile);
+                micro(wb, v + (tile * vTileStride), n > 1 ? vTileStride : 0, n, groups, mb + (tile * ConvGeometry.TileChannels));
+            }
+        }
+    }
+
+    /// <summary>
     /// Input transform of up to <see cref="StripTiles"/> tiles: <c>v[tile][pos][c]</c> for the 4×4 patches whose top-left
     /// input pixels are <c>input + tile·2·pixelStride</c> (row stride <paramref name="rowStride"/>).
     /// </summary>

@@ -19,18 +19,7 @@ internal static unsafe class QS16WinoGemmNeon
 {
     /// <inheritdoc cref="QS16WinoGemmAvx512Bw.Run"/>
     public static void Run(short* w, long blockStride, short* v, long vTileStride, int tiles, int groups, bool pair, int* m)
-    {
-        for (int b = 0; b < (pair ? 2 : 1); b++)
-        {
-            short* wb = w + (b * blockStride);
-            int* mb = m + (b * ConvGeometry.Block);
-            for (int tile = 0; tile < tiles; tile += 2)
-            {
-                int n = Math.Min(2, tiles - tile);
-                Tiles2x16(wb, v + (tile * vTileStride), n > 1 ? vTileStride : 0, n, groups, mb + (tile * ConvGeometry.TileChannels));
-            }
-        }
-    }
+        => WinogradConv.Gemm2x16(w, blockStride, v, vTileStride, tiles, groups, pair, m, &Tiles2x16);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tiles2x16(short* w, short* v, long v1, int tiles, int groups, int* m)
