@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace EdgeCodec.Backends.Cpu.Engine;
 
 /// <summary>Where a conv writes: element address of pixel (y, x) channel p = <c>Dst + y·YStep + x·XStep + ChanOffset[p]</c>.</summary>
@@ -63,6 +64,7 @@ internal static unsafe class ConvRunner
     /// <param name="width">Input columns.</param>
     /// <param name="output">The output view.</param>
     /// <param name="threads">Maximum threads.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(PackedConv pc, byte* input, int inputRowStride, int height, int width, OutputView output, int threads)
     {
         int* taps = stackalloc int[9];
@@ -133,6 +135,7 @@ internal static unsafe class ConvRunner
             i => body(job, (int)((long)count * i / chunks), (int)((long)count * (i + 1) / chunks)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows(Job* job, int y0, int y1)
     {
         int* acc = stackalloc int[ConvGeometry.TilePixels * ConvGeometry.TileChannels];
@@ -148,6 +151,7 @@ internal static unsafe class ConvRunner
     }
 
     /// <summary>Direct conv of <paramref name="pixels"/> outputs of row <paramref name="y"/> from column <paramref name="x0"/>, every block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Segment(Job* job, ref ConvTile t, ref StoreArgs s, int y, int x0, int pixels)
     {
         ref Job pc = ref *job;
@@ -173,6 +177,7 @@ internal static unsafe class ConvRunner
     /// columns one input transform, then per tile of 64 output channels the 16 GEMMs, the output transform and the
     /// shared requantise-and-store for both rows. An odd last column goes to the direct kernel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WinogradRows(Job* job, int p0, int p1)
     {
         ref Job pc = ref *job;

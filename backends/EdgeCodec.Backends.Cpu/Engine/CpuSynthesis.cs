@@ -89,6 +89,7 @@ internal sealed unsafe class CpuSynthesis : ISynthesisBackend
     public static CpuSynthesis Create(ModelPack pack, KernelTable table, int threads)
         => new(table, ReferenceBackend.SynthesisFromQuantized(pack), pack.Layout.LatentChannels, threads);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Synthesize(ReadOnlySpan<byte> yq, int height, int width, Span<byte> rgb)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
@@ -123,6 +124,7 @@ internal sealed unsafe class CpuSynthesis : ISynthesisBackend
     {
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LoadInput(ReadOnlySpan<byte> yq, int height, int width)
     {
         _input.Resize(height, width);
@@ -153,6 +155,7 @@ internal sealed unsafe class CpuSynthesis : ISynthesisBackend
             ? ($"add {add!.Output} {a.Height}x{a.Width}x{a.Channels}", 0)
             : ($"conv {conv.Node.Output} {conv.InChannels}->{conv.OutChannels} k{conv.Kernel} on {a.Height}x{a.Width}", (long)conv.InChannels * conv.OutChannels * conv.Taps * a.Height * a.Width);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(byte* rgb, int threads)
         {
             int h = a.Height, w = a.Width;
@@ -200,6 +203,7 @@ internal sealed unsafe class CpuSynthesis : ISynthesisBackend
             ConvRunner.Run(pc, a.Origin, a.RowStride, h, w, view, threads);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunAdd(int h, int w)
         {
             NhwcBuffer bb = b!, o = output!;

@@ -19,6 +19,7 @@ internal unsafe interface IRequant16
 /// <summary>The shared requantise-and-store driver of every conv path.</summary>
 internal static unsafe class RequantStore
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(ref StoreArgs a)
         where T : struct, IRequant16
     {

@@ -124,6 +124,7 @@ internal static unsafe class WinogradConv
     /// The driver shared by the 2-tile × 16-channel GEMM microkernels (AVX2, NEON): each block of the pair, tiles two at a
     /// time; <paramref name="micro"/>(w, v, tile stride or 0, tiles 1..2, groups, m) computes one such step.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gemm2x16(short* w, long blockStride, short* v, long vTileStride, int tiles, int groups, bool pair, int* m,
         delegate*<short*, short*, long, int, int, int*, void> micro)
     {
@@ -143,6 +144,7 @@ internal static unsafe class WinogradConv
     /// Input transform of up to <see cref="StripTiles"/> tiles: <c>v[tile][pos][c]</c> for the 4×4 patches whose top-left
     /// input pixels are <c>input + tile·2·pixelStride</c> (row stride <paramref name="rowStride"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TransformInput(byte* input, int rowStride, int pixelStride, int tiles, short* v)
     {
         long tileStride = (long)Positions * pixelStride;
@@ -167,6 +169,7 @@ internal static unsafe class WinogradConv
     /// Output transform of one strip for one block (16 channels): <c>m[pos][tile][64]</c> → the accumulators of output
     /// rows 0 and 1 (<c>[px][64]</c>, block offset already applied), <c>acc = (Y' &gt;&gt; 2) + init</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TransformOutput(int* m, int tiles, int* init, int* acc0, int* acc1)
     {
         const int R = ConvGeometry.TileChannels;
@@ -230,6 +233,7 @@ internal static unsafe class WinogradConv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<short> Widen8(byte* p) => Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(p)).AsByte()).AsInt16();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformScalar(byte* d, int rowStride, int pixelStride, short* v, int posStride)
     {
         Span<int> t = stackalloc int[16];

@@ -18,6 +18,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 internal static unsafe class QS16WinoGemmNeon
 {
     /// <inheritdoc cref="QS16WinoGemmAvx512Bw.Run"/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(short* w, long blockStride, short* v, long vTileStride, int tiles, int groups, bool pair, int* m)
         => WinogradConv.Gemm2x16(w, blockStride, v, vTileStride, tiles, groups, pair, m, &Tiles2x16);
 

@@ -21,6 +21,7 @@ internal static unsafe class QS16WinoGemmAvx512Bw
     /// <param name="w">Packed U of this position and the first block (blocks <c>Groups·64</c> int16 apart).</param>
     /// <param name="v">V of tile 0 at this position; tiles are <paramref name="vTileStride"/> int16 apart.</param>
     /// <param name="m">Receives <c>[tile][16 or 32 oc]</c> int32 with a tile stride of <see cref="ConvGeometry.TileChannels"/>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(short* w, long blockStride, short* v, long vTileStride, int tiles, int groups, bool pair, int* m)
     {
         long v1 = tiles > 1 ? vTileStride : 0, v2 = tiles > 2 ? 2 * vTileStride : 0, v3 = tiles > 3 ? 3 * vTileStride : 0;

@@ -12,6 +12,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 /// </summary>
 internal unsafe struct RequantAvx2 : IRequant16
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Requant16(int* acc, RequantParams* prm, int p, int* vals)
     {
         Vector256<long> zp = Vector256.Create((long)prm->Zp), lo = Vector256.Create((long)prm->Lo), hi = Vector256.Create((long)prm->Hi);
@@ -24,8 +25,10 @@ internal unsafe struct RequantAvx2 : IRequant16
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void StoreBytes16(int* vals, byte* dst) => RequantStore.StoreBytes16Vector128(vals, dst);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Requant16Entry(int* acc, RequantParams* prm, int p, int* vals) => Requant16(acc, prm, p, vals);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

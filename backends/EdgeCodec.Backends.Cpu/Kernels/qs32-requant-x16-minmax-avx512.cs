@@ -1,5 +1,6 @@
 namespace EdgeCodec.Backends.Cpu.Kernels;
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using EdgeCodec.Backends.Cpu.Engine;
@@ -11,6 +12,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 /// </summary>
 internal unsafe struct RequantAvx512 : IRequant16
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Requant16(int* acc, RequantParams* prm, int p, int* vals)
     {
         (Vector512<long> a0, Vector512<long> a1) = Vector512.Widen(Vector512.Load(acc));
@@ -24,7 +26,9 @@ internal unsafe struct RequantAvx512 : IRequant16
         Vector512.Narrow(t0, t1).Store(vals);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void StoreBytes16(int* vals, byte* dst) => Avx512F.ConvertToVector128Byte(Vector512.Load(vals)).Store(dst);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Requant16Entry(int* acc, RequantParams* prm, int p, int* vals) => Requant16(acc, prm, p, vals);
 }

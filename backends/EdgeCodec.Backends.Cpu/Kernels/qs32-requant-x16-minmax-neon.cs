@@ -12,6 +12,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 /// </summary>
 internal unsafe struct RequantNeon : IRequant16
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Requant16(int* acc, RequantParams* prm, int p, int* vals)
     {
         Vector128<long> zp = Vector128.Create((long)prm->Zp), lo = Vector128.Create((long)prm->Lo), hi = Vector128.Create((long)prm->Hi);
@@ -27,8 +28,10 @@ internal unsafe struct RequantNeon : IRequant16
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void StoreBytes16(int* vals, byte* dst) => RequantStore.StoreBytes16Vector128(vals, dst);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Requant16Entry(int* acc, RequantParams* prm, int p, int* vals) => Requant16(acc, prm, p, vals);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

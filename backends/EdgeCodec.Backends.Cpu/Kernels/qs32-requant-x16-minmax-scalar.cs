@@ -1,10 +1,13 @@
 namespace EdgeCodec.Backends.Cpu.Kernels;
 
+using System.Runtime.CompilerServices;
+
 using EdgeCodec.Backends.Cpu.Engine;
 
 /// <summary>Requantisation of 16 int32 accumulators, portable scalar (the spec's formula, lane by lane).</summary>
 internal unsafe struct RequantScalar : IRequant16
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Requant16(int* acc, RequantParams* prm, int p, int* vals)
     {
         for (int l = 0; l < 16; l++)
@@ -15,6 +18,7 @@ internal unsafe struct RequantScalar : IRequant16
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void StoreBytes16(int* vals, byte* dst)
     {
         for (int l = 0; l < 16; l++)
@@ -23,5 +27,6 @@ internal unsafe struct RequantScalar : IRequant16
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Requant16Entry(int* acc, RequantParams* prm, int p, int* vals) => Requant16(acc, prm, p, vals);
 }

@@ -1,10 +1,13 @@
 namespace EdgeCodec.Backends.Cpu.Kernels;
 
+using System.Runtime.CompilerServices;
+
 using EdgeCodec.Backends.Cpu.Engine;
 
 /// <summary>The <c>add</c> op, portable scalar: <c>clamp(zp + rshift_round((a-zpa)·ma + (b-zpb)·mb, s), lo, hi)</c> in int64.</summary>
 internal static unsafe class QU8AddScalar
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(byte* a, byte* b, byte* dst, int n, in AddParams p)
     {
         for (int i = 0; i < n; i++)

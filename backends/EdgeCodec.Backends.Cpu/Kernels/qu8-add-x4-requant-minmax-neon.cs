@@ -1,5 +1,6 @@
 namespace EdgeCodec.Backends.Cpu.Kernels;
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using EdgeCodec.Backends.Cpu.Engine;
 
@@ -9,6 +10,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 /// </summary>
 internal static unsafe class QU8AddVector128
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(byte* a, byte* b, byte* dst, int n, in AddParams p)
     {
         Vector128<long> ma = Vector128.Create((long)p.MultA), mb = Vector128.Create((long)p.MultB);

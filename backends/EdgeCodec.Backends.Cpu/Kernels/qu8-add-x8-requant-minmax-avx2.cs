@@ -1,5 +1,6 @@
 namespace EdgeCodec.Backends.Cpu.Kernels;
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using EdgeCodec.Backends.Cpu.Engine;
@@ -10,6 +11,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 /// </summary>
 internal static unsafe class QU8AddVector256
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(byte* a, byte* b, byte* dst, int n, in AddParams p)
     {
         Vector256<long> ma = Vector256.Create((long)p.MultA), mb = Vector256.Create((long)p.MultB);

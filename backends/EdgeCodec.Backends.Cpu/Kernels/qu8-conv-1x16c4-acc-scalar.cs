@@ -1,5 +1,7 @@
 namespace EdgeCodec.Backends.Cpu.Kernels;
 
+using System.Runtime.CompilerServices;
+
 using EdgeCodec.Backends.Cpu.Engine;
 
 /// <summary>
@@ -8,6 +10,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 /// </summary>
 internal static unsafe class QU8ConvScalar
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ref ConvTile t)
     {
         int* sum = stackalloc int[ConvGeometry.Block];

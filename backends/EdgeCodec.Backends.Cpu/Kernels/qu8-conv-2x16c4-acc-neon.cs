@@ -16,6 +16,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 /// </remarks>
 internal static unsafe class QU8ConvNeon
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ref ConvTile t)
     {
         for (int b = 0; b < t.Blocks; b++)

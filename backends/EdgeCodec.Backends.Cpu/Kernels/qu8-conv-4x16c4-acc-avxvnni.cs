@@ -15,6 +15,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 /// </remarks>
 internal static unsafe class QU8ConvAvxVnni
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ref ConvTile t)
     {
         for (int b = 0; b < t.Blocks; b++)
@@ -72,6 +73,7 @@ internal static unsafe class QU8ConvAvxVnni
         a31.Store(acc + (3 * R) + 8);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pixels1(ref ConvTile t, byte* w, int* init, byte* x, int* acc)
     {
         Vector256<int> a0 = Vector256.Load(init), a1 = Vector256.Load(init + 8);

@@ -16,6 +16,7 @@ using EdgeCodec.Backends.Cpu.Engine;
 /// </remarks>
 internal static unsafe class QU8ConvNeonDot
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ref ConvTile t)
     {
         for (int b = 0; b < t.Blocks; b++)
@@ -80,6 +81,7 @@ internal static unsafe class QU8ConvNeonDot
         Store4(acc + (3 * R), a30, a31, a32, a33);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pixels1(ref ConvTile t, byte* w, int* init, byte* x, int* acc)
     {
         Vector128<int> a0 = Vector128.Load(init), a1 = Vector128.Load(init + 4), a2 = Vector128.Load(init + 8), a3 = Vector128.Load(init + 12);

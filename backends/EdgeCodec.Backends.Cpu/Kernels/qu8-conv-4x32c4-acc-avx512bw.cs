@@ -32,6 +32,7 @@ internal static unsafe class QU8ConvAvx512Bw
 {
     private const int GroupBytes = 128; // 16 oc × 4 ic × int16
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ref ConvTile t)
     {
         for (int b = 0; b < t.Blocks; b += 2)
