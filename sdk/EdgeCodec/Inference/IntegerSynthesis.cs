@@ -42,46 +42,6 @@ internal sealed class IntegerSynthesis
         return image;
     }
 
-    /// <summary>Synthesises tile by tile (tiles in parallel, each on one thread), bit-identical to <see cref="Run"/>.</summary>
-    /// <param name="y">Fixed-point latent, <c>LatentChannels × h × w</c>.</param>
-    /// <param name="quality">Quality level the latent was coded at.</param>
-    /// <param name="tileLatents">Tile size in latent positions (e.g. <c>TileSize / LatentStride</c>).</param>
-    /// <param name="maxDegreeOfParallelism">Tiles computed at the same time.</param>
-    /// <returns>A <c>16w × 16h</c> image.</returns>
-    /// <exception cref="ArgumentException"><paramref name="y"/> has the wrong channel count.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="quality"/> or <paramref name="tileLatents"/> is out of range.</exception>
-    public RgbImage RunTiled(I32Tensor y, int quality, int tileLatents, int maxDegreeOfParallelism = 1)
-    {
-        ArgumentNullException.ThrowIfNull(y);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tileLatents);
-        int halo = Pack.Layout.SynthesisHalo;
-        int tilesY = (y.Height + tileLatents - 1) / tileLatents, tilesX = (y.Width + tileLatents - 1) / tileLatents;
-        var image = new RgbImage(y.Width * Stride, y.Height * Stride);
-        void Tile(int t)
-        {
-            int y0 = t / tilesX * tileLatents, x0 = t % tilesX * tileLatents;
-            int y1 = Math.Min(y0 + tileLatents, y.Height), x1 = Math.Min(x0 + tileLatents, y.Width);
-            int wy0 = Math.Max(0, y0 - halo), wx0 = Math.Max(0, x0 - halo);
-            int wy1 = Math.Min(y.Height, y1 + halo), wx1 = Math.Min(y.Width, x1 + halo);
-            U8Tensor rgb = RunPlanar(y.Crop(wy0, wx0, wy1 - wy0, wx1 - wx0), quality, 1);
-            CopyInterleaved(rgb, (y0 - wy0) * Stride, (x0 - wx0) * Stride, (y1 - y0) * Stride, (x1 - x0) * Stride, image, y0 * Stride, x0 * Stride);
-        }
-
-        if (maxDegreeOfParallelism <= 1)
-        {
-            for (int t = 0; t < tilesY * tilesX; t++)
-            {
-                Tile(t);
-            }
-        }
-        else
-        {
-            Parallel.For(0, tilesY * tilesX, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, Tile);
-        }
-
-        return image;
-    }
-
     /// <summary>The graph's planar output <c>rgb</c> (u8, 3 × 16h × 16w).</summary>
     internal U8Tensor RunPlanar(I32Tensor y, int quality, int maxDegreeOfParallelism)
     {
