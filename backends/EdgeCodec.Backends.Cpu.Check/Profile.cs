@@ -23,7 +23,7 @@ internal static class Profile
         Console.WriteLine($"window {height}x{width} latents ({height * 16}x{width * 16} px), {threads} thread(s), best of {repeat}");
         foreach (KernelTable table in isas.SelectMany(i => new[] { KernelTable.For(i), KernelTable.For(i).Direct }).Distinct())
         {
-            string isa = table.Isa + (table == KernelTable.For(table.Isa) && table.Direct != table ? " (Winograd 3x3)" : " (direct)");
+            string isa = table.Isa + (table.HasWinograd ? " (Winograd 3x3)" : " (direct)");
             using var synthesis = CpuSynthesis.Create(pack, table, threads);
             synthesis.Synthesize(yq, height, width, rgb);
             synthesis.Synthesize(yq, height, width, rgb);

@@ -45,13 +45,13 @@ public sealed class CpuBackend : DecoderBackend
     public CpuIsa Isa => _table.Isa;
 
     /// <summary>True when 3×3 convs run as exact Winograd F(2×2, 3×3) (16-bit paths, unless <see cref="CpuBackendOptions.Winograd"/> is off).</summary>
-    public unsafe bool UsesWinograd => _table.WinogradGemm != null;
+    public bool UsesWinograd => _table.HasWinograd;
 
     /// <summary>Every path this process can run, widest first (always ends with <see cref="CpuIsa.Scalar"/>).</summary>
     public static IReadOnlyList<CpuIsa> SupportedIsas => KernelTable.Supported;
 
     /// <summary>The path the integer graphs' conv uses: <see langword="null"/> while it is the scalar reference (before <see cref="Register"/>).</summary>
-    public static CpuIsa? EntropyIsa { get; private set; }
+    public static CpuIsa? EntropyIsa => s_entropyTable?.Isa;
 
     /// <summary>The best supported path at or below <paramref name="maxIsa"/>.</summary>
     /// <param name="maxIsa">The cap.</param>
@@ -74,7 +74,6 @@ public sealed class CpuBackend : DecoderBackend
             if (s_entropyTable != backend._table)
             {
                 IntegerKernels.Conv = new EntropyConv(backend._table).Run;
-                EntropyIsa = backend.Isa;
                 s_entropyTable = backend._table;
             }
         }
@@ -88,7 +87,6 @@ public sealed class CpuBackend : DecoderBackend
         lock (s_registerLock)
         {
             IntegerKernels.Reset();
-            EntropyIsa = null;
             s_entropyTable = null;
         }
     }

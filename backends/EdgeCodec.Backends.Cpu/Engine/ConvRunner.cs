@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 namespace EdgeCodec.Backends.Cpu.Engine;
 
 /// <summary>Where a conv writes: element address of pixel (y, x) channel p = <c>Dst + y·YStep + x·XStep + ChanOffset[p]</c>.</summary>

@@ -31,8 +31,11 @@ internal sealed unsafe class KernelTable
 
     public CpuIsa Isa { get; }
 
+    /// <summary>True when 3×3 convs run as exact Winograd F(2×2, 3×3) (<see cref="WinogradGemm"/> is set).</summary>
+    public bool HasWinograd => WinogradGemm != null;
+
     /// <summary>This path with the direct conv for every kernel size (itself when it has no Winograd GEMM).</summary>
-    public KernelTable Direct => WinogradGemm == null ? this : (_direct ??= new KernelTable(Isa, Layout, OffsetActivations, Conv, Store, Requant16, Add));
+    public KernelTable Direct => HasWinograd ? (_direct ??= new KernelTable(Isa, Layout, OffsetActivations, Conv, Store, Requant16, Add)) : this;
 
     public WeightLayout Layout { get; }
 
@@ -52,8 +55,8 @@ internal sealed unsafe class KernelTable
     public delegate*<int*, RequantParams*, int, int*, void> Requant16 { get; }
 
     /// <summary>
-    /// The Winograd F(2×2, 3×3) GEMM (<see cref="WinogradConv"/>), or null where the direct conv is faster (paths with a
-    /// 4-way 8-bit dot product, where Winograd's 16-bit products would cost more than the 2.25× fewer multiplies save).
+    /// The Winograd F(2×2, 3×3) GEMM (<see cref="WinogradConv"/>) of the 16-bit paths, or null on the paths with an 8-bit
+    /// dot product, where a 16-bit product costs as much as four 8-bit ones and Winograd is not yet measured to pay off.
     /// </summary>
     public delegate*<short*, long, short*, long, int, int, bool, int*, void> WinogradGemm { get; }
 
@@ -99,14 +102,15 @@ internal sealed unsafe class KernelTable
             tables[(int)CpuIsa.Avx2] = new KernelTable(CpuIsa.Avx2, WeightLayout.S16OcIc, false,
                 &QU8ConvAvx2.Run, &RequantStore.Run<RequantAvx2>, &RequantAvx2.Requant16Entry, &QU8AddVector256.Run,
                 &QS16WinoGemmAvx2.Run);
-            if (Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported)
+            bool avx512 = Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported;
+            if (avx512)
             {
                 tables[(int)CpuIsa.Avx512Bw] = new KernelTable(CpuIsa.Avx512Bw, WeightLayout.S16OcIc, false,
                     &QU8ConvAvx512Bw.Run, &RequantStore.Run<RequantAvx512>, &RequantAvx512.Requant16Entry, &QU8AddVector512.Run,
                     &QS16WinoGemmAvx512Bw.Run);
             }
 
-            if (AvxVnni.IsSupported && Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported)
+            if (avx512 && AvxVnni.IsSupported)
             {
                 tables[(int)CpuIsa.Avx512Vnni] = new KernelTable(CpuIsa.Avx512Vnni, WeightLayout.S8OcIc, false,
                     &QU8ConvAvxVnni.Run, &RequantStore.Run<RequantAvx512>, &RequantAvx512.Requant16Entry, &QU8AddVector512.Run);

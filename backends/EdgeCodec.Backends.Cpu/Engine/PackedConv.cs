@@ -49,7 +49,7 @@ internal sealed unsafe class PackedConv
         _negShift = GC.AllocateArray<long>(PaddedOut, pinned: true);
         Original = new int[PaddedOut];
         Pack();
-        if (table.WinogradGemm != null)
+        if (table.HasWinograd)
         {
             _winograd = WinogradConv.Pack(node, Original, PaddedOut, Groups, ChannelStride, table.Layout);
         }
@@ -93,7 +93,7 @@ internal sealed unsafe class PackedConv
     /// <summary>True when this conv runs as exact Winograd F(2×2, 3×3) (<see cref="WinogradConv"/>).</summary>
     public bool HasWinograd => _winograd is not null;
 
-    /// <summary>The transformed weights <c>[pos][block][group][16 oc][4 ic]</c> int16 (null pointer without Winograd).</summary>
+    /// <summary>The transformed weights <c>[pos][block][group]</c>, 64 int16 each in the path's <see cref="WeightLayout"/> (null pointer without Winograd).</summary>
     public short* WinogradWeights => _winograd is null ? null : (short*)Unsafe.AsPointer(ref _winograd[0]);
 
     /// <summary>Fills <paramref name="prm"/> with pointers into this conv's (pinned) tables.</summary>
@@ -140,17 +140,14 @@ internal sealed unsafe class PackedConv
                         int w = o >= 0 && c < cin ? node.Weight[(((o * cin) + c) * Taps) + tap] : 0;
                         sumW += w;
                         int step = (((block * Taps) + tap) * Groups) + g;
-                        switch (Table.Layout)
+                        int index = (step * 64) + Table.Layout.InGroup(lane, j);
+                        if (Table.Layout == WeightLayout.S8OcIc)
                         {
-                            case WeightLayout.S8OcIc:
-                                _weights[(step * 64) + (lane * 4) + j] = (byte)(sbyte)w;
-                                break;
-                            case WeightLayout.S16OcIc:
-                                Unsafe.As<byte, short>(ref _weights[2 * ((step * 64) + (lane * 4) + j)]) = (short)w;
-                                break;
-                            default:
-                                Unsafe.As<byte, short>(ref _weights[2 * ((step * 64) + (j * 16) + lane)]) = (short)w;
-                                break;
+                            _weights[index] = (byte)(sbyte)w;
+                        }
+                        else
+                        {
+                            Unsafe.As<byte, short>(ref _weights[2 * index]) = (short)w;
                         }
                     }
                 }

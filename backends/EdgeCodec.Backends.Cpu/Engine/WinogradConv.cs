@@ -110,8 +110,7 @@ internal static unsafe class WinogradConv
                     {
                         int v = (t[i * 3] * gp[j * 3]) + (t[(i * 3) + 1] * gp[(j * 3) + 1]) + (t[(i * 3) + 2] * gp[(j * 3) + 2]);
                         int pos = (i * 4) + j;
-                        int inBlock = layout == WeightLayout.S16IcOc ? ((c % 4) * 16) + lane : (lane * 4) + (c % 4);
-                        u[(((((pos * blocks) + block) * groups) + (c / 4)) * 64) + inBlock] = checked((short)v);
+                        u[(((((pos * blocks) + block) * groups) + (c / 4)) * 64) + layout.InGroup(lane, c % 4)] = checked((short)v);
                     }
                 }
             }
