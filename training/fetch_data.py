@@ -43,6 +43,12 @@ SOURCES: dict[str, tuple[str, str, dict[str, list[str]]]] = {
                           "goldfish.png", "rhythm.jpg", "rollpaper.png", "string.jpg", "the-mouse.jpg",
                           "2004default.jpg"],
     }),
+    # Plasma ships each wallpaper as <Name>/contents/images/<size>; only the photographs are used (the largest size).
+    "plasma-workspace-wallpapers": ("4:5.27.5-2", "usr/share/wallpapers", {
+        "photos": [f"{n}/contents/images/2560x1600.jpg" for n in (
+            "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey",
+            "OneStandsOut", "Path", "summer_1am")] + ["Volna/contents/images/5120x2880.jpg"],
+    }),
     "python3-skimage": ("0.19.3-8", "usr/lib/python3/dist-packages/skimage/data", {
         "photos": ["astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg",
                    "hubble_deep_field.jpg"],
@@ -56,7 +62,8 @@ VALIDATION = {"illustrations": {"Painting-Colors_by__herobrine7gamer", "desert",
 
 
 def destination(out: Path, domain: str, pkg: str, name: str) -> Path:
-    stem = Path(name).stem
+    # A nested name (Plasma's <Name>/contents/images/<size>.jpg) is named after its top folder.
+    stem = Path(name).parts[0] if len(Path(name).parts) > 1 else Path(name).stem
     if domain in VALIDATION:
         return out / domain / ("val" if stem in VALIDATION[domain] else "train") / f"{pkg}__{stem}.png"
     return out / domain / f"{pkg}__{stem}.png"

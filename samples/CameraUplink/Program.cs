@@ -19,7 +19,9 @@ int quality = args.Length > 3 && !auto ? int.Parse(args[3], CultureInfo.Invarian
 double fps = args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 5;
 
 var pack = ModelPack.LoadDefault();
-using var encoder = new EdgeCodecEncoder(pack);
+// 256-px entropy tiles: a lost packet then costs a 256-px patch rather than the whole frame (files use the pack's
+// larger tile, which costs fewer bits; docs/format.md, "Tiles").
+using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { TileSize = 256 });
 var sender = new StreamSender(new StreamSenderOptions { ModelId = pack.ModelId, StreamId = 1 });
 var adaptation = new QualityAdaptation(pack.QualityLevels.Count, TimeSpan.FromSeconds(1 / fps), initialLevel: quality);
 using var cts = new CancellationTokenSource();

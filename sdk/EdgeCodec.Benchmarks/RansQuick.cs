@@ -22,7 +22,7 @@ internal static class RansQuick
             return 1;
         }
 
-        Console.WriteLine($"rANS {RansCodec.LaneCount} lanes, {tableCount} Gaussian tables, {symbols} symbols, {encoded.Length * 8.0 / symbols:F3} bits/symbol");
+        Console.WriteLine($"rANS {encoded[0]} lanes, {tableCount} Gaussian tables, {symbols} symbols, {encoded.Length * 8.0 / symbols:F3} bits/symbol");
         Console.WriteLine($"encode: {symbols / encodeBest / 1e6,8:F1} M symbols/s wall, {symbols / encodeCpu / 1e6,8:F1} M symbols/s CPU time (best of 15)");
         Console.WriteLine($"decode: {symbols / decodeBest / 1e6,8:F1} M symbols/s wall, {symbols / decodeCpu / 1e6,8:F1} M symbols/s CPU time (best of 15)");
         return 0;

@@ -21,17 +21,18 @@ internal static class BenchCommand
         var repeat = new Option<int>("--repeat") { Description = "Timed decodes per configuration (median is reported)", DefaultValueFactory = _ => 5 };
         var quality = new Option<int>("--quality", "-q") { Description = "Quality level", DefaultValueFactory = _ => 2 };
         var region = CommonOptions.SynthesisRegion();
+        var tileSize = CommonOptions.TileSize();
         var model = CommonOptions.Model();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Benchmark whole-image decoding per backend (not a test: numbers go to docs/benchmarks.md)")
-            { image, backends, threads, repeat, quality, region, model, json };
+            { image, backends, threads, repeat, quality, region, tileSize, model, json };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
             string path = r.GetValue(image)?.FullName ?? DefaultImage();
             var picture = ImageFile.Load(path);
             byte[] container;
-            using (var encoder = new EdgeCodecEncoder(pack))
+            using (var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { TileSize = r.GetValue(tileSize) }))
             {
                 container = encoder.Encode(picture, r.GetValue(quality)).ToContainerBytes();
             }

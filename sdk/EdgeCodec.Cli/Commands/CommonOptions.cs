@@ -28,6 +28,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => new Codec.DecoderOptions().SynthesisRegion,
     };
 
+    public static Option<int> TileSize() => new("--tile-size")
+    {
+        Description = "Entropy tile side in pixels, a multiple of 64 (0 = the model pack's); smaller tiles isolate losses, larger ones cost fewer bits",
+        DefaultValueFactory = _ => 0,
+    };
+
     public static Option<FileInfo?> Json() => new("--json")
     {
         Description = "Write measurements as JSON to this file",

@@ -18,7 +18,7 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
     private readonly AdapterSet? _adapters;
 
     public EdgeCodecRdCodec(ModelPack pack, string backend, string name = "edgecodec", int layers = 0, IReadOnlyList<int>? qualities = null,
-        IReadOnlyList<AdapterPackage>? experts = null)
+        IReadOnlyList<AdapterPackage>? experts = null, int tileSize = 0)
     {
         _pack = pack;
         _backend = backend;
@@ -27,7 +27,7 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
         QualityLevels = qualities ?? [.. Enumerable.Range(0, pack.QualityLevels.Count)];
         experts ??= [];
         _adapters = experts.Count > 0 ? new AdapterSet(pack, experts) : null;
-        _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1, Experts = experts }));
+        _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1, Experts = experts, TileSize = tileSize }));
     }
 
     public string Name { get; }

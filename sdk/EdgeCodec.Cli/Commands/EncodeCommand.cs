@@ -5,7 +5,7 @@ using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K]</c></summary>
+/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--tile-size PX]</c></summary>
 internal static class EncodeCommand
 {
     public static Command Create()
@@ -14,14 +14,15 @@ internal static class EncodeCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx)", Required = true };
         var quality = new Option<int>("--quality", "-q") { Description = "Quality level (0 = smallest)", DefaultValueFactory = _ => 2 };
         var layers = new Option<int>("--layers", "-l") { Description = "Refinement layers to write (0 = all)", DefaultValueFactory = _ => 0 };
+        var tileSize = CommonOptions.TileSize();
         var model = CommonOptions.Model();
         var threads = CommonOptions.Threads();
-        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, model, threads };
+        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, tileSize, model, threads };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
             var image = ImageFile.Load(r.GetRequiredValue(input).FullName);
-            using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads) });
+            using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize) });
             var sw = Stopwatch.StartNew();
             var encoded = encoder.Encode(image, r.GetValue(quality), r.GetValue(layers));
             var target = r.GetRequiredValue(output);

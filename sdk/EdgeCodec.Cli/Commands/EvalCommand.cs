@@ -30,8 +30,10 @@ internal static class EvalCommand
         };
         var adapterDir = new Option<DirectoryInfo?>("--adapter-dir") { Description = "Folder of *.ecadapter packages (default: adapters/ beside the model pack)" };
         var trust = new Option<DirectoryInfo?>("--trust") { Description = "Verify the adapters' signatures against these *.pub.pem keys (default: <adapter-dir>/trust if it exists)" };
+        var tileSize = CommonOptions.TileSize();
+        var tileSizes = new Option<string?>("--compare-tile-sizes") { Description = "Also encode with these entropy tile sizes, e.g. 256,512 (their rate cost)" };
         var command = new Command("eval", "Rate-distortion evaluation of EdgeCodec vs JPEG and WebP (BD-rate, PSNR, MS-SSIM)")
-            { images, json, plot, limit, backend, model, threads, compare, prefixes, adapters, adapterDir, trust };
+            { images, json, plot, limit, backend, model, threads, compare, prefixes, tileSize, tileSizes, adapters, adapterDir, trust };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -54,21 +56,27 @@ internal static class EvalCommand
 
             var set = files.Select(f => (Path.GetFileNameWithoutExtension(f.Name), ImageFile.Load(f.FullName))).ToList();
             var experts = LoadAdapters(pack, r.GetValue(adapters)!, r.GetValue(adapterDir), r.GetValue(trust), r.GetValue(model));
-            var codecs = new List<IRdCodec> { new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts), new JpegCodec(), new WebpCodec() };
+            int tile = r.GetValue(tileSize);
+            var codecs = new List<IRdCodec> { new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts, tileSize: tile), new JpegCodec(), new WebpCodec() };
             if (experts.Count > 0)
             {
                 CliRunner.Info($"adapters: {string.Join(", ", experts.Select(a => $"{a.Manifest.Id} (expert {a.Manifest.ExpertId}, {a.Manifest.Domain})"))}");
-                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, RdSummary.NoAdaptersAnchor));
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, RdSummary.NoAdaptersAnchor, tileSize: tile));
             }
 
-            foreach (string b in (r.GetValue(compare) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (string b in List(r.GetValue(compare)))
             {
-                codecs.Add(new EdgeCodecRdCodec(pack, b, $"edgecodec-{b}"));
+                codecs.Add(new EdgeCodecRdCodec(pack, b, $"edgecodec-{b}", tileSize: tile));
             }
 
-            foreach (string k in (r.GetValue(prefixes) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (string k in List(r.GetValue(prefixes)))
             {
-                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, $"edgecodec-{k}layers", int.Parse(k, System.Globalization.CultureInfo.InvariantCulture)));
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, $"edgecodec-{k}layers", int.Parse(k, System.Globalization.CultureInfo.InvariantCulture), tileSize: tile));
+            }
+
+            foreach (string t in List(r.GetValue(tileSizes)))
+            {
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, $"edgecodec-tile{t}", tileSize: int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)));
             }
 
             var evaluator = new RdEvaluator(codecs)
@@ -165,6 +173,8 @@ internal static class EvalCommand
 
         return chosen;
     }
+
+    private static string[] List(string? csv) => (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static string Format(double? v) => v is { } d ? $"{d:+0.00;-0.00}%" : "n/a (no overlap)";
 

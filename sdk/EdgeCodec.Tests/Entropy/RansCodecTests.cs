@@ -89,21 +89,73 @@ public sealed class RansCodecTests
         Assert.InRange(worst.Length, 8000 * 2 - 100, (8000 * 2) + 100); // 16 bits per symbol, as the frequency says
     }
 
-    [Fact]
-    public void Every_length_up_to_three_rounds_of_lanes_round_trips()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void Every_length_up_to_three_rounds_of_lanes_round_trips_with_every_lane_count(int lanes)
     {
-        for (int length = 0; length <= RansCodec.LaneCount * 3; length++)
+        for (int length = 0; length <= RansCodec.MaxLaneCount * 3; length++)
         {
             (int[] values, int[] tables) = TestTables.LatentStream(length, seed: length);
             AssertRoundTrip(values, tables, Gaussian);
+            byte[] data = RansCodec.Encode(values, tables, Gaussian, lanes);
+            Assert.Equal(lanes, data[0]);
+            var decoded = new int[length];
+            RansCodec.Decode(data, tables, Gaussian, decoded);
+            Assert.Equal(values, decoded);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Fewer_lanes_round_trip_worst_case_streams(int lanes)
+    {
+        var skewed = CdfTableSet.Create(new[] { new[] { 0, 65534, 65535, CdfTableSet.Total } }, new[] { 0 });
+        foreach (int value in new[] { 0, 1, 5, int.MinValue })
+        {
+            int[] values = Enumerable.Repeat(value, 5003).ToArray();
+            var tables = new int[values.Length];
+            byte[] data = RansCodec.Encode(values, tables, skewed, lanes);
+            var decoded = new int[values.Length];
+            RansCodec.Decode(data, tables, skewed, decoded);
+            Assert.Equal(values, decoded);
         }
     }
 
     [Fact]
-    public void Empty_input_is_a_nine_byte_header()
+    public void Encoder_uses_fewer_lanes_only_for_small_streams()
+    {
+        (int[] small, int[] smallTables) = TestTables.LatentStream(300, seed: 21);
+        byte[] smallData = RansCodec.Encode(small, smallTables, Gaussian);
+        byte[] smallWide = RansCodec.Encode(small, smallTables, Gaussian, 8);
+        Assert.Equal(RansCodec.ChooseLaneCount(smallWide.Length), smallData[0]);
+        Assert.True(smallData[0] < 8, $"{smallWide.Length}-byte stream kept {smallData[0]} lanes");
+        Assert.True(smallData.Length <= smallWide.Length - ((8 - smallData[0]) * 4), $"{smallData.Length} vs {smallWide.Length} bytes");
+
+        (int[] large, int[] largeTables) = TestTables.LatentStream(20_000, seed: 22);
+        byte[] largeData = RansCodec.Encode(large, largeTables, Gaussian);
+        Assert.True(largeData.Length >= 8 * RansCodec.TargetLaneBytes);
+        Assert.Equal(8, largeData[0]);
+        Assert.Equal(RansCodec.Encode(large, largeTables, Gaussian, 8), largeData);
+
+        Assert.Equal(1, RansCodec.ChooseLaneCount(0));
+        Assert.Equal(1, RansCodec.ChooseLaneCount((2 * RansCodec.TargetLaneBytes) - 1));
+        Assert.Equal(2, RansCodec.ChooseLaneCount(2 * RansCodec.TargetLaneBytes));
+        Assert.Equal(4, RansCodec.ChooseLaneCount(4 * RansCodec.TargetLaneBytes));
+        Assert.Equal(8, RansCodec.ChooseLaneCount(8 * RansCodec.TargetLaneBytes));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RansCodec.Encode(small, smallTables, Gaussian, 3));
+    }
+
+    [Fact]
+    public void Empty_input_is_a_two_byte_header()
     {
         byte[] data = AssertRoundTrip(Array.Empty<int>(), Array.Empty<int>(), Gaussian);
-        Assert.Equal(new byte[] { 8, 0, 0, 0, 0, 0, 0, 0, 0 }, data);
+        Assert.Equal(new byte[] { 1, 0 }, data);
+        Assert.Equal(new byte[] { 8, 0, 0, 0, 0, 0, 0, 0, 0 }, RansCodec.Encode(Array.Empty<int>(), Array.Empty<int>(), Gaussian, 8));
     }
 
     [Fact]
@@ -145,10 +197,18 @@ public sealed class RansCodecTests
         Assert.False(RansCodec.TryDecode(data, tables.AsSpan(0, 40), Gaussian, output, out FormatError error));
         Assert.True(error is FormatError.FinalStateMismatch or FormatError.TrailingData, error.ToString());
 
-        // Wrong header byte.
-        byte[] badHeader = (byte[])data.Clone();
-        badHeader[0] = 4;
-        Assert.Equal(FormatError.UnsupportedVersion, Assert.Throws<EdgeCodecFormatException>(() => RansCodec.Decode(badHeader, tables, Gaussian, output)).Error);
+        // A header byte that is no lane count.
+        foreach (byte header in new byte[] { 0, 3, 5, 16, 255 })
+        {
+            byte[] badHeader = (byte[])data.Clone();
+            badHeader[0] = header;
+            Assert.Equal(FormatError.UnsupportedVersion, Assert.Throws<EdgeCodecFormatException>(() => RansCodec.Decode(badHeader, tables, Gaussian, output)).Error);
+        }
+
+        // A valid lane count that is not the one the stream was written with.
+        byte[] otherLanes = (byte[])data.Clone();
+        otherLanes[0] = (byte)(data[0] == 8 ? 4 : 8);
+        Assert.False(RansCodec.TryDecode(otherLanes, tables, Gaussian, output, out error));
 
         // More values than were coded: a lane runs dry.
         int[] moreTables = [.. tables, .. tables, .. tables];
@@ -200,7 +260,7 @@ public sealed class RansCodecTests
                 rng.NextBytes(data);
                 if (data.Length > 0 && rng.Next(2) == 0)
                 {
-                    data[0] = 8;
+                    data[0] = (byte)(1 << rng.Next(4));
                 }
 
                 CdfTableSet set = rng.Next(2) == 0 ? skewed : Gaussian;

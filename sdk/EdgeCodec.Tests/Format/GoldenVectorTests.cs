@@ -65,8 +65,12 @@ public sealed class GoldenVectorTests
             .Select(l => l.Split(' ').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray()).ToArray();
         int[] tables = pairs.Select(p => p[0]).ToArray();
         var decoded = new int[tables.Length];
-        RansCodec.Decode(File.ReadAllBytes(Path.Combine(directory, "rans-stream.bin")), tables, CdfTableSet.Create(cdfs, offsets), decoded);
-        Assert.Equal(pairs.Select(p => p[1]).ToArray(), decoded);
+        foreach (string stream in new[] { "rans-stream.bin", "rans-stream-auto.bin" })
+        {
+            Array.Clear(decoded);
+            RansCodec.Decode(File.ReadAllBytes(Path.Combine(directory, stream)), tables, CdfTableSet.Create(cdfs, offsets), decoded);
+            Assert.Equal(pairs.Select(p => p[1]).ToArray(), decoded);
+        }
     }
 
     private static SortedDictionary<string, byte[]> Generate()
@@ -91,7 +95,8 @@ public sealed class GoldenVectorTests
 
         CdfTableSet set = TestTables.Gaussian(8);
         (int[] values, int[] tables) = RansSymbols();
-        v["rans-stream.bin"] = RansCodec.Encode(values, tables, set);
+        v["rans-stream.bin"] = RansCodec.Encode(values, tables, set, laneCount: 8); // the 8-lane layout of version 1 streams
+        v["rans-stream-auto.bin"] = RansCodec.Encode(values, tables, set); // the encoder's choice for a small stream: 1 lane
 
         var text = new StringBuilder("# one table per line: offset, then the n + 2 CDF entries\n");
         for (int t = 0; t < set.TableCount; t++)

@@ -5,11 +5,14 @@ namespace EdgeCodec.Entropy;
 
 /// <summary>
 /// Interleaved rANS entropy coding of <see cref="int"/> values with per-value CDF tables
-/// (32-bit state, byte-wise renormalisation, 16-bit precision, <see cref="LaneCount"/> lanes).
+/// (32-bit state, byte-wise renormalisation, 16-bit precision, 1, 2, 4 or 8 lanes).
 /// The byte layout is specified in <c>docs/entropy.md</c>.
 /// </summary>
 /// <remarks>
-/// Value <c>i</c> is coded with table <c>tableIndices[i]</c> on lane <c>i % LaneCount</c>. A value outside the
+/// Value <c>i</c> is coded with table <c>tableIndices[i]</c> on lane <c>i % lanes</c>; the stream's first byte
+/// says how many lanes it has. More lanes decode faster (independent dependency chains), fewer lanes cost fewer
+/// bytes (each lane carries a 4-byte final state and a length), so the encoder picks the count from the stream's
+/// size (<see cref="ChooseLaneCount"/>). A value outside the
 /// table's direct range is coded as the escape symbol followed by a bypass code that can represent any
 /// <see cref="int"/>, so encoding never fails on data. The decoder never reads outside its input, does work
 /// bounded by the number of values, allocates nothing, and reports corrupt input as
@@ -17,8 +20,37 @@ namespace EdgeCodec.Entropy;
 /// </remarks>
 public static class RansCodec
 {
-    /// <summary>Number of interleaved rANS lanes, fixed by the format.</summary>
-    public const int LaneCount = 8;
+    /// <summary>The largest number of interleaved rANS lanes a stream may have (the format allows 1, 2, 4 and 8).</summary>
+    public const int MaxLaneCount = 8;
+
+    /// <summary>
+    /// Payload bytes per lane below which the encoder halves the lane count: a lane's fixed cost is about
+    /// 5 bytes, so this keeps it under ~2 % of a stream while streams of ≥ 2 KiB keep all 8 lanes.
+    /// </summary>
+    public const int TargetLaneBytes = 256;
+
+    /// <summary>
+    /// The lane count the encoder uses for a stream that takes <paramref name="bytesWithMaxLanes"/> bytes with
+    /// <see cref="MaxLaneCount"/> lanes: the largest of 8, 4, 2, 1 that leaves every lane at least
+    /// <see cref="TargetLaneBytes"/> bytes on average (1 for tiny streams).
+    /// </summary>
+    /// <param name="bytesWithMaxLanes">Encoded length with 8 lanes.</param>
+    /// <returns>1, 2, 4 or 8.</returns>
+    public static int ChooseLaneCount(int bytesWithMaxLanes)
+    {
+        int lanes = MaxLaneCount;
+        while (lanes > 1 && bytesWithMaxLanes < lanes * TargetLaneBytes)
+        {
+            lanes >>= 1;
+        }
+
+        return lanes;
+    }
+
+    /// <summary>Whether <paramref name="lanes"/> is a lane count the format allows (1, 2, 4 or 8).</summary>
+    /// <param name="lanes">A lane count.</param>
+    /// <returns><see langword="true"/> for 1, 2, 4 and 8.</returns>
+    public static bool IsValidLaneCount(int lanes) => lanes is 1 or 2 or 4 or 8;
 
     /// <summary>Encodes <paramref name="values"/> into a new array.</summary>
     /// <param name="values">The values to code.</param>
@@ -30,7 +62,24 @@ public static class RansCodec
     /// <exception cref="ArgumentOutOfRangeException">A table index is outside <c>0 .. tables.TableCount - 1</c>.</exception>
     public static byte[] Encode(ReadOnlySpan<int> values, ReadOnlySpan<int> tableIndices, CdfTableSet tables)
     {
-        using RansLaneBuffer lanes = RansEncoderCore.EncodeLanes(values, tableIndices, tables);
+        using RansLaneBuffer lanes = RansEncoderCore.EncodeAuto(values, tableIndices, tables);
+        var result = new byte[lanes.EncodedLength];
+        lanes.CopyTo(result);
+        return result;
+    }
+
+    /// <summary>Encodes <paramref name="values"/> with exactly <paramref name="laneCount"/> lanes.</summary>
+    /// <param name="values">The values to code.</param>
+    /// <param name="tableIndices">For each value, the index of the table in <paramref name="tables"/> that codes it.</param>
+    /// <param name="tables">The table set shared with the decoder.</param>
+    /// <param name="laneCount">1, 2, 4 or 8: more lanes decode faster, fewer cost fewer bytes.</param>
+    /// <returns>The encoded stream (header and lanes).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="tables"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="values"/> and <paramref name="tableIndices"/> differ in length, or the output would exceed 2 GiB.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A table index is outside <c>0 .. tables.TableCount - 1</c>, or <paramref name="laneCount"/> is not 1, 2, 4 or 8.</exception>
+    public static byte[] Encode(ReadOnlySpan<int> values, ReadOnlySpan<int> tableIndices, CdfTableSet tables, int laneCount)
+    {
+        using RansLaneBuffer lanes = RansEncoderCore.EncodeLanes(values, tableIndices, tables, laneCount);
         var result = new byte[lanes.EncodedLength];
         lanes.CopyTo(result);
         return result;
@@ -48,7 +97,7 @@ public static class RansCodec
     public static int Encode(ReadOnlySpan<int> values, ReadOnlySpan<int> tableIndices, CdfTableSet tables, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        using RansLaneBuffer lanes = RansEncoderCore.EncodeLanes(values, tableIndices, tables);
+        using RansLaneBuffer lanes = RansEncoderCore.EncodeAuto(values, tableIndices, tables);
         int length = lanes.EncodedLength;
         lanes.CopyTo(output.GetSpan(length));
         output.Advance(length);

@@ -14,7 +14,7 @@ internal readonly record struct RansDecodeResult(FormatError Error, int Lane = -
         FormatError.TrailingData => "rANS stream has bytes after its last lane.",
         FormatError.LaneExhausted => $"rANS lane {Lane} ran out of bytes before its last symbol.",
         FormatError.FinalStateMismatch => $"rANS lane {Lane} did not end in the initial state: the stream is corrupt or was coded with other tables.",
-        FormatError.UnsupportedVersion => $"rANS stream header is not the {RansCodec.LaneCount}-lane layout this decoder implements.",
+        FormatError.UnsupportedVersion => "rANS stream header does not name a 1-, 2-, 4- or 8-lane layout.",
         _ when Lane >= 0 => $"rANS lane {Lane} is malformed (invalid state or non-canonical escape).",
         _ => "rANS stream header is malformed.",
     };

@@ -6,7 +6,7 @@ namespace EdgeCodec.Entropy;
 
 /// <summary>
 /// The rANS decoder. Lane states live in a small stack array and values are decoded in index order, so the
-/// <see cref="RansCodec.LaneCount"/> independent dependency chains overlap in the out-of-order core.
+/// stream's independent dependency chains (up to <see cref="RansCodec.MaxLaneCount"/>) overlap in the out-of-order core.
 /// </summary>
 /// <remarks>
 /// Safety invariants on arbitrary input: every state stays in [L, 2^31) (checked at load, preserved by the
@@ -16,7 +16,7 @@ namespace EdgeCodec.Entropy;
 /// </remarks>
 internal static class RansDecoderCore
 {
-    private const int Lanes = RansCodec.LaneCount;
+    private const int MaxLanes = RansCodec.MaxLaneCount;
 
     public static unsafe RansDecodeResult Decode(ReadOnlySpan<byte> data, ReadOnlySpan<int> tableIndices, CdfTableSet tables, Span<int> values)
     {
@@ -32,15 +32,17 @@ internal static class RansDecoderCore
             return new RansDecodeResult(FormatError.Truncated, Offset: 0);
         }
 
-        if (data[0] != Lanes)
+        int lanes = data[0];
+        if (!RansCodec.IsValidLaneCount(lanes))
         {
             return new RansDecodeResult(FormatError.UnsupportedVersion, Offset: 0);
         }
 
-        Span<int> laneLength = stackalloc int[Lanes];
+        int laneMask = lanes - 1;
+        Span<int> laneLength = stackalloc int[MaxLanes];
         int pos = 1;
         long sum = 0;
-        for (int j = 0; j < Lanes; j++)
+        for (int j = 0; j < lanes; j++)
         {
             FormatError e = Varint.TryRead(data[pos..], out int length, out int used);
             if (e != FormatError.None)
@@ -64,9 +66,9 @@ internal static class RansDecoderCore
             return new RansDecodeResult(sum > data.Length - pos ? FormatError.Truncated : FormatError.TrailingData, Offset: data.Length);
         }
 
-        uint* xs = stackalloc uint[Lanes];
-        byte** ps = stackalloc byte*[Lanes];
-        byte** es = stackalloc byte*[Lanes];
+        uint* xs = stackalloc uint[MaxLanes];
+        byte** ps = stackalloc byte*[MaxLanes];
+        byte** es = stackalloc byte*[MaxLanes];
         CdfTableSet.TableInfo[] infoArray = tables.Info;
         uint tableCount = (uint)infoArray.Length;
 
@@ -78,7 +80,7 @@ internal static class RansDecoderCore
         fixed (CdfTableSet.TableInfo* info = infoArray)
         {
             byte* p0 = d + pos;
-            for (int j = 0; j < Lanes; j++)
+            for (int j = 0; j < lanes; j++)
             {
                 ps[j] = p0;
                 es[j] = p0 + laneLength[j];
@@ -100,7 +102,7 @@ internal static class RansDecoderCore
 
             for (int i = 0; i < count; i++)
             {
-                int lane = i & (Lanes - 1);
+                int lane = i & laneMask;
                 uint t = (uint)idx[i];
                 if (t >= tableCount)
                 {
@@ -158,7 +160,7 @@ internal static class RansDecoderCore
                 xs[lane] = x;
             }
 
-            for (int j = 0; j < Lanes && j < count; j++)
+            for (int j = 0; j < lanes && j < count; j++)
             {
                 if (xs[j] != StateLow)
                 {

@@ -8,7 +8,24 @@ namespace EdgeCodec.Entropy;
 /// <summary>The rANS encoder: each lane is coded last value first so its decoder reads forwards.</summary>
 internal static class RansEncoderCore
 {
-    public static unsafe RansLaneBuffer EncodeLanes(ReadOnlySpan<int> values, ReadOnlySpan<int> tableIndices, CdfTableSet tables)
+    /// <summary>
+    /// Encodes with the lane count <see cref="RansCodec.ChooseLaneCount"/> picks: first with
+    /// <see cref="RansCodec.MaxLaneCount"/> lanes, then again with fewer when the stream is small.
+    /// </summary>
+    public static RansLaneBuffer EncodeAuto(ReadOnlySpan<int> values, ReadOnlySpan<int> tableIndices, CdfTableSet tables)
+    {
+        RansLaneBuffer widest = EncodeLanes(values, tableIndices, tables, RansCodec.MaxLaneCount);
+        int lanes = RansCodec.ChooseLaneCount(widest.EncodedLength);
+        if (lanes == RansCodec.MaxLaneCount)
+        {
+            return widest;
+        }
+
+        widest.Dispose();
+        return EncodeLanes(values, tableIndices, tables, lanes);
+    }
+
+    public static unsafe RansLaneBuffer EncodeLanes(ReadOnlySpan<int> values, ReadOnlySpan<int> tableIndices, CdfTableSet tables, int lanes)
     {
         ArgumentNullException.ThrowIfNull(tables);
         if (values.Length != tableIndices.Length)
@@ -16,12 +33,16 @@ internal static class RansEncoderCore
             throw new ArgumentException($"Got {values.Length} values but {tableIndices.Length} table indices.", nameof(tableIndices));
         }
 
-        const int Lanes = RansCodec.LaneCount;
+        if (!RansCodec.IsValidLaneCount(lanes))
+        {
+            throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "The lane count must be 1, 2, 4 or 8.");
+        }
+
         int count = values.Length;
         CdfTableSet.TableInfo[] info = tables.Info;
 
         // Exact upper bound per lane, so the backwards writes below need no bounds checks.
-        Span<long> bound = stackalloc long[Lanes];
+        Span<long> bound = stackalloc long[RansCodec.MaxLaneCount];
         for (int i = 0; i < count; i++)
         {
             int t = tableIndices[i];
@@ -31,13 +52,13 @@ internal static class RansEncoderCore
             }
 
             long s = (long)values[i] - info[t].Offset;
-            bound[i & (Lanes - 1)] += (ulong)s < (ulong)info[t].Count ? MaxBytesPerDirect : MaxBytesPerEscape;
+            bound[i & (lanes - 1)] += (ulong)s < (ulong)info[t].Count ? MaxBytesPerDirect : MaxBytesPerEscape;
         }
 
-        var laneStart = new int[Lanes];
-        var laneEnd = new int[Lanes];
+        var laneStart = new int[lanes];
+        var laneEnd = new int[lanes];
         long total = 0;
-        for (int j = 0; j < Lanes; j++)
+        for (int j = 0; j < lanes; j++)
         {
             if (j < count)
             {
@@ -56,7 +77,7 @@ internal static class RansEncoderCore
         fixed (byte* b = buffer)
         fixed (int* cdf = tables.FlatCdf)
         {
-            for (int j = 0; j < Lanes; j++)
+            for (int j = 0; j < lanes; j++)
             {
                 if (j >= count)
                 {
@@ -66,8 +87,8 @@ internal static class RansEncoderCore
 
                 uint x = StateLow;
                 byte* p = b + laneEnd[j];
-                int last = j + ((count - 1 - j) / Lanes * Lanes);
-                for (int i = last; i >= 0; i -= Lanes)
+                int last = j + ((count - 1 - j) / lanes * lanes);
+                for (int i = last; i >= 0; i -= lanes)
                 {
                     CdfTableSet.TableInfo ti = info[tableIndices[i]];
                     int v = values[i];

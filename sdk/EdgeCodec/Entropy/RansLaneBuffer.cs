@@ -19,7 +19,7 @@ internal struct RansLaneBuffer : IDisposable
         _laneStart = laneStart;
         _laneEnd = laneEnd;
         int length = 1;
-        for (int j = 0; j < RansCodec.LaneCount; j++)
+        for (int j = 0; j < laneStart.Length; j++)
         {
             int laneLength = laneEnd[j] - laneStart[j];
             length = checked(length + Varint.Length((uint)laneLength) + laneLength);
@@ -33,14 +33,14 @@ internal struct RansLaneBuffer : IDisposable
     public readonly void CopyTo(Span<byte> destination)
     {
         byte[] buffer = _buffer ?? throw new ObjectDisposedException(nameof(RansLaneBuffer));
-        destination[0] = RansCodec.LaneCount;
+        destination[0] = (byte)_laneStart.Length;
         int pos = 1;
-        for (int j = 0; j < RansCodec.LaneCount; j++)
+        for (int j = 0; j < _laneStart.Length; j++)
         {
             pos += Varint.Write(destination[pos..], (uint)(_laneEnd[j] - _laneStart[j]));
         }
 
-        for (int j = 0; j < RansCodec.LaneCount; j++)
+        for (int j = 0; j < _laneStart.Length; j++)
         {
             ReadOnlySpan<byte> lane = buffer.AsSpan(_laneStart[j], _laneEnd[j] - _laneStart[j]);
             lane.CopyTo(destination[pos..]);
