@@ -307,7 +307,7 @@ public sealed class EdgeCodecDecoder : IDisposable
                 {
                     timer.AddEntropy(t);
                 }
-            }, timer);
+            }, timer, TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count));
         }
         catch (EdgeCodecFormatException ex)
         {

@@ -173,7 +173,7 @@ public sealed class EdgeCodecEncoder : IDisposable
 
             streams[k] = RansCodec.Encode(symbols, index.Data, _pack.GaussianTables);
             return symbols;
-        });
+        }, maxDegreeOfParallelism: TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count));
 
         for (int c = 0; c < layout.LatentChannels; c++)
         {

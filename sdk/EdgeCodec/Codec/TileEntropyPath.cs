@@ -14,6 +14,9 @@ internal sealed class TileEntropyPath
 
     public TileEntropyPath(ModelPack pack) => _model = new IntegerEntropyModel(pack);
 
+    /// <summary>Threads per tile when <paramref name="tiles"/> tiles share <paramref name="threads"/> threads.</summary>
+    public static int ThreadsPerTile(int threads, int tiles) => Math.Max(1, threads / Math.Max(1, tiles));
+
     /// <summary>Table index of every z value (its channel), channel-major.</summary>
     public static int[] HyperTableIndices(int channels, int plane)
     {
@@ -31,11 +34,15 @@ internal sealed class TileEntropyPath
     /// predicted mean and scale indices and returns the group's symbols, or null when the group is not
     /// available (it then decodes as its mean). Returns the tile's latents y (M × h × w, fixed point).
     /// </summary>
+    /// <remarks>
+    /// <paramref name="maxDegreeOfParallelism"/> is the threads the tile's convolutions may use (callers give a tile
+    /// more than one when there are fewer tiles than threads); the result never depends on it.
+    /// </remarks>
     /// <exception cref="EdgeCodecFormatException">A symbol is outside the fixed-point range.</exception>
-    public I32Tensor Run(I32Tensor z, Func<int, I32Tensor, I32Tensor, int[]?> symbolsFor, EntropyTimer? timer = null)
+    public I32Tensor Run(I32Tensor z, Func<int, I32Tensor, I32Tensor, int[]?> symbolsFor, EntropyTimer? timer = null, int maxDegreeOfParallelism = 1)
     {
         long start = timer?.Start() ?? 0;
-        var session = _model.StartTile(z);
+        var session = _model.StartTile(z, maxDegreeOfParallelism);
         while (!session.IsComplete)
         {
             var prediction = session.Predict();
