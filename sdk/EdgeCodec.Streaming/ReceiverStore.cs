@@ -38,6 +38,24 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles) : IDispo
         }
     }
 
+    /// <summary>
+    /// Reads back the first <paramref name="count"/> packets of a frame being written (every append is flushed, so the
+    /// file holds them); used for the progress snapshots of frames whose packets were released from memory.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file holds fewer packets than the receiver stored.</exception>
+    public IReadOnlyList<LatentPacket> Read(uint frame, int count)
+    {
+        string path = Path.Combine(Directory, FileName(frame));
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var packets = ContainerReader.Read(stream).Packets;
+        if (packets.Count < count)
+        {
+            throw new InvalidDataException($"Store file of frame {frame} holds {packets.Count} packets, {count} were stored.");
+        }
+
+        return packets.Count == count ? packets : packets.Take(count).ToArray();
+    }
+
     public void Append(uint frame, ContainerHeader header, LatentPacket packet)
     {
         var writer = Writer(frame, header);

@@ -24,15 +24,17 @@ public sealed class StreamReceiver : IDisposable
     private readonly SequenceSet _held = new();
     private readonly Dictionary<uint, ReceiverFrame> _frames = [];
     private readonly HashSet<uint> _completed = [];
+    private readonly HashSet<uint> _evicted = [];
     private readonly Dictionary<uint, List<LatentPacket>> _orphans = [];
     private readonly ReceiverStore? _store;
     private readonly Channel<FrameProgressEventArgs>? _display;
     private readonly Task? _displayTask;
     private uint? _streamId;
     private int _pendingCount;
+    private long _bufferedBytes;
     private int _running;
     private bool _disposed;
-    private long _received, _applied, _recovered, _duplicates, _dropped, _framesCompleted, _acks, _connections;
+    private long _received, _applied, _recovered, _duplicates, _dropped, _framesCompleted, _acks, _connections, _framesEvicted, _discarded;
     private const int MaxPartialAdapters = 4;
     private readonly Dictionary<(ushort Expert, string Sha), PartialAdapter> _partialAdapters = [];
     private readonly HashSet<ushort> _installedAdapters = [];
@@ -50,6 +52,8 @@ public sealed class StreamReceiver : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxMessageSize, 256, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxPendingPackets, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxOpenFiles, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxBufferedBytes, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxIncompleteFrames, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.IdleTimeout, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.KeepAliveInterval, TimeSpan.Zero, nameof(options));
         _options = options;
@@ -110,7 +114,8 @@ public sealed class StreamReceiver : IDisposable
                 {
                     PacketsReceived = _received, PacketsApplied = _applied, PacketsRecovered = _recovered,
                     Duplicates = _duplicates, Dropped = _dropped, FramesCompleted = _framesCompleted,
-                    AcksSent = _acks, Connections = _connections,
+                    AcksSent = _acks, Connections = _connections, BufferedBytes = _bufferedBytes,
+                    FramesEvicted = _framesEvicted, PacketsDiscarded = _discarded,
                     AdaptersInstalled = _adaptersInstalled, AdaptersRejected = _adaptersRejected,
                 };
             }
@@ -508,7 +513,7 @@ public sealed class StreamReceiver : IDisposable
             throw new StreamProtocolException($"HEADER for stream {message.StreamId} / model {message.Header.ModelId:x16} does not belong to this session.");
         }
 
-        if (_completed.Contains(message.FrameIndex))
+        if (_completed.Contains(message.FrameIndex) || _evicted.Contains(message.FrameIndex))
         {
             return;
         }
@@ -523,10 +528,20 @@ public sealed class StreamReceiver : IDisposable
             return;
         }
 
+        if (_frames.Count >= _options.MaxIncompleteFrames)
+        {
+            EvictLocked(Oldest(_ => true)!);
+        }
+
         _frames[message.FrameIndex] = new ReceiverFrame(message.FrameIndex, message.Header);
         if (_orphans.Remove(message.FrameIndex, out var waiting))
         {
             _pendingCount -= waiting.Count;
+            foreach (var p in waiting)
+            {
+                _bufferedBytes -= ReceiverFrame.Cost(p);
+            }
+
             foreach (var p in waiting)
             {
                 OnLatentLocked(p, progress, touched);
@@ -548,9 +563,19 @@ public sealed class StreamReceiver : IDisposable
             return;
         }
 
+        if (_evicted.Contains(p.FrameIndex))
+        {
+            // The frame was given up under the limits: acknowledge so that the sender stops resending it.
+            _discarded++;
+            _held.Add(p.Sequence);
+            touched.Add(p.Sequence);
+            return;
+        }
+
+        long cost = ReceiverFrame.Cost(p);
         if (!_frames.TryGetValue(p.FrameIndex, out var frame))
         {
-            if (_pendingCount >= _options.MaxPendingPackets)
+            if (_pendingCount >= _options.MaxPendingPackets || _bufferedBytes + cost > _options.MaxBufferedBytes)
             {
                 _dropped++;
                 return;
@@ -569,6 +594,7 @@ public sealed class StreamReceiver : IDisposable
 
             list.Add(p);
             _pendingCount++;
+            _bufferedBytes += cost;
             return;
         }
 
@@ -579,36 +605,42 @@ public sealed class StreamReceiver : IDisposable
         }
 
         int position = ReceiverFrame.Position(p, header);
-        if (position < frame.Applied.Count || frame.Waiting.ContainsKey(position))
+        if (position < frame.AppliedCount || frame.Waiting.ContainsKey(position))
         {
             _duplicates++;
             return;
         }
 
-        if (position != frame.Applied.Count)
+        if (position != frame.AppliedCount)
         {
-            if (_pendingCount >= _options.MaxPendingPackets)
+            if (_pendingCount >= _options.MaxPendingPackets || _bufferedBytes + cost > _options.MaxBufferedBytes)
             {
                 _dropped++;
                 return;
             }
 
             frame.Waiting[position] = p;
+            frame.WaitingBytes += cost;
             _pendingCount++;
+            _bufferedBytes += cost;
             return;
         }
 
         ApplyLocked(frame, p, touched);
-        while (frame.Waiting.Remove(frame.Applied.Count, out var next))
+        while (frame.Waiting.Remove(frame.AppliedCount, out var next))
         {
+            long nextCost = ReceiverFrame.Cost(next);
+            frame.WaitingBytes -= nextCost;
+            _bufferedBytes -= nextCost;
             _pendingCount--;
             ApplyLocked(frame, next, touched);
         }
 
-        int layers = frame.Applied.Count / header.TileCount;
+        int layers = frame.AppliedCount / header.TileCount;
         if (layers > frame.ReportedLayers)
         {
-            var snapshot = frame.Applied.ToArray();
+            // Released packets are on disk (only a receiver with a store releases them).
+            IReadOnlyList<LatentPacket> snapshot = frame.Applied?.ToArray() ?? _store!.Read(frame.Index, frame.AppliedCount);
             for (int layer = frame.ReportedLayers + 1; layer <= layers; layer++)
             {
                 var kind = layer == 1 ? FrameProgressKind.BaseLayerComplete : FrameProgressKind.Refined;
@@ -618,20 +650,66 @@ public sealed class StreamReceiver : IDisposable
             frame.ReportedLayers = layers;
         }
 
-        if (frame.Applied.Count == frame.Total)
+        if (frame.AppliedCount == frame.Total)
         {
             _store?.Complete(frame.Index, header);
+            _bufferedBytes -= frame.Release();
             _frames.Remove(frame.Index);
             _completed.Add(frame.Index);
             _framesCompleted++;
         }
+
+        EnforceBudgetLocked();
+    }
+
+    /// <summary>
+    /// Keeps the in-memory packets within <see cref="StreamReceiverOptions.MaxBufferedBytes"/>: with a store the oldest
+    /// frames' applied packets are released (they are on disk), without one the oldest incomplete frames are evicted.
+    /// </summary>
+    private void EnforceBudgetLocked()
+    {
+        while (_bufferedBytes > _options.MaxBufferedBytes && Oldest(f => f.AppliedBytes > 0) is { } victim)
+        {
+            if (_store is not null)
+            {
+                _bufferedBytes -= victim.Release();
+            }
+            else
+            {
+                EvictLocked(victim);
+            }
+        }
+    }
+
+    /// <summary>Gives up on an incomplete frame: what it had stays stored (a valid prefix); later packets are discarded.</summary>
+    private void EvictLocked(ReceiverFrame frame)
+    {
+        _bufferedBytes -= frame.Release() + frame.WaitingBytes;
+        _pendingCount -= frame.Waiting.Count;
+        _frames.Remove(frame.Index);
+        _evicted.Add(frame.Index);
+        _framesEvicted++;
+    }
+
+    private ReceiverFrame? Oldest(Func<ReceiverFrame, bool> predicate)
+    {
+        ReceiverFrame? oldest = null;
+        foreach (var f in _frames.Values)
+        {
+            if (predicate(f) && (oldest is null || f.Index < oldest.Index))
+            {
+                oldest = f;
+            }
+        }
+
+        return oldest;
     }
 
     private void ApplyLocked(ReceiverFrame frame, LatentPacket p, List<ulong> touched)
     {
         // Durable before acknowledged: the append flushes before the sequence joins the ACK state.
         _store?.Append(frame.Index, frame.Header, p);
-        frame.Applied.Add(p);
+        _bufferedBytes += frame.Apply(p);
         _held.Add(p.Sequence);
         touched.Add(p.Sequence);
         _applied++;
@@ -706,19 +784,19 @@ public sealed class StreamReceiver : IDisposable
             var frame = new ReceiverFrame(index, header);
             foreach (var p in packets)
             {
-                if (p.FrameIndex != index || ReceiverFrame.Position(p, header) != frame.Applied.Count)
+                if (p.FrameIndex != index || ReceiverFrame.Position(p, header) != frame.AppliedCount)
                 {
                     throw new InvalidDataException($"Store file of frame {index} is not a contiguous prefix.");
                 }
 
-                frame.Applied.Add(p);
+                frame.Apply(p);
                 _held.Add(p.Sequence);
                 _streamId ??= p.StreamId;
                 _recovered++;
             }
 
-            frame.ReportedLayers = frame.Applied.Count / header.TileCount;
-            if (frame.Applied.Count == frame.Total)
+            frame.ReportedLayers = frame.AppliedCount / header.TileCount;
+            if (frame.AppliedCount == frame.Total)
             {
                 if (!completed)
                 {
@@ -730,6 +808,8 @@ public sealed class StreamReceiver : IDisposable
             else
             {
                 _frames[index] = frame;
+                _bufferedBytes += frame.AppliedBytes;
+                EnforceBudgetLocked();
             }
         }
     }

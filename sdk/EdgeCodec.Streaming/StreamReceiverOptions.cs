@@ -31,6 +31,23 @@ public sealed class StreamReceiverOptions
     /// <summary>Out-of-order packets (or packets before their HEADER) held in memory; more are dropped unacknowledged. Default 4096.</summary>
     public int MaxPendingPackets { get; init; } = 4096;
 
+    /// <summary>
+    /// Memory the receiver may hold for packets of frames not yet complete (applied, out-of-order and orphaned packets,
+    /// payload plus a fixed per-packet cost), so that no sender can make it allocate without bound. Past it, a receiver
+    /// with a store releases the oldest frames' applied packets from memory (they are in the store; progress snapshots of
+    /// those frames are read back from their files), and one without a store evicts the oldest incomplete frames (see
+    /// <see cref="MaxIncompleteFrames"/>). Out-of-order packets that do not fit are dropped unacknowledged (the sender
+    /// resends them). Default 64 MiB.
+    /// </summary>
+    public long MaxBufferedBytes { get; init; } = 64L << 20;
+
+    /// <summary>
+    /// Frames announced by HEADER but not complete that the receiver tracks at once; a new frame past it evicts the
+    /// oldest one. An evicted frame keeps what it had (a valid prefix in the store: a coarser picture); its later
+    /// packets are acknowledged and discarded (<see cref="StreamReceiverStatistics.PacketsDiscarded"/>). Default 4096.
+    /// </summary>
+    public int MaxIncompleteFrames { get; init; } = 4096;
+
     /// <summary>Store files kept open at once; older ones are closed and reopened with OpenForAppend when needed. Default 16.</summary>
     public int MaxOpenFiles { get; init; } = 16;
 

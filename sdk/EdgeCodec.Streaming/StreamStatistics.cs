@@ -55,7 +55,7 @@ public sealed class StreamReceiverStatistics
     /// <summary>Duplicates ignored.</summary>
     public long Duplicates { get; init; }
 
-    /// <summary>Packets dropped unacknowledged because the pending limit was reached.</summary>
+    /// <summary>Packets dropped unacknowledged because the pending-packet or memory limit was reached.</summary>
     public long Dropped { get; init; }
 
     /// <summary>Frames whose every layer arrived.</summary>
@@ -66,6 +66,15 @@ public sealed class StreamReceiverStatistics
 
     /// <summary>Sessions started (HELLO exchanged).</summary>
     public long Connections { get; init; }
+
+    /// <summary>Memory held now for packets of incomplete frames (bounded by <see cref="StreamReceiverOptions.MaxBufferedBytes"/>).</summary>
+    public long BufferedBytes { get; init; }
+
+    /// <summary>Incomplete frames given up under <see cref="StreamReceiverOptions.MaxBufferedBytes"/> or <see cref="StreamReceiverOptions.MaxIncompleteFrames"/>.</summary>
+    public long FramesEvicted { get; init; }
+
+    /// <summary>Packets of evicted frames that arrived later: acknowledged, not stored.</summary>
+    public long PacketsDiscarded { get; init; }
 
     /// <summary>Adapter packages received and installed.</summary>
     public long AdaptersInstalled { get; init; }

@@ -1,0 +1,179 @@
+using System.Buffers;
+using EdgeCodec.Format;
+using EdgeCodec.Streaming.Protocol;
+
+namespace EdgeCodec.Streaming.Tests;
+
+/// <summary>The receiver's memory stays within its limits whatever a sender does, and nothing stored is lost.</summary>
+public sealed class ReceiverMemoryTests
+{
+    private const long Budget = 64 << 10;
+
+    private static StreamReceiver Receiver(string? store, long budget = Budget, int maxFrames = 4096) => new(new StreamReceiverOptions
+    {
+        ModelId = Synthetic.ModelId, StoreDirectory = store, MaxBufferedBytes = budget, MaxIncompleteFrames = maxFrames,
+        KeepAliveInterval = TimeSpan.FromMilliseconds(100), IdleTimeout = TimeSpan.FromSeconds(3),
+    });
+
+    private static readonly ContainerHeader TwoLayers = ContainerHeader.Create(Synthetic.ModelId, 64, 64, 64, 64, 2, 1, 0);
+
+    /// <summary>Plays <paramref name="messages"/> to the receiver as a raw sender (after its HELLO), then says goodbye.</summary>
+    private static async Task RunRawSenderAsync(StreamReceiver receiver, IEnumerable<Message> messages, ulong lowestUnacknowledged = 0)
+    {
+        var link = new MemoryLink();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var run = receiver.RunAsync(link.ReceiverPipe, timeout.Token);
+        var pipe = link.SenderPipe;
+        var drain = Task.Run(async () =>
+        {
+            while (!(await pipe.Input.ReadAsync(timeout.Token) is var read && read.IsCompleted))
+            {
+                pipe.Input.AdvanceTo(read.Buffer.End);
+            }
+        });
+
+        var scratch = new ArrayBufferWriter<byte>();
+        var hello = new HelloMessage { Role = HelloMessage.SenderRole, StreamId = Synthetic.StreamId, ModelId = Synthetic.ModelId, Sequence = lowestUnacknowledged };
+        foreach (var m in messages.Prepend(hello).Append(new ByeMessage { Reason = ByeMessage.Finished, Text = "bye" }))
+        {
+            if (m is LatentMessage latent)
+            {
+                MessageCodec.WriteLatent(pipe.Output, MessageCodec.SerializePacketBody(latent.Packet));
+            }
+            else
+            {
+                MessageCodec.Write(pipe.Output, m, scratch);
+            }
+
+            await pipe.Output.FlushAsync(timeout.Token);
+        }
+
+        await run;
+        await pipe.Output.CompleteAsync();
+    }
+
+    private static LatentPacket Packet(Random rng, ulong sequence, uint frame, byte layer, int size = 4096)
+    {
+        byte[] payload = new byte[size];
+        rng.NextBytes(payload);
+        return new LatentPacket
+        {
+            StreamId = Synthetic.StreamId, Sequence = sequence, FrameIndex = frame, TileIndex = 0, Layer = layer,
+            ModelId = Synthetic.ModelId, Payload = payload,
+        };
+    }
+
+    /// <summary>
+    /// A hostile sender: announces <paramref name="frames"/> two-layer frames and sends only each one's first 4 KB
+    /// packet (no frame ever completes), plus packets of frames it never announces. Returns the announced frames' packets.
+    /// </summary>
+    private static async Task<List<LatentPacket>> RunHostileSenderAsync(StreamReceiver receiver, int frames)
+    {
+        var rng = new Random(5);
+        var sent = new List<LatentPacket>();
+        var messages = new List<Message>();
+        for (uint f = 0; f < frames; f++)
+        {
+            var p = Packet(rng, 2 * f, f, 0);
+            sent.Add(p);
+            messages.Add(new HeaderMessage { StreamId = Synthetic.StreamId, FrameIndex = f, Header = TwoLayers });
+            messages.Add(new LatentMessage(p));
+            messages.Add(new LatentMessage(Packet(rng, (2 * f) + 1, 1_000_000 + f, 0))); // never announced: an orphan
+        }
+
+        await RunRawSenderAsync(receiver, messages);
+        return sent;
+    }
+
+    [Fact]
+    public async Task Without_a_store_a_flood_of_incomplete_frames_is_bounded_by_evicting_the_oldest()
+    {
+        using var receiver = Receiver(store: null);
+        await RunHostileSenderAsync(receiver, frames: 200);
+        var stats = receiver.Statistics;
+
+        // 200 frames x 4 KB applied plus 200 orphans would be ~1.6 MB; the budget is 64 KiB.
+        Assert.InRange(stats.BufferedBytes, 1, Budget);
+        Assert.True(stats.FramesEvicted >= 150, $"{stats.FramesEvicted} frames evicted");
+        Assert.True(stats.Dropped >= 150, $"{stats.Dropped} orphans dropped");
+        Assert.Equal(200, stats.PacketsApplied);
+    }
+
+    [Fact]
+    public async Task With_a_store_packets_are_released_from_memory_but_every_one_stays_stored()
+    {
+        string dir = Synthetic.TempDirectory();
+        List<LatentPacket> sent;
+        using (var receiver = Receiver(dir))
+        {
+            var progress = new List<FrameProgressEventArgs>();
+            receiver.FrameProgress += (_, e) => progress.Add(e);
+            sent = await RunHostileSenderAsync(receiver, frames: 100);
+            var stats = receiver.Statistics;
+            Assert.InRange(stats.BufferedBytes, 1, Budget);
+            Assert.Equal(0, stats.FramesEvicted); // released, not given up: the frames can still complete
+            Assert.Equal(100, stats.PacketsApplied);
+
+            // Progress snapshots of released frames come back from their files, whole.
+            Assert.Equal(100, progress.Count);
+            for (int i = 0; i < 100; i++)
+            {
+                Synthetic.AssertSame(sent[i], Assert.Single(progress[i].Packets));
+            }
+        }
+
+        foreach (var p in sent)
+        {
+            using var stream = File.OpenRead(Path.Combine(dir, $"frame-{p.FrameIndex:D10}.ecx"));
+            Synthetic.AssertSame(p, Assert.Single(ContainerReader.Read(stream).Packets));
+        }
+    }
+
+    [Fact]
+    public async Task Too_many_incomplete_frames_evict_the_oldest_and_their_late_packets_are_acknowledged()
+    {
+        string dir = Synthetic.TempDirectory();
+        using var receiver = Receiver(dir, budget: 1L << 30, maxFrames: 10);
+        await RunHostileSenderAsync(receiver, frames: 30);
+        var stats = receiver.Statistics;
+        Assert.Equal(20, stats.FramesEvicted);
+        Assert.Equal(30, stats.PacketsApplied); // each frame's first packet was stored before its eviction
+
+        // The sender later completes every frame: the 20 evicted ones keep their stored base layer and their second
+        // layer is acknowledged and discarded; the 10 tracked ones complete.
+        var rng = new Random(6);
+        await RunRawSenderAsync(receiver, Enumerable.Range(0, 30).SelectMany(f => new Message[]
+        {
+            new HeaderMessage { StreamId = Synthetic.StreamId, FrameIndex = (uint)f, Header = TwoLayers },
+            new LatentMessage(Packet(rng, 100 + (ulong)f, (uint)f, 1, 100)),
+        }), lowestUnacknowledged: 100);
+        stats = receiver.Statistics;
+        Assert.Equal(20, stats.PacketsDiscarded);
+        Assert.Equal(30 + 10, stats.PacketsApplied);
+        Assert.Equal(Enumerable.Range(20, 10).Select(i => (uint)i), receiver.CompletedFrames);
+        Assert.Equal(130UL, receiver.ResumeSequence); // the discarded packets are acknowledged too
+    }
+
+    [Fact]
+    public async Task A_budget_smaller_than_one_frame_still_lets_a_real_sender_finish_with_everything_stored()
+    {
+        // 3 layers x 4 tiles of 300..900 B per frame: every frame is larger than the 2 KiB budget, so the receiver
+        // releases packets mid-frame, over and over.
+        var frames = Synthetic.Frames(new Random(11), 12, 2, 2, 3, 300, 900);
+        string dir = Synthetic.TempDirectory();
+        using var receiver = Receiver(dir, budget: 2048);
+        int progressSteps = 0;
+        receiver.FrameProgress += (_, e) =>
+        {
+            Assert.True(e.Packets.Count >= e.CompleteLayers * 4);
+            progressSteps++;
+        };
+        var sender = Sessions.Sender();
+        await Sessions.EnqueueAllAsync(sender, frames);
+        await Sessions.FinishAsync(sender, receiver);
+        Assert.Equal(12 * 3, progressSteps);
+        Assert.Equal(12, receiver.Statistics.FramesCompleted);
+        Assert.Equal(0, receiver.Statistics.BufferedBytes);
+        Synthetic.AssertStoreHolds(dir, frames);
+    }
+}
