@@ -70,6 +70,46 @@ class Up(nn.Module):
         return self.shuffle(self.conv(x))
 
 
+class ResidualBlock(nn.Module):
+    """x + conv3x3(LeakyReLU(conv3x3(x))) with the second conv zero-initialised: added to a trained model, the block
+    is the identity until training moves it (function-preserving growth)."""
+
+    def __init__(self, ch: int):
+        super().__init__()
+        self.conv1 = conv(ch, ch, 3)
+        self.conv2 = conv(ch, ch, 3)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.leaky_relu(self.conv1(x), 0.01))
+
+
+# State-dict prefixes of the layers added to g_a after the first 36k training steps. A checkpoint from before the
+# growth lacks them and loads with these blocks at their (identity) initialisation.
+GROWN_KEYS = ("g_a.res4.", "g_a.res8.")
+
+
+class Analysis(nn.Module):
+    """g_a: four 5x5 stride-2 convs with GDN, plus residual blocks at 1/4 and 1/8 resolution. Encoder only, so its
+    size costs nothing at decode time. Children "0".."6" keep the keys of the original nn.Sequential encoder."""
+
+    def __init__(self, m: int, n: int):
+        super().__init__()
+        layers = (conv(3, n, 5, 2), GDN(n), conv(n, n, 5, 2), GDN(n), conv(n, n, 5, 2), GDN(n), conv(n, m, 5, 2))
+        for i, layer in enumerate(layers):
+            self.add_module(str(i), layer)
+        self.res4 = ResidualBlock(n)
+        self.res8 = ResidualBlock(n)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        layer = self._modules
+        x = layer["1"](layer["0"](x))
+        x = self.res4(layer["3"](layer["2"](x)))
+        x = self.res8(layer["5"](layer["4"](x)))
+        return layer["6"](x)
+
+
 class Synthesis(nn.Module):
     """g_s: only conv3x3, ReLU and depth-to-space, so every backend runs it in int8."""
 
@@ -171,12 +211,7 @@ class EdgeCodecModel(nn.Module):
         self.m, self.zc, self.groups, self.group_ch = m, z, groups, m // groups
         self.lambdas = tuple(lambdas)
         q = len(self.lambdas)
-        self.g_a = nn.Sequential(
-            conv(3, n_enc, 5, 2), GDN(n_enc),
-            conv(n_enc, n_enc, 5, 2), GDN(n_enc),
-            conv(n_enc, n_enc, 5, 2), GDN(n_enc),
-            conv(n_enc, m, 5, 2),
-        )
+        self.g_a = Analysis(m, n_enc)
         self.h_a = nn.Sequential(
             conv(m, 128, 3), nn.LeakyReLU(inplace=True),
             conv(128, 128, 5, 2), nn.LeakyReLU(inplace=True),
@@ -258,6 +293,35 @@ class EdgeCodecModel(nn.Module):
                 dropped = dropped + [mu]
             out["x_hat_drop"] = self.g_s(torch.cat(dropped, dim=1) * igain)
         return out
+
+
+def load_state(model: nn.Module, state: dict) -> list[str]:
+    """Loads a state dict that may predate the g_a growth; returns the grown keys it lacked (left at their identity
+    initialisation). Any other missing or unexpected key is an error."""
+    result = model.load_state_dict(state, strict=False)
+    bad = [k for k in result.missing_keys if not k.startswith(GROWN_KEYS)]
+    if bad or result.unexpected_keys:
+        raise ValueError(f"checkpoint does not fit the model: missing {bad}, unexpected {result.unexpected_keys}")
+    return list(result.missing_keys)
+
+
+@torch.no_grad()
+def encoder_kmac_per_pixel(model: EdgeCodecModel) -> float:
+    """Multiply-accumulates per input pixel of g_a and h_a, in thousands (they run on the sending device), counted
+    from the output size of every convolution on a 256x256 input."""
+    macs = []
+
+    def hook(mod: nn.Conv2d, _inp, out):
+        macs.append(mod.in_channels * mod.out_channels * mod.kernel_size[0] * mod.kernel_size[1] * out[0, 0].numel())
+
+    handles = [c.register_forward_hook(hook) for net in (model.g_a, model.h_a)
+               for c in net.modules() if isinstance(c, nn.Conv2d)]
+    try:
+        model.h_a(model.g_a(torch.zeros(1, 3, 256, 256)))
+    finally:
+        for h in handles:
+            h.remove()
+    return sum(macs) / (256 * 256) / 1000
 
 
 def decoder_kmac_per_pixel(model: EdgeCodecModel) -> dict:

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data
-from .model import EdgeCodecModel
+from .model import GROWN_KEYS, EdgeCodecModel, load_state
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COMPACT = REPO / "models" / "checkpoints" / "edgecodec-train.pt"
@@ -39,7 +39,9 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path) -> None:
 def load_weights(model: EdgeCodecModel, path: Path) -> int:
     ck = torch.load(path, map_location="cpu")
     state = {k: v.float() if v.is_floating_point() else v for k, v in ck["weights"].items()}
-    model.load_state_dict(state)
+    grown = load_state(model, state)
+    if grown:
+        print(f"{path}: predates the g_a growth; {len(grown)} grown tensors start at the identity")
     return int(ck.get("step", 0))
 
 
@@ -71,6 +73,8 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--patch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--grown-lr", type=float, default=None,
+                    help="learning rate of the layers added by the g_a growth (default: --lr)")
     ap.add_argument("--drop-prob", type=float, default=0.25, help="probability of a tail-drop term per step")
     ap.add_argument("--run-dir", type=Path, default=REPO / "training" / "runs" / "main")
     ap.add_argument("--compact", type=Path, default=DEFAULT_COMPACT)
@@ -89,15 +93,20 @@ def main(argv=None) -> None:
     random.seed(seed)
 
     model = EdgeCodecModel()
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    grown = [p for n, p in model.named_parameters() if n.startswith(GROWN_KEYS)]
+    rest = [p for n, p in model.named_parameters() if not n.startswith(GROWN_KEYS)]
+    grown_lr = args.grown_lr or args.lr
+    opt = torch.optim.Adam([{"params": rest, "lr": args.lr}, {"params": grown, "lr": grown_lr}])
     step = 0
     last = args.run_dir / "last.pt"
     if last.exists():
         ck = torch.load(last, map_location="cpu")
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        for group in opt.param_groups:
-            group["lr"] = args.lr  # --lr applies on resume too (the optimizer state would restore the old rate)
+        if load_state(model, ck["model"]):
+            print("the checkpoint predates the g_a growth: grown blocks start at the identity, optimizer starts fresh")
+        else:
+            opt.load_state_dict(ck["opt"])
+        for group, lr in zip(opt.param_groups, (args.lr, grown_lr)):
+            group["lr"] = lr  # --lr applies on resume too (the optimizer state would restore the old rate)
         step = int(ck["step"])
         print(f"resumed from {last} at step {step}")
     elif args.compact.exists():

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from training import data, export, intref, train
-from training.model import SCALE_LEVELS, EdgeCodecModel, decoder_kmac_per_pixel
+from training.model import GROWN_KEYS, SCALE_LEVELS, EdgeCodecModel, decoder_kmac_per_pixel, load_state
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -79,6 +79,34 @@ def test_gaussian_tables_cover_every_scale_level():
     assert widths == sorted(widths) and widths[0] >= 3
     for c, o in zip(cdfs, offsets):
         assert o == -((len(c) - 3) // 2)
+
+
+def test_a_pre_growth_checkpoint_loads_and_computes_the_same_function():
+    torch.manual_seed(3)
+    trained = EdgeCodecModel()
+    old = {k: v for k, v in trained.state_dict().items() if not k.startswith(GROWN_KEYS)}
+    grown = EdgeCodecModel()
+    missing = load_state(grown, old)
+    assert missing and all(k.startswith(GROWN_KEYS) for k in missing)
+    x = torch.rand(1, 3, 128, 128)
+    plain = x
+    for i in range(7):  # the encoder as it was before the growth: the nn.Sequential of these seven layers
+        plain = trained.g_a._modules[str(i)](plain)
+    with torch.no_grad():
+        assert torch.equal(grown.g_a(x), plain)
+        # Once trained, the residual blocks change the function.
+        torch.nn.init.normal_(grown.g_a.res4.conv2.weight, std=0.1)
+        assert not torch.allclose(grown.g_a(x), plain)
+
+
+def test_a_checkpoint_of_another_model_is_refused():
+    state = EdgeCodecModel().state_dict()
+    state["g_s.extra.weight"] = torch.zeros(1)
+    with pytest.raises(ValueError, match="unexpected"):
+        load_state(EdgeCodecModel(), state)
+    del state["g_s.extra.weight"], state["h_s.0.conv.weight"]
+    with pytest.raises(ValueError, match="missing"):
+        load_state(EdgeCodecModel(), state)
 
 
 def test_training_resumes_from_its_checkpoint(tmp_path):

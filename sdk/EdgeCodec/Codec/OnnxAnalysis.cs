@@ -32,7 +32,9 @@ internal sealed class OnnxAnalysis : IDisposable
 
     /// <summary>
     /// Pixels read beyond an analysis region on each side: more than g_a's receptive-field radius (four 5×5 convs at
-    /// strides 1, 2, 4, 8: 2·(1+2+4+8) = 30 px), so a region's latents are those of the whole image up to float rounding.
+    /// strides 1, 2, 4, 8: 2·(1+2+4+8) = 30 px, plus two residual blocks of two 3×3 convs at strides 4 and 8 in packs
+    /// from step 37,183 on: 2·4 + 2·8 = 24 px, 54 px in all), so a region's latents are those of the whole image up to
+    /// float rounding.
     /// </summary>
     public const int AnalysisHalo = 64;
 
