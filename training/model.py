@@ -85,7 +85,7 @@ class ResidualBlock(nn.Module):
         return x + self.conv2(F.leaky_relu(self.conv1(x), 0.01))
 
 
-# State-dict prefixes of the layers added to g_a after the first 36k training steps. A checkpoint from before the
+# State-dict prefixes of the layers added to g_a at training step 37,183. A checkpoint from before the
 # growth lacks them and loads with these blocks at their (identity) initialisation.
 GROWN_KEYS = ("g_a.res4.", "g_a.res8.")
 

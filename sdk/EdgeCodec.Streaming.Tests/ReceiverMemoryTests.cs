@@ -50,6 +50,7 @@ public sealed class ReceiverMemoryTests
 
         await run;
         await pipe.Output.CompleteAsync();
+        await drain; // the receiver completes its side when the session ends
     }
 
     private static LatentPacket Packet(Random rng, ulong sequence, uint frame, byte layer, int size = 4096)

@@ -25,9 +25,6 @@ internal sealed class ReceiverFrame(uint index, ContainerHeader header)
     /// <summary>Packets ahead of the applied prefix, by prefix position, waiting for the gap to fill.</summary>
     public Dictionary<int, LatentPacket> Waiting { get; } = [];
 
-    /// <summary>Memory cost of <see cref="Waiting"/>.</summary>
-    public long WaitingBytes { get; set; }
-
     public int ReportedLayers { get; set; }
 
     /// <summary>What a held packet costs against the memory budget: its payload plus the object around it.</summary>

@@ -537,11 +537,7 @@ public sealed class StreamReceiver : IDisposable
         if (_orphans.Remove(message.FrameIndex, out var waiting))
         {
             _pendingCount -= waiting.Count;
-            foreach (var p in waiting)
-            {
-                _bufferedBytes -= ReceiverFrame.Cost(p);
-            }
-
+            _bufferedBytes -= waiting.Sum(ReceiverFrame.Cost);
             foreach (var p in waiting)
             {
                 OnLatentLocked(p, progress, touched);
@@ -620,7 +616,6 @@ public sealed class StreamReceiver : IDisposable
             }
 
             frame.Waiting[position] = p;
-            frame.WaitingBytes += cost;
             _pendingCount++;
             _bufferedBytes += cost;
             return;
@@ -629,9 +624,7 @@ public sealed class StreamReceiver : IDisposable
         ApplyLocked(frame, p, touched);
         while (frame.Waiting.Remove(frame.AppliedCount, out var next))
         {
-            long nextCost = ReceiverFrame.Cost(next);
-            frame.WaitingBytes -= nextCost;
-            _bufferedBytes -= nextCost;
+            _bufferedBytes -= ReceiverFrame.Cost(next);
             _pendingCount--;
             ApplyLocked(frame, next, touched);
         }
@@ -684,7 +677,7 @@ public sealed class StreamReceiver : IDisposable
     /// <summary>Gives up on an incomplete frame: what it had stays stored (a valid prefix); later packets are discarded.</summary>
     private void EvictLocked(ReceiverFrame frame)
     {
-        _bufferedBytes -= frame.Release() + frame.WaitingBytes;
+        _bufferedBytes -= frame.Release() + frame.Waiting.Values.Sum(ReceiverFrame.Cost);
         _pendingCount -= frame.Waiting.Count;
         _frames.Remove(frame.Index);
         _evicted.Add(frame.Index);
