@@ -98,6 +98,20 @@ def read_pack(path: Path) -> tuple[dict, dict[str, np.ndarray], str]:
     return manifest, tensors, digest
 
 
+def frozen_model_of_pack(manifest: dict, checkpoint: Path) -> EdgeCodecModel:
+    """The float model a pack was exported from, in eval mode with frozen weights. Refuses a checkpoint of another
+    training step: adapters and refined latents are only valid for the exact weights of the pack."""
+    from .train import load_weights
+    model = EdgeCodecModel()
+    step = load_weights(model, checkpoint)
+    if step != manifest["training_step"]:
+        raise SystemExit(f"checkpoint step {step} is not the pack's training step {manifest['training_step']}")
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
 def synthesis_convs(manifest: dict) -> dict[str, dict]:
     return {n["output"]: n for n in manifest["graphs"]["synthesis"] if n["op"] == "conv"}
 
@@ -247,14 +261,7 @@ def main(argv=None) -> None:
     if args.onnx_only:
         write_onnx_patch(args.pack, args.out, unfold(manifest, tensors, args.out))
         return
-    model = EdgeCodecModel()
-    from .train import load_weights
-    step = load_weights(model, args.checkpoint)
-    if step != manifest["training_step"]:
-        raise SystemExit(f"checkpoint step {step} is not the pack's training step {manifest['training_step']}")
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    model = frozen_model_of_pack(manifest, args.checkpoint)
     films = {out: Film(conv_of(model.g_s, path).out_channels) for out, path, _ in LAYERS}
     params = [p for f in films.values() for p in f.parameters()]
     count = sum(p.numel() for p in params)

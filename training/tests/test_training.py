@@ -131,13 +131,7 @@ def test_export_writes_a_pack_the_csharp_side_reads(tmp_path):
     assert manifest["decoder_kmac_per_pixel"]["total"] <= 20.0
     meta = json.loads((tmp_path / "vectors" / "vectors.json").read_text())
     assert meta["pack_sha256"].startswith(pack.stem.split("-")[-1])
-    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "EdgeCodec.Cli.dll"
-    if not cli.exists():
-        pytest.skip("build the CLI first (scripts/test.sh does): " + str(cli))
-    out = subprocess.run(["dotnet", str(cli), "model", "verify", str(pack), "--vectors", str(tmp_path / "vectors")],
-                         capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "vectors: identical" in out.stdout
+    assert "vectors: identical" in csharp_cli()("model", "verify", str(pack), "--vectors", str(tmp_path / "vectors"))
 
 
 def test_adapter_trains_exports_and_the_csharp_side_verifies_it(tmp_path):
@@ -146,17 +140,14 @@ def test_adapter_trains_exports_and_the_csharp_side_verifies_it(tmp_path):
 
     from training import adapters
 
-    export.main(["--random-init", "--out", str(tmp_path), "--vectors", str(tmp_path / "v"), "--calib-crops", "2"])
-    pack = next(tmp_path.glob("edgecodec-hp-*.ecpack"))
-    torch.manual_seed(0)  # export --random-init builds its model right after this seed
-    train.save_compact(EdgeCodecModel(), 0, tmp_path / "init.pt")
+    pack, checkpoint = random_init_pack(tmp_path)
     images = tmp_path / "domain"
     images.mkdir()
     rng = np.random.default_rng(0)
     for i in range(2):
         Image.fromarray(rng.integers(0, 255, (128, 160, 3), dtype=np.uint8)).save(images / f"{i}.png")
     out = tmp_path / "adapter"
-    adapters.main(["--pack", str(pack), "--checkpoint", str(tmp_path / "init.pt"), "--images", str(images),
+    adapters.main(["--pack", str(pack), "--checkpoint", str(checkpoint), "--images", str(images),
                    "--domain", "test", "--id", "smoke", "--expert-id", "3", "--steps", "2", "--patch", "64",
                    "--batch", "2", "--lr", "0.05", "--out", str(out)])
     manifest = json.loads((out / "manifest.json").read_text())
@@ -174,15 +165,7 @@ def test_adapter_trains_exports_and_the_csharp_side_verifies_it(tmp_path):
     patch = (out / "synthesis.qdq.patch").read_bytes()
     assert patch[:4] == b"ECOP" and len(patch) < 16_000
 
-    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "EdgeCodec.Cli.dll"
-    if not cli.exists():
-        pytest.skip("build the CLI first (scripts/test.sh does): " + str(cli))
-
-    def run(*args):
-        r = subprocess.run(["dotnet", str(cli), *args], capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, r.stdout + r.stderr
-        return r.stdout
-
+    run = csharp_cli()
     package = tmp_path / "smoke.ecadapter"
     run("adapters", "pack", "--manifest", str(out / "manifest.json"), "--weights", str(out / "weights.bin"),
         "--onnx-patch", str(out / "synthesis.qdq.patch"), "-o", str(package))
@@ -194,6 +177,81 @@ def test_adapter_trains_exports_and_the_csharp_side_verifies_it(tmp_path):
     assert "verified" in run("adapters", "verify", str(package), "--trust", str(trust), "--model", str(pack))
 
 
+def random_init_pack(tmp_path: Path) -> tuple[Path, Path]:
+    """An exported random-init pack and the compact checkpoint of exactly its weights."""
+    export.main(["--random-init", "--out", str(tmp_path), "--vectors", str(tmp_path / "v"), "--calib-crops", "2"])
+    pack = next(tmp_path.glob("edgecodec-hp-*.ecpack"))
+    torch.manual_seed(0)  # export --random-init builds its model right after this seed
+    train.save_compact(EdgeCodecModel(), 0, tmp_path / "init.pt")
+    return pack, tmp_path / "init.pt"
+
+
+def csharp_cli():
+    """Runs the built C# CLI (skips the test when it is not built) and returns its stdout; a failure fails the test."""
+    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "EdgeCodec.Cli.dll"
+    if not cli.exists():
+        pytest.skip("build the CLI first (scripts/test.sh does): " + str(cli))
+
+    def run(*args):
+        r = subprocess.run(["dotnet", str(cli), *args], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+
+    return run
+
+
 def export_sha(pack: Path) -> str:
     import hashlib
     return hashlib.sha256(pack.read_bytes()).hexdigest()
+
+
+def test_sga_rounding_becomes_hard_rounding_as_it_cools():
+    from training import refine
+    torch.manual_seed(0)
+    v = torch.randn(10_000) * 3
+    cold = refine.sga_round(v, 1e-3)
+    clear = (v - torch.floor(v) - 0.5).abs() > 0.02  # away from the x.5 ties the annealing still flips at random
+    assert float((cold - torch.round(v))[clear].abs().max()) < 1e-3
+    warm = refine.sga_round(v, 0.5)
+    assert set(torch.unique(torch.floor(warm + 1e-6) - torch.floor(v)).tolist()) <= {0.0, 1.0}
+    assert float((warm - torch.round(v)).abs().mean()) > 0.05  # still soft
+
+
+def test_refined_latents_are_never_worse_and_the_csharp_encoder_codes_them(tmp_path):
+    """Studio encoder smoke: refine a small image for a random-init pack, check the file format both ways, then let
+    the C# CLI entropy-code the latents and decode the container."""
+    from PIL import Image
+
+    from training import adapters, refine
+
+    pack, checkpoint = random_init_pack(tmp_path)
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(1)
+    smooth = np.kron(rng.integers(0, 255, (9, 13, 3)), np.ones((12, 12, 1)))[:100, :150].astype(np.uint8)
+    Image.fromarray(smooth).save(images / "pic.png")
+    out = tmp_path / "latents"
+    refine.main(["--pack", str(pack), "--checkpoint", str(checkpoint), "--images", str(images),
+                 "--qualities", "1", "--iters", "6", "--threads", "1", "--out", str(out)])
+    raw = (out / "pic.q1.eclt").read_bytes()
+    f = refine.decode_file(raw)
+    assert (f["width"], f["height"], f["quality"], f["iters"]) == (150, 100, 1, 6)
+    assert f["y"].shape == (128, 8, 12) and f["z"].shape == (64, 2, 3)
+    assert f["model_id"] == int(export_sha(pack)[:16], 16)
+    with pytest.raises(ValueError):
+        refine.decode_file(raw[:-1] + bytes([raw[-1] ^ 1]))
+
+    model = adapters.frozen_model_of_pack(adapters.read_pack(pack)[0], checkpoint)
+    r = refine.refine(model, torch.from_numpy(smooth).permute(2, 0, 1), 1, 6)
+    assert r["after"][2] <= r["before"][2]
+
+    run = csharp_cli()
+    assert "refined latents, 6 iterations" in run("encode", str(images / "pic.png"), "--latents", str(out / "pic.q1.eclt"),
+                                                 "-o", str(tmp_path / "refined.ecx"), "--model", str(pack))
+    run("decode", str(tmp_path / "refined.ecx"), "-o", str(tmp_path / "refined.png"), "--model", str(pack))
+    assert Image.open(tmp_path / "refined.png").size == (150, 100)
+    (out / "bad.q1.eclt").write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))
+    with pytest.raises(AssertionError, match="CRC"):
+        run("encode", str(images / "pic.png"), "--latents", str(out / "bad.q1.eclt"), "-o", str(tmp_path / "bad.ecx"),
+            "--model", str(pack))
+    assert not (tmp_path / "bad.ecx").exists()

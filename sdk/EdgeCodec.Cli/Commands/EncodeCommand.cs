@@ -5,7 +5,7 @@ using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--tile-size PX]</c></summary>
+/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--tile-size PX] [--latents IN.eclt]</c></summary>
 internal static class EncodeCommand
 {
     public static Command Create()
@@ -17,14 +17,19 @@ internal static class EncodeCommand
         var tileSize = CommonOptions.TileSize();
         var model = CommonOptions.Model();
         var threads = CommonOptions.Threads();
-        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, tileSize, model, threads };
+        var latents = new Option<FileInfo?>("--latents")
+        {
+            Description = "Code these refined latents (.eclt from python3 -m training.refine) instead of running the analysis; the quality is theirs",
+        };
+        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, tileSize, model, threads, latents };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
             var image = ImageFile.Load(r.GetRequiredValue(input).FullName);
             using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize) });
             var sw = Stopwatch.StartNew();
-            var encoded = encoder.Encode(image, r.GetValue(quality), r.GetValue(layers));
+            var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(file.FullName), pack) : null;
+            var encoded = refined is null ? encoder.Encode(image, r.GetValue(quality), r.GetValue(layers)) : encoder.Encode(image, refined, r.GetValue(layers));
             var target = r.GetRequiredValue(output);
             long bytes;
             string temp = target.FullName + ".tmp";
@@ -34,7 +39,7 @@ internal static class EncodeCommand
             }
 
             File.Move(temp, target.FullName, overwrite: true);
-            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {r.GetValue(quality)}, {encoded.Header.LayerCount} layers, " +
+            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers, " +
                 $"{encoded.Header.TileCount} tiles, {bytes} bytes, {bytes * 8.0 / image.PixelCount:F4} bpp, {sw.Elapsed.TotalSeconds:F2} s");
             return CliRunner.Ok;
         }));

@@ -32,8 +32,13 @@ internal static class EvalCommand
         var trust = new Option<DirectoryInfo?>("--trust") { Description = "Verify the adapters' signatures against these *.pub.pem keys (default: <adapter-dir>/trust if it exists)" };
         var tileSize = CommonOptions.TileSize();
         var tileSizes = new Option<string?>("--compare-tile-sizes") { Description = "Also encode with these entropy tile sizes, e.g. 256,512 (their rate cost)" };
+        var refined = new Option<DirectoryInfo?>("--refined-latents")
+        {
+            Description = "Evaluate the studio encoder: code DIR/<image>.q<N>.eclt (python3 -m training.refine) as \"edgecodec\"; "
+                + "the one-pass encoder becomes \"edgecodec-fast\" and the summary holds the BD-rate between them",
+        };
         var command = new Command("eval", "Rate-distortion evaluation of EdgeCodec vs JPEG and WebP (BD-rate, PSNR, MS-SSIM)")
-            { images, json, plot, limit, backend, model, threads, compare, prefixes, tileSize, tileSizes, adapters, adapterDir, trust };
+            { images, json, plot, limit, backend, model, threads, compare, prefixes, tileSize, tileSizes, adapters, adapterDir, trust, refined };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -58,6 +63,26 @@ internal static class EvalCommand
             var experts = LoadAdapters(pack, r.GetValue(adapters)!, r.GetValue(adapterDir), r.GetValue(trust), r.GetValue(model));
             int tile = r.GetValue(tileSize);
             var codecs = new List<IRdCodec> { new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts, tileSize: tile), new JpegCodec(), new WebpCodec() };
+            if (r.GetValue(refined) is { } refinedDir)
+            {
+                if (experts.Count > 0 || tile != 0)
+                {
+                    throw new ArgumentException("--refined-latents is evaluated with whole-image tiles and without adapters.");
+                }
+
+                var studio = new RefinedRdCodec(pack, r.GetValue(backend)!, refinedDir.FullName, set);
+                if (studio.QualityLevels.Count < 4)
+                {
+                    throw new FileNotFoundException($"{refinedDir.FullName} has refined latents of every image for {studio.QualityLevels.Count} quality levels; "
+                        + "BD-rate needs 4 (run python3 -m training.refine).");
+                }
+
+                CliRunner.Info($"refined latents: quality levels {string.Join(",", studio.QualityLevels)} from {refinedDir.FullName}");
+
+                codecs[0] = studio;
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-fast"));
+            }
+
             if (experts.Count > 0)
             {
                 CliRunner.Info($"adapters: {string.Join(", ", experts.Select(a => $"{a.Manifest.Id} (expert {a.Manifest.ExpertId}, {a.Manifest.Domain})"))}");

@@ -29,6 +29,43 @@ public sealed class AdapterRegistryTests : IDisposable
     }
 
     [PackFact]
+    public void Adapters_stored_for_an_earlier_base_model_are_kept_but_inactive_until_replaced()
+    {
+        // A device whose model pack was updated still has the previous pack's adapter in its store (written here the
+        // way an earlier install left it). It must not advertise or use it, must not fail a decode over it, and must
+        // accept the new pack's adapter of the same id and version.
+        var (key, trust) = TestAdapters.Publisher();
+        string earlierBase = new('0', 64);
+        byte[] stale = TestAdapters.Make(TestPacks.Pack, "screen", 2, 1, 1.0, 5, baseModelSha256: earlierBase).Sign(key).ToBytes();
+        File.WriteAllBytes(Path.Combine(_root, "screen-v1-stale.ecadapter"), stale);
+        var state = new AdapterRegistryState
+        {
+            Adapters = [new InstalledAdapter { Id = "screen", ExpertId = 2, Domain = "test", ActiveVersion = 1, ActiveFile = "screen-v1-stale.ecadapter", Bytes = stale.Length }],
+        };
+        File.WriteAllBytes(Path.Combine(_root, "state.json"), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(state, AdapterJsonContext.Default.AdapterRegistryState));
+
+        var registry = new AdapterRegistry(_root, TestPacks.Pack, trust);
+        Assert.Empty(registry.List());
+        Assert.Equal("screen", Assert.Single(registry.ListInactive()).Id);
+        Assert.False(registry.TryGetPack(2, out var pack));
+        Assert.Same(TestPacks.Pack, pack);
+        Assert.True(File.Exists(Path.Combine(_root, "screen-v1-stale.ecadapter"))); // nothing stored is lost
+
+        registry.Install(TestAdapters.Make(TestPacks.Pack, "screen", 2, 1, 1.0, 9).Sign(key).ToBytes());
+        var active = Assert.Single(registry.List());
+        Assert.Equal(1, active.ActiveVersion);
+        Assert.Empty(registry.ListInactive());
+        Assert.True(registry.TryGetPack(2, out var adapted));
+        Assert.NotSame(TestPacks.Pack, adapted);
+
+        // A stored package that stops reading behind the store's back falls back to the base instead of throwing.
+        File.WriteAllBytes(Path.Combine(_root, active.ActiveFile), [1, 2, 3]);
+        var reopened = new AdapterRegistry(_root, TestPacks.Pack, trust);
+        Assert.Empty(reopened.List());
+        Assert.False(reopened.TryGetPack(2, out _));
+    }
+
+    [PackFact]
     public void Untrusted_or_tampered_packages_never_reach_the_store()
     {
         var (_, trust) = TestAdapters.Publisher();

@@ -10,7 +10,9 @@ namespace EdgeCodec.Adapters;
 /// <c>state.json</c> commit record is replaced by rename), so a crash at any moment leaves the old or the new
 /// adapter active, never a broken one. Keeps one previous version for rollback, enforces a byte quota by evicting
 /// the least recently used adapter, and swaps adapters in while decoders keep running (readers see an immutable
-/// snapshot; no base-model reload).
+/// snapshot; no base-model reload). Adapters stored for another base model (the device's pack was updated since they
+/// were installed) stay on disk but are inactive: not listed, not advertised, not used, and replaced by the first
+/// install of the same id for this model.
 /// </summary>
 public sealed class AdapterRegistry : IAdapterSource
 {
@@ -22,6 +24,7 @@ public sealed class AdapterRegistry : IAdapterSource
     private readonly Lock _gate = new();
     private AdapterRegistryState _state;
     private ImmutableDictionary<ushort, Lazy<ModelPack>> _snapshot = ImmutableDictionary<ushort, Lazy<ModelPack>>.Empty;
+    private ImmutableHashSet<string> _inactive = ImmutableHashSet<string>.Empty;
 
     /// <summary>Opens (or creates) a store; leftovers of an interrupted install are removed.</summary>
     /// <param name="root">The store folder.</param>
@@ -46,12 +49,21 @@ public sealed class AdapterRegistry : IAdapterSource
     /// <summary>Test hook: called at named points of an install; throwing there simulates a crash.</summary>
     internal Action<string>? CrashPoint { get; set; }
 
-    /// <summary>Installed adapters.</summary>
+    /// <summary>Installed adapters that work with this base model (what a device advertises and decodes with).</summary>
     public IReadOnlyList<InstalledAdapter> List()
     {
         lock (_gate)
         {
-            return [.. _state.Adapters.OrderBy(a => a.Id, StringComparer.Ordinal)];
+            return [.. _state.Adapters.Where(a => !_inactive.Contains(a.Id)).OrderBy(a => a.Id, StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>Stored adapters that are inactive: made for another base model, or whose package no longer reads.</summary>
+    public IReadOnlyList<InstalledAdapter> ListInactive()
+    {
+        lock (_gate)
+        {
+            return [.. _state.Adapters.Where(a => _inactive.Contains(a.Id)).OrderBy(a => a.Id, StringComparer.Ordinal)];
         }
     }
 
@@ -75,12 +87,13 @@ public sealed class AdapterRegistry : IAdapterSource
         lock (_gate)
         {
             var current = _state.Adapters.FirstOrDefault(a => a.Id == m.Id);
-            if (current is not null && m.Version <= current.ActiveVersion)
+            // Versions only order packages of one base model: an inactive record (another model) is simply replaced.
+            if (current is not null && !_inactive.Contains(current.Id) && m.Version <= current.ActiveVersion)
             {
                 throw new AdapterVerificationException($"Adapter '{m.Id}' version {m.Version} is not newer than the active version {current.ActiveVersion}.");
             }
 
-            if (_state.Adapters.Any(a => a.ExpertId == m.ExpertId && a.Id != m.Id))
+            if (_state.Adapters.Any(a => a.ExpertId == m.ExpertId && a.Id != m.Id && !_inactive.Contains(a.Id)))
             {
                 throw new AdapterVerificationException($"Expert id {m.ExpertId} is already served by another adapter.");
             }
@@ -208,9 +221,17 @@ public sealed class AdapterRegistry : IAdapterSource
         var snapshot = Volatile.Read(ref _snapshot);
         if (snapshot.TryGetValue(expertId, out var lazy))
         {
-            pack = lazy.Value;
-            Touch(expertId);
-            return true;
+            try
+            {
+                pack = lazy.Value;
+                Touch(expertId);
+                return true;
+            }
+            catch (Exception e) when (e is IOException or EdgeCodecFormatException or AdapterVerificationException)
+            {
+                // The stored package vanished or no longer fits (checked at open, so only a file changed behind the
+                // store's back gets here): decode the expert's tiles with the base synthesis instead of failing the frame.
+            }
         }
 
         pack = _base;
@@ -259,13 +280,34 @@ public sealed class AdapterRegistry : IAdapterSource
     private void Publish()
     {
         var builder = ImmutableDictionary.CreateBuilder<ushort, Lazy<ModelPack>>();
+        var inactive = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
         foreach (var a in _state.Adapters)
         {
             string path = Path.Combine(_root, a.ActiveFile);
+            if (!MadeForBase(path))
+            {
+                inactive.Add(a.Id);
+                continue;
+            }
+
             builder[a.ExpertId] = new Lazy<ModelPack>(() => _base.WithAdapter(AdapterPackage.Read(File.ReadAllBytes(path))));
         }
 
+        _inactive = inactive.ToImmutable();
         Volatile.Write(ref _snapshot, builder.ToImmutable());
+    }
+
+    /// <summary>Whether the stored package at <paramref name="path"/> reads and names this store's base model.</summary>
+    private bool MadeForBase(string path)
+    {
+        try
+        {
+            return string.Equals(AdapterPackage.Read(File.ReadAllBytes(path)).Manifest.BaseModelSha256, _base.Sha256, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or EdgeCodecFormatException)
+        {
+            return false;
+        }
     }
 
     private AdapterRegistryState LoadState() => ReadStateFile(Path.Combine(_root, StateFile));

@@ -47,22 +47,58 @@ public sealed class EdgeCodecEncoder : IDisposable
     public EncodedImage Encode(RgbImage image, int quality, int layers = 0, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var layout = _pack.Layout;
         ArgumentOutOfRangeException.ThrowIfNegative(quality);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(quality, _pack.QualityLevels.Count);
-        if (layers == 0)
-        {
-            layers = layout.Groups;
-        }
-
-        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, layout.Groups);
-
-        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : layout.TileSize);
+        ValidateLayers(layers);
+        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
         float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
         float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
         ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
         float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
+        return EncodeLatents(image, grid, quality, y, z, layers, streamId, frameIndex, firstSequence);
+    }
+
+    /// <summary>
+    /// Encodes one image from latents the studio encoder refined for it (docs/refinement.md) instead of running the
+    /// analysis transforms; the quality level is the one the latents were optimised for. Quantisation, the integer
+    /// entropy path, rANS, packets and expert routing are the same as for <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/>.
+    /// </summary>
+    /// <param name="image">The image the latents were refined for; sets the container's size and, with experts, drives routing.</param>
+    /// <param name="latents">Refined latents read with <see cref="RefinedLatents.Read"/> for this encoder's pack.</param>
+    /// <param name="layers">Refinement layers to emit, 1 .. groups; 0 = all.</param>
+    /// <param name="streamId">Stream id written into every packet.</param>
+    /// <param name="frameIndex">Frame index written into every packet.</param>
+    /// <param name="firstSequence">Sequence number of the first packet.</param>
+    /// <exception cref="ArgumentException">The latents belong to another model or to an image of another size.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Layers out of range.</exception>
+    public EncodedImage Encode(RgbImage image, RefinedLatents latents, int layers = 0, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(latents);
+        ValidateLayers(layers);
+        if (latents.ModelId != _pack.ModelId)
+        {
+            throw new ArgumentException($"The latents are for model {latents.ModelId:x16}, the encoder's pack is {_pack.ModelId:x16}.", nameof(latents));
+        }
+
+        if (latents.Width != image.Width || latents.Height != image.Height)
+        {
+            throw new ArgumentException($"The latents are for a {latents.Width}x{latents.Height} image, not {image.Width}x{image.Height}.", nameof(latents));
+        }
+
+        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
+        float[] z = Array.ConvertAll(latents.Z, v => (float)v); // |z| <= 2^20: exact in float
+        return EncodeLatents(image, grid, latents.Quality, latents.Y, z, layers, streamId, frameIndex, firstSequence);
+    }
+
+    /// <summary>Quantises and entropy-codes gained latents <paramref name="y"/> (read only) and hyper-latents <paramref name="z"/>.</summary>
+    private EncodedImage EncodeLatents(RgbImage image, TileGrid grid, int quality, float[] y, float[] z, int layers, uint streamId, uint frameIndex, ulong firstSequence)
+    {
+        var layout = _pack.Layout;
+        if (layers == 0)
+        {
+            layers = layout.Groups;
+        }
 
         var payloads = new byte[grid.Count][][];
         var latents = new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth);
@@ -93,6 +129,12 @@ public sealed class EdgeCodecEncoder : IDisposable
         }
 
         return new EncodedImage(header, packets) { ExpertsPerTile = experts };
+    }
+
+    private void ValidateLayers(int layers)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layers);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, _pack.Layout.Groups);
     }
 
     /// <inheritdoc/>

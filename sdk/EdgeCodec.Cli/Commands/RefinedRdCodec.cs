@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using EdgeCodec.Codec;
+using EdgeCodec.Evaluation;
+using EdgeCodec.Imaging;
+using EdgeCodec.Models;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary>
+/// EdgeCodec with the studio encoder in the RD harness: the latents come from <c>DIR/&lt;image&gt;.q&lt;N&gt;.eclt</c>
+/// (<c>python3 -m training.refine</c>), the C# encoder entropy-codes them into a real container and a real decoder
+/// decodes it. The quality levels swept are those with a file for every image. Encode time is the C# part only; the
+/// refinement's own time is in its log.
+/// </summary>
+internal sealed class RefinedRdCodec : IRdCodec
+{
+    private readonly ModelPack _pack;
+    private readonly string _backend;
+    private readonly string _folder;
+    private readonly ConditionalWeakTable<RgbImage, string> _names = [];
+    private readonly ThreadLocal<EdgeCodecEncoder> _encoders;
+
+    public RefinedRdCodec(ModelPack pack, string backend, string folder, IEnumerable<(string Name, RgbImage Image)> images, string name = "edgecodec")
+    {
+        _pack = pack;
+        _backend = backend;
+        _folder = folder;
+        Name = name;
+        var list = images.ToList();
+        foreach (var (n, image) in list)
+        {
+            _names.Add(image, n);
+        }
+
+        QualityLevels = [.. Enumerable.Range(0, pack.QualityLevels.Count).Where(q => list.All(i => File.Exists(PathOf(i.Name, q))))];
+
+        _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1 }));
+    }
+
+    public string Name { get; }
+
+    public IReadOnlyList<int> QualityLevels { get; }
+
+    public RdSample Run(RgbImage image, int quality)
+    {
+        if (!_names.TryGetValue(image, out string? name))
+        {
+            throw new ArgumentException("The image is not one this codec was given refined latents for.", nameof(image));
+        }
+
+        var latents = RefinedLatents.Read(File.ReadAllBytes(PathOf(name, quality)), _pack);
+        if (latents.Quality != quality)
+        {
+            throw new InvalidDataException($"{PathOf(name, quality)} holds quality {latents.Quality}.");
+        }
+
+        var sw = Stopwatch.StartNew();
+        byte[] container = _encoders.Value!.Encode(image, latents).ToContainerBytes();
+        double encodeSeconds = sw.Elapsed.TotalSeconds;
+        sw.Restart();
+        using var ms = new MemoryStream(container, writable: false);
+        var (frame, read) = EdgeCodecDecoder.Decode(_pack, ms, new DecoderOptions { Backend = _backend, Threads = 1 });
+        if (!read.IsComplete || !frame.IsComplete)
+        {
+            throw new InvalidOperationException($"Round trip lost data: {read.Status} {read.Message}");
+        }
+
+        return new RdSample(container.Length, frame.Image, encodeSeconds, sw.Elapsed.TotalSeconds);
+    }
+
+    private string PathOf(string name, int quality) => Path.Combine(_folder, $"{name}.q{quality}.eclt");
+}

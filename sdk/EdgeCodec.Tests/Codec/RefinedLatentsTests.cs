@@ -1,0 +1,161 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using EdgeCodec.Codec;
+using EdgeCodec.Format;
+using EdgeCodec.Imaging;
+using EdgeCodec.Tests.Models;
+
+namespace EdgeCodec.Tests.Codec;
+
+public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<CodecFixture>
+{
+    /// <summary>Writes a refined-latents file the way <c>training/refine.py</c> does (docs/refinement.md).</summary>
+    internal static byte[] Write(ulong modelId, int quality, int width, int height, int[] dims, float[] y, int[] z, uint iterations = 7)
+    {
+        var data = new byte[RefinedLatents.HeaderSize + (4 * (y.Length + z.Length)) + 4];
+        "ECLT"u8.CopyTo(data);
+        BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(4), RefinedLatents.Version);
+        BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(6), (ushort)quality);
+        BinaryPrimitives.WriteUInt64LittleEndian(data.AsSpan(8), modelId);
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(16), (uint)width);
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(20), (uint)height);
+        for (int i = 0; i < 6; i++)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(24 + (2 * i)), (ushort)dims[i]);
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(36), iterations);
+        int o = RefinedLatents.HeaderSize;
+        foreach (float v in y)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(o), v);
+            o += 4;
+        }
+
+        foreach (int v in z)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(o), v);
+            o += 4;
+        }
+
+        Reseal(data);
+        return data;
+    }
+
+    private static void Reseal(byte[] data) =>
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(data.Length - 4), Crc32.HashToUInt32(data.AsSpan(0, data.Length - 4)));
+
+    /// <summary>The one-pass encoder's own latents for the fixture image at <paramref name="quality"/>, as a refined-latents file.</summary>
+    private byte[] AmortisedLatentsFile(int quality)
+    {
+        var pack = fixture.Pack;
+        var grid = new TileGrid(fixture.Image.Width, fixture.Image.Height, 128);
+        using var analysis = new OnnxAnalysis(pack, 2);
+        float[] y = analysis.Analyze(EdgeCodecEncoder.ToPaddedPlanar(fixture.Image, grid.PaddedWidth, grid.PaddedHeight), grid.PaddedHeight, grid.PaddedWidth);
+        int plane = grid.LatentWidth * grid.LatentHeight;
+        var gain = pack.QualityLevels[quality].Gain.Span;
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] *= gain[i / plane];
+        }
+
+        float[] z = analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
+        var layout = pack.Layout;
+        return Write(pack.ModelId, quality, fixture.Image.Width, fixture.Image.Height,
+            [layout.LatentChannels, grid.LatentHeight, grid.LatentWidth, layout.HyperChannels, grid.HyperHeight, grid.HyperWidth],
+            y, Array.ConvertAll(z, v => (int)MathF.Round(v, MidpointRounding.ToEven)));
+    }
+
+    [PackFact]
+    public void The_one_pass_latents_given_as_a_file_encode_to_the_identical_container()
+    {
+        // The studio path shares quantisation, the integer entropy path, rANS and packetisation with the one-pass encoder:
+        // fed the analysis output it must reproduce the one-pass container byte for byte.
+        var latents = RefinedLatents.Read(AmortisedLatentsFile(3), fixture.Pack);
+        Assert.Equal(3, latents.Quality);
+        Assert.Equal(7, latents.Iterations);
+        byte[] studio = fixture.Encoder.Encode(fixture.Image, latents).ToContainerBytes();
+        Assert.Equal(fixture.Encoded(3).ToContainerBytes(), studio);
+
+        var twoLayers = fixture.Encoder.Encode(fixture.Image, latents, layers: 2);
+        Assert.Equal(2, twoLayers.Header.LayerCount);
+    }
+
+    [PackFact]
+    public void Changed_latents_change_the_stream_and_still_decode()
+    {
+        byte[] file = AmortisedLatentsFile(1);
+        int n = (file.Length - RefinedLatents.HeaderSize - 4) / 4;
+        // Zero the first latent channel: a different (worse) choice of latents is still a valid stream.
+        var latents = RefinedLatents.Read(file, fixture.Pack);
+        int plane = latents.Y.Length / fixture.Pack.Layout.LatentChannels;
+        for (int i = 0; i < plane; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(file.AsSpan(RefinedLatents.HeaderSize + (4 * i)), 0f);
+        }
+
+        Reseal(file);
+        byte[] container = fixture.Encoder.Encode(fixture.Image, RefinedLatents.Read(file, fixture.Pack)).ToContainerBytes();
+        Assert.NotEqual(fixture.Encoded(1).ToContainerBytes(), container);
+        using var ms = new MemoryStream(container, writable: false);
+        var frame = EdgeCodecDecoder.Decode(fixture.Pack, ms, new DecoderOptions { Backend = "reference" }).Frame;
+        Assert.True(frame.IsComplete);
+        Assert.True(n > plane);
+        Assert.InRange(CodecFixture.Psnr(fixture.Image, frame.Image), 10, 60);
+    }
+
+    [PackFact]
+    public void Latents_of_another_image_size_are_refused_by_the_encoder()
+    {
+        var latents = RefinedLatents.Read(AmortisedLatentsFile(0), fixture.Pack);
+        var other = CodecFixture.Crop(fixture.Image, 0, 0, fixture.Image.Width - 8, fixture.Image.Height);
+        Assert.Throws<ArgumentException>(() => fixture.Encoder.Encode(other, latents));
+        Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Encoder.Encode(fixture.Image, latents, layers: fixture.Pack.Layout.Groups + 1));
+    }
+
+    public static TheoryData<string, FormatError> Corruptions => new()
+    {
+        { "magic", FormatError.Malformed },
+        { "version", FormatError.UnsupportedVersion },
+        { "crc", FormatError.CrcMismatch },
+        { "truncated", FormatError.Truncated },
+        { "trailing", FormatError.TrailingData },
+        { "model", FormatError.Malformed },
+        { "quality", FormatError.Malformed },
+        { "shape", FormatError.Malformed },
+        { "size", FormatError.LimitExceeded },
+        { "nan", FormatError.Malformed },
+        { "huge-z", FormatError.Malformed },
+        { "empty", FormatError.Malformed },
+    };
+
+    [PackTheory]
+    [MemberData(nameof(Corruptions))]
+    public void Bad_files_get_a_typed_error(string corruption, FormatError expected)
+    {
+        byte[] good = AmortisedLatentsFile(2);
+        byte[] bad = corruption switch
+        {
+            "truncated" => good[..^9],
+            "trailing" => [.. good, 0, 0, 0, 0],
+            "empty" => [],
+            _ => (byte[])good.Clone(),
+        };
+        int zStart = good.Length - 4 - (4 * fixture.Pack.Layout.HyperChannels * ((fixture.Image.Width + 63) / 64) * ((fixture.Image.Height + 63) / 64));
+        switch (corruption)
+        {
+            case "magic": bad[0] = (byte)'X'; break;
+            case "version": bad[4] = 2; Reseal(bad); break;
+            case "crc": bad[RefinedLatents.HeaderSize + 100] ^= 0x40; break;
+            case "model": bad[8] ^= 1; Reseal(bad); break;
+            case "quality": bad[6] = 200; Reseal(bad); break;
+            case "shape": bad[26] += 1; Reseal(bad); break;
+            case "size": BinaryPrimitives.WriteUInt32LittleEndian(bad.AsSpan(16), RgbImage.MaxDimension + 1); Reseal(bad); break;
+            case "nan": BinaryPrimitives.WriteSingleLittleEndian(bad.AsSpan(RefinedLatents.HeaderSize + 8), float.NaN); Reseal(bad); break;
+            case "huge-z": BinaryPrimitives.WriteInt32LittleEndian(bad.AsSpan(zStart), int.MinValue); Reseal(bad); break;
+        }
+
+        var e = Assert.Throws<EdgeCodecFormatException>(() => RefinedLatents.Read(bad, fixture.Pack));
+        Assert.Equal(expected, e.Error);
+    }
+}

@@ -1,0 +1,207 @@
+"""Studio encoder: per-image latent refinement for a shipped model pack (docs/refinement.md).
+
+    python3 -m training.refine --pack models/edgecodec-hp-<hash>.ecpack \\
+        --checkpoint <the checkpoint the pack was exported from> \\
+        --images DIR --qualities 0,1,2,3,4,5 --iters 80 --out DIR
+    dotnet sdk/EdgeCodec.Cli/.../EdgeCodec.Cli.dll encode IMG.png --latents DIR/IMG.q2.eclt -o IMG.ecx
+
+The amortised encoder (g_a, h_a) maps an image to latents in one pass; it is a trained guess. Here the latents of one
+image are optimised directly for that image's rate + lambda * distortion through the model's own entropy model and
+synthesis, with stochastic Gumbel annealing (SGA, Yang, Marino & Mandt 2020, "Improving Inference for Neural Image
+Compression") standing in for rounding. The decoder, the pack and the bitstream format do not change: the C# encoder
+entropy-codes the refined latents with the same integer path as always, so any EdgeCodec decoder plays the result.
+
+It costs two to three orders of magnitude more encoder compute than g_a, so it is for content encoded once and played
+many times (VOD libraries for set-top boxes, archives), not for cameras. Every output file is a refined-latents file
+(``.eclt``, format below); existing outputs are skipped, so an interrupted run resumes.
+
+Refined-latents file, version 1, little-endian:
+    0  "ECLT"            4  u16 version (1)      6  u16 quality level
+    8  u64 model id (first 8 bytes of the pack's SHA-256, big-endian, as in every packet)
+   16  u32 image width  20  u32 image height
+   24  u16 latent channels, latent height, latent width, hyper channels, hyper height, hyper width
+   36  u32 refinement iterations (informational)
+   40  f32 y'[C][H][W]  (gained latents, already quantised around the float means)
+       i32 z[C][H][W]   (quantised hyper latents)
+  end  u32 CRC-32 (IEEE) of everything before it
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import struct
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import data
+from .model import EdgeCodecModel, gaussian_likelihood
+
+MAGIC = b"ECLT"
+VERSION = 1
+HEADER = struct.Struct("<4sHHQIIHHHHHHI")
+PAD = 64  # the C# TileGrid pads to multiples of the hyper stride by edge replication
+
+
+def sga_round(v: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Stochastic Gumbel annealing: a differentiable random choice between floor(v) and ceil(v) that becomes hard
+    rounding as the temperature goes to 0 (Yang et al. 2020, eq. 8 with the atanh logits)."""
+    fl = torch.floor(v)
+    frac = v - fl
+    eps = 1e-5
+    logit_floor = -torch.atanh(torch.clamp(frac, -1 + eps, 1 - eps)) / temperature
+    logit_ceil = -torch.atanh(torch.clamp(1 - frac, -1 + eps, 1 - eps)) / temperature
+    gumbel = -torch.log(-torch.log(torch.rand(2, *v.shape).clamp(1e-10, 1)))
+    p = torch.softmax(torch.stack([logit_floor + gumbel[0], logit_ceil + gumbel[1]]), 0)
+    return fl + p[1]
+
+
+def rate_distortion(model: EdgeCodecModel, y: torch.Tensor, z: torch.Tensor, x: torch.Tensor, q: int,
+                    temperature: float | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(bits per visible pixel, MSE over the visible pixels, y_hat) for gained latents y and hyper latents z.
+    temperature None = hard rounding (what the codec does); otherwise SGA at that temperature."""
+    quant = torch.round if temperature is None else (lambda v: sga_round(v, temperature))  # noqa: E731
+    z_hat = quant(z)
+    z_bits = -torch.log2(model.entropy_bottleneck.likelihood(z_hat)).sum()
+    # The hyper decoder and context models always see the hard z: the decoder parses with exactly those.
+    hyper = model.h_s(z_hat if temperature is None else z_hat + (torch.round(z) - z_hat).detach())
+    gc = model.group_ch
+    prev: list[torch.Tensor] = []
+    y_bits = 0.0
+    for k in range(model.groups):
+        mu, t = model.group_params(hyper, prev, k)
+        r = quant(y[:, k * gc:(k + 1) * gc] - mu)
+        y_bits = y_bits + (-torch.log2(gaussian_likelihood(r, model.scale_from_index(t)))).sum()
+        prev.append(r + mu)
+    y_hat = torch.cat(prev, 1)
+    igain = torch.exp(model.log_igain[q]).view(1, -1, 1, 1)
+    x_hat = model.g_s(y_hat * igain)[:, :, :x.shape[2], :x.shape[3]]
+    if temperature is None:
+        x_hat = x_hat.clamp(0, 1)
+    pixels = x.shape[2] * x.shape[3]
+    return (y_bits + z_bits) / pixels, F.mse_loss(x_hat, x), y_hat
+
+
+def refine(model: EdgeCodecModel, image: torch.Tensor, q: int, iters: int, lr: float = 0.01,
+           check_every: int = 10, log=None) -> dict:
+    """Refines the latents of one image (uint8 or float 3xHxW) at quality q. Returns y_hat (gained, quantised),
+    z_hat, and the model's own estimate of bpp / PSNR / J before and after. The result is never worse than the
+    amortised encoder by that estimate: the best hard-rounded state seen is kept."""
+    x = image.float().unsqueeze(0) / (255.0 if image.dtype == torch.uint8 else 1.0)
+    h, w = x.shape[2], x.shape[3]
+    padded = F.pad(x, (0, -w % PAD, 0, -h % PAD), mode="replicate")
+    lam = model.lambdas[q] * 255 ** 2
+    gain = torch.exp(model.log_gain[q]).view(1, -1, 1, 1)
+    with torch.no_grad():
+        y0 = model.g_a(padded) * gain
+        z0 = model.h_a(y0)
+    y = y0.clone().requires_grad_(True)
+    z = z0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([y, z], lr=lr)
+
+    def hard() -> tuple[float, float, torch.Tensor]:
+        with torch.no_grad():
+            bpp, mse, y_hat = rate_distortion(model, y, z, x, q, None)
+        return float(bpp), float(mse), y_hat
+
+    bpp0, mse0, y_hat = hard()
+    best = (bpp0 + lam * mse0, bpp0, mse0, y_hat, torch.round(z.detach()), 0)
+    for i in range(1, iters + 1):
+        temperature = max(0.5 * math.exp(-3.0 * i / iters), 0.02)
+        bpp, mse, _ = rate_distortion(model, y, z, x, q, temperature)
+        loss = bpp + lam * mse
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if i % check_every == 0 or i == iters:
+            b, m, y_hat = hard()
+            if b + lam * m < best[0]:
+                best = (b + lam * m, b, m, y_hat, torch.round(z.detach()), i)
+            if log:
+                log(f"  it {i}: bpp {b:.4f} psnr {psnr(m):.3f} J {b + lam * m:.4f}")
+    _, bpp1, mse1, y_hat, z_hat, at = best
+    return {"y": y_hat[0], "z": z_hat[0], "width": w, "height": h, "best_iteration": at,
+            "before": (bpp0, psnr(mse0), bpp0 + lam * mse0), "after": (bpp1, psnr(mse1), bpp1 + lam * mse1)}
+
+
+def psnr(mse: float) -> float:
+    return 10 * math.log10(1 / max(mse, 1e-12))
+
+
+def encode_file(result: dict, model_id: int, quality: int, iters: int) -> bytes:
+    y = result["y"].detach().numpy().astype("<f4")
+    z = result["z"].detach().numpy()
+    if np.abs(z).max(initial=0) >= 2 ** 31:
+        raise ValueError("hyper latent out of int32 range")
+    head = HEADER.pack(MAGIC, VERSION, quality, model_id, result["width"], result["height"],
+                       y.shape[0], y.shape[1], y.shape[2], z.shape[0], z.shape[1], z.shape[2], iters)
+    body = head + y.tobytes() + z.astype("<i4").tobytes()
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def decode_file(raw: bytes) -> dict:
+    """Reads a refined-latents file (the Python mirror of the C# reader, for tests and tools)."""
+    if len(raw) < HEADER.size + 4 or raw[:4] != MAGIC:
+        raise ValueError("not a refined-latents file")
+    if struct.unpack("<I", raw[-4:])[0] != zlib.crc32(raw[:-4]):
+        raise ValueError("refined-latents file CRC mismatch")
+    f = HEADER.unpack(raw[:HEADER.size])
+    c, lh, lw, zc, zh, zw = f[6:12]
+    ny, nz = c * lh * lw, zc * zh * zw
+    if len(raw) != HEADER.size + 4 * (ny + nz) + 4:
+        raise ValueError("refined-latents file has the wrong size")
+    y = np.frombuffer(raw, "<f4", ny, HEADER.size).reshape(c, lh, lw)
+    z = np.frombuffer(raw, "<i4", nz, HEADER.size + 4 * ny).reshape(zc, zh, zw)
+    return {"version": f[1], "quality": f[2], "model_id": f[3], "width": f[4], "height": f[5], "iters": f[12],
+            "y": y, "z": z}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pack", type=Path, required=True)
+    ap.add_argument("--checkpoint", type=Path, required=True, help="the weights the pack was exported from")
+    ap.add_argument("--images", type=Path, required=True, help="folder of PNG images")
+    ap.add_argument("--qualities", default="", help="comma-separated levels (default: all)")
+    ap.add_argument("--iters", type=int, default=80)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--shard", default="0/1", help="i/n: this process takes every n-th job from the i-th")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+
+    from .adapters import frozen_model_of_pack, read_pack
+    manifest, _, digest = read_pack(args.pack)
+    model = frozen_model_of_pack(manifest, args.checkpoint)
+    model_id = int(digest[:16], 16)
+    qualities = [int(v) for v in args.qualities.split(",") if v.strip()] or list(range(len(model.lambdas)))
+    files = sorted(p for p in args.images.iterdir() if p.suffix.lower() == ".png")
+    if not files:
+        raise SystemExit(f"no PNG images in {args.images}")
+    shard, shards = (int(v) for v in args.shard.split("/"))
+    jobs = [(f, q) for f in files for q in qualities][shard::shards]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for f, q in jobs:
+        target = args.out / f"{f.stem}.q{q}.eclt"
+        if target.exists():
+            continue
+        t0 = time.time()
+        r = refine(model, data.load_rgb(f), q, args.iters, args.lr, log=print if args.verbose else None)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(encode_file(r, model_id, q, args.iters))
+        os.replace(tmp, target)
+        (b0, p0, j0), (b1, p1, j1) = r["before"], r["after"]
+        print(f"{f.name} q{q}: bpp {b0:.4f}->{b1:.4f} psnr {p0:.2f}->{p1:.2f} J {j0:.4f}->{j1:.4f} "
+              f"(best at {r['best_iteration']}, {time.time() - t0:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
