@@ -255,3 +255,22 @@ def test_refined_latents_are_never_worse_and_the_csharp_encoder_codes_them(tmp_p
         run("encode", str(images / "pic.png"), "--latents", str(out / "bad.q1.eclt"), "-o", str(tmp_path / "bad.ecx"),
             "--model", str(pack))
     assert not (tmp_path / "bad.ecx").exists()
+
+
+def test_the_shipped_pack_has_the_weights_it_was_exported_from():
+    """The studio encoder and adapter training need the exact float weights of the shipped pack."""
+    from training import adapters
+
+    pack = next((REPO / "models").glob("edgecodec-hp-*.ecpack"))
+    weights = REPO / "models" / "checkpoints" / (pack.stem + ".pt")
+    assert weights.exists(), f"commit the weights {pack.name} was exported from as {weights}"
+    manifest, tensors, digest = adapters.read_pack(pack)
+    model = adapters.frozen_model_of_pack(manifest, weights)  # refuses another training step
+    assert pack.stem.endswith(digest[:12])
+    # and they are those weights: the pack's integer g_s output layer is the quantised float one
+    conv = model.g_s.up4.conv
+    w = tensors["synth.up4.weight"].astype(np.float64)
+    assert w.shape == tuple(conv.weight.shape)
+    f = conv.weight.detach().double().numpy()
+    corr = [np.corrcoef(w[o].ravel(), f[o].ravel())[0, 1] for o in range(w.shape[0])]  # int8 scales are per output channel
+    assert min(corr) > 0.99
