@@ -1,7 +1,9 @@
 using System.Buffers;
 using EdgeCodec.Entropy;
 using EdgeCodec.Adapters;
+using EdgeCodec.Codec;
 using EdgeCodec.Format;
+using EdgeCodec.Models;
 using EdgeCodec.Streaming;
 using EdgeCodec.Streaming.Protocol;
 
@@ -21,6 +23,7 @@ internal static class FuzzTargets
         ["message"] = Message,
         ["adapter"] = Adapter,
         ["onnxpatch"] = OnnxPatchBase,
+        ["latents"] = Latents,
     };
 
     /// <summary>A fixed table set: 16 two-sided geometric tables of widths 3..93, built with integers only.</summary>
@@ -28,6 +31,11 @@ internal static class FuzzTargets
     public static CdfTableSet Tables => s_tables ??= BuildTables();
 
     private static CdfTableSet? s_tables;
+
+    private static ModelPack? s_pack;
+
+    /// <summary>The bundled default pack, loaded on first use (inside the fuzzer loop, like <see cref="Tables"/>).</summary>
+    public static ModelPack Pack => s_pack ??= ModelPack.LoadDefault();
 
     private static PacketReaderOptions? s_packetOptions;
     private static ContainerReadOptions? s_containerOptions;
@@ -118,6 +126,18 @@ internal static class FuzzTargets
         {
             var package = AdapterPackage.Read(input);
             _ = package.ToBytes();
+        }
+        catch (EdgeCodecFormatException)
+        {
+        }
+    }
+
+    /// <summary>Refined-latents files (the studio encoder's output) checked against the bundled pack.</summary>
+    public static void Latents(byte[] input)
+    {
+        try
+        {
+            _ = RefinedLatents.Read(input, Pack);
         }
         catch (EdgeCodecFormatException)
         {

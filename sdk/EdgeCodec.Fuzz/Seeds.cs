@@ -1,5 +1,6 @@
 using System.Buffers;
 using EdgeCodec.Adapters;
+using EdgeCodec.Codec;
 using EdgeCodec.Format;
 using EdgeCodec.Streaming.Protocol;
 
@@ -16,8 +17,25 @@ internal static class Seeds
         "message" => MessageSeeds(),
         "adapter" => [AdapterSeed(withPatch: false), AdapterSeed(withPatch: true)],
         "onnxpatch" => [OnnxGraph(), [.. OnnxGraph(), 0x0A, 0x00]],
+        "latents" => [LatentsSeed(16, 16), LatentsSeed(100, 70)],
         _ => throw new ArgumentException($"Unknown target '{target}'."),
     };
+
+    /// <summary>A valid refined-latents file for a <paramref name="width"/>×<paramref name="height"/> image under the bundled pack.</summary>
+    private static byte[] LatentsSeed(int width, int height)
+    {
+        var layout = FuzzTargets.Pack.Layout;
+        int lw = (width + 63) / 64 * 4, lh = (height + 63) / 64 * 4;
+        var y = new float[layout.LatentChannels * lw * lh];
+        var z = new int[layout.HyperChannels * (lw / 4) * (lh / 4)];
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = ((i * 7) % 11) - 5 + 0.25f;
+        }
+
+        return RefinedLatents.Serialize(FuzzTargets.Pack.ModelId, 1, width, height,
+            [layout.LatentChannels, lh, lw, layout.HyperChannels, lh / 4, lw / 4], y, z, 60);
+    }
 
     private static List<byte[]> PacketSeeds()
     {

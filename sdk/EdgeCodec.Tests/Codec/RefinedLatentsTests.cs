@@ -9,38 +9,8 @@ namespace EdgeCodec.Tests.Codec;
 
 public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<CodecFixture>
 {
-    /// <summary>Writes a refined-latents file the way <c>training/refine.py</c> does (docs/refinement.md).</summary>
-    internal static byte[] Write(ulong modelId, int quality, int width, int height, int[] dims, float[] y, int[] z, uint iterations = 7)
-    {
-        var data = new byte[RefinedLatents.HeaderSize + (4 * (y.Length + z.Length)) + 4];
-        "ECLT"u8.CopyTo(data);
-        BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(4), RefinedLatents.Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(6), (ushort)quality);
-        BinaryPrimitives.WriteUInt64LittleEndian(data.AsSpan(8), modelId);
-        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(16), (uint)width);
-        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(20), (uint)height);
-        for (int i = 0; i < 6; i++)
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(24 + (2 * i)), (ushort)dims[i]);
-        }
-
-        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(36), iterations);
-        int o = RefinedLatents.HeaderSize;
-        foreach (float v in y)
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(o), v);
-            o += 4;
-        }
-
-        foreach (int v in z)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(o), v);
-            o += 4;
-        }
-
-        Reseal(data);
-        return data;
-    }
+    internal static byte[] Write(ulong modelId, int quality, int width, int height, int[] dims, float[] y, int[] z, uint iterations = 7) =>
+        RefinedLatents.Serialize(modelId, quality, width, height, dims, y, z, iterations);
 
     private static void Reseal(byte[] data) =>
         BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(data.Length - 4), Crc32.HashToUInt32(data.AsSpan(0, data.Length - 4)));

@@ -154,6 +154,41 @@ public sealed class RefinedLatents
         return new RefinedLatents(quality, modelId, (int)width, (int)height, (int)Math.Min(iterations, int.MaxValue), y, z);
     }
 
+    /// <summary>Writes a refined-latents file (the layout <c>training/refine.py</c> writes; for tests, fuzz seeds and tools).</summary>
+    /// <param name="dims">Latent channels, height, width, hyper channels, height, width.</param>
+    internal static byte[] Serialize(ulong modelId, int quality, int width, int height, ReadOnlySpan<int> dims, ReadOnlySpan<float> y, ReadOnlySpan<int> z, uint iterations)
+    {
+        var data = new byte[HeaderSize + (4 * (y.Length + z.Length)) + 4];
+        Magic.CopyTo(data);
+        var span = data.AsSpan();
+        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], Version);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], checked((ushort)quality));
+        BinaryPrimitives.WriteUInt64LittleEndian(span[8..], modelId);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], checked((uint)width));
+        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], checked((uint)height));
+        for (int i = 0; i < 6; i++)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(span[(24 + (2 * i))..], checked((ushort)dims[i]));
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(span[36..], iterations);
+        int o = HeaderSize;
+        foreach (float v in y)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(span[o..], v);
+            o += 4;
+        }
+
+        foreach (int v in z)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[o..], v);
+            o += 4;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(span[o..], Crc32.HashToUInt32(span[..o]));
+        return data;
+    }
+
     /// <summary>Largest latent magnitude accepted; far beyond anything a model produces, small enough for exact int32 symbol arithmetic.</summary>
     public const int MaxMagnitude = 1 << 20;
 }
