@@ -34,10 +34,13 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
 
     public IReadOnlyList<int> QualityLevels { get; }
 
-    public RdSample Run(RgbImage image, int quality)
+    public RdSample Run(RgbImage image, int quality) => RoundTrip(encoder => encoder.Encode(image, quality));
+
+    /// <summary>Encodes with this thread's encoder through <paramref name="encode"/>, writes the container, decodes it and measures.</summary>
+    internal RdSample RoundTrip(Func<EdgeCodecEncoder, EncodedImage> encode)
     {
         var sw = Stopwatch.StartNew();
-        byte[] container = _encoders.Value!.Encode(image, quality).ToContainerBytes();
+        byte[] container = encode(_encoders.Value!).ToContainerBytes();
         double encodeSeconds = sw.Elapsed.TotalSeconds;
         sw.Restart();
         using var ms = new MemoryStream(container, writable: false);

@@ -62,24 +62,10 @@ internal static class EvalCommand
             var set = files.Select(f => (Path.GetFileNameWithoutExtension(f.Name), ImageFile.Load(f.FullName))).ToList();
             var experts = LoadAdapters(pack, r.GetValue(adapters)!, r.GetValue(adapterDir), r.GetValue(trust), r.GetValue(model));
             int tile = r.GetValue(tileSize);
-            var codecs = new List<IRdCodec> { new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts, tileSize: tile), new JpegCodec(), new WebpCodec() };
-            if (r.GetValue(refined) is { } refinedDir)
+            var studio = r.GetValue(refined) is { } refinedDir ? StudioCodec(pack, r.GetValue(backend)!, refinedDir, set, experts.Count > 0 || tile != 0) : null;
+            var codecs = new List<IRdCodec> { (IRdCodec?)studio ?? new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts, tileSize: tile), new JpegCodec(), new WebpCodec() };
+            if (studio is not null)
             {
-                if (experts.Count > 0 || tile != 0)
-                {
-                    throw new ArgumentException("--refined-latents is evaluated with whole-image tiles and without adapters.");
-                }
-
-                var studio = new RefinedRdCodec(pack, r.GetValue(backend)!, refinedDir.FullName, set);
-                if (studio.QualityLevels.Count < 4)
-                {
-                    throw new FileNotFoundException($"{refinedDir.FullName} has refined latents of every image for {studio.QualityLevels.Count} quality levels; "
-                        + "BD-rate needs 4 (run python3 -m training.refine).");
-                }
-
-                CliRunner.Info($"refined latents: quality levels {string.Join(",", studio.QualityLevels)} from {refinedDir.FullName}");
-
-                codecs[0] = studio;
                 codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-fast"));
             }
 
@@ -197,6 +183,25 @@ internal static class EvalCommand
         }
 
         return chosen;
+    }
+
+    /// <summary>The studio encoder's codec over <paramref name="folder"/>; it needs whole-image tiles, no adapters and 4 complete levels.</summary>
+    private static RefinedRdCodec StudioCodec(ModelPack pack, string backend, DirectoryInfo folder, List<(string, RgbImage)> set, bool tilesOrAdapters)
+    {
+        if (tilesOrAdapters)
+        {
+            throw new ArgumentException("--refined-latents is evaluated with whole-image tiles and without adapters.");
+        }
+
+        var studio = new RefinedRdCodec(pack, backend, folder.FullName, set);
+        if (studio.QualityLevels.Count < 4)
+        {
+            throw new FileNotFoundException($"{folder.FullName} has refined latents of every image for {studio.QualityLevels.Count} quality levels; "
+                + "BD-rate needs 4 (run python3 -m training.refine).");
+        }
+
+        CliRunner.Info($"refined latents: quality levels {string.Join(",", studio.QualityLevels)} from {folder.FullName}");
+        return studio;
     }
 
     private static string[] List(string? csv) => (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using EdgeCodec.Codec;
 using EdgeCodec.Evaluation;
@@ -16,15 +15,13 @@ namespace EdgeCodec.Cli.Commands;
 internal sealed class RefinedRdCodec : IRdCodec
 {
     private readonly ModelPack _pack;
-    private readonly string _backend;
     private readonly string _folder;
     private readonly ConditionalWeakTable<RgbImage, string> _names = [];
-    private readonly ThreadLocal<EdgeCodecEncoder> _encoders;
+    private readonly EdgeCodecRdCodec _roundTrip; // one-pass codec's encoders, decoder and checks, fed refined latents
 
     public RefinedRdCodec(ModelPack pack, string backend, string folder, IEnumerable<(string Name, RgbImage Image)> images, string name = "edgecodec")
     {
         _pack = pack;
-        _backend = backend;
         _folder = folder;
         Name = name;
         var list = images.ToList();
@@ -34,8 +31,7 @@ internal sealed class RefinedRdCodec : IRdCodec
         }
 
         QualityLevels = [.. Enumerable.Range(0, pack.QualityLevels.Count).Where(q => list.All(i => File.Exists(PathOf(i.Name, q))))];
-
-        _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1 }));
+        _roundTrip = new EdgeCodecRdCodec(pack, backend, name);
     }
 
     public string Name { get; }
@@ -55,18 +51,7 @@ internal sealed class RefinedRdCodec : IRdCodec
             throw new InvalidDataException($"{PathOf(name, quality)} holds quality {latents.Quality}.");
         }
 
-        var sw = Stopwatch.StartNew();
-        byte[] container = _encoders.Value!.Encode(image, latents).ToContainerBytes();
-        double encodeSeconds = sw.Elapsed.TotalSeconds;
-        sw.Restart();
-        using var ms = new MemoryStream(container, writable: false);
-        var (frame, read) = EdgeCodecDecoder.Decode(_pack, ms, new DecoderOptions { Backend = _backend, Threads = 1 });
-        if (!read.IsComplete || !frame.IsComplete)
-        {
-            throw new InvalidOperationException($"Round trip lost data: {read.Status} {read.Message}");
-        }
-
-        return new RdSample(container.Length, frame.Image, encodeSeconds, sw.Elapsed.TotalSeconds);
+        return _roundTrip.RoundTrip(encoder => encoder.Encode(image, latents));
     }
 
     private string PathOf(string name, int quality) => Path.Combine(_folder, $"{name}.q{quality}.eclt");

@@ -9,9 +9,6 @@ namespace EdgeCodec.Tests.Codec;
 
 public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<CodecFixture>
 {
-    internal static byte[] Write(ulong modelId, int quality, int width, int height, int[] dims, float[] y, int[] z, uint iterations = 7) =>
-        RefinedLatents.Serialize(modelId, quality, width, height, dims, y, z, iterations);
-
     private static void Reseal(byte[] data) =>
         BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(data.Length - 4), Crc32.HashToUInt32(data.AsSpan(0, data.Length - 4)));
 
@@ -31,9 +28,9 @@ public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<Co
 
         float[] z = analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
         var layout = pack.Layout;
-        return Write(pack.ModelId, quality, fixture.Image.Width, fixture.Image.Height,
+        return RefinedLatents.Serialize(pack.ModelId, quality, fixture.Image.Width, fixture.Image.Height,
             [layout.LatentChannels, grid.LatentHeight, grid.LatentWidth, layout.HyperChannels, grid.HyperHeight, grid.HyperWidth],
-            y, Array.ConvertAll(z, v => (int)MathF.Round(v, MidpointRounding.ToEven)));
+            y, Array.ConvertAll(z, v => (int)MathF.Round(v, MidpointRounding.ToEven)), iterations: 7);
     }
 
     [PackFact]

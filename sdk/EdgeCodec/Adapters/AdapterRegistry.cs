@@ -227,10 +227,10 @@ public sealed class AdapterRegistry : IAdapterSource
                 Touch(expertId);
                 return true;
             }
-            catch (Exception e) when (e is IOException or EdgeCodecFormatException or AdapterVerificationException)
+            catch (Exception e) when (e is EdgeCodecFormatException or AdapterVerificationException)
             {
-                // The stored package vanished or no longer fits (checked at open, so only a file changed behind the
-                // store's back gets here): decode the expert's tiles with the base synthesis instead of failing the frame.
+                // The package names this base model but its layers do not fit it: decode the expert's tiles with the
+                // base synthesis instead of failing the frame.
             }
         }
 
@@ -283,30 +283,30 @@ public sealed class AdapterRegistry : IAdapterSource
         var inactive = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
         foreach (var a in _state.Adapters)
         {
-            string path = Path.Combine(_root, a.ActiveFile);
-            if (!MadeForBase(path))
+            if (ReadIfMadeForBase(Path.Combine(_root, a.ActiveFile)) is not { } package)
             {
                 inactive.Add(a.Id);
                 continue;
             }
 
-            builder[a.ExpertId] = new Lazy<ModelPack>(() => _base.WithAdapter(AdapterPackage.Read(File.ReadAllBytes(path))));
+            builder[a.ExpertId] = new Lazy<ModelPack>(() => _base.WithAdapter(package));
         }
 
         _inactive = inactive.ToImmutable();
         Volatile.Write(ref _snapshot, builder.ToImmutable());
     }
 
-    /// <summary>Whether the stored package at <paramref name="path"/> reads and names this store's base model.</summary>
-    private bool MadeForBase(string path)
+    /// <summary>The stored package at <paramref name="path"/> when it reads and names this store's base model; otherwise null.</summary>
+    private AdapterPackage? ReadIfMadeForBase(string path)
     {
         try
         {
-            return string.Equals(AdapterPackage.Read(File.ReadAllBytes(path)).Manifest.BaseModelSha256, _base.Sha256, StringComparison.Ordinal);
+            var package = AdapterPackage.Read(File.ReadAllBytes(path));
+            return string.Equals(package.Manifest.BaseModelSha256, _base.Sha256, StringComparison.Ordinal) ? package : null;
         }
         catch (Exception e) when (e is IOException or EdgeCodecFormatException)
         {
-            return false;
+            return null;
         }
     }
 
