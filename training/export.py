@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from . import data, intref
 from .intref import Node
+from .qat import calibration_crops
 from .model import (SCALE_LEVELS, SCALE_MAX, SCALE_MIN, EdgeCodecModel, decoder_kmac_per_pixel,
                     encoder_kmac_per_pixel, scale_table)
 
@@ -533,10 +534,7 @@ def main(argv=None) -> None:
         step = load_weights(model, args.checkpoint)
     model.eval()
 
-    train_files, _ = data.list_images(data.default_dirs())
-    sampler = data.CropSampler(train_files[:: max(1, len(train_files) // args.calib_crops)], 256, seed=1)
-    crops = [sampler.batch(1)[0] for _ in range(args.calib_crops)]
-    cal = calibrate(model, crops, args.gs_percentile)
+    cal = calibrate(model, calibration_crops(args.calib_crops), args.gs_percentile)
     b, graphs, scales = build_graphs(model, cal)
     weights_blob, directory = pack_weights(b)
 

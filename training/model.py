@@ -120,8 +120,12 @@ class Synthesis(nn.Module):
         self.up2 = Up(n1, n2)       # 1/8 -> 1/4
         self.up3 = Up(n2, n3)       # 1/4 -> 1/2
         self.up4 = Up(n3, 3)        # 1/2 -> 1/1
+        # Set by training.qat.enable: a callable (g_s, y) -> x_hat that simulates the integer engine.
+        self.fake_quant = None
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
+        if self.fake_quant is not None:
+            return self.fake_quant(self, y)
         x = F.relu(self.up1(y))
         x = F.relu(self.mid(x)) + x
         x = F.relu(self.up2(x))

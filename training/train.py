@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from . import data
+from . import data, qat
 from .model import GROWN_KEYS, EdgeCodecModel, load_state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,6 +85,10 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--data", type=Path, nargs="*", default=None)
+    ap.add_argument("--qat-synthesis", action="store_true",
+                    help="train g_s quantisation-aware: the synthesis runs as the integer engine will (training/qat.py)")
+    ap.add_argument("--qat-recalibrate-every", type=int, default=250,
+                    help="re-measure the activation ranges (export's calibration) every N steps under --qat-synthesis")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -128,6 +132,12 @@ def main(argv=None) -> None:
         # A fresh machine has only the shared photos until fetch_data has run (session 3 trained ~4,000 steps so).
         print("WARNING: training/data/images/photos is missing, training on the shared photos only; "
               "run `python3 -m training.fetch_data` and restart (training resumes)", flush=True)
+
+    qat_crops = None
+    if args.qat_synthesis:
+        qat_crops = qat.calibration_crops()
+        qat.enable(model, qat_crops)
+        print("quantisation-aware synthesis: on (ranges from the export's calibration crops)", flush=True)
 
     stop = {"flag": False}
 
@@ -178,6 +188,8 @@ def main(argv=None) -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
+        if qat_crops is not None and step % args.qat_recalibrate_every == 0:
+            qat.enable(model, qat_crops)
         acc["loss"] += float(loss)
         acc["bpp"] += float(bpp)
         acc["mse"] += float(mse_i.mean())

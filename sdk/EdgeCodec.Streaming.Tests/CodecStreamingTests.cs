@@ -130,6 +130,60 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task A_stalled_display_drops_its_oldest_steps_and_loses_nothing_stored()
+    {
+        string store = Synthetic.TempDirectory();
+        var options = new DecoderOptions { Backend = "reference", Threads = 2 };
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
+        using var entered = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        var decoded = new List<FrameDecodedEventArgs>();
+        int steps = 0;
+        var sender = NewSender();
+        var receiverOptions = new StreamReceiverOptions
+        {
+            ModelId = fixture.Pack.ModelId, StoreDirectory = store, Decoder = decoder, MaxQueuedDisplaySteps = 1,
+        };
+        using (var receiver = new StreamReceiver(receiverOptions))
+        {
+            receiver.FrameProgress += (_, _) => Interlocked.Increment(ref steps);
+            receiver.FrameDecoded += (_, e) =>
+            {
+                decoded.Add(e);
+                entered.Release();
+                Assert.True(release.Wait(TimeSpan.FromSeconds(30))); // the display stalls on its first picture
+            };
+            var link = new MemoryLink();
+            await sender.EnqueueAsync(fixture.Frames[0]);
+            var s = sender.RunAsync(link.SenderPipe);
+            var r = receiver.RunAsync(link.ReceiverPipe);
+            Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(30)));
+            await sender.EnqueueAsync(fixture.Frames[1]); // every step of frame 1 arrives while the display is stalled
+            sender.Complete();
+            Assert.True(await s);
+            await r;
+
+            int frame1Steps = fixture.Frames[1].Header.LayerCount;
+            Assert.True(frame1Steps >= 2);
+            Assert.True(receiver.Statistics.DisplayStepsDropped >= frame1Steps - 1); // a queue of one keeps only the newest
+            Assert.Equal(2, receiver.CompletedFrames.Count); // storing and acknowledging never waited for the display
+            release.Set();
+        } // Dispose waits for the display task
+
+        Assert.True(decoded.Count + 1 < steps);
+        Assert.Equal(1u, decoded[^1].Progress.FrameIndex);
+        Assert.True(decoded[^1].Progress.IsComplete);
+        using var reference = new EdgeCodecDecoder(fixture.Pack, options);
+        reference.SetHeader(fixture.Frames[1].Header);
+        foreach (var p in fixture.Frames[1].Packets)
+        {
+            reference.SendPacket(p);
+        }
+
+        Assert.Equal(reference.DecodeFrame(1).Image.Pixels, decoded[^1].Frame.Image.Pixels);
+    }
+
+    [Fact]
     public async Task Store_cut_inside_a_frame_decodes_what_survived()
     {
         string store = Synthetic.TempDirectory();

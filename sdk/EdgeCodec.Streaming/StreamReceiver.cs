@@ -39,6 +39,7 @@ public sealed class StreamReceiver : IDisposable
     private readonly Dictionary<(ushort Expert, string Sha), PartialAdapter> _partialAdapters = [];
     private readonly HashSet<ushort> _installedAdapters = [];
     private long _adaptersInstalled, _adaptersRejected;
+    private long _displayDropped;
 
     /// <summary>Creates a receiver and recovers its store, if any.</summary>
     /// <param name="options">Settings; <see cref="StreamReceiverOptions.ModelId"/> is required.</param>
@@ -54,6 +55,7 @@ public sealed class StreamReceiver : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxOpenFiles, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxBufferedBytes, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxIncompleteFrames, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueuedDisplaySteps, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.IdleTimeout, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.KeepAliveInterval, TimeSpan.Zero, nameof(options));
         _options = options;
@@ -65,7 +67,12 @@ public sealed class StreamReceiver : IDisposable
 
         if (options.Decoder is not null)
         {
-            _display = Channel.CreateUnbounded<FrameProgressEventArgs>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            _display = Channel.CreateBounded<FrameProgressEventArgs>(
+                new BoundedChannelOptions(options.MaxQueuedDisplaySteps)
+                {
+                    FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true,
+                },
+                _ => Interlocked.Increment(ref _displayDropped));
             _displayTask = Task.Run(DisplayLoopAsync);
         }
     }
@@ -117,6 +124,7 @@ public sealed class StreamReceiver : IDisposable
                     AcksSent = _acks, Connections = _connections, BufferedBytes = _bufferedBytes,
                     FramesEvicted = _framesEvicted, PacketsDiscarded = _discarded,
                     AdaptersInstalled = _adaptersInstalled, AdaptersRejected = _adaptersRejected,
+                    DisplayStepsDropped = Interlocked.Read(ref _displayDropped),
                 };
             }
         }

@@ -63,4 +63,11 @@ public sealed class StreamReceiverOptions
     /// skipped when the decoder falls behind). The receiver uses it exclusively and does not dispose it.
     /// </summary>
     public EdgeCodecDecoder? Decoder { get; init; }
+
+    /// <summary>
+    /// Display steps queued for <see cref="Decoder"/> at most (default 32). When the decoder falls further behind, the
+    /// oldest queued step is dropped, as a player drops late frames (<see cref="StreamReceiverStatistics.DisplayStepsDropped"/>);
+    /// nothing stored or acknowledged is affected, so the memory a slow display can hold stays bounded.
+    /// </summary>
+    public int MaxQueuedDisplaySteps { get; init; } = 32;
 }

@@ -76,6 +76,9 @@ public sealed class StreamReceiverStatistics
     /// <summary>Packets of evicted frames that arrived later: acknowledged, not stored.</summary>
     public long PacketsDiscarded { get; init; }
 
+    /// <summary>Display steps dropped because the progressive decoder fell more than <see cref="StreamReceiverOptions.MaxQueuedDisplaySteps"/> behind.</summary>
+    public long DisplayStepsDropped { get; init; }
+
     /// <summary>Adapter packages received and installed.</summary>
     public long AdaptersInstalled { get; init; }
 

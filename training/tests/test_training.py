@@ -274,3 +274,47 @@ def test_the_shipped_pack_has_the_weights_it_was_exported_from():
     f = conv.weight.detach().double().numpy()
     corr = [np.corrcoef(w[o].ravel(), f[o].ravel())[0, 1] for o in range(w.shape[0])]  # int8 scales are per output channel
     assert min(corr) > 0.99
+
+
+def test_fake_quant_synthesis_reproduces_the_integer_engine():
+    """QAT trains against what the integer graphs compute: on the shipped pack's weights the fake-quant synthesis
+    must land within a rounding step of the integer reference, far closer than the float synthesis does."""
+    from training import adapters, qat
+
+    pack = next((REPO / "models").glob("edgecodec-hp-*.ecpack"))
+    manifest, _, _ = adapters.read_pack(pack)
+    model = adapters.frozen_model_of_pack(manifest, REPO / "models" / "checkpoints" / (pack.stem + ".pt"))
+    _, val_files = data.list_images(data.default_dirs())
+    x = (data.load_rgb(val_files[0])[:, :128, :192].float() / 255.0).unsqueeze(0)
+    cal = export.calibrate(model, [x[0]])
+    b, graphs, _ = export.build_graphs(model, cal)
+    fq = qat.SynthesisFakeQuant(cal)
+    with torch.no_grad():
+        for q in (0, 5):
+            tr = export.float_trace(model, x, q)
+            y = (model.g_a(x) * torch.exp(model.log_gain[q]).view(1, -1, 1, 1))[0].double().numpy()
+            ent = export.int_hyper_and_context(b, graphs, tr["z"][0].numpy().astype(np.int64), y, model.groups,
+                                               model.group_ch)
+            y16 = np.concatenate(ent["y"], 0)
+            xi = intref.run_graph(graphs["synthesis"], {"y": y16}, b.weights, quality=q)["rgb"].data
+            y_in = torch.tensor(y16, dtype=torch.float32).unsqueeze(0) / 2 ** export.MEAN_FRACTION_BITS
+            y_in = y_in * torch.exp(model.log_igain[q]).view(1, -1, 1, 1)
+            xq = (fq(model.g_s, y_in)[0] * 255).round().numpy()
+            xf = (model.g_s(y_in).clamp(0, 1)[0] * 255).round().numpy()
+            d_q, d_f = np.abs(xq - xi), np.abs(xf - xi)
+            assert d_q.max() <= 3 and d_q.mean() < 0.3, (q, d_q.max(), d_q.mean())
+            assert d_f.mean() > 2 * d_q.mean(), (q, d_f.mean(), d_q.mean())
+
+
+def test_quantisation_aware_synthesis_trains_through_the_roundings():
+    from training import qat
+
+    model = EdgeCodecModel()
+    qat.enable(model, [torch.rand(3, 64, 64)])
+    out = model(torch.rand(2, 3, 64, 64), torch.tensor([0, 5]))
+    assert torch.all(out["x_hat"] * 255 == torch.round(out["x_hat"] * 255))  # u8 pixels, as the engine outputs
+    ((out["x_hat"] - 0.5) ** 2).mean().backward()
+    for name in ("up1.conv.weight", "mid.weight", "up4.conv.weight", "up4.conv.bias"):
+        grad = model.g_s.get_parameter(name).grad
+        assert grad is not None and grad.abs().sum() > 0, name
+    assert model.log_gain.grad.abs().sum() > 0  # through the int8 input quantiser to the encoder side

@@ -1,0 +1,83 @@
+"""Quantisation-aware training of the synthesis g_s (docs/training.md, "Quantisation-aware synthesis").
+
+The decoder ships g_s as integer graphs (export.build_graphs): the de-gained latents quantised to int8 per channel,
+int8 weights per output channel with the input scale folded in, int32 bias, and every activation requantised to u8
+with a clip at its calibrated range. ``SynthesisFakeQuant`` runs the float g_s with exactly those roundings and
+clips, with straight-through gradients, so that training sees the picture the integer engine will produce and
+learns weights that lose less in int8.
+
+The ranges come from ``export.calibrate`` on ``calibration_crops()``, the same function and the same crops the export
+uses, and are re-measured every few hundred steps while training; so the pack's integer graphs use (up to the drift
+of those last steps) the ranges the weights were trained for. Nothing is stored in the checkpoint.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import data
+
+SYNTH_ACTIVATIONS = ("a1", "a2", "a3", "a4", "a5")
+
+
+def calibration_crops(count: int = 16) -> list[torch.Tensor]:
+    """The export's calibration set: ``count`` 256-px crops of every n-th training image (never validation, never
+    Kodak), drawn with a fixed seed so the export and QAT see the same pixels."""
+    train_files, _ = data.list_images(data.default_dirs())
+    sampler = data.CropSampler(train_files[:: max(1, len(train_files) // count)], 256, seed=1)
+    return [sampler.batch(1)[0] for _ in range(count)]
+
+
+def _round_ste(x: torch.Tensor) -> torch.Tensor:
+    return x + (torch.round(x) - x).detach()
+
+
+def _act_u8(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """ReLU output requantised to u8 (zero point 0) at ``scale`` per step: round, clip to [0, 255]."""
+    return torch.clamp(_round_ste(x / scale), 0, 255) * scale
+
+
+def _conv_int8(conv: nn.Conv2d, x: torch.Tensor, s_in: torch.Tensor | None = None) -> torch.Tensor:
+    """The conv with int8 weights per output channel (input scale ``s_in`` per input channel folded in first, as the
+    export does for the synthesis input) and the bias rounded to the accumulator's scale."""
+    w = conv.weight if s_in is None else conv.weight * s_in.view(1, -1, 1, 1)
+    s_w = (w.detach().abs().flatten(1).amax(1) / 127.0).clamp_min(1e-12)
+    w_q = torch.clamp(_round_ste(w / s_w.view(-1, 1, 1, 1)), -127, 127) * s_w.view(-1, 1, 1, 1)
+    if s_in is not None:
+        w_q = w_q / s_in.view(1, -1, 1, 1)
+    b_q = _round_ste(conv.bias / s_w) * s_w
+    return F.conv2d(x, w_q, b_q, padding=conv.padding)
+
+
+class SynthesisFakeQuant:
+    """Integer-faithful forward of ``model.Synthesis`` from calibrated ranges (``export.calibrate``'s dict)."""
+
+    def __init__(self, cal: dict):
+        self.s_in = torch.as_tensor(cal["gs_in"] / 127.0, dtype=torch.float32)
+        self.scales = {k: float(cal[k]) / 255.0 for k in SYNTH_ACTIVATIONS}
+
+    def __call__(self, gs: nn.Module, y: torch.Tensor) -> torch.Tensor:
+        s_in = self.s_in.to(y.dtype).view(1, -1, 1, 1)
+        # int8 input, zero point 128: values in [-128, 127] steps
+        y_q = torch.clamp(_round_ste(y / s_in), -128, 127) * s_in
+        s = self.scales
+        a1 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up1.conv, y_q, self.s_in.to(y.dtype)), 2), s["a1"])
+        a2 = _act_u8(_conv_int8(gs.mid, a1), s["a2"])
+        a3 = _act_u8(a2 + a1, s["a3"])
+        a4 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up2.conv, a3), 2), s["a4"])
+        a5 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up3.conv, a4), 2), s["a5"])
+        rgb = F.pixel_shuffle(_conv_int8(gs.up4.conv, a5), 2)
+        return torch.clamp(_round_ste(rgb * 255.0), 0, 255) / 255.0
+
+
+def enable(model: nn.Module, crops: list[torch.Tensor]) -> SynthesisFakeQuant:
+    """(Re)calibrates on ``crops`` with the export's function and switches the model's synthesis to fake quant."""
+    from .export import calibrate  # export imports the model; keep this module importable on its own
+
+    was_training = model.training
+    model.g_s.fake_quant = None
+    fq = SynthesisFakeQuant(calibrate(model, crops))
+    model.g_s.fake_quant = fq
+    model.train(was_training)
+    return fq
