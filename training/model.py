@@ -27,8 +27,12 @@ SCALE_MIN = 0.11
 SCALE_MAX = 256.0
 LIKELIHOOD_BOUND = 1e-9
 
-# CompressAI's MSE lambdas (x 255^2 on [0,1] images) for its 8 quality levels; we use 6 of them.
-DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483)
+# MSE lambdas (x 255^2 on [0,1] images) of the quality levels. Until step 44,268 they were CompressAI's levels 1..6
+# (LEGACY_LAMBDAS); this model spent 0.23 bpp at the lowest of them on Kodak, where JPEG and the cameras' low-bandwidth
+# links need less, so the levels were spread to 1/4 of the old lowest lambda, log-spaced, keeping the highest
+# (docs/training.md, "Quality levels"). Checkpoints record their lambdas; older ones are re-levelled on load.
+LEGACY_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483)
+DEFAULT_LAMBDAS = (0.00045, 0.00115, 0.00293, 0.00748, 0.0191, 0.0483)
 
 
 def scale_table() -> torch.Tensor:
@@ -307,6 +311,23 @@ def load_state(model: nn.Module, state: dict) -> list[str]:
     if bad or result.unexpected_keys:
         raise ValueError(f"checkpoint does not fit the model: missing {bad}, unexpected {result.unexpected_keys}")
     return list(result.missing_keys)
+
+
+@torch.no_grad()
+def relevel(model: EdgeCodecModel, from_lambdas) -> None:
+    """Moves the gain and inverse-gain vectors, trained for ``from_lambdas``, to the model's own lambdas: per channel,
+    log gain is interpolated piecewise-linearly in log lambda (extrapolated with the end segments' slopes). A level
+    whose lambda was trained keeps its vectors exactly."""
+    src = torch.tensor([math.log(v) for v in from_lambdas], dtype=torch.float64)
+    if len(src) != model.log_gain.shape[0] or len(src) < 2 or not bool((src[1:] > src[:-1]).all()):
+        raise ValueError(f"cannot re-level from lambdas {tuple(from_lambdas)}")
+    for param in (model.log_gain, model.log_igain):
+        old = param.detach().double().clone()
+        for i, lam in enumerate(model.lambdas):
+            x = math.log(lam)
+            k = int(torch.searchsorted(src, torch.tensor(x, dtype=torch.float64)).clamp(1, len(src) - 1))
+            t = (x - src[k - 1]) / (src[k] - src[k - 1])
+            param[i] = ((1 - t) * old[k - 1] + t * old[k]).to(param.dtype)
 
 
 @torch.no_grad()

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data, qat
-from .model import GROWN_KEYS, EdgeCodecModel, load_state
+from .model import GROWN_KEYS, LEGACY_LAMBDAS, EdgeCodecModel, load_state, relevel
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COMPACT = REPO / "models" / "checkpoints" / "edgecodec-train.pt"
@@ -32,7 +32,7 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     tmp = path.with_suffix(".tmp")
-    torch.save({"step": step, "weights": state}, tmp)
+    torch.save({"step": step, "weights": state, "lambdas": list(model.lambdas)}, tmp)
     os.replace(tmp, path)
 
 
@@ -42,7 +42,19 @@ def load_weights(model: EdgeCodecModel, path: Path) -> int:
     grown = load_state(model, state)
     if grown:
         print(f"{path}: predates the g_a growth; {len(grown)} grown tensors start at the identity")
+    match_levels(model, ck, path)
     return int(ck.get("step", 0))
+
+
+def match_levels(model: EdgeCodecModel, ck: dict, path: Path) -> bool:
+    """Re-levels the gains if the checkpoint was trained for other quality lambdas (before they were recorded:
+    LEGACY_LAMBDAS). Returns whether it did."""
+    trained = tuple(ck.get("lambdas", LEGACY_LAMBDAS))
+    if tuple(model.lambdas) == trained:
+        return False
+    relevel(model, trained)
+    print(f"{path}: trained for lambdas {trained}; gains re-levelled to {tuple(model.lambdas)}")
+    return True
 
 
 @torch.no_grad()
@@ -107,6 +119,8 @@ def main(argv=None) -> None:
         ck = torch.load(last, map_location="cpu")
         if load_state(model, ck["model"]):
             print("the checkpoint predates the g_a growth: grown blocks start at the identity, optimizer starts fresh")
+        elif match_levels(model, ck, last):
+            print("optimizer starts fresh (the quality levels changed)")
         else:
             opt.load_state_dict(ck["opt"])
         for group, lr in zip(opt.param_groups, (args.lr, grown_lr)):
@@ -162,7 +176,8 @@ def main(argv=None) -> None:
     def checkpoint():
         args.run_dir.mkdir(parents=True, exist_ok=True)
         tmp = last.with_suffix(".tmp")
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, tmp)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "lambdas": list(model.lambdas)},
+                   tmp)
         os.replace(tmp, last)
         save_compact(model, step, args.compact)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import zipfile
 from pathlib import Path
@@ -318,3 +319,37 @@ def test_quantisation_aware_synthesis_trains_through_the_roundings():
         grad = model.g_s.get_parameter(name).grad
         assert grad is not None and grad.abs().sum() > 0, name
     assert model.log_gain.grad.abs().sum() > 0  # through the int8 input quantiser to the encoder side
+
+
+def test_relevelling_keeps_the_trained_levels_and_follows_the_gain_curve_elsewhere(tmp_path):
+    from training.model import LEGACY_LAMBDAS, relevel
+
+    torch.manual_seed(0)
+    old = EdgeCodecModel(lambdas=LEGACY_LAMBDAS)
+    old.log_gain.data.normal_()
+    old.log_igain.data.normal_()
+    wanted = (0.0009, 0.0018, 0.005, 0.0130, 0.0483, 0.1)
+    new = EdgeCodecModel(lambdas=wanted)
+    new.load_state_dict(old.state_dict())
+    relevel(new, LEGACY_LAMBDAS)
+    g, og = new.log_gain.detach().double(), old.log_gain.detach().double()
+    for i, j in ((1, 0), (3, 3), (4, 5)):  # lambdas that were trained keep their vectors
+        assert torch.allclose(g[i], og[j], atol=1e-6)
+    lg = [math.log(v) for v in LEGACY_LAMBDAS]
+    t = (math.log(0.005) - lg[1]) / (lg[2] - lg[1])
+    assert torch.allclose(g[2], (1 - t) * og[1] + t * og[2], atol=1e-6)
+    t = (math.log(0.0009) - lg[0]) / (lg[1] - lg[0])  # below the range: the first segment, extended
+    assert t < 0 and torch.allclose(g[0], (1 - t) * og[0] + t * og[1], atol=1e-6)
+    with pytest.raises(ValueError):
+        relevel(new, LEGACY_LAMBDAS[::-1])
+
+    # checkpoints record their lambdas; a checkpoint without them is from the legacy levels
+    train.save_compact(old, 7, tmp_path / "a.pt")
+    ck = torch.load(tmp_path / "a.pt")
+    assert tuple(ck["lambdas"]) == LEGACY_LAMBDAS
+    del ck["lambdas"]
+    torch.save(ck, tmp_path / "legacy.pt")
+    for name in ("a.pt", "legacy.pt"):
+        loaded = EdgeCodecModel(lambdas=wanted)
+        assert train.load_weights(loaded, tmp_path / name) == 7
+        assert torch.allclose(loaded.log_gain.detach().double(), g, atol=2e-3)  # fp16 weights
