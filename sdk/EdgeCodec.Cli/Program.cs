@@ -18,6 +18,7 @@ var root = new RootCommand("EdgeCodec: learned image compression for edge device
     DecodeCommand.Create(),
     InfoCommand.Create(),
     EvalCommand.Create(),
+    BdCommand.Create(),
     BenchCommand.Create(),
     ModelCommand.Create(),
     AdapterCommands.Keys(),

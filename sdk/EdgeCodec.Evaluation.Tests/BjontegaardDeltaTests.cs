@@ -23,6 +23,24 @@ public sealed class BjontegaardDeltaTests
     }
 
     [Fact]
+    public void A_window_integrates_only_its_part_of_the_shared_range()
+    {
+        // log10 rate differs by a + b * psnr: the cubic fits differ by exactly that line, so the BD-rate over
+        // [lo, hi] is 10^(a + b * (lo + hi) / 2) - 1.
+        const double a = 0.3, b = -0.02;
+        RdPoint[] test = Anchor.Select(p => p with { BitsPerPixel = p.BitsPerPixel * Math.Pow(10, a + (b * p.Psnr)) }).ToArray();
+
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, 30, 35, out double windowed));
+        Assert.Equal((Math.Pow(10, a + (b * 32.5)) - 1) * 100, windowed, 1e-9);
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, 20, 50, out double wide)); // clipped to 27.1 .. 37.3
+        Assert.Equal(BjontegaardDelta.BdRate(Anchor, test), wide, 1e-12);
+        Assert.Equal((Math.Pow(10, a + (b * (27.1 + 37.3) / 2)) - 1) * 100, wide, 1e-9);
+        Assert.False(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, 38, 40, out double none)); // outside the curves
+        Assert.True(double.IsNaN(none));
+        Assert.False(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, double.NaN, 40, out _));
+    }
+
+    [Fact]
     public void Identical_curves_have_zero_deltas()
     {
         Assert.Equal(0.0, BjontegaardDelta.BdRate(Anchor, Anchor), 1e-12);

@@ -45,6 +45,27 @@ public sealed class RdEvaluatorTests
     }
 
     [Fact]
+    public void A_saved_report_reads_back_with_the_same_curves_and_deltas()
+    {
+        using var stream = new MemoryStream();
+        Report.Value.WriteJson(stream);
+        stream.Position = 0;
+        RdReport read = RdReport.ReadJson(stream);
+
+        Assert.Equal(Report.Value.TestCodec, read.TestCodec);
+        Assert.Equal(Report.Value.Images.Count, read.Images.Count);
+        Assert.Equal(Report.Value.Summary.BdRateVsJpeg, read.Summary.BdRateVsJpeg);
+        RdCurve jpeg = read.AverageCurves.Single(c => c.Codec == "jpeg"), webp = read.AverageCurves.Single(c => c.Codec == "webp");
+        Assert.Equal(Report.Value.Summary.BdRateVsJpeg!.Value, BjontegaardDelta.BdRate(jpeg.ToPoints(), webp.ToPoints()), 1e-9);
+
+        byte[] text = stream.ToArray();
+        Assert.Throws<InvalidDataException>(() => RdReport.ReadJson(new MemoryStream(text[..(text.Length / 2)])));
+        Assert.Throws<InvalidDataException>(() => RdReport.ReadJson(new MemoryStream("{\"schema_version\": 1}"u8.ToArray())));
+        byte[] future = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(text).Replace("\"schema_version\": 1", "\"schema_version\": 9", StringComparison.Ordinal));
+        Assert.Throws<InvalidDataException>(() => RdReport.ReadJson(new MemoryStream(future)));
+    }
+
+    [Fact]
     public void Measurements_are_consistent()
     {
         foreach (RdImageResult image in Report.Value.Images)

@@ -39,6 +39,21 @@ public static class BjontegaardDelta
     public static bool TryBdRate(IReadOnlyList<RdPoint> anchor, IReadOnlyList<RdPoint> test, RdMetric metric, out double percent) =>
         Compute(anchor, test, metric, rate: true, out percent) is null;
 
+    /// <summary>
+    /// BD-rate over part of the shared quality interval only: [max(shared minimum, <paramref name="from"/>),
+    /// min(shared maximum, <paramref name="to"/>)]. Comparing two models over the same window keeps a change of
+    /// operating range (for example new low-rate levels) from passing as a change of efficiency.
+    /// </summary>
+    /// <param name="anchor">Reference curve.</param>
+    /// <param name="test">Curve under test.</param>
+    /// <param name="metric">Quality axis.</param>
+    /// <param name="from">Lower end of the window (dB of <paramref name="metric"/>).</param>
+    /// <param name="to">Upper end of the window.</param>
+    /// <param name="percent">The BD-rate in percent, or NaN.</param>
+    /// <returns>False when the delta is undefined, including when the window leaves no overlap.</returns>
+    public static bool TryBdRate(IReadOnlyList<RdPoint> anchor, IReadOnlyList<RdPoint> test, RdMetric metric, double from, double to, out double percent) =>
+        Compute(anchor, test, metric, rate: true, out percent, from, to) is null;
+
     /// <summary>BD-PSNR (or BD-quality for <see cref="RdMetric.MsSsimDb"/>) of <paramref name="test"/> against <paramref name="anchor"/>, in dB.</summary>
     /// <param name="anchor">Reference curve.</param>
     /// <param name="test">Curve under test.</param>
@@ -61,7 +76,14 @@ public static class BjontegaardDelta
         Compute(anchor, test, metric, rate: false, out decibels) is null;
 
     /// <returns>Null on success, otherwise why the delta is undefined.</returns>
-    private static string? Compute(IReadOnlyList<RdPoint> anchor, IReadOnlyList<RdPoint> test, RdMetric metric, bool rate, out double value)
+    private static string? Compute(
+        IReadOnlyList<RdPoint> anchor,
+        IReadOnlyList<RdPoint> test,
+        RdMetric metric,
+        bool rate,
+        out double value,
+        double from = double.NegativeInfinity,
+        double to = double.PositiveInfinity)
     {
         ArgumentNullException.ThrowIfNull(anchor);
         ArgumentNullException.ThrowIfNull(test);
@@ -81,8 +103,13 @@ public static class BjontegaardDelta
             ? (anchorQuality, anchorLogRate, testQuality, testLogRate)
             : (anchorLogRate, anchorQuality, testLogRate, testQuality);
 
-        double lo = Math.Max(ax.Min(), tx.Min());
-        double hi = Math.Min(ax.Max(), tx.Max());
+        if (double.IsNaN(from) || double.IsNaN(to))
+        {
+            return "The window is not a number.";
+        }
+
+        double lo = Math.Max(Math.Max(ax.Min(), tx.Min()), from);
+        double hi = Math.Min(Math.Min(ax.Max(), tx.Max()), to);
         if (!(hi > lo))
         {
             return $"The curves do not overlap on the {(rate ? metric.ToString() : "log-rate")} axis.";

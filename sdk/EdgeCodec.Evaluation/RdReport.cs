@@ -22,6 +22,39 @@ public sealed record RdReport(
     /// <summary>The <see cref="SchemaVersion"/> this library writes.</summary>
     public const int CurrentSchemaVersion = 1;
 
+    /// <summary>Reads a report written by <see cref="WriteJson"/>.</summary>
+    /// <param name="stream">Readable stream; it is not disposed.</param>
+    /// <returns>The report.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="InvalidDataException">The JSON is malformed, lacks a required part, or has another schema version.</exception>
+    /// <exception cref="IOException">Reading the stream failed.</exception>
+    public static RdReport ReadJson(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        RdReport? report;
+        try
+        {
+            report = JsonSerializer.Deserialize(stream, RdReportJsonContext.Default.RdReport);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Not an RD report: {e.Message}", e);
+        }
+
+        if (report is null || report.Images is null || report.AverageCurves is null || report.Comparisons is null
+            || report.TestCodec is null || report.AverageCurves.Any(c => c?.Codec is null || c.Points is null))
+        {
+            throw new InvalidDataException("Not an RD report: a required part is missing.");
+        }
+
+        if (report.SchemaVersion != CurrentSchemaVersion)
+        {
+            throw new InvalidDataException($"RD report schema version {report.SchemaVersion}; this library reads {CurrentSchemaVersion}.");
+        }
+
+        return report;
+    }
+
     /// <summary>Writes the report as indented UTF-8 JSON with snake_case field names.</summary>
     /// <param name="stream">Writable stream; it is not disposed.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
