@@ -38,14 +38,14 @@ def _act_u8(x: torch.Tensor, scale: float) -> torch.Tensor:
     return torch.clamp(_round_ste(x / scale), 0, 255) * scale
 
 
-def _conv_int8(conv: nn.Conv2d, x: torch.Tensor, s_in: torch.Tensor | None = None) -> torch.Tensor:
-    """The conv with int8 weights per output channel (input scale ``s_in`` per input channel folded in first, as the
-    export does for the synthesis input) and the bias rounded to the accumulator's scale."""
-    w = conv.weight if s_in is None else conv.weight * s_in.view(1, -1, 1, 1)
+def _conv_int8(conv: nn.Conv2d, x: torch.Tensor, s_in: torch.Tensor) -> torch.Tensor:
+    """The conv as export.Builder.conv makes it: the input's scale ``s_in`` (per input channel, or one for a u8
+    activation) folded into the weights, int8 per output channel, and the int32 bias in units of the accumulator
+    (the folded weight scale)."""
+    s_in = s_in.to(x.dtype).reshape(1, -1, 1, 1)
+    w = conv.weight * s_in
     s_w = (w.detach().abs().flatten(1).amax(1) / 127.0).clamp_min(1e-12)
-    w_q = torch.clamp(_round_ste(w / s_w.view(-1, 1, 1, 1)), -127, 127) * s_w.view(-1, 1, 1, 1)
-    if s_in is not None:
-        w_q = w_q / s_in.view(1, -1, 1, 1)
+    w_q = torch.clamp(_round_ste(w / s_w.view(-1, 1, 1, 1)), -127, 127) * s_w.view(-1, 1, 1, 1) / s_in
     b_q = _round_ste(conv.bias / s_w) * s_w
     return F.conv2d(x, w_q, b_q, padding=conv.padding)
 
@@ -62,12 +62,13 @@ class SynthesisFakeQuant:
         # int8 input, zero point 128: values in [-128, 127] steps
         y_q = torch.clamp(_round_ste(y / s_in), -128, 127) * s_in
         s = self.scales
-        a1 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up1.conv, y_q, self.s_in.to(y.dtype)), 2), s["a1"])
-        a2 = _act_u8(_conv_int8(gs.mid, a1), s["a2"])
+        t = {k: torch.tensor([v]) for k, v in s.items()}
+        a1 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up1.conv, y_q, self.s_in), 2), s["a1"])
+        a2 = _act_u8(_conv_int8(gs.mid, a1, t["a1"]), s["a2"])
         a3 = _act_u8(a2 + a1, s["a3"])
-        a4 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up2.conv, a3), 2), s["a4"])
-        a5 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up3.conv, a4), 2), s["a5"])
-        rgb = F.pixel_shuffle(_conv_int8(gs.up4.conv, a5), 2)
+        a4 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up2.conv, a3, t["a3"]), 2), s["a4"])
+        a5 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up3.conv, a4, t["a4"]), 2), s["a5"])
+        rgb = F.pixel_shuffle(_conv_int8(gs.up4.conv, a5, t["a5"]), 2)
         return torch.clamp(_round_ste(rgb * 255.0), 0, 255) / 255.0
 
 
