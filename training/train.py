@@ -99,7 +99,7 @@ def main(argv=None) -> None:
     ap.add_argument("--data", type=Path, nargs="*", default=None)
     ap.add_argument("--qat-synthesis", action="store_true",
                     help="train g_s quantisation-aware: the synthesis runs as the integer engine will (training/qat.py)")
-    ap.add_argument("--qat-recalibrate-every", type=int, default=250,
+    ap.add_argument("--qat-recalibrate-every", type=int, default=500,
                     help="re-measure the activation ranges (export's calibration) every N steps under --qat-synthesis")
     args = ap.parse_args(argv)
 
