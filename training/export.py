@@ -608,7 +608,7 @@ def model_card(args, model, step, kmac, int_rows) -> str:
         f"- Decoder cost: g_s {kmac['g_s']:.2f} + h_s {kmac['h_s']:.2f} + context {kmac['context']:.2f} = "
         f"**{kmac['total']:.2f} kMAC/pixel**.",
         "- Integer path: h_s, context models and g_s as int8 weights / int32 bias / multiplier+shift requantisation "
-        "(post-training calibration on training crops).",
+        "(calibrated on training crops; the synthesis trained quantisation-aware when the run used --qat-synthesis).",
         f"- Encoder cost (g_a + h_a, fp32 ONNX on the sending device): {encoder_kmac_per_pixel(model):.1f} kMAC/pixel.",
     ]
     lines += ["", "## Integer graphs vs float model (2 validation crops, 256x256)", "",
