@@ -33,11 +33,10 @@ import torch.nn.functional as F
 
 from . import data
 from .export import mult_shift
-from .model import EdgeCodecModel
+from .model import SYNTH_OUTPUT, SYNTH_PLAN, EdgeCodecModel
 
 # g_s convolutions in graph order: (pack layer output name, attribute path, activation-scale key of the output)
-LAYERS = [("a1", "up1.conv", "a1"), ("a2", "mid", "a2"), ("a4", "up2.conv", "a4"), ("a5", "up3.conv", "a5"),
-          ("rgb", "up4.conv", None)]
+LAYERS = [(st.out, st.conv, None if st.out == SYNTH_OUTPUT else st.out) for st in SYNTH_PLAN if st.conv is not None]
 
 
 class Film(nn.Module):
@@ -50,23 +49,9 @@ class Film(nn.Module):
         return x * torch.exp(self.log_g).view(1, -1, 1, 1) + self.t.view(1, -1, 1, 1)
 
 
-def conv_of(gs: nn.Module, path: str) -> nn.Conv2d:
-    obj = gs
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 def adapted_synthesis(gs: nn.Module, films: dict[str, Film], y: torch.Tensor) -> torch.Tensor:
     """g_s forward (model.Synthesis) with FiLM after each convolution, before ReLU / depth-to-space."""
-    def up(block, film, x):
-        return block.shuffle(film(block.conv(x)))
-
-    a1 = F.relu(up(gs.up1, films["a1"], y))
-    a3 = F.relu(films["a2"](gs.mid(a1))) + a1
-    a4 = F.relu(up(gs.up2, films["a4"], a3))
-    a5 = F.relu(up(gs.up3, films["a5"], a4))
-    return up(gs.up4, films["rgb"], a5)
+    return gs.walk(y, conv_fn=lambda st, layer, x: films[st.out](layer(x)))[SYNTH_OUTPUT]
 
 
 @torch.no_grad()
@@ -262,7 +247,7 @@ def main(argv=None) -> None:
         write_onnx_patch(args.pack, args.out, unfold(manifest, tensors, args.out))
         return
     model = frozen_model_of_pack(manifest, args.checkpoint)
-    films = {out: Film(conv_of(model.g_s, path).out_channels) for out, path, _ in LAYERS}
+    films = {out: Film(model.g_s.get_submodule(path).out_channels) for out, path, _ in LAYERS}
     params = [p for f in films.values() for p in f.parameters()]
     count = sum(p.numel() for p in params)
     gs_count = sum(p.numel() for p in model.g_s.parameters())

@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from . import data, intref
 from .intref import Node
 from .qat import calibration_crops
-from .model import (SCALE_LEVELS, SCALE_MAX, SCALE_MIN, EdgeCodecModel, decoder_kmac_per_pixel,
-                    encoder_kmac_per_pixel, scale_table)
+from .model import (SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_PLAN,
+                    EdgeCodecModel, decoder_kmac_per_pixel, encoder_kmac_per_pixel, scale_table)
 
 REPO = Path(__file__).resolve().parent.parent
 PACK_FORMAT = 1
@@ -85,7 +85,9 @@ class Builder:
             w, b = w[rows], b[rows]
         w_eff = w * s_in.reshape(1, -1, 1, 1)
         s_w = np.abs(w_eff).reshape(w.shape[0], -1).max(axis=1) / 127.0
-        s_w = np.maximum(s_w, 1e-12)
+        # Floor at 2^-20 output steps so the int32 bias spans ±2^11 output steps even for an all-zero channel (a
+        # freshly grown layer), which an adapter's FiLM shift must be able to move.
+        s_w = np.maximum(s_w, s_out * 2.0 ** -20)
         q_w = np.clip(np.round(w_eff / s_w.reshape(-1, 1, 1, 1)), -127, 127)
         q_b = np.round(b / s_w) - (q_w * zp_in.reshape(1, -1, 1, 1)).sum(axis=(1, 2, 3))
         mult, shift = mult_shift_vec(s_w / s_out)
@@ -109,6 +111,18 @@ def add_node(inp_a: str, s_a: float, inp_b: str, s_b: float, out: str, s_out: fl
     return Node("add", [inp_a, inp_b], out, {"mult_a": int(round(s_a / s_out * 2 ** shift)),
                                              "mult_b": int(round(s_b / s_out * 2 ** shift)),
                                              "shift": shift, "zp": 0, "lo": 0, "hi": 255})
+
+
+def _signed(name: str) -> bool:
+    return any(st.out == name and st.signed for st in SYNTH_PLAN)
+
+
+def synthesis_scales(cal: dict) -> tuple[dict[str, float], dict[str, int]]:
+    """Step size and zero point of every synthesis activation: ReLU outputs are u8 with zero point 0 over
+    [0, range], signed ones u8 with zero point 128 over [-range, range]."""
+    scale = {k: float(cal[k]) / (127.0 if _signed(k) else 255.0) for k in SYNTH_ACTIVATIONS}
+    zp = {k: 128 if _signed(k) else 0 for k in SYNTH_ACTIVATIONS}
+    return scale, zp
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -155,13 +169,9 @@ def float_trace(model: EdgeCodecModel, x: torch.Tensor, q: int) -> dict:
         prev.append(yk_hat)
     y_in = torch.cat(prev, 1) * igain
     t["gs_in"] = y_in
-    gs = model.g_s
-    t["a1"] = F.relu(gs.up1(y_in))
-    t["a2"] = F.relu(gs.mid(t["a1"]))
-    t["a3"] = t["a2"] + t["a1"]
-    t["a4"] = F.relu(gs.up2(t["a3"]))
-    t["a5"] = F.relu(gs.up3(t["a4"]))
-    t["x_hat"] = gs.up4(t["a5"])
+    acts = model.g_s.walk(y_in)
+    t.update((k, acts[k]) for k in SYNTH_ACTIVATIONS)
+    t["x_hat"] = acts[SYNTH_OUTPUT]
     return t
 
 
@@ -169,6 +179,9 @@ def float_trace(model: EdgeCodecModel, x: torch.Tensor, q: int) -> dict:
 # sweep on the step-34,050 weights measured float-minus-integer PSNR 0.019 dB at 0.9999 and 0.013 dB at 0.99999
 # (docs/training.md). They do not influence the bitstream, only the picture.
 GS_PERCENTILE = 0.99999
+# A signed synthesis activation's range is at least 1/16 of its input's. Without the floor a freshly grown residual
+# branch (all zeros) would be calibrated to a step of ~1e-8 and QAT's clip would block its gradients.
+SIGNED_RANGE_FLOOR = 16.0
 
 
 def calibrate(model: EdgeCodecModel, crops: list[torch.Tensor], gs_pct: float = GS_PERCENTILE) -> dict:
@@ -178,10 +191,13 @@ def calibrate(model: EdgeCodecModel, crops: list[torch.Tensor], gs_pct: float = 
         stacked = torch.cat([tr[key].flatten(2) for tr in traces], dim=2).unsqueeze(-1)
         if key in ("z", "gs_in") or key.startswith("y"):
             cal[key] = channel_max(stacked) * 1.05
-        elif key in ("a1", "a2", "a3", "a4", "a5"):
+        elif key in SYNTH_ACTIVATIONS:
             cal[key] = robust_max(stacked, gs_pct)
         else:
             cal[key] = robust_max(stacked)
+    for st in SYNTH_PLAN:
+        if st.signed:  # a residual branch: a zero-initialised one (fresh growth) still gets a usable step size
+            cal[st.out] = max(cal[st.out], cal[st.inputs[0]] / SIGNED_RANGE_FLOOR)
     return cal
 
 
@@ -234,19 +250,29 @@ def build_graphs(model: EdgeCodecModel, cal: dict) -> tuple[Builder, dict, dict]
     # synthesis: y (1/16 fixed point, all groups) -> RGB bytes; input gain per quality level
     s_gs = cal["gs_in"] / 127.0
     igain = torch.exp(model.log_igain).detach().double().numpy()  # (Q, M)
-    gs = model.g_s
-    s1, s2, s3, s4, s5 = (u8(k) for k in ("a1", "a2", "a3", "a4", "a5"))
-    n1, n2, n3 = gs.mid.in_channels, gs.up2.conv.out_channels // 4, gs.up3.conv.out_channels // 4
-    graphs["synthesis"] = [
-        b.quantize("synth.in", "y", "yq", igain * (2.0 ** -MEAN_FRACTION_BITS) / s_gs.reshape(1, -1)),
-        b.conv("synth.up1", gs.up1.conv, ["yq"], s_gs, np.full(m, 128), "a1", "u8", s1, 0, 0, 255, 2),
-        b.conv("synth.mid", gs.mid, ["a1"], np.full(n1, s1), np.zeros(n1), "a2", "u8", s2, 0, 0, 255),
-        add_node("a2", s2, "a1", s1, "a3", s3),
-        b.conv("synth.up2", gs.up2.conv, ["a3"], np.full(n1, s3), np.zeros(n1), "a4", "u8", s4, 0, 0, 255, 2),
-        b.conv("synth.up3", gs.up3.conv, ["a4"], np.full(n2, s4), np.zeros(n2), "a5", "u8", s5, 0, 0, 255, 2),
-        b.conv("synth.up4", gs.up4.conv, ["a5"], np.full(n3, s5), np.zeros(n3), "rgb", "u8", 1.0 / 255.0, 0, 0, 255, 2),
-    ]
-    scales.update(yq=s_gs.tolist(), a1=s1, a2=s2, a3=s3, a4=s4, a5=s5)
+    act_scale, act_zp = synthesis_scales(cal)
+    nodes = [b.quantize("synth.in", "y", "yq", igain * (2.0 ** -MEAN_FRACTION_BITS) / s_gs.reshape(1, -1))]
+    for st in SYNTH_PLAN:
+        ins = ["yq" if i == SYNTH_INPUT else i for i in st.inputs]
+        if st.conv is None:
+            assert st.relu or all(act_zp[i] == 0 and not _signed(i) for i in st.inputs), st  # output is u8, zp 0
+            nodes.append(add_node(ins[0], act_scale[st.inputs[0]], ins[1], act_scale[st.inputs[1]], st.out,
+                                  act_scale[st.out]))
+            continue
+        layer = model.g_s.get_submodule(st.conv)
+        src = st.inputs[0]
+        s_in = s_gs if src == SYNTH_INPUT else np.full(layer.in_channels, act_scale[src])
+        zp_in = np.full(layer.in_channels, 128 if src == SYNTH_INPUT else act_zp[src])
+        d2s = st.d2s if st.d2s > 1 else 0
+        if st.out == SYNTH_OUTPUT:
+            out_scale, zp = 1.0 / 255.0, 0
+        else:
+            out_scale, zp = act_scale[st.out], act_zp[st.out]
+        nodes.append(b.conv(f"synth.{st.conv.split('.')[0]}", layer, ins, s_in, zp_in, st.out, "u8", out_scale, zp,
+                            0, 255, d2s))
+    graphs["synthesis"] = nodes
+    scales["yq"] = s_gs.tolist()
+    scales.update(act_scale)
     return b, graphs, scales
 
 
@@ -364,16 +390,16 @@ def export_synthesis_onnx(model: EdgeCodecModel, scales: dict, qdq: bool) -> byt
         counter[0] += 1
         return f"{p}_{counter[0]}"
 
-    def qdq_act(x, s):
+    def qdq_act(x, s, zero=0):
         if not qdq:
             return x
-        sc, zp = const(fresh("s"), np.float32(s)), const(fresh("zp"), np.uint8(0), np.uint8)
+        sc, zp = const(fresh("s"), np.float32(s)), const(fresh("zp"), np.uint8(zero), np.uint8)
         q, dq = fresh("q"), fresh("dq")
         nodes.append(helper.make_node("QuantizeLinear", [x, sc, zp], [q]))
         nodes.append(helper.make_node("DequantizeLinear", [q, sc, zp], [dq]))
         return dq
 
-    def conv(x, c, out_scale=1.0, relu=True, d2s=True, s_out=None):
+    def conv(x, c, out_scale=1.0, relu=True, d2s=True, s_out=None, zero=0):
         w = c.weight.detach().double().numpy() * out_scale
         bias = c.bias.detach().double().numpy() * out_scale
         if qdq:
@@ -394,11 +420,11 @@ def export_synthesis_onnx(model: EdgeCodecModel, scales: dict, qdq: bool) -> byt
             nodes.append(helper.make_node("Relu", [y], [r]))
             y = r
         if s_out is not None:
-            y = qdq_act(y, s_out)
+            y = qdq_act(y, s_out, zero)
         if d2s:
             d = fresh("d2s")
             nodes.append(helper.make_node("DepthToSpace", [y], [d], blocksize=2, mode="CRD"))
-            y = qdq_act(d, s_out) if s_out is not None else d
+            y = qdq_act(d, s_out, zero) if s_out is not None else d
         return y
 
     s_in = np.asarray(scales["yq"], dtype=np.float32)
@@ -406,14 +432,24 @@ def export_synthesis_onnx(model: EdgeCodecModel, scales: dict, qdq: bool) -> byt
     x = fresh("yin")
     nodes.append(helper.make_node("DequantizeLinear", ["yq", const("yq_scale", s_in),
                                                        const("yq_zp", np.full(m, 128, np.uint8), np.uint8)], [x], axis=1))
-    a1 = conv(x, gs.up1.conv, s_out=scales["a1"])
-    a2 = conv(a1, gs.mid, d2s=False, s_out=scales["a2"])
-    a3 = fresh("add")
-    nodes.append(helper.make_node("Add", [a2, a1], [a3]))
-    a3 = qdq_act(a3, scales["a3"])
-    a4 = conv(a3, gs.up2.conv, s_out=scales["a4"])
-    a5 = conv(a4, gs.up3.conv, s_out=scales["a5"])
-    y = conv(a5, gs.up4.conv, out_scale=255.0, relu=False)
+    signed = {st.out for st in SYNTH_PLAN if st.signed}
+    t = {SYNTH_INPUT: x}
+    for st in SYNTH_PLAN:
+        zero = 128 if st.out in signed else 0
+        if st.conv is None:
+            v = fresh("add")
+            nodes.append(helper.make_node("Add", [t[i] for i in st.inputs], [v]))
+            if st.relu:
+                r = fresh("relu")
+                nodes.append(helper.make_node("Relu", [v], [r]))
+                v = r
+            t[st.out] = qdq_act(v, scales[st.out], zero)
+        elif st.out == SYNTH_OUTPUT:
+            t[st.out] = conv(t[st.inputs[0]], gs.get_submodule(st.conv), out_scale=255.0, relu=st.relu, d2s=st.d2s > 1)
+        else:
+            t[st.out] = conv(t[st.inputs[0]], gs.get_submodule(st.conv), relu=st.relu, d2s=st.d2s > 1,
+                             s_out=scales[st.out], zero=zero)
+    y = t[SYNTH_OUTPUT]
     nodes.append(helper.make_node("Identity", [y], ["rgb"]))
     graph = helper.make_graph(
         nodes, "edgecodec_synthesis" + ("_qdq" if qdq else "_fp32"),

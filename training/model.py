@@ -17,6 +17,7 @@ only has to reproduce an integer, never a float scale.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -89,9 +90,12 @@ class ResidualBlock(nn.Module):
         return x + self.conv2(F.leaky_relu(self.conv1(x), 0.01))
 
 
-# State-dict prefixes of the layers added to g_a at training step 37,183. A checkpoint from before the
-# growth lacks them and loads with these blocks at their (identity) initialisation.
-GROWN_KEYS = ("g_a.res4.", "g_a.res8.")
+# State-dict prefixes of the layers added by growth: g_a's residual blocks at training step 37,183, g_s's residual
+# conv at step 48,477. A checkpoint from before a growth lacks its layers and loads with them at their (identity)
+# initialisation.
+GROWN_KEYS = ("g_a.res4.", "g_a.res8.", "g_s.res4.")
+# The layers of the latest growth: train --grown-lr applies to them (the earlier grown layers are trained by now).
+NEWEST_GROWTH = ("g_s.res4.",)
 
 
 class Analysis(nn.Module):
@@ -114,27 +118,84 @@ class Analysis(nn.Module):
         return layer["6"](x)
 
 
+@dataclass(frozen=True)
+class SynthStep:
+    """One step of g_s. Every consumer of g_s walks ``SYNTH_PLAN`` (the float forward, QAT's fake quant, the export's
+    calibration trace, integer graphs and ONNX graphs, the adapters' FiLM), so the layer order is written once.
+
+    A conv step runs the layer at ``conv`` (a path in ``Synthesis``) on its one input, then depth-to-space by ``d2s``;
+    an add step sums its two inputs. ``relu`` clips at zero. In the integer engine a ReLU output is u8 with zero point
+    0, a conv output without ReLU (other than the last, ``rgb``) is a signed activation: u8 with zero point 128.
+    """
+
+    out: str
+    inputs: tuple[str, ...]
+    conv: str | None = None
+    d2s: int = 1
+    relu: bool = True
+
+    @property
+    def signed(self) -> bool:
+        return self.conv is not None and not self.relu and self.out != SYNTH_OUTPUT
+
+
+SYNTH_INPUT, SYNTH_OUTPUT = "y", "rgb"
+SYNTH_PLAN = (
+    SynthStep("a1", ("y",), "up1.conv", d2s=2),       # 1/16 -> 1/8
+    SynthStep("a2", ("a1",), "mid"),                  # 1/8
+    SynthStep("a3", ("a2", "a1"), relu=False),        # residual sum of two ReLU outputs (non-negative already)
+    SynthStep("a4", ("a3",), "up2.conv", d2s=2),      # 1/8 -> 1/4
+    SynthStep("r4", ("a4",), "res4", relu=False),     # 1/4, signed residual (g_s growth, step 48,477)
+    SynthStep("a4r", ("a4", "r4")),                   # ReLU(a4 + r4)
+    SynthStep("a5", ("a4r",), "up3.conv", d2s=2),     # 1/4 -> 1/2
+    SynthStep("rgb", ("a5",), "up4.conv", d2s=2, relu=False),  # 1/2 -> 1/1
+)
+# Activations the integer graphs store as bytes, in plan order (everything but the RGB output).
+SYNTH_ACTIVATIONS = tuple(s.out for s in SYNTH_PLAN if s.out != SYNTH_OUTPUT)
+
+
 class Synthesis(nn.Module):
-    """g_s: only conv3x3, ReLU and depth-to-space, so every backend runs it in int8."""
+    """g_s: only conv3x3, ReLU, residual adds and depth-to-space, so every backend runs it in int8 (SYNTH_PLAN)."""
 
     def __init__(self, m: int, n1: int = 96, n2: int = 64, n3: int = 48):
         super().__init__()
         self.up1 = Up(m, n1)        # 1/16 -> 1/8
         self.mid = conv(n1, n1, 3)  # 1/8
         self.up2 = Up(n1, n2)       # 1/8 -> 1/4
+        # Added at step 48,477 (docs/training.md, "Synthesis growth"): zero-initialised, so ReLU(a4 + res4(a4)) = a4
+        # (a4 is a ReLU output) and the grown model starts as exactly the function it was grown from.
+        self.res4 = conv(n2, n2, 3)
+        nn.init.zeros_(self.res4.weight)
+        nn.init.zeros_(self.res4.bias)
         self.up3 = Up(n2, n3)       # 1/4 -> 1/2
         self.up4 = Up(n3, 3)        # 1/2 -> 1/1
         # Set by training.qat.enable: a callable (g_s, y) -> x_hat that simulates the integer engine.
         self.fake_quant = None
 
+    def walk(self, y: torch.Tensor, conv_fn=None, act_fn=None) -> dict[str, torch.Tensor]:
+        """Runs SYNTH_PLAN and returns every activation by name (``y`` and ``rgb`` included).
+
+        ``conv_fn(step, layer, x)`` replaces ``layer(x)`` (FiLM, fake-quant weights); ``act_fn(step, v)`` sees each
+        activation after its ReLU and returns what later steps use (fake-quant rounding)."""
+        t = {SYNTH_INPUT: y}
+        for s in SYNTH_PLAN:
+            if s.conv is not None:
+                layer = self.get_submodule(s.conv)
+                x = t[s.inputs[0]]
+                v = conv_fn(s, layer, x) if conv_fn is not None else layer(x)
+                if s.d2s > 1:
+                    v = F.pixel_shuffle(v, s.d2s)
+            else:
+                v = t[s.inputs[0]] + t[s.inputs[1]]
+            if s.relu:
+                v = F.relu(v)
+            t[s.out] = act_fn(s, v) if act_fn is not None else v
+        return t
+
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         if self.fake_quant is not None:
             return self.fake_quant(self, y)
-        x = F.relu(self.up1(y))
-        x = F.relu(self.mid(x)) + x
-        x = F.relu(self.up2(x))
-        x = F.relu(self.up3(x))
-        return self.up4(x)
+        return self.walk(y)[SYNTH_OUTPUT]
 
 
 class EntropyBottleneck(nn.Module):
@@ -304,7 +365,7 @@ class EdgeCodecModel(nn.Module):
 
 
 def load_state(model: nn.Module, state: dict) -> list[str]:
-    """Loads a state dict that may predate the g_a growth; returns the grown keys it lacked (left at their identity
+    """Loads a state dict that may predate a growth (GROWN_KEYS); returns the grown keys it lacked (left at their identity
     initialisation). Any other missing or unexpected key is an error."""
     result = model.load_state_dict(state, strict=False)
     bad = [k for k in result.missing_keys if not k.startswith(GROWN_KEYS)]
@@ -355,9 +416,11 @@ def decoder_kmac_per_pixel(model: EdgeCodecModel) -> dict:
         k = c.kernel_size[0] * c.kernel_size[1]
         return c.in_channels * c.out_channels * k * area
 
-    gs = model.g_s
-    g = (conv_macs(gs.up1.conv, 1 / 256) + conv_macs(gs.mid, 1 / 64) + conv_macs(gs.up2.conv, 1 / 64)
-         + conv_macs(gs.up3.conv, 1 / 16) + conv_macs(gs.up4.conv, 1 / 4))
+    g, area = 0.0, 1 / 256  # g_s starts at 1/16 resolution
+    for st in SYNTH_PLAN:
+        if st.conv is not None:
+            g += conv_macs(model.g_s.get_submodule(st.conv), area)
+            area *= st.d2s * st.d2s
     hs = model.h_s
     h = conv_macs(hs[0].conv, 1 / 4096) + conv_macs(hs[2].conv, 1 / 1024) + conv_macs(hs[4], 1 / 256)
     c = sum(conv_macs(cm.inp, 1 / 256) + conv_macs(cm.mid, 1 / 256) + conv_macs(cm.out, 1 / 256)

@@ -17,8 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data
-
-SYNTH_ACTIVATIONS = ("a1", "a2", "a3", "a4", "a5")
+from .model import SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_PLAN, SynthStep
 
 
 def calibration_crops(count: int = 16) -> list[torch.Tensor]:
@@ -38,6 +37,11 @@ def _act_u8(x: torch.Tensor, scale: float) -> torch.Tensor:
     return torch.clamp(_round_ste(x / scale), 0, 255) * scale
 
 
+def _act_s8(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """Signed activation requantised to u8 with zero point 128 at ``scale`` per step: round, clip to [-128, 127]."""
+    return torch.clamp(_round_ste(x / scale), -128, 127) * scale
+
+
 def _conv_int8(conv: nn.Conv2d, x: torch.Tensor, s_in: torch.Tensor) -> torch.Tensor:
     """The conv as export.Builder.conv makes it: the input's scale ``s_in`` (per input channel, or one for a u8
     activation) folded into the weights, int8 per output channel, and the int32 bias in units of the accumulator
@@ -55,21 +59,25 @@ class SynthesisFakeQuant:
 
     def __init__(self, cal: dict):
         self.s_in = torch.as_tensor(cal["gs_in"] / 127.0, dtype=torch.float32)
-        self.scales = {k: float(cal[k]) / 255.0 for k in SYNTH_ACTIVATIONS}
-        self.scale_tensors = {k: torch.tensor([v]) for k, v in self.scales.items()}  # u8 inputs' s_in
+        signed = {s.out for s in SYNTH_PLAN if s.signed}
+        self.scales = {k: float(cal[k]) / (127.0 if k in signed else 255.0) for k in SYNTH_ACTIVATIONS}
+        # the scale of each conv's input: per channel for the latents, one for a byte activation
+        self.input_scales = {k: torch.tensor([v]) for k, v in self.scales.items()}
+        self.input_scales[SYNTH_INPUT] = self.s_in
+
+    def _conv(self, step: SynthStep, layer: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+        return _conv_int8(layer, x, self.input_scales[step.inputs[0]])
+
+    def _act(self, step: SynthStep, v: torch.Tensor) -> torch.Tensor:
+        if step.out == SYNTH_OUTPUT:
+            return torch.clamp(_round_ste(v * 255.0), 0, 255) / 255.0
+        return (_act_s8 if step.signed else _act_u8)(v, self.scales[step.out])
 
     def __call__(self, gs: nn.Module, y: torch.Tensor) -> torch.Tensor:
         s_in = self.s_in.to(y.dtype).view(1, -1, 1, 1)
         # int8 input, zero point 128: values in [-128, 127] steps
         y_q = torch.clamp(_round_ste(y / s_in), -128, 127) * s_in
-        s, t = self.scales, self.scale_tensors
-        a1 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up1.conv, y_q, self.s_in), 2), s["a1"])
-        a2 = _act_u8(_conv_int8(gs.mid, a1, t["a1"]), s["a2"])
-        a3 = _act_u8(a2 + a1, s["a3"])
-        a4 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up2.conv, a3, t["a3"]), 2), s["a4"])
-        a5 = _act_u8(F.pixel_shuffle(_conv_int8(gs.up3.conv, a4, t["a4"]), 2), s["a5"])
-        rgb = F.pixel_shuffle(_conv_int8(gs.up4.conv, a5, t["a5"]), 2)
-        return torch.clamp(_round_ste(rgb * 255.0), 0, 255) / 255.0
+        return gs.walk(y_q, self._conv, self._act)[SYNTH_OUTPUT]
 
 
 def enable(model: nn.Module, crops: list[torch.Tensor]) -> SynthesisFakeQuant:

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data, qat
-from .model import GROWN_KEYS, LEGACY_LAMBDAS, EdgeCodecModel, load_state, relevel
+from .model import LEGACY_LAMBDAS, NEWEST_GROWTH, EdgeCodecModel, load_state, relevel
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COMPACT = REPO / "models" / "checkpoints" / "edgecodec-train.pt"
@@ -41,7 +41,7 @@ def load_weights(model: EdgeCodecModel, path: Path) -> int:
     state = {k: v.float() if v.is_floating_point() else v for k, v in ck["weights"].items()}
     grown = load_state(model, state)
     if grown:
-        print(f"{path}: predates the g_a growth; {len(grown)} grown tensors start at the identity")
+        print(f"{path}: predates a growth; {len(grown)} grown tensors start at the identity")
     match_levels(model, ck, path)
     return int(ck.get("step", 0))
 
@@ -86,7 +86,7 @@ def main(argv=None) -> None:
     ap.add_argument("--patch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--grown-lr", type=float, default=None,
-                    help="learning rate of the layers added by the g_a growth (default: --lr)")
+                    help="learning rate of the layers added by the latest growth, model.NEWEST_GROWTH (default: --lr)")
     ap.add_argument("--drop-prob", type=float, default=0.25, help="probability of a tail-drop term per step")
     ap.add_argument("--run-dir", type=Path, default=REPO / "training" / "runs" / "main")
     ap.add_argument("--compact", type=Path, default=DEFAULT_COMPACT)
@@ -109,8 +109,8 @@ def main(argv=None) -> None:
     random.seed(seed)
 
     model = EdgeCodecModel()
-    grown = [p for n, p in model.named_parameters() if n.startswith(GROWN_KEYS)]
-    rest = [p for n, p in model.named_parameters() if not n.startswith(GROWN_KEYS)]
+    grown = [p for n, p in model.named_parameters() if n.startswith(NEWEST_GROWTH)]
+    rest = [p for n, p in model.named_parameters() if not n.startswith(NEWEST_GROWTH)]
     grown_lr = args.grown_lr or args.lr
     opt = torch.optim.Adam([{"params": rest, "lr": args.lr}, {"params": grown, "lr": grown_lr}])
     step = 0
@@ -118,7 +118,7 @@ def main(argv=None) -> None:
     if last.exists():
         ck = torch.load(last, map_location="cpu")
         if load_state(model, ck["model"]):
-            print("the checkpoint predates the g_a growth: grown blocks start at the identity, optimizer starts fresh")
+            print("the checkpoint predates a growth: grown layers start at the identity, optimizer starts fresh")
         elif match_levels(model, ck, last):
             print("optimizer starts fresh (the quality levels changed)")
         else:

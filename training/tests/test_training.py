@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from training import data, export, intref, train
 from training.model import GROWN_KEYS, SCALE_LEVELS, EdgeCodecModel, decoder_kmac_per_pixel, load_state
@@ -100,6 +101,30 @@ def test_a_pre_growth_checkpoint_loads_and_computes_the_same_function():
         assert not torch.allclose(grown.g_a(x), plain)
 
 
+def test_the_grown_synthesis_starts_as_the_function_it_was_grown_from_and_can_learn():
+    """g_s grew a zero-initialised residual conv at 1/4 resolution (step 48,477): loaded from a checkpoint without
+    it, g_s must compute the pre-growth layer order exactly, and both the float and the fake-quant forward must
+    pass gradients into the new layer (a ReLU right after a zero conv would not)."""
+    from training import qat
+
+    torch.manual_seed(4)
+    trained = EdgeCodecModel()
+    old = {k: v for k, v in trained.state_dict().items() if not k.startswith("g_s.res4.")}
+    grown = EdgeCodecModel()
+    assert load_state(grown, old) == ["g_s.res4.weight", "g_s.res4.bias"]
+    gs, y = grown.g_s, torch.randn(1, grown.m, 6, 5)
+    with torch.no_grad():
+        a3 = F.relu(gs.mid(F.relu(gs.up1(y)))) + F.relu(gs.up1(y))
+        before = gs.up4(F.relu(gs.up3(F.relu(gs.up2(a3)))))  # the layer order before the growth
+        assert torch.equal(gs(y), before)
+    for fake_quant in (False, True):
+        if fake_quant:
+            qat.enable(grown, [torch.rand(3, 64, 64)])
+        grown.zero_grad()
+        grown.g_s(y).square().mean().backward()
+        assert gs.res4.weight.grad.abs().sum() > 0 and gs.res4.bias.grad.abs().sum() > 0, fake_quant
+
+
 def test_a_checkpoint_of_another_model_is_refused():
     state = EdgeCodecModel().state_dict()
     state["g_s.extra.weight"] = torch.zeros(1)
@@ -152,7 +177,9 @@ def test_adapter_trains_exports_and_the_csharp_side_verifies_it(tmp_path):
                    "--domain", "test", "--id", "smoke", "--expert-id", "3", "--steps", "2", "--patch", "64",
                    "--batch", "2", "--lr", "0.05", "--out", str(out)])
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["parameter_count"] == 1880 and manifest["base_model_sha256"] == export_sha(pack)
+    film_channels = sum(EdgeCodecModel().g_s.get_submodule(path).out_channels for _, path, _ in adapters.LAYERS)
+    assert film_channels == 1004  # a scale and a shift per output channel of g_s's 6 convolutions
+    assert manifest["parameter_count"] == 2 * film_channels and manifest["base_model_sha256"] == export_sha(pack)
 
     # unfold(weights.bin) recovers the trained scales closely (integer rounding only)
     pack_manifest, tensors, _ = adapters.read_pack(pack)
