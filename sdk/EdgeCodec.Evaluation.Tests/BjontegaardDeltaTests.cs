@@ -30,14 +30,17 @@ public sealed class BjontegaardDeltaTests
         const double a = 0.3, b = -0.02;
         RdPoint[] test = Anchor.Select(p => p with { BitsPerPixel = p.BitsPerPixel * Math.Pow(10, a + (b * p.Psnr)) }).ToArray();
 
-        Assert.True(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, 30, 35, out double windowed));
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, 30, 35, out double windowed, out double lo, out double hi));
         Assert.Equal((Math.Pow(10, a + (b * 32.5)) - 1) * 100, windowed, 1e-9);
-        Assert.True(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, 20, 50, out double wide)); // clipped to 27.1 .. 37.3
+        Assert.Equal((30.0, 35.0), (lo, hi));
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, 20, 50, out double wide, out double wideLo, out double wideHi)); // clipped to 27.1 .. 37.3
         Assert.Equal(BjontegaardDelta.BdRate(Anchor, test), wide, 1e-12);
         Assert.Equal((Math.Pow(10, a + (b * (27.1 + 37.3) / 2)) - 1) * 100, wide, 1e-9);
-        Assert.False(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, 38, 40, out double none)); // outside the curves
-        Assert.True(double.IsNaN(none));
-        Assert.False(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, double.NaN, 40, out _));
+        Assert.Equal(27.1, wideLo, 1e-12);
+        Assert.Equal(37.3, wideHi, 1e-12);
+        Assert.False(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, 38, 40, out double none, out double noneLo, out _)); // outside the curves
+        Assert.True(double.IsNaN(none) && double.IsNaN(noneLo));
+        Assert.False(BjontegaardDelta.TryBdRate(Anchor, test, RdMetric.Psnr, double.NaN, 40, out _, out _, out _));
     }
 
     [Fact]

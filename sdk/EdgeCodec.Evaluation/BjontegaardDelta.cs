@@ -27,7 +27,7 @@ public static class BjontegaardDelta
     /// <exception cref="ArgumentException">A curve has fewer than <see cref="MinPoints"/> usable points,
     /// a non-positive or non-finite rate, non-finite quality, or the curves do not overlap.</exception>
     public static double BdRate(IReadOnlyList<RdPoint> anchor, IReadOnlyList<RdPoint> test, RdMetric metric = RdMetric.Psnr) =>
-        Compute(anchor, test, metric, rate: true, out double value) is { } error ? throw new ArgumentException(error) : value;
+        Compute(anchor, test, metric, rate: true, out double value, out _, out _) is { } error ? throw new ArgumentException(error) : value;
 
     /// <summary>BD-rate that reports an undefined result instead of throwing.</summary>
     /// <param name="anchor">Reference curve.</param>
@@ -37,7 +37,7 @@ public static class BjontegaardDelta
     /// <returns><see langword="false"/> when <see cref="BdRate"/> would throw <see cref="ArgumentException"/>.</returns>
     /// <exception cref="ArgumentNullException">A curve is null.</exception>
     public static bool TryBdRate(IReadOnlyList<RdPoint> anchor, IReadOnlyList<RdPoint> test, RdMetric metric, out double percent) =>
-        Compute(anchor, test, metric, rate: true, out percent) is null;
+        Compute(anchor, test, metric, rate: true, out percent, out _, out _) is null;
 
     /// <summary>
     /// BD-rate over part of the shared quality interval only: [max(shared minimum, <paramref name="from"/>),
@@ -50,9 +50,12 @@ public static class BjontegaardDelta
     /// <param name="from">Lower end of the window (dB of <paramref name="metric"/>).</param>
     /// <param name="to">Upper end of the window.</param>
     /// <param name="percent">The BD-rate in percent, or NaN.</param>
+    /// <param name="low">Where the integration started (the clipped window), or NaN when the curves leave no overlap.</param>
+    /// <param name="high">Where the integration ended, or NaN.</param>
     /// <returns>False when the delta is undefined, including when the window leaves no overlap.</returns>
-    public static bool TryBdRate(IReadOnlyList<RdPoint> anchor, IReadOnlyList<RdPoint> test, RdMetric metric, double from, double to, out double percent) =>
-        Compute(anchor, test, metric, rate: true, out percent, from, to) is null;
+    public static bool TryBdRate(
+        IReadOnlyList<RdPoint> anchor, IReadOnlyList<RdPoint> test, RdMetric metric, double from, double to, out double percent, out double low, out double high) =>
+        Compute(anchor, test, metric, rate: true, out percent, out low, out high, from, to) is null;
 
     /// <summary>BD-PSNR (or BD-quality for <see cref="RdMetric.MsSsimDb"/>) of <paramref name="test"/> against <paramref name="anchor"/>, in dB.</summary>
     /// <param name="anchor">Reference curve.</param>
@@ -63,7 +66,7 @@ public static class BjontegaardDelta
     /// <exception cref="ArgumentException">A curve has fewer than <see cref="MinPoints"/> usable points,
     /// a non-positive or non-finite rate, non-finite quality, or the curves do not overlap.</exception>
     public static double BdPsnr(IReadOnlyList<RdPoint> anchor, IReadOnlyList<RdPoint> test, RdMetric metric = RdMetric.Psnr) =>
-        Compute(anchor, test, metric, rate: false, out double value) is { } error ? throw new ArgumentException(error) : value;
+        Compute(anchor, test, metric, rate: false, out double value, out _, out _) is { } error ? throw new ArgumentException(error) : value;
 
     /// <summary>BD-PSNR that reports an undefined result instead of throwing.</summary>
     /// <param name="anchor">Reference curve.</param>
@@ -73,7 +76,7 @@ public static class BjontegaardDelta
     /// <returns><see langword="false"/> when <see cref="BdPsnr"/> would throw <see cref="ArgumentException"/>.</returns>
     /// <exception cref="ArgumentNullException">A curve is null.</exception>
     public static bool TryBdPsnr(IReadOnlyList<RdPoint> anchor, IReadOnlyList<RdPoint> test, RdMetric metric, out double decibels) =>
-        Compute(anchor, test, metric, rate: false, out decibels) is null;
+        Compute(anchor, test, metric, rate: false, out decibels, out _, out _) is null;
 
     /// <returns>Null on success, otherwise why the delta is undefined.</returns>
     private static string? Compute(
@@ -82,12 +85,14 @@ public static class BjontegaardDelta
         RdMetric metric,
         bool rate,
         out double value,
+        out double low,
+        out double high,
         double from = double.NegativeInfinity,
         double to = double.PositiveInfinity)
     {
         ArgumentNullException.ThrowIfNull(anchor);
         ArgumentNullException.ThrowIfNull(test);
-        value = double.NaN;
+        value = low = high = double.NaN;
         if (Axes(anchor, metric, "anchor", out double[] anchorLogRate, out double[] anchorQuality) is { } e1)
         {
             return e1;
@@ -114,6 +119,8 @@ public static class BjontegaardDelta
         {
             return $"The curves do not overlap on the {(rate ? metric.ToString() : "log-rate")} axis.";
         }
+
+        (low, high) = (lo, hi);
 
         if (!CubicFit.TryFit(ax, ay, out CubicFit? anchorFit) || !CubicFit.TryFit(tx, ty, out CubicFit? testFit))
         {

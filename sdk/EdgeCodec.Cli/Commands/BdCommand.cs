@@ -35,9 +35,8 @@ internal static class BdCommand
             foreach (RdCurve anchor in report.AverageCurves.Where(c => c.Codec != report.TestCodec))
             {
                 IReadOnlyList<RdPoint> a = anchor.ToPoints(), t = test.ToPoints();
-                string windowed = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, from, to, out double bd) ? Percent(bd) : "undefined";
-                double lo = Math.Max(Math.Max(a.Min(p => p.Psnr), t.Min(p => p.Psnr)), from);
-                double hi = Math.Min(Math.Min(a.Max(p => p.Psnr), t.Max(p => p.Psnr)), to);
+                bool defined = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, from, to, out double bd, out double lo, out double hi);
+                string windowed = defined ? Percent(bd) : "undefined";
                 double? all = report.Comparisons.FirstOrDefault(c => c.Anchor == anchor.Codec)?.BdRate; // eval computed it
                 string full = all is { } value ? Percent(value) : "undefined";
                 table.AddRow(Markup.Escape(anchor.Codec), windowed, hi > lo ? $"{lo:F2} .. {hi:F2} dB" : "-", full);
