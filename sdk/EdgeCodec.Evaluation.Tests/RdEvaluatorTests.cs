@@ -132,6 +132,19 @@ public sealed class RdEvaluatorTests
         Assert.Throws<ArgumentException>(() => new WebpCodec([0]));
     }
 
+    [Fact]
+    public void The_default_WebP_sweep_reaches_below_quality_5()
+    {
+        // libwebp's quality 5 is already 28.3 dB on Kodak; qualities 1..4 give the low-rate anchors a learned
+        // codec's lower curve needs, so they must really cost fewer bits and give less quality than 5.
+        var webp = new WebpCodec();
+        Assert.Equal([1, 2, 3, 4, 5, 10], webp.QualityLevels.Take(6));
+        RgbImage image = TestData.Crop(ImageFile.Load(TestData.Kodak("kodim23.png")), 256, 160, 256, 192);
+        RdSample q1 = webp.Run(image, 1), q5 = webp.Run(image, 5);
+        Assert.True(q1.Bytes < q5.Bytes, $"{q1.Bytes} vs {q5.Bytes} bytes");
+        Assert.True(Metrics.Psnr(image, q1.Reconstruction) < Metrics.Psnr(image, q5.Reconstruction));
+    }
+
     private static RdReport RunSmallEvaluation()
     {
         // Two 256x192 crops of real photographs: big enough for MS-SSIM, small enough for a unit test.
