@@ -18,7 +18,8 @@ public sealed class ReceiverMemoryTests
     private static readonly ContainerHeader TwoLayers = ContainerHeader.Create(Synthetic.ModelId, 64, 64, 64, 64, 2, 1, 0);
 
     /// <summary>Plays <paramref name="messages"/> to the receiver as a raw sender (after its HELLO), then says goodbye.</summary>
-    private static async Task RunRawSenderAsync(StreamReceiver receiver, IEnumerable<Message> messages, ulong lowestUnacknowledged = 0)
+    /// <param name="afterMessage">If set, awaited after the i-th message of <paramref name="messages"/> is flushed.</param>
+    private static async Task RunRawSenderAsync(StreamReceiver receiver, IEnumerable<Message> messages, ulong lowestUnacknowledged = 0, Func<int, Task>? afterMessage = null)
     {
         var link = new MemoryLink();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -34,7 +35,7 @@ public sealed class ReceiverMemoryTests
 
         var scratch = new ArrayBufferWriter<byte>();
         var hello = new HelloMessage { Role = HelloMessage.SenderRole, StreamId = Synthetic.StreamId, ModelId = Synthetic.ModelId, Sequence = lowestUnacknowledged };
-        foreach (var m in messages.Prepend(hello).Append(new ByeMessage { Reason = ByeMessage.Finished, Text = "bye" }))
+        async Task WriteAsync(Message m)
         {
             if (m is LatentMessage latent)
             {
@@ -48,6 +49,20 @@ public sealed class ReceiverMemoryTests
             await pipe.Output.FlushAsync(timeout.Token);
         }
 
+        await WriteAsync(hello);
+        int index = 0;
+        foreach (var m in messages)
+        {
+            await WriteAsync(m);
+            if (afterMessage is not null)
+            {
+                await afterMessage(index);
+            }
+
+            index++;
+        }
+
+        await WriteAsync(new ByeMessage { Reason = ByeMessage.Finished, Text = "bye" });
         await run;
         await pipe.Output.CompleteAsync();
         await drain; // the receiver completes its side when the session ends
@@ -84,6 +99,82 @@ public sealed class ReceiverMemoryTests
 
         await RunRawSenderAsync(receiver, messages);
         return sent;
+    }
+
+    [Fact]
+    public async Task Packets_whose_header_never_comes_are_released_unacknowledged_after_the_orphan_timeout()
+    {
+        var clock = new ManualClock();
+        using var receiver = new StreamReceiver(new StreamReceiverOptions
+        {
+            ModelId = Synthetic.ModelId, OrphanTimeout = TimeSpan.FromSeconds(10), TimeProvider = clock,
+            KeepAliveInterval = TimeSpan.FromMilliseconds(100), IdleTimeout = TimeSpan.FromSeconds(3),
+        });
+        var completed = new List<TaskCompletionSource>();
+        for (int i = 0; i < 2; i++)
+        {
+            completed.Add(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+
+        receiver.FrameProgress += (_, e) =>
+        {
+            if (e.IsComplete)
+            {
+                completed[e.FrameIndex == 0 ? 0 : 1].TrySetResult();
+            }
+        };
+
+        var rng = new Random(9);
+        var header = (uint frame) => new HeaderMessage { StreamId = Synthetic.StreamId, FrameIndex = frame, Header = TwoLayers };
+        Message[] messages =
+        [
+            new LatentMessage(Packet(rng, 0, 1000, 0)), new LatentMessage(Packet(rng, 1, 1000, 1)), // frame 1000: no HEADER ever
+            header(0), new LatentMessage(Packet(rng, 2, 0, 0)), new LatentMessage(Packet(rng, 3, 0, 1)), // frame 0: complete
+            new LatentMessage(Packet(rng, 4, 2000, 0)), // after the timeout: a new orphan, whose HEADER then comes
+            header(2000), new LatentMessage(Packet(rng, 5, 2000, 1)),
+        ];
+        long heldBeforeTimeout = -1;
+        await RunRawSenderAsync(receiver, messages, afterMessage: async i =>
+        {
+            if (i == 4)
+            {
+                // Frame 0 completing proves the receiver has taken in everything before it, the orphans included.
+                await completed[0].Task.WaitAsync(TimeSpan.FromSeconds(10));
+                heldBeforeTimeout = receiver.Statistics.BufferedBytes;
+                clock.Advance(TimeSpan.FromSeconds(11));
+            }
+        });
+        await completed[1].Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var stats = receiver.Statistics;
+        Assert.True(heldBeforeTimeout >= 2 * 4096, $"{heldBeforeTimeout} bytes held for the two orphans");
+        Assert.Equal(2, stats.OrphansExpired);          // frame 1000's packets, not frame 2000's (adopted in time)
+        Assert.Equal(0, stats.BufferedBytes);
+        Assert.Equal(0, stats.Dropped);
+        Assert.Equal(4, stats.PacketsApplied);
+        Assert.Equal([0u, 2000u], receiver.CompletedFrames);
+        Assert.Equal(0ul, receiver.ResumeSequence); // 0 and 1 were never acknowledged: a sender that has them resends them
+    }
+
+    [Fact]
+    public void An_orphan_timeout_that_is_not_positive_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StreamReceiver(new StreamReceiverOptions
+        {
+            ModelId = Synthetic.ModelId, OrphanTimeout = TimeSpan.Zero,
+        }));
+    }
+
+    /// <summary>A clock that moves only when told to.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 
     [Fact]

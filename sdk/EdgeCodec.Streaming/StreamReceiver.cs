@@ -25,7 +25,8 @@ public sealed class StreamReceiver : IDisposable
     private readonly Dictionary<uint, ReceiverFrame> _frames = [];
     private readonly HashSet<uint> _completed = [];
     private readonly HashSet<uint> _evicted = [];
-    private readonly Dictionary<uint, List<LatentPacket>> _orphans = [];
+    private readonly Dictionary<uint, OrphanFrame> _orphans = [];
+    private readonly TimeProvider _time;
     private readonly ReceiverStore? _store;
     private readonly Channel<FrameProgressEventArgs>? _display;
     private readonly Task? _displayTask;
@@ -40,6 +41,7 @@ public sealed class StreamReceiver : IDisposable
     private readonly HashSet<ushort> _installedAdapters = [];
     private long _adaptersInstalled, _adaptersRejected;
     private long _displayDropped;
+    private long _orphansExpired, _lastOrphanSweep;
 
     /// <summary>Creates a receiver and recovers its store, if any.</summary>
     /// <param name="options">Settings; <see cref="StreamReceiverOptions.ModelId"/> is required.</param>
@@ -58,7 +60,11 @@ public sealed class StreamReceiver : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueuedDisplaySteps, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.IdleTimeout, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.KeepAliveInterval, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.OrphanTimeout, TimeSpan.Zero, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.TimeProvider, nameof(options));
         _options = options;
+        _time = options.TimeProvider;
+        _lastOrphanSweep = _time.GetTimestamp();
         if (options.StoreDirectory is not null)
         {
             _store = new ReceiverStore(options.StoreDirectory, options.MaxOpenFiles);
@@ -124,7 +130,7 @@ public sealed class StreamReceiver : IDisposable
                     AcksSent = _acks, Connections = _connections, BufferedBytes = _bufferedBytes,
                     FramesEvicted = _framesEvicted, PacketsDiscarded = _discarded,
                     AdaptersInstalled = _adaptersInstalled, AdaptersRejected = _adaptersRejected,
-                    DisplayStepsDropped = Interlocked.Read(ref _displayDropped),
+                    DisplayStepsDropped = Interlocked.Read(ref _displayDropped), OrphansExpired = _orphansExpired,
                 };
             }
         }
@@ -544,13 +550,45 @@ public sealed class StreamReceiver : IDisposable
         _frames[message.FrameIndex] = new ReceiverFrame(message.FrameIndex, message.Header);
         if (_orphans.Remove(message.FrameIndex, out var waiting))
         {
-            _pendingCount -= waiting.Count;
-            _bufferedBytes -= waiting.Sum(ReceiverFrame.Cost);
-            foreach (var p in waiting)
+            _pendingCount -= waiting.Packets.Count;
+            _bufferedBytes -= waiting.Packets.Sum(ReceiverFrame.Cost);
+            foreach (var p in waiting.Packets)
             {
                 OnLatentLocked(p, progress, touched);
             }
         }
+    }
+
+    /// <summary>
+    /// Releases the packets of frames whose HEADER has not come within <see cref="StreamReceiverOptions.OrphanTimeout"/>
+    /// of their first packet: unacknowledged, so a sender that still has the frame resends them (with its HEADER).
+    /// Runs when a new orphan is about to be held, at most every eighth of the timeout.
+    /// </summary>
+    private void ExpireOrphansLocked()
+    {
+        long now = _time.GetTimestamp();
+        if (_orphans.Count == 0 || _time.GetElapsedTime(_lastOrphanSweep, now) < _options.OrphanTimeout / 8)
+        {
+            return;
+        }
+
+        _lastOrphanSweep = now;
+        foreach (var (frameIndex, orphan) in _orphans)
+        {
+            if (_time.GetElapsedTime(orphan.Since, now) >= _options.OrphanTimeout)
+            {
+                _orphans.Remove(frameIndex); // allowed while enumerating a Dictionary since .NET Core 3.0
+                _pendingCount -= orphan.Packets.Count;
+                _bufferedBytes -= orphan.Packets.Sum(ReceiverFrame.Cost);
+                _orphansExpired += orphan.Packets.Count;
+            }
+        }
+    }
+
+    /// <summary>Packets held for a frame whose HEADER has not arrived, and when the first of them came (a <see cref="TimeProvider"/> timestamp).</summary>
+    private sealed record OrphanFrame(long Since)
+    {
+        public List<LatentPacket> Packets { get; } = [];
     }
 
     private void OnLatentLocked(LatentPacket p, List<FrameProgressEventArgs> progress, List<ulong> touched)
@@ -579,16 +617,19 @@ public sealed class StreamReceiver : IDisposable
         long cost = ReceiverFrame.Cost(p);
         if (!_frames.TryGetValue(p.FrameIndex, out var frame))
         {
+            ExpireOrphansLocked();
             if (_pendingCount >= _options.MaxPendingPackets || _bufferedBytes + cost > _options.MaxBufferedBytes)
             {
                 _dropped++;
                 return;
             }
 
-            if (!_orphans.TryGetValue(p.FrameIndex, out var list))
+            if (!_orphans.TryGetValue(p.FrameIndex, out var orphan))
             {
-                _orphans[p.FrameIndex] = list = [];
+                _orphans[p.FrameIndex] = orphan = new OrphanFrame(_time.GetTimestamp());
             }
+
+            var list = orphan.Packets;
 
             if (list.Exists(q => q.Sequence == p.Sequence))
             {

@@ -48,6 +48,17 @@ public sealed class StreamReceiverOptions
     /// </summary>
     public int MaxIncompleteFrames { get; init; } = 4096;
 
+    /// <summary>
+    /// How long packets of a frame whose HEADER has not arrived (orphans) are held, counted from the first of them.
+    /// Past it they are released unacknowledged (<see cref="StreamReceiverStatistics.OrphansExpired"/>), so a HEADER the
+    /// sender will never send again cannot keep their memory out of <see cref="MaxBufferedBytes"/> for newer packets; a
+    /// sender that still has the frame resends both. Default 30 s.
+    /// </summary>
+    public TimeSpan OrphanTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The clock of <see cref="OrphanTimeout"/>. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Store files kept open at once; older ones are closed and reopened with OpenForAppend when needed. Default 16.</summary>
     public int MaxOpenFiles { get; init; } = 16;
 

@@ -76,6 +76,9 @@ public sealed class StreamReceiverStatistics
     /// <summary>Packets of evicted frames that arrived later: acknowledged, not stored.</summary>
     public long PacketsDiscarded { get; init; }
 
+    /// <summary>Packets released unacknowledged because their frame's HEADER did not come within <see cref="StreamReceiverOptions.OrphanTimeout"/>.</summary>
+    public long OrphansExpired { get; init; }
+
     /// <summary>Display steps dropped because the progressive decoder fell more than <see cref="StreamReceiverOptions.MaxQueuedDisplaySteps"/> behind.</summary>
     public long DisplayStepsDropped { get; init; }
 
