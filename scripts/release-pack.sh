@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Ship a new model pack from a training checkpoint and rebuild everything tied to it:
+#   1. export the pack (models/edgecodec-hp-<hash>.ecpack + model card), replacing the previous pack and its weights
+#   2. regenerate the test vectors (scripts/regenerate-vectors.sh)
+#   3. keep the exact source weights as models/checkpoints/edgecodec-hp-<hash>.pt (studio encoder, adapter training)
+#   4. measure it: Kodak and the validation photos with real bitstreams (docs/results/{kodak,validation}-rd.json)
+#   5. retrain, package and sign the shipped domain adapters for it, with a fresh development key, and measure them
+#   6. rerun the AdapterDeploy sample
+# Usage: scripts/release-pack.sh CHECKPOINT [WORKDIR]
+# CHECKPOINT is a compact training checkpoint (models/checkpoints/edgecodec-train.pt after a stopped run); copy it
+# first if training is still writing it. WORKDIR (default: a temporary folder) receives the development signing key
+# and the adapters' parts; the private key is never committed. ~30 minutes on 2 idle cores.
+# Afterwards: update the figures in README.md, docs/benchmarks.md, docs/training.md, docs/adapters.md and the model
+# card from the reports (edgecodec bd REPORT --window LO,HI compares like for like with the previous pack).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CHECKPOINT=$(realpath "$1")
+WORK=${2:-$(mktemp -d)}
+mkdir -p "$WORK"
+PY=/usr/bin/python3
+CLI="dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll"
+
+dotnet build EdgeCodec.sln -c Release -nologo -clp:ErrorsOnly
+for old in models/edgecodec-hp-*.ecpack; do
+  git rm -q --ignore-unmatch "$old" "models/checkpoints/$(basename "${old%.ecpack}").pt"
+  rm -f "$old"
+done
+
+$PY -m training.export --checkpoint "$CHECKPOINT" --out models/
+PACK=$(ls models/edgecodec-hp-*.ecpack)
+NAME=$(basename "${PACK%.ecpack}")
+cp "$CHECKPOINT" "models/checkpoints/$NAME.pt"
+bash scripts/regenerate-vectors.sh
+$CLI model verify "$PACK"
+
+$CLI eval --images ../shared/datasets/kodak --backend cpu --compare-backends onnx-fp32 --prefix-layers 1,2,3 \
+  --model "$PACK" --json docs/results/kodak-rd.json --plot docs/results/kodak-rd.png
+VAL="$WORK/validation"
+mkdir -p "$VAL"
+for i in 046 047 048 049; do ln -sf "$(realpath ../shared/datasets/wikipedia-photos/$i.png)" "$VAL/$i.png"; done
+$CLI eval --images "$VAL" --backend cpu --model "$PACK" --json docs/results/validation-rd.json
+
+$CLI keys new --out "$WORK/keys"
+cp "$WORK/keys/publisher.pub.pem" models/adapters/trust/edgecodec-dev.pub.pem
+while read -r id expert domain; do
+  $PY -m training.adapters --pack "$PACK" --checkpoint "models/checkpoints/$NAME.pt" --domain "$domain" \
+    --id "$id" --expert-id "$expert" --images "training/data/images/$domain/train" --steps 400 --out "$WORK/$id"
+  $CLI adapters pack --manifest "$WORK/$id/manifest.json" --weights "$WORK/$id/weights.bin" \
+    --onnx-patch "$WORK/$id/synthesis.qdq.patch" -o "models/adapters/$id.ecadapter"
+  $CLI adapters sign "models/adapters/$id.ecadapter" --key "$WORK/keys/publisher.key.pem"
+done <<'EOF'
+illustrations 1 illustrations
+screen-content 2 screen
+EOF
+
+for set in illustrations screen; do
+  $CLI eval --images "training/data/images/$set/val" --backend cpu --adapters auto --model "$PACK" \
+    --json "docs/results/adapters-$set.json"
+done
+$CLI eval --images "$VAL" --backend cpu --adapters auto --model "$PACK" --json docs/results/adapters-photos.json
+
+rm -rf adapter-deploy-out
+dotnet run --project samples/AdapterDeploy -c Release
+echo "released $NAME; work files in $WORK"
