@@ -380,3 +380,19 @@ def test_relevelling_keeps_the_trained_levels_and_follows_the_gain_curve_elsewhe
         loaded = EdgeCodecModel(lambdas=wanted)
         assert train.load_weights(loaded, tmp_path / name) == 7
         assert torch.allclose(loaded.log_gain.detach().double(), g, atol=2e-3)  # fp16 weights
+
+
+def test_validation_bd_rate_matches_a_known_rate_change_and_reads_the_log(tmp_path):
+    from training import valbd
+
+    anchor = [(0.12, 23.7), (0.18, 24.8), (0.26, 25.5), (0.37, 26.0), (0.49, 26.3), (0.64, 26.4)]
+    assert valbd.bd_rate(anchor, anchor) == pytest.approx(0.0, abs=1e-9)
+    cheaper = [(r * 0.9, p) for r, p in anchor]  # 10 % fewer bits at every PSNR
+    assert valbd.bd_rate(anchor, cheaper) == pytest.approx(-10.0, abs=1e-6)
+    with pytest.raises(ValueError, match="overlap"):
+        valbd.bd_rate(anchor, [(r, p + 10) for r, p in anchor])
+    log = tmp_path / "train.csv"
+    fmt = lambda c: ";".join(f"{r}:{p}" for r, p in c)  # noqa: E731
+    log.write_text("time,step,val\n1,1000,\n2,1000," + fmt(anchor) + "\n3,2000," + fmt(cheaper) + "\n")
+    rows = valbd.validation_rows(log)
+    assert sorted(rows) == [1000, 2000] and valbd.curve(rows[2000]) == cheaper

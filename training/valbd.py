@@ -1,0 +1,59 @@
+"""BD-rate between two validation rows of the training log (the ``val`` column: ``bpp:psnr`` per quality level).
+
+    python3 -m training.valbd 49000 50000          # rate of step 50,000 against step 49,000 at equal PSNR
+
+Same method as the C# ``BjontegaardDelta`` (cubic fit of log10 rate over PSNR, averaged over the PSNR range both
+curves share), on estimated rates of the four 256² validation crops; it is how docs/training.md compares steps.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import numpy as np
+
+LOG = Path(__file__).resolve().parent / "logs" / "train.csv"
+
+
+def curve(val: str) -> list[tuple[float, float]]:
+    """``bpp:psnr;...`` -> [(bpp, psnr)]."""
+    return [(float(a), float(b)) for a, b in (p.split(":") for p in val.split(";") if p)]
+
+
+def bd_rate(anchor: list[tuple[float, float]], test: list[tuple[float, float]]) -> float:
+    """Percent rate change of ``test`` against ``anchor`` at equal PSNR."""
+    if min(len(anchor), len(test)) < 4:
+        raise ValueError("BD-rate needs at least 4 points per curve")
+    (ra, pa), (rt, pt) = (np.array(c, dtype=np.float64).T for c in (anchor, test))
+    lo, hi = max(pa.min(), pt.min()), min(pa.max(), pt.max())
+    if not hi > lo:
+        raise ValueError("the curves do not overlap in PSNR")
+    fa, ft = np.polyfit(pa, np.log10(ra), 3), np.polyfit(pt, np.log10(rt), 3)
+    ia, it = np.polyint(fa), np.polyint(ft)
+    mean = ((np.polyval(it, hi) - np.polyval(it, lo)) - (np.polyval(ia, hi) - np.polyval(ia, lo))) / (hi - lo)
+    return (10 ** mean - 1) * 100
+
+
+def validation_rows(log: Path = LOG) -> dict[int, str]:
+    """Step -> val column, for the rows that have one (the last row of a step wins, as after a resume)."""
+    with log.open() as f:
+        return {int(r["step"]): r["val"] for r in csv.DictReader(f) if r.get("val")}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("anchor", type=int, help="step of the reference row")
+    ap.add_argument("test", type=int, nargs="+", help="steps to compare against it")
+    ap.add_argument("--log", type=Path, default=LOG)
+    args = ap.parse_args(argv)
+    rows = validation_rows(args.log)
+    for step in [args.anchor, *args.test]:
+        if step not in rows:
+            raise SystemExit(f"no validation row at step {step} in {args.log}")
+    for step in args.test:
+        print(f"{step} vs {args.anchor}: {bd_rate(curve(rows[args.anchor]), curve(rows[step])):+.2f} % BD-rate")
+
+
+if __name__ == "__main__":
+    main()
