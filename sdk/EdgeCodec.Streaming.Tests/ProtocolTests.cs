@@ -224,6 +224,29 @@ public sealed class ProtocolTests
         Assert.Equal(3, fast.ChooseLayers(layers, 0));
         Assert.True(fast.GetSendWindow() >= 10e6 * 0.11 - 1);
     }
+
+    [Fact]
+    public void App_limited_samples_raise_the_estimate_but_never_lower_it_and_their_round_trips_count()
+    {
+        var rate = new DefaultRateController(initialRate: 1e6, sampleWindow: 4);
+        for (int i = 0; i < 8; i++)
+        {
+            rate.OnAcknowledged(new RateSample(500, 20_000, TimeSpan.FromMilliseconds(5), IsAppLimited: true));
+        }
+
+        Assert.Equal(1e6, rate.Throughput);                              // 8 idle-camera samples changed nothing
+        Assert.Equal(TimeSpan.FromMilliseconds(5), rate.BaseRoundTrip);  // but their round trips are real
+
+        rate.OnAcknowledged(new RateSample(500, 3e6, TimeSpan.FromMilliseconds(9), IsAppLimited: true));
+        Assert.Equal(3e6, rate.Throughput);                              // a lower bound above the estimate is news
+
+        for (int i = 0; i < 4; i++)
+        {
+            rate.OnAcknowledged(new RateSample(500, 200_000, TimeSpan.FromMilliseconds(9))); // the link, queue-limited
+        }
+
+        Assert.Equal(200_000, rate.Throughput);                          // window of 4: the max filter has moved on
+    }
 }
 
 /// <summary>Builds multi-segment sequences.</summary>

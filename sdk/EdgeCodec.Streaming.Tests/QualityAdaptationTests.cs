@@ -117,6 +117,54 @@ public sealed class QualityAdaptationTests
     }
 
     [Fact]
+    public async Task Idle_gaps_between_small_frames_do_not_collapse_the_throughput_estimate()
+    {
+        // A low-frame-rate camera on a 1 MB/s link: a burst measures the link, then small frames with idle gaps. Their
+        // ACKs used to be timed from the last ACK before the gap, which measured the camera's frame rate, and 40 of
+        // them filled the filter: the estimate fell to a few kB/s and quality adaptation would have starved the stream.
+        var rate = new DefaultRateController(initialRate: 50e3);
+        var sender = new StreamSender(new StreamSenderOptions
+        {
+            ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, RateController = rate,
+            MinRetransmitTimeout = TimeSpan.FromMilliseconds(200), KeepAliveInterval = TimeSpan.FromMilliseconds(100),
+            IdleTimeout = TimeSpan.FromSeconds(3),
+        });
+        using var receiver = Sessions.Receiver(null);
+        var emulator = new LinkEmulator(new LinkProfile { BandwidthTrace = [(double.MaxValue, 1e6)], LatencyMs = 5 }, seed: 1);
+        using var link = emulator.Connect(0);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var s = sender.RunAsync(link.SenderSide, timeout.Token);
+        var r = receiver.RunAsync(link.ReceiverSide, timeout.Token);
+
+        async Task DrainAsync()
+        {
+            while (sender.Link.BacklogBytes > 0 || sender.Link.InFlightBytes > 0)
+            {
+                await Task.Delay(2, timeout.Token);
+            }
+        }
+
+        var rng = new Random(8);
+        await Sessions.EnqueueAllAsync(sender, Synthetic.Frames(rng, 12, 2, 2, 1, 6000, 8000), complete: false);
+        await DrainAsync();
+        double measured = rate.Throughput;
+
+        foreach (var frame in Synthetic.Frames(rng, 40, 1, 1, 1, 300, 500, firstSequence: 48, firstFrame: 12))
+        {
+            await sender.EnqueueAsync(frame.Header, frame.Packets);
+            await DrainAsync();
+            await Task.Delay(40, timeout.Token);
+        }
+
+        double afterIdle = rate.Throughput;
+        sender.Complete();
+        Assert.True(await s);
+        await r;
+        Assert.True(measured > 300e3, $"the burst measured {measured:F0} B/s on a 1 MB/s link");
+        Assert.True(afterIdle >= 0.5 * measured, $"{afterIdle:F0} B/s after the idle phase, {measured:F0} B/s before");
+    }
+
+    [Fact]
     public async Task The_sender_reports_wire_bytes_and_a_backlog_that_drains_as_packets_are_acknowledged()
     {
         var frames = Synthetic.Frames(new Random(3), 2, 2, 2, 3, 200, 400);

@@ -10,7 +10,7 @@ public static class Synthetic
 
     public sealed record Frame(ContainerHeader Header, IReadOnlyList<LatentPacket> Packets);
 
-    public static List<Frame> Frames(Random rng, int frames, int tilesX, int tilesY, int layers, int minPayload, int maxPayload, ulong firstSequence = 0)
+    public static List<Frame> Frames(Random rng, int frames, int tilesX, int tilesY, int layers, int minPayload, int maxPayload, ulong firstSequence = 0, uint firstFrame = 0)
     {
         var header = ContainerHeader.Create(ModelId, tilesX * 64, tilesY * 64, 64, 64, (byte)layers, 1, 0);
         var list = new List<Frame>();
@@ -26,7 +26,7 @@ public static class Synthetic
                     rng.NextBytes(payload);
                     packets.Add(new LatentPacket
                     {
-                        StreamId = StreamId, Sequence = sequence++, FrameIndex = f, TileIndex = (ushort)tile,
+                        StreamId = StreamId, Sequence = sequence++, FrameIndex = firstFrame + f, TileIndex = (ushort)tile,
                         Layer = (byte)layer, ExpertId = (ushort)rng.Next(0, 3), ModelId = ModelId, Payload = payload,
                     });
                 }

@@ -9,14 +9,16 @@ namespace EdgeCodec.Streaming;
 /// Window: <c>max(MinimumWindow, throughput x (baseRtt + TargetDelay))</c>. A new frame gets as many layers as fit
 /// within <see cref="TargetDelay"/> of queueing (always the base layer). Deferred layers are back-filled only while
 /// queueing is under half of <see cref="TargetDelay"/>, so back-fill never delays new base layers by much.
-/// Before the first sample the throughput is <see cref="InitialRate"/>.
+/// Before the first sample the throughput is <see cref="InitialRate"/>. An app-limited sample
+/// (<see cref="RateSample.IsAppLimited"/>) enters the throughput filter only if it is above the current estimate, as in
+/// BBR: a camera idling between small frames measures its own frame rate, not the link. Its round trip always counts.
 /// </remarks>
 public sealed class DefaultRateController : IRateController
 {
     private readonly double[] _rates;
     private readonly TimeSpan[] _rtts;
-    private int _count;
-    private int _next;
+    private int _rateCount, _nextRate;
+    private int _rttCount, _nextRtt;
 
     /// <summary>Creates a controller with the given settings.</summary>
     /// <param name="targetDelay">Queueing delay to stay under; default 200 ms.</param>
@@ -55,13 +57,13 @@ public sealed class DefaultRateController : IRateController
     {
         get
         {
-            if (_count == 0)
+            if (_rateCount == 0)
             {
                 return InitialRate;
             }
 
             double max = 0;
-            for (int i = 0; i < _count; i++)
+            for (int i = 0; i < _rateCount; i++)
             {
                 max = Math.Max(max, _rates[i]);
             }
@@ -79,12 +81,12 @@ public sealed class DefaultRateController : IRateController
         get
         {
             var min = TimeSpan.MaxValue;
-            for (int i = 0; i < _count; i++)
+            for (int i = 0; i < _rttCount; i++)
             {
                 min = _rtts[i] < min ? _rtts[i] : min;
             }
 
-            return _count == 0 ? TimeSpan.Zero : min;
+            return _rttCount == 0 ? TimeSpan.Zero : min;
         }
     }
 
@@ -96,10 +98,17 @@ public sealed class DefaultRateController : IRateController
             return;
         }
 
-        _rates[_next] = sample.DeliveryRate;
-        _rtts[_next] = sample.RoundTrip;
-        _next = (_next + 1) % SampleWindow;
-        _count = Math.Min(_count + 1, SampleWindow);
+        _rtts[_nextRtt] = sample.RoundTrip;
+        _nextRtt = (_nextRtt + 1) % SampleWindow;
+        _rttCount = Math.Min(_rttCount + 1, SampleWindow);
+        if (sample.IsAppLimited && sample.DeliveryRate <= Throughput)
+        {
+            return;
+        }
+
+        _rates[_nextRate] = sample.DeliveryRate;
+        _nextRate = (_nextRate + 1) % SampleWindow;
+        _rateCount = Math.Min(_rateCount + 1, SampleWindow);
     }
 
     /// <inheritdoc/>

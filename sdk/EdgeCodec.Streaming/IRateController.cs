@@ -39,4 +39,6 @@ public interface IRateController
 /// <param name="AckedBytes">Wire bytes of the acknowledged packet.</param>
 /// <param name="DeliveryRate">Bytes per second delivered between the packet's send and its acknowledgement (BBR-style delivery rate).</param>
 /// <param name="RoundTrip">Time from sending the packet to receiving its acknowledgement.</param>
-public readonly record struct RateSample(long AckedBytes, double DeliveryRate, TimeSpan RoundTrip);
+/// <param name="IsAppLimited">The packet went out while the sender had nothing more to send (a camera between frames): its
+/// delivery rate is a lower bound that measures the application, not the link, and should not lower an estimate.</param>
+public readonly record struct RateSample(long AckedBytes, double DeliveryRate, TimeSpan RoundTrip, bool IsAppLimited = false);

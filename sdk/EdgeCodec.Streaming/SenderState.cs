@@ -34,6 +34,9 @@ internal sealed class SenderPacket(LatentPacket packet, byte[] body, SenderFrame
     public long DeliveredAtSend { get; set; }
 
     public long DeliveredTimeAtSend { get; set; }
+
+    /// <summary>Sent while the sender had nothing more to send (its delivery-rate sample measures the application, not the link).</summary>
+    public bool AppLimitedAtSend { get; set; }
 }
 
 internal sealed class SenderFrame(ContainerHeader header, uint index)

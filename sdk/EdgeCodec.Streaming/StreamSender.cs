@@ -38,6 +38,11 @@ public sealed class StreamSender
     private long _inFlightBytes;
     private long _delivered;
     private long _deliveredTime = Stopwatch.GetTimestamp();
+
+    // Delivery-rate sampling follows draft-cheng-iccrg-delivery-rate-estimation: a send into an empty pipe restarts the
+    // sampling interval (so idle time is not counted as link time), and packets sent while the sender ran out of data
+    // mark their samples app-limited until everything in flight at that moment is delivered (_appLimitedUntil, 0 = not).
+    private long _appLimitedUntil;
     private double _smoothedRtt;
     private int _connection;
     private int _running;
@@ -533,6 +538,7 @@ public sealed class StreamSender
             var next = NextPacketLocked();
             if (next is null)
             {
+                _appLimitedUntil = Math.Max(_delivered + _inFlightBytes, 1); // nothing to send with the window open
                 break;
             }
 
@@ -548,9 +554,15 @@ public sealed class StreamSender
 
             batch.Add(_peerCompact ? new Outgoing(null, next.CompactMessage, Raw: true) : new Outgoing(null, next.Body));
             next.InFlightOn = id;
+            if (_inFlightBytes == 0)
+            {
+                _deliveredTime = now; // the pipe was empty: start the sample interval at this send, not at the last ACK
+            }
+
             next.SentAt = now;
             next.DeliveredAtSend = _delivered;
             next.DeliveredTimeAtSend = _deliveredTime;
+            next.AppLimitedAtSend = _appLimitedUntil != 0;
             _inFlight.Enqueue(next);
             _inFlightBytes += next.WireSize;
             batchBytes += next.WireSize;
@@ -654,13 +666,17 @@ public sealed class StreamSender
             _inFlightBytes -= p.WireSize;
             _delivered += p.WireSize;
             _deliveredTime = now;
+            if (_appLimitedUntil != 0 && _delivered > _appLimitedUntil)
+            {
+                _appLimitedUntil = 0;
+            }
             if (!p.Retransmitted)
             {
                 var rtt = Stopwatch.GetElapsedTime(p.SentAt, now);
                 double interval = Stopwatch.GetElapsedTime(p.DeliveredTimeAtSend, now).TotalSeconds;
                 double rate = interval > 0 ? (_delivered - p.DeliveredAtSend) / interval : 0;
                 _smoothedRtt = _smoothedRtt == 0 ? rtt.TotalSeconds : (0.875 * _smoothedRtt) + (0.125 * rtt.TotalSeconds);
-                _rate.OnAcknowledged(new RateSample(p.WireSize, rate, rtt));
+                _rate.OnAcknowledged(new RateSample(p.WireSize, rate, rtt, p.AppLimitedAtSend));
             }
         }
 
