@@ -91,7 +91,7 @@ class ResidualBlock(nn.Module):
 
 
 # State-dict prefixes of the layers added by growth: g_a's residual blocks at training step 37,183, g_s's residual
-# conv at step 48,477. A checkpoint from before a growth lacks its layers and loads with them at their (identity)
+# conv at step 49,060. A checkpoint from before a growth lacks its layers and loads with them at their (identity)
 # initialisation.
 GROWN_KEYS = ("g_a.res4.", "g_a.res8.", "g_s.res4.")
 # The layers of the latest growth: train --grown-lr applies to them (the earlier grown layers are trained by now).
@@ -145,7 +145,7 @@ SYNTH_PLAN = (
     SynthStep("a2", ("a1",), "mid"),                  # 1/8
     SynthStep("a3", ("a2", "a1"), relu=False),        # residual sum of two ReLU outputs (non-negative already)
     SynthStep("a4", ("a3",), "up2.conv", d2s=2),      # 1/8 -> 1/4
-    SynthStep("r4", ("a4",), "res4", relu=False),     # 1/4, signed residual (g_s growth, step 48,477)
+    SynthStep("r4", ("a4",), "res4", relu=False),     # 1/4, signed residual (g_s growth, step 49,060)
     SynthStep("a4r", ("a4", "r4")),                   # ReLU(a4 + r4)
     SynthStep("a5", ("a4r",), "up3.conv", d2s=2),     # 1/4 -> 1/2
     SynthStep("rgb", ("a5",), "up4.conv", d2s=2, relu=False),  # 1/2 -> 1/1
@@ -162,7 +162,7 @@ class Synthesis(nn.Module):
         self.up1 = Up(m, n1)        # 1/16 -> 1/8
         self.mid = conv(n1, n1, 3)  # 1/8
         self.up2 = Up(n1, n2)       # 1/8 -> 1/4
-        # Added at step 48,477 (docs/training.md, "Synthesis growth"): zero-initialised, so ReLU(a4 + res4(a4)) = a4
+        # Added at step 49,060 (docs/training.md, "Synthesis growth"): zero-initialised, so ReLU(a4 + res4(a4)) = a4
         # (a4 is a ReLU output) and the grown model starts as exactly the function it was grown from.
         self.res4 = conv(n2, n2, 3)
         nn.init.zeros_(self.res4.weight)

@@ -102,7 +102,7 @@ def test_a_pre_growth_checkpoint_loads_and_computes_the_same_function():
 
 
 def test_the_grown_synthesis_starts_as_the_function_it_was_grown_from_and_can_learn():
-    """g_s grew a zero-initialised residual conv at 1/4 resolution (step 48,477): loaded from a checkpoint without
+    """g_s grew a zero-initialised residual conv at 1/4 resolution (step 49,060): loaded from a checkpoint without
     it, g_s must compute the pre-growth layer order exactly, and both the float and the fake-quant forward must
     pass gradients into the new layer (a ReLU right after a zero conv would not)."""
     from training import qat
