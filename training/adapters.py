@@ -13,13 +13,14 @@ change). Export folds them into the integers the engine already uses, exactly as
     bias'          = bias + round(t / (g * s_acc)),   s_acc = s_out * mult * 2^-shift (one accumulator unit)
 so an adapted layer is the same int8 convolution with other constants on every backend.
 Objective: mean over samples of log(MSE) (equal weight per quality level in dB, which is what BD-rate measures).
+Trained through the frozen pack's fake-quant synthesis (qat.SynthesisFakeQuant at the pack's own activation scales),
+so the adapter learns the picture the int8 engine decodes, not the float one.
 """
 from __future__ import annotations
 
 import argparse
 import io
 import json
-import math
 import random
 import struct
 import time
@@ -29,9 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from . import data
+from . import data, qat
 from .export import mult_shift
 from .model import SYNTH_OUTPUT, SYNTH_PLAN, EdgeCodecModel
 
@@ -47,11 +47,6 @@ class Film(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * torch.exp(self.log_g).view(1, -1, 1, 1) + self.t.view(1, -1, 1, 1)
-
-
-def adapted_synthesis(gs: nn.Module, films: dict[str, Film], y: torch.Tensor) -> torch.Tensor:
-    """g_s forward (model.Synthesis) with FiLM after each convolution, before ReLU / depth-to-space."""
-    return gs.walk(y, conv_fn=lambda st, layer, x: films[st.out](layer(x)))[SYNTH_OUTPUT]
 
 
 @torch.no_grad()
@@ -252,6 +247,7 @@ def main(argv=None) -> None:
     count = sum(p.numel() for p in params)
     gs_count = sum(p.numel() for p in model.g_s.parameters())
     opt = torch.optim.Adam(params, lr=args.lr)
+    fq = qat.SynthesisFakeQuant.from_activation_scales(manifest["activation_scales"])
 
     images = load_domain(args.images)
     print(f"{args.id}: {len(images)} images, {count} adapter parameters = {100 * count / gs_count:.2f} % of g_s ({gs_count})")
@@ -261,7 +257,7 @@ def main(argv=None) -> None:
         x = crop_batch(images, rng, args.batch, args.patch)
         q = torch.randint(0, nq, (args.batch,))
         y = latents(model, x, q)
-        x_hat = adapted_synthesis(model.g_s, films, y)
+        x_hat = fq(model.g_s, y, films)  # the int8 engine's picture, with the FiLM folded as the export folds it
         mse = ((x_hat - x) ** 2).mean(dim=(1, 2, 3))
         loss = torch.log(mse + 1e-8).mean()
         opt.zero_grad(set_to_none=True)
@@ -269,7 +265,7 @@ def main(argv=None) -> None:
         opt.step()
         if it % 50 == 0 or it == 1:
             with torch.no_grad():
-                base = ((model.g_s(y) - x) ** 2).mean(dim=(1, 2, 3))
+                base = ((fq(model.g_s, y) - x) ** 2).mean(dim=(1, 2, 3))
             gain_db = float((10 * torch.log10(base / mse)).mean())
             print(f"step {it}: adapted {float(-10 * torch.log10(mse).mean()):.2f} dB, "
                   f"{gain_db:+.2f} dB vs base on this batch ({(time.time() - t0) / it:.2f} s/step)", flush=True)

@@ -12,12 +12,15 @@ of those last steps) the ranges the weights were trained for. Nothing is stored 
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data
 from .model import SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_PLAN, SynthStep
+
+_SIGNED = frozenset(s.out for s in SYNTH_PLAN if s.signed)
 
 
 def calibration_crops(count: int = 16) -> list[torch.Tensor]:
@@ -59,11 +62,18 @@ class SynthesisFakeQuant:
 
     def __init__(self, cal: dict):
         self.s_in = torch.as_tensor(cal["gs_in"] / 127.0, dtype=torch.float32)
-        signed = {s.out for s in SYNTH_PLAN if s.signed}
-        self.scales = {k: float(cal[k]) / (127.0 if k in signed else 255.0) for k in SYNTH_ACTIVATIONS}
+        self.scales = {k: float(cal[k]) / (127.0 if k in _SIGNED else 255.0) for k in SYNTH_ACTIVATIONS}
         # the scale of each conv's input: per channel for the latents, one for a byte activation
         self.input_scales = {k: torch.tensor([v]) for k, v in self.scales.items()}
         self.input_scales[SYNTH_INPUT] = self.s_in
+
+    @classmethod
+    def from_activation_scales(cls, scales: dict) -> "SynthesisFakeQuant":
+        """The fake quant of a shipped pack, from its manifest's ``activation_scales`` (step sizes: ``yq`` per latent
+        channel, one per activation), so that training against a frozen pack (adapters) uses exactly its ranges."""
+        cal = {"gs_in": np.asarray(scales["yq"], dtype=np.float64) * 127.0}
+        cal.update({k: float(scales[k]) * (127.0 if k in _SIGNED else 255.0) for k in SYNTH_ACTIVATIONS})
+        return cls(cal)
 
     def _conv(self, step: SynthStep, layer: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
         return _conv_int8(layer, x, self.input_scales[step.inputs[0]])
@@ -73,11 +83,15 @@ class SynthesisFakeQuant:
             return torch.clamp(_round_ste(v * 255.0), 0, 255) / 255.0
         return (_act_s8 if step.signed else _act_u8)(v, self.scales[step.out])
 
-    def __call__(self, gs: nn.Module, y: torch.Tensor) -> torch.Tensor:
+    def __call__(self, gs: nn.Module, y: torch.Tensor, films: dict | None = None) -> torch.Tensor:
+        """The integer engine's picture of ``g_s(y)``; with ``films`` (an adapter's FiLM per conv output, which the
+        export folds into each conv's requantisation) applied to every conv's accumulator before its output is
+        requantised."""
         s_in = self.s_in.to(y.dtype).view(1, -1, 1, 1)
         # int8 input, zero point 128: values in [-128, 127] steps
         y_q = torch.clamp(_round_ste(y / s_in), -128, 127) * s_in
-        return gs.walk(y_q, self._conv, self._act)[SYNTH_OUTPUT]
+        conv = self._conv if films is None else (lambda st, layer, x: films[st.out](self._conv(st, layer, x)))
+        return gs.walk(y_q, conv, self._act)[SYNTH_OUTPUT]
 
 
 def enable(model: nn.Module, crops: list[torch.Tensor]) -> SynthesisFakeQuant:

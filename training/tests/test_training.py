@@ -396,3 +396,23 @@ def test_validation_bd_rate_matches_a_known_rate_change_and_reads_the_log(tmp_pa
     log.write_text("time,step,val\n1,1000,\n2,1000," + fmt(anchor) + "\n3,2000," + fmt(cheaper) + "\n")
     rows = valbd.validation_rows(log)
     assert sorted(rows) == [1000, 2000] and valbd.curve(rows[2000]) == cheaper
+
+
+def test_a_packs_activation_scales_give_the_same_fake_quant_as_its_calibration():
+    """Adapters train through the fake quant of the frozen pack, rebuilt from the manifest's activation_scales: it must
+    be the fake quant of the calibration the pack was built from, and FiLM at identity must change nothing."""
+    from training import adapters, qat
+
+    torch.manual_seed(5)
+    model = EdgeCodecModel()
+    torch.nn.init.normal_(model.g_s.res4.weight, std=0.02)  # a trained residual: a real signed range
+    cal = export.calibrate(model, [torch.rand(3, 64, 64)])
+    _, _, scales = export.build_graphs(model, cal)
+    fq, from_pack = qat.SynthesisFakeQuant(cal), qat.SynthesisFakeQuant.from_activation_scales(scales)
+    y = torch.randn(1, model.m, 4, 4)
+    films = {out: adapters.Film(model.g_s.get_submodule(path).out_channels) for out, path, _ in adapters.LAYERS}
+    with torch.no_grad():
+        assert torch.equal(fq(model.g_s, y), from_pack(model.g_s, y))
+        assert torch.equal(fq(model.g_s, y), from_pack(model.g_s, y, films))
+        films["a5"].t.fill_(0.5)
+        assert not torch.equal(fq(model.g_s, y), from_pack(model.g_s, y, films))
