@@ -416,3 +416,11 @@ def test_a_packs_activation_scales_give_the_same_fake_quant_as_its_calibration()
         assert torch.equal(fq(model.g_s, y), from_pack(model.g_s, y, films))
         films["a5"].t.fill_(0.5)
         assert not torch.equal(fq(model.g_s, y), from_pack(model.g_s, y, films))
+
+
+def test_table_bits_prices_symbols_and_escapes_as_the_coder_does():
+    cdfs, offsets = [[0, 16384, 49152, 65535, 65536]], [-1]  # values -1, 0, 1; escape frequency 1
+    sym = np.array([0, 0, -1, 40])
+    idx = np.zeros(4, dtype=np.int64)
+    # 0 costs 1 bit, -1 costs 2, 40 escapes: 16 bits, a 3-bit length and two 4-bit chunks of zigzag(41) = 82
+    assert export.table_bits(sym, idx, cdfs, offsets) == pytest.approx(1 + 1 + 2 + 16 + 3 + 8)
