@@ -27,7 +27,7 @@ from . import data, intref
 from .intref import Node
 from .qat import calibration_crops
 from .model import (SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_PLAN,
-                    EdgeCodecModel, decoder_kmac_per_pixel, encoder_kmac_per_pixel, scale_table)
+                    SYNTH_SIGNED, EdgeCodecModel, decoder_kmac_per_pixel, encoder_kmac_per_pixel, scale_table)
 
 REPO = Path(__file__).resolve().parent.parent
 PACK_FORMAT = 1
@@ -113,15 +113,11 @@ def add_node(inp_a: str, s_a: float, inp_b: str, s_b: float, out: str, s_out: fl
                                              "shift": shift, "zp": 0, "lo": 0, "hi": 255})
 
 
-def _signed(name: str) -> bool:
-    return any(st.out == name and st.signed for st in SYNTH_PLAN)
-
-
 def synthesis_scales(cal: dict) -> tuple[dict[str, float], dict[str, int]]:
     """Step size and zero point of every synthesis activation: ReLU outputs are u8 with zero point 0 over
     [0, range], signed ones u8 with zero point 128 over [-range, range]."""
-    scale = {k: float(cal[k]) / (127.0 if _signed(k) else 255.0) for k in SYNTH_ACTIVATIONS}
-    zp = {k: 128 if _signed(k) else 0 for k in SYNTH_ACTIVATIONS}
+    scale = {k: float(cal[k]) / (127.0 if k in SYNTH_SIGNED else 255.0) for k in SYNTH_ACTIVATIONS}
+    zp = {k: 128 if k in SYNTH_SIGNED else 0 for k in SYNTH_ACTIVATIONS}
     return scale, zp
 
 
@@ -263,7 +259,7 @@ def build_graphs(model: EdgeCodecModel, cal: dict) -> tuple[Builder, dict, dict]
     for st in SYNTH_PLAN:
         ins = ["yq" if i == SYNTH_INPUT else i for i in st.inputs]
         if st.conv is None:
-            assert st.relu or all(act_zp[i] == 0 and not _signed(i) for i in st.inputs), st  # output is u8, zp 0
+            assert st.relu or not SYNTH_SIGNED.intersection(st.inputs), st  # output is u8, zp 0
             nodes.append(add_node(ins[0], act_scale[st.inputs[0]], ins[1], act_scale[st.inputs[1]], st.out,
                                   act_scale[st.out]))
             continue
@@ -440,10 +436,9 @@ def export_synthesis_onnx(model: EdgeCodecModel, scales: dict, qdq: bool) -> byt
     x = fresh("yin")
     nodes.append(helper.make_node("DequantizeLinear", ["yq", const("yq_scale", s_in),
                                                        const("yq_zp", np.full(m, 128, np.uint8), np.uint8)], [x], axis=1))
-    signed = {st.out for st in SYNTH_PLAN if st.signed}
     t = {SYNTH_INPUT: x}
     for st in SYNTH_PLAN:
-        zero = 128 if st.out in signed else 0
+        zero = 128 if st.out in SYNTH_SIGNED else 0
         if st.conv is None:
             v = fresh("add")
             nodes.append(helper.make_node("Add", [t[i] for i in st.inputs], [v]))

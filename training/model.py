@@ -150,8 +150,9 @@ SYNTH_PLAN = (
     SynthStep("a5", ("a4r",), "up3.conv", d2s=2),     # 1/4 -> 1/2
     SynthStep("rgb", ("a5",), "up4.conv", d2s=2, relu=False),  # 1/2 -> 1/1
 )
-# Activations the integer graphs store as bytes, in plan order (everything but the RGB output).
+# Activations the integer graphs store as bytes, in plan order (everything but the RGB output), and the signed ones.
 SYNTH_ACTIVATIONS = tuple(s.out for s in SYNTH_PLAN if s.out != SYNTH_OUTPUT)
+SYNTH_SIGNED = frozenset(s.out for s in SYNTH_PLAN if s.signed)
 
 
 class Synthesis(nn.Module):

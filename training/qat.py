@@ -18,9 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data
-from .model import SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_PLAN, SynthStep
-
-_SIGNED = frozenset(s.out for s in SYNTH_PLAN if s.signed)
+from .model import SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_SIGNED, SynthStep
 
 
 def calibration_crops(count: int = 16) -> list[torch.Tensor]:
@@ -62,7 +60,7 @@ class SynthesisFakeQuant:
 
     def __init__(self, cal: dict):
         self.s_in = torch.as_tensor(cal["gs_in"] / 127.0, dtype=torch.float32)
-        self.scales = {k: float(cal[k]) / (127.0 if k in _SIGNED else 255.0) for k in SYNTH_ACTIVATIONS}
+        self.scales = {k: float(cal[k]) / (127.0 if k in SYNTH_SIGNED else 255.0) for k in SYNTH_ACTIVATIONS}
         # the scale of each conv's input: per channel for the latents, one for a byte activation
         self.input_scales = {k: torch.tensor([v]) for k, v in self.scales.items()}
         self.input_scales[SYNTH_INPUT] = self.s_in
@@ -72,7 +70,7 @@ class SynthesisFakeQuant:
         """The fake quant of a shipped pack, from its manifest's ``activation_scales`` (step sizes: ``yq`` per latent
         channel, one per activation), so that training against a frozen pack (adapters) uses exactly its ranges."""
         cal = {"gs_in": np.asarray(scales["yq"], dtype=np.float64) * 127.0}
-        cal.update({k: float(scales[k]) * (127.0 if k in _SIGNED else 255.0) for k in SYNTH_ACTIVATIONS})
+        cal.update({k: float(scales[k]) * (127.0 if k in SYNTH_SIGNED else 255.0) for k in SYNTH_ACTIVATIONS})
         return cls(cal)
 
     def _conv(self, step: SynthStep, layer: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
