@@ -21,7 +21,11 @@ public static class ScenarioRunner
         for (int i = 0; i < 4; i++)
         {
             t += rng.Next(10, 60);
-            trace.Add((t, rng.NextDouble() < 0.25 ? 0 : rng.Next(1, 40) * 1e6));
+            double roll = rng.NextDouble();
+
+            // An outage, a slow spell (0.2-1 MB/s: frames outgrow the rate controller's budget, so layers are deferred and
+            // back-filled later), or a fast link.
+            trace.Add((t, roll < 0.25 ? 0 : roll < 0.45 ? rng.Next(2, 11) * 1e5 : rng.Next(1, 40) * 1e6));
         }
 
         trace.Add((double.MaxValue, rng.Next(5, 40) * 1e6));
