@@ -550,8 +550,7 @@ public sealed class StreamReceiver : IDisposable
         _frames[message.FrameIndex] = new ReceiverFrame(message.FrameIndex, message.Header);
         if (_orphans.Remove(message.FrameIndex, out var waiting))
         {
-            _pendingCount -= waiting.Packets.Count;
-            _bufferedBytes -= waiting.Packets.Sum(ReceiverFrame.Cost);
+            UnbufferLocked(waiting);
             foreach (var p in waiting.Packets)
             {
                 OnLatentLocked(p, progress, touched);
@@ -578,11 +577,17 @@ public sealed class StreamReceiver : IDisposable
             if (_time.GetElapsedTime(orphan.Since, now) >= _options.OrphanTimeout)
             {
                 _orphans.Remove(frameIndex); // allowed while enumerating a Dictionary since .NET Core 3.0
-                _pendingCount -= orphan.Packets.Count;
-                _bufferedBytes -= orphan.Packets.Sum(ReceiverFrame.Cost);
+                UnbufferLocked(orphan);
                 _orphansExpired += orphan.Packets.Count;
             }
         }
+    }
+
+    /// <summary>Takes an orphan frame's packets out of the pending and memory accounting (adopted or expired).</summary>
+    private void UnbufferLocked(OrphanFrame orphan)
+    {
+        _pendingCount -= orphan.Packets.Count;
+        _bufferedBytes -= orphan.Packets.Sum(ReceiverFrame.Cost);
     }
 
     /// <summary>Packets held for a frame whose HEADER has not arrived, and when the first of them came (a <see cref="TimeProvider"/> timestamp).</summary>
