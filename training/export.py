@@ -26,12 +26,12 @@ import torch.nn.functional as F
 from . import data, intref
 from .intref import Node
 from .qat import calibration_crops
-from .model import (SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_PLAN,
-                    SYNTH_SIGNED, EdgeCodecModel, decoder_kmac_per_pixel, encoder_kmac_per_pixel, scale_table)
+from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_ACTIVATIONS, SYNTH_INPUT,
+                    SYNTH_OUTPUT, SYNTH_PLAN, SYNTH_SIGNED, EdgeCodecModel, decoder_kmac_per_pixel,
+                    encoder_kmac_per_pixel, scale_table)
 
 REPO = Path(__file__).resolve().parent.parent
 PACK_FORMAT = 1
-MEAN_FRACTION_BITS = 4          # means and dequantised latents are fixed point with 1/16 steps
 CDF_PRECISION = 16
 TAIL_MASS = 1e-9
 TILE = 1024  # entropy tile: whole-image entropy coding up to 1024 px (-15..-22 % bytes vs 256 on Kodak); streams pick smaller

@@ -24,6 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 SCALE_LEVELS = 64
+MEAN_FRACTION_BITS = 4  # the integer engine's means and dequantised latents are fixed point with 1/16 steps
 SCALE_MIN = 0.11
 SCALE_MAX = 256.0
 LIKELIHOOD_BOUND = 1e-9
@@ -91,11 +92,11 @@ class ResidualBlock(nn.Module):
 
 
 # State-dict prefixes of the layers added by growth: g_a's residual blocks at training step 37,183, g_s's residual
-# conv at step 49,060. A checkpoint from before a growth lacks its layers and loads with them at their (identity)
+# conv at step 49,060, g_a's residual block on the latent at step 52,565. A checkpoint from before a growth lacks its layers and loads with them at their (identity)
 # initialisation.
-GROWN_KEYS = ("g_a.res4.", "g_a.res8.", "g_s.res4.")
+GROWN_KEYS = ("g_a.res4.", "g_a.res8.", "g_s.res4.", "g_a.res16.")
 # The layers of the latest growth: train --grown-lr applies to them (the earlier grown layers are trained by now).
-NEWEST_GROWTH = ("g_s.res4.",)
+NEWEST_GROWTH = ("g_s.res4.", "g_a.res16.")
 
 
 class Analysis(nn.Module):
@@ -109,13 +110,15 @@ class Analysis(nn.Module):
             self.add_module(str(i), layer)
         self.res4 = ResidualBlock(n)
         self.res8 = ResidualBlock(n)
+        # Added at step 52,565 (docs/training.md, "Encoder growth at the latent"): a residual block on y itself.
+        self.res16 = ResidualBlock(m)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         layer = self._modules
         x = layer["1"](layer["0"](x))
         x = self.res4(layer["3"](layer["2"](x)))
         x = self.res8(layer["5"](layer["4"](x)))
-        return layer["6"](x)
+        return self.res16(layer["6"](x))
 
 
 @dataclass(frozen=True)
@@ -303,6 +306,8 @@ class EdgeCodecModel(nn.Module):
         self.log_gain = nn.Parameter(init.clone())
         self.log_igain = nn.Parameter(-init.clone())
         self.register_buffer("scales", scale_table(), persistent=False)
+        # Set by training.qat.enable(entropy=True): runs h_s and the context models as the integer engine does.
+        self.entropy_fake_quant = None
 
     # --- helpers -------------------------------------------------------------------------
     def scale_from_index(self, t: torch.Tensor) -> torch.Tensor:
@@ -311,6 +316,8 @@ class EdgeCodecModel(nn.Module):
         return torch.exp(math.log(SCALE_MIN) + t * step)
 
     def group_params(self, hyper: torch.Tensor, prev: list[torch.Tensor], k: int):
+        if self.entropy_fake_quant is not None:
+            return self.entropy_fake_quant.context(self.context[k], hyper, prev, k)
         feats = torch.cat([hyper] + prev, dim=1) if prev else hyper
         return self.context[k](feats)
 
@@ -331,7 +338,7 @@ class EdgeCodecModel(nn.Module):
         z_noisy = self._perturb(z, hard)
         z_lik = self.entropy_bottleneck.likelihood(z_noisy)
         z_hat = ste_round(z)
-        hyper = self.h_s(z_hat)
+        hyper = self.h_s(z_hat) if self.entropy_fake_quant is None else self.entropy_fake_quant.hyper(self.h_s, z_hat)
 
         y_bits = 0.0
         prev_hat: list[torch.Tensor] = []

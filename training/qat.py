@@ -18,7 +18,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data
-from .model import SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_SIGNED, SynthStep
+from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_SIGNED,
+                    SynthStep)
 
 
 def calibration_crops(count: int = 16) -> list[torch.Tensor]:
@@ -92,13 +93,63 @@ class SynthesisFakeQuant:
         return gs.walk(y_q, conv, self._act)[SYNTH_OUTPUT]
 
 
-def enable(model: nn.Module, crops: list[torch.Tensor]) -> SynthesisFakeQuant:
-    """(Re)calibrates on ``crops`` with the export's function and switches the model's synthesis to fake quant."""
+class EntropyFakeQuant:
+    """Integer-faithful forward of the entropy-critical path (``h_s`` and the context models), from calibrated ranges.
+
+    It computes what ``export.build_graphs``' "hyper" and "context<k>" graphs compute: z requantised to int8 per
+    channel, int8 convs (per output channel, input scale folded in, int32 bias), every ReLU output requantised to u8 at
+    its calibrated range, the earlier groups' latents requantised to int8 per channel, the mean rounded to the
+    engine's 1/16 fixed point and the scale index rounded and clamped. Training through it (straight-through
+    gradients) learns weights whose integer scale indices cost what the float ones did: the issue's "trained
+    quantization-aware" hyper-decoder, and the +2-4 % y-rate the post-training conversion cost (docs/training.md)."""
+
+    def __init__(self, cal: dict, groups: int):
+        self.s_z = torch.as_tensor(cal["z"] / 127.0, dtype=torch.float32)
+        self.s_y = [torch.as_tensor(cal[f"y{k}"] / 127.0, dtype=torch.float32) for k in range(groups)]
+        self.s = {k: float(v) / 255.0 for k, v in cal.items() if k in ("h1", "h2", "hyper") or k.startswith("ctx")}
+
+    @staticmethod
+    def _s8(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        s = s.to(x.dtype).view(1, -1, 1, 1)
+        return torch.clamp(_round_ste(x / s), -128, 127) * s
+
+    def hyper(self, hs: nn.Module, z_hat: torch.Tensor) -> torch.Tensor:
+        s = self.s
+        x = self._s8(z_hat, self.s_z)
+        h1 = _act_u8(F.relu(F.pixel_shuffle(_conv_int8(hs[0].conv, x, self.s_z), 2)), s["h1"])
+        h2 = _act_u8(F.relu(F.pixel_shuffle(_conv_int8(hs[2].conv, h1, torch.tensor([s["h1"]])), 2)), s["h2"])
+        return _act_u8(F.relu(_conv_int8(hs[4], h2, torch.tensor([s["h2"]]))), s["hyper"])
+
+    def context(self, cm: nn.Module, hyper: torch.Tensor, prev: list[torch.Tensor], k: int):
+        """(mean, scale-index logit) of group ``k``: the mean on the 1/16 grid, the index already an integer."""
+        s = self.s
+        ins, s_in = [hyper], [torch.full((hyper.shape[1],), s["hyper"])]
+        for j, yj in enumerate(prev):
+            ins.append(self._s8(yj, self.s_y[j]))
+            s_in.append(self.s_y[j])
+        feats = torch.cat(ins, 1)
+        c1 = _act_u8(F.relu(_conv_int8(cm.inp, feats, torch.cat(s_in))), s[f"ctx{k}.c1"])
+        c2 = _act_u8(F.relu(_conv_int8(cm.mid, c1, torch.tensor([s[f"ctx{k}.c1"]]))), s[f"ctx{k}.c2"])
+        c3 = _act_u8(c2 + c1, s[f"ctx{k}.c3"])
+        out = _conv_int8(cm.out, c3, torch.tensor([s[f"ctx{k}.c3"]]))
+        gc = cm.group_ch
+        one = 2.0 ** MEAN_FRACTION_BITS
+        mean = torch.clamp(_round_ste(out[:, :gc] * one), -(2 ** 20), 2 ** 20) / one
+        index = torch.clamp(_round_ste(out[:, gc:]), 0, SCALE_LEVELS - 1)
+        return mean, index
+
+
+def enable(model: nn.Module, crops: list[torch.Tensor], synthesis: bool = True, entropy: bool = False) -> None:
+    """(Re)calibrates on ``crops`` with the export's function and switches the model's synthesis and/or its entropy
+    path (h_s, context models) to fake quant."""
     from .export import calibrate  # export imports the model; keep this module importable on its own
 
     was_training = model.training
     model.g_s.fake_quant = None
-    fq = SynthesisFakeQuant(calibrate(model, crops))
-    model.g_s.fake_quant = fq
+    model.entropy_fake_quant = None
+    cal = calibrate(model, crops)
+    if synthesis:
+        model.g_s.fake_quant = SynthesisFakeQuant(cal)
+    if entropy:
+        model.entropy_fake_quant = EntropyFakeQuant(cal, model.groups)
     model.train(was_training)
-    return fq

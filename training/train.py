@@ -99,8 +99,11 @@ def main(argv=None) -> None:
     ap.add_argument("--data", type=Path, nargs="*", default=None)
     ap.add_argument("--qat-synthesis", action="store_true",
                     help="train g_s quantisation-aware: the synthesis runs as the integer engine will (training/qat.py)")
+    ap.add_argument("--qat-entropy", action="store_true",
+                    help="train h_s and the context models quantisation-aware: means and scale indices come out as "
+                         "the integer engine computes them (training/qat.py: EntropyFakeQuant)")
     ap.add_argument("--qat-recalibrate-every", type=int, default=500,
-                    help="re-measure the activation ranges (export's calibration) every N steps under --qat-synthesis")
+                    help="re-measure the activation ranges (export's calibration) every N steps under --qat-*")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -148,10 +151,11 @@ def main(argv=None) -> None:
               "run `python3 -m training.fetch_data` and restart (training resumes)", flush=True)
 
     qat_crops = None
-    if args.qat_synthesis:
+    if args.qat_synthesis or args.qat_entropy:
         qat_crops = qat.calibration_crops()
-        qat.enable(model, qat_crops)
-        print("quantisation-aware synthesis: on (ranges from the export's calibration crops)", flush=True)
+        qat.enable(model, qat_crops, synthesis=args.qat_synthesis, entropy=args.qat_entropy)
+        parts = [p for p, on in (("synthesis", args.qat_synthesis), ("entropy path", args.qat_entropy)) if on]
+        print(f"quantisation-aware {' and '.join(parts)}: on (ranges from the export's calibration crops)", flush=True)
 
     stop = {"flag": False}
 
@@ -204,7 +208,7 @@ def main(argv=None) -> None:
         opt.step()
         step += 1
         if qat_crops is not None and step % args.qat_recalibrate_every == 0:
-            qat.enable(model, qat_crops)
+            qat.enable(model, qat_crops, synthesis=args.qat_synthesis, entropy=args.qat_entropy)
         acc["loss"] += float(loss)
         acc["bpp"] += float(bpp)
         acc["mse"] += float(mse_i.mean())

@@ -97,8 +97,10 @@ def test_a_pre_growth_checkpoint_loads_and_computes_the_same_function():
     with torch.no_grad():
         assert torch.equal(grown.g_a(x), plain)
         # Once trained, the residual blocks change the function.
-        torch.nn.init.normal_(grown.g_a.res4.conv2.weight, std=0.1)
-        assert not torch.allclose(grown.g_a(x), plain)
+        for block in (grown.g_a.res4, grown.g_a.res16):
+            before = grown.g_a(x)
+            torch.nn.init.normal_(block.conv2.weight, std=0.1)
+            assert not torch.allclose(grown.g_a(x), before)
 
 
 def test_the_grown_synthesis_starts_as_the_function_it_was_grown_from_and_can_learn():
@@ -332,6 +334,57 @@ def test_fake_quant_synthesis_reproduces_the_integer_engine():
             d_q, d_f = np.abs(xq - xi), np.abs(xf - xi)
             assert d_q.max() <= 2 and d_q.mean() < 0.15, (q, d_q.max(), d_q.mean())
             assert d_f.mean() > 4 * d_q.mean(), (q, d_f.mean(), d_q.mean())
+
+
+def test_fake_quant_entropy_path_reproduces_the_integer_scale_indices():
+    """QAT of h_s and the context models trains against what the integer graphs decide: on the shipped pack's weights
+    the fake-quant path must give the integer engine's scale index almost everywhere (the float path misses it at
+    many positions) and its mean within one 1/16 step (a u8 activation one step off where float rounding meets a tie
+    moves a few means further)."""
+    from training import adapters, qat
+
+    pack = next((REPO / "models").glob("edgecodec-hp-*.ecpack"))
+    manifest, _, _ = adapters.read_pack(pack)
+    model = adapters.frozen_model_of_pack(manifest, REPO / "models" / "checkpoints" / (pack.stem + ".pt"))
+    _, val_files = data.list_images(data.default_dirs())
+    x = (data.load_rgb(val_files[0])[:, :128, :192].float() / 255.0).unsqueeze(0)
+    cal = export.calibrate(model, [x[0]])
+    b, graphs, _ = export.build_graphs(model, cal)
+    fq = qat.EntropyFakeQuant(cal, model.groups)
+    one = 2 ** export.MEAN_FRACTION_BITS
+    with torch.no_grad():
+        for q in (0, 5):
+            tr = export.float_trace(model, x, q)
+            y = (model.g_a(x) * torch.exp(model.log_gain[q]).view(1, -1, 1, 1))[0].double().numpy()
+            ent = export.int_hyper_and_context(b, graphs, tr["z"][0].numpy().astype(np.int64), y, model.groups,
+                                               model.group_ch)
+            hyper_q, hyper_f = fq.hyper(model.h_s, tr["z"]), model.h_s(tr["z"])
+            prev: list[torch.Tensor] = []
+            for k in range(model.groups):
+                mean, index = fq.context(model.context[k], hyper_q, prev, k)
+                _, t_f = model.context[k](torch.cat([hyper_f] + prev, 1))
+                index_f = torch.clamp(torch.round(t_f), 0, export.SCALE_LEVELS - 1)[0].numpy()
+                hit_q = float((index[0].numpy() == ent["indices"][k]).mean())
+                hit_f = float((index_f == ent["indices"][k]).mean())
+                assert hit_q >= 0.98 and 1 - hit_q < (1 - hit_f) / 3, (q, k, hit_q, hit_f)
+                d_mean = np.abs(mean[0].numpy() * one - ent["means"][k])
+                assert (d_mean <= 1).mean() >= 0.99 and d_mean.max() <= 4, (q, k, d_mean.max())
+                prev.append(torch.tensor(ent["y"][k], dtype=torch.float32).unsqueeze(0) / one)
+
+
+def test_quantisation_aware_entropy_path_trains_h_s_and_the_context_models():
+    from training import qat
+
+    model = EdgeCodecModel()
+    qat.enable(model, [torch.rand(3, 128, 128)], synthesis=False, entropy=True)
+    assert model.g_s.fake_quant is None and model.entropy_fake_quant is not None
+    out = model(torch.rand(2, 3, 128, 128), torch.tensor([0, 5]))
+    out["y_bits"].backward()
+    for name in ("h_s.0.conv.bias", "h_s.4.weight", "context.0.inp.weight", "context.3.mid.weight",  # (z of an untrained h_a is 0)
+                 "context.3.out.bias"):
+        grad = model.get_parameter(name).grad
+        assert grad is not None and grad.abs().sum() > 0, name
+    assert model.log_gain.grad.abs().sum() > 0
 
 
 def test_quantisation_aware_synthesis_trains_through_the_roundings():
