@@ -247,6 +247,31 @@ public sealed class ProtocolTests
 
         Assert.Equal(200_000, rate.Throughput);                          // window of 4: the max filter has moved on
     }
+
+    [Fact]
+    public void Rate_and_round_trip_filters_forget_samples_older_than_their_age_but_keep_the_newest()
+    {
+        var clock = new ManualClock();
+        var rate = new DefaultRateController(initialRate: 1e6, maxSampleAge: TimeSpan.FromSeconds(10), timeProvider: clock);
+        for (int i = 0; i < 4; i++)
+        {
+            rate.OnAcknowledged(new RateSample(1000, 5e6, TimeSpan.FromMilliseconds(5)));
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(3));
+        rate.OnAcknowledged(new RateSample(1000, 500e3, TimeSpan.FromMilliseconds(40)));
+        Assert.Equal(5e6, rate.Throughput);                             // 3 s on, the max filter still holds 5 MB/s
+        Assert.Equal(TimeSpan.FromMilliseconds(5), rate.BaseRoundTrip);
+
+        clock.Advance(TimeSpan.FromSeconds(8));                         // the 5 MB/s samples are 11 s old now
+        Assert.Equal(500e3, rate.Throughput);                           // a count-only window of 32 would say 5 MB/s
+        Assert.Equal(TimeSpan.FromMilliseconds(40), rate.BaseRoundTrip); // the route got longer
+
+        clock.Advance(TimeSpan.FromMinutes(5));                         // silence: the newest sample is the last word
+        Assert.Equal(500e3, rate.Throughput);
+        Assert.Equal(TimeSpan.FromMilliseconds(40), rate.BaseRoundTrip);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DefaultRateController(maxSampleAge: TimeSpan.Zero));
+    }
 }
 
 /// <summary>Builds multi-segment sequences.</summary>

@@ -165,18 +165,6 @@ public sealed class ReceiverMemoryTests
         }));
     }
 
-    /// <summary>A clock that moves only when told to.</summary>
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-    }
-
     [Fact]
     public async Task Without_a_store_a_flood_of_incomplete_frames_is_bounded_by_evicting_the_oldest()
     {

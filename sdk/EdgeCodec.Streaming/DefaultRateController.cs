@@ -2,8 +2,8 @@ namespace EdgeCodec.Streaming;
 
 /// <summary>
 /// The default rate controller: estimates throughput as the maximum delivery rate of the last
-/// <see cref="SampleWindow"/> acknowledgements and the base round trip as their minimum RTT, then keeps the queueing
-/// delay (queued bytes / throughput) under <see cref="TargetDelay"/>.
+/// <see cref="SampleWindow"/> acknowledgements that are at most <see cref="MaxSampleAge"/> old, and the base round
+/// trip as their minimum RTT, then keeps the queueing delay (queued bytes / throughput) under <see cref="TargetDelay"/>.
 /// </summary>
 /// <remarks>
 /// Window: <c>max(MinimumWindow, throughput x (baseRtt + TargetDelay))</c>. A new frame gets as many layers as fit
@@ -12,11 +12,18 @@ namespace EdgeCodec.Streaming;
 /// Before the first sample the throughput is <see cref="InitialRate"/>. An app-limited sample
 /// (<see cref="RateSample.IsAppLimited"/>) enters the throughput filter only if it is above the current estimate, as in
 /// BBR: a camera idling between small frames measures its own frame rate, not the link. Its round trip always counts.
+/// <para>The filters are windowed in time as well as in count, as BBR's are: a camera at one frame a second acknowledges
+/// a handful of packets a second, so 32 samples could hold a rate the link lost half a minute ago. A sample older than
+/// <see cref="MaxSampleAge"/> leaves the filters, except that the newest sample always stays: a link that has said
+/// nothing for a while keeps its last word rather than falling back to <see cref="InitialRate"/>.</para>
 /// </remarks>
 public sealed class DefaultRateController : IRateController
 {
     private readonly double[] _rates;
     private readonly TimeSpan[] _rtts;
+    private readonly long[] _rateTimes, _rttTimes;
+    private readonly TimeProvider _time;
+    private readonly long _maxAgeTicks;
     private int _rateCount, _nextRate;
     private int _rttCount, _nextRtt;
 
@@ -25,19 +32,33 @@ public sealed class DefaultRateController : IRateController
     /// <param name="initialRate">Assumed throughput in bytes/s before the first acknowledgement; default 1 MB/s.</param>
     /// <param name="minimumWindow">Smallest send window in bytes; default 16 KiB.</param>
     /// <param name="sampleWindow">Acknowledgements the max/min filters remember; default 32.</param>
+    /// <param name="maxSampleAge">Age after which a sample leaves the filters (the newest stays); default 10 s.</param>
+    /// <param name="timeProvider">The clock of <paramref name="maxSampleAge"/>; default <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A value is not positive.</exception>
-    public DefaultRateController(TimeSpan? targetDelay = null, double initialRate = 1e6, long minimumWindow = 16 << 10, int sampleWindow = 32)
+    public DefaultRateController(
+        TimeSpan? targetDelay = null,
+        double initialRate = 1e6,
+        long minimumWindow = 16 << 10,
+        int sampleWindow = 32,
+        TimeSpan? maxSampleAge = null,
+        TimeProvider? timeProvider = null)
     {
         TargetDelay = targetDelay ?? TimeSpan.FromMilliseconds(200);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(TargetDelay, TimeSpan.Zero, nameof(targetDelay));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(initialRate);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumWindow);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleWindow);
+        MaxSampleAge = maxSampleAge ?? TimeSpan.FromSeconds(10);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxSampleAge, TimeSpan.Zero, nameof(maxSampleAge));
+        _time = timeProvider ?? TimeProvider.System;
+        _maxAgeTicks = (long)Math.Min(MaxSampleAge.TotalSeconds * _time.TimestampFrequency, long.MaxValue / 2);
         InitialRate = initialRate;
         MinimumWindow = minimumWindow;
         SampleWindow = sampleWindow;
         _rates = new double[sampleWindow];
         _rtts = new TimeSpan[sampleWindow];
+        _rateTimes = new long[sampleWindow];
+        _rttTimes = new long[sampleWindow];
     }
 
     /// <summary>Queueing delay the controller keeps the link under.</summary>
@@ -52,6 +73,9 @@ public sealed class DefaultRateController : IRateController
     /// <summary>Number of recent samples the filters keep.</summary>
     public int SampleWindow { get; }
 
+    /// <summary>Age after which a sample leaves the filters, unless it is the newest.</summary>
+    public TimeSpan MaxSampleAge { get; }
+
     /// <summary>Current throughput estimate, bytes/s.</summary>
     public double Throughput
     {
@@ -62,10 +86,14 @@ public sealed class DefaultRateController : IRateController
                 return InitialRate;
             }
 
-            double max = 0;
+            long oldest = _time.GetTimestamp() - _maxAgeTicks;
+            double max = _rates[Newest(_nextRate)];
             for (int i = 0; i < _rateCount; i++)
             {
-                max = Math.Max(max, _rates[i]);
+                if (_rateTimes[i] >= oldest)
+                {
+                    max = Math.Max(max, _rates[i]);
+                }
             }
 
             return Math.Max(max, 1);
@@ -80,13 +108,22 @@ public sealed class DefaultRateController : IRateController
     {
         get
         {
-            var min = TimeSpan.MaxValue;
-            for (int i = 0; i < _rttCount; i++)
+            if (_rttCount == 0)
             {
-                min = _rtts[i] < min ? _rtts[i] : min;
+                return TimeSpan.Zero;
             }
 
-            return _rttCount == 0 ? TimeSpan.Zero : min;
+            long oldest = _time.GetTimestamp() - _maxAgeTicks;
+            var min = _rtts[Newest(_nextRtt)];
+            for (int i = 0; i < _rttCount; i++)
+            {
+                if (_rttTimes[i] >= oldest && _rtts[i] < min)
+                {
+                    min = _rtts[i];
+                }
+            }
+
+            return min;
         }
     }
 
@@ -98,7 +135,9 @@ public sealed class DefaultRateController : IRateController
             return;
         }
 
+        long now = _time.GetTimestamp();
         _rtts[_nextRtt] = sample.RoundTrip;
+        _rttTimes[_nextRtt] = now;
         _nextRtt = (_nextRtt + 1) % SampleWindow;
         _rttCount = Math.Min(_rttCount + 1, SampleWindow);
         if (sample.IsAppLimited && sample.DeliveryRate <= Throughput)
@@ -107,6 +146,7 @@ public sealed class DefaultRateController : IRateController
         }
 
         _rates[_nextRate] = sample.DeliveryRate;
+        _rateTimes[_nextRate] = now;
         _nextRate = (_nextRate + 1) % SampleWindow;
         _rateCount = Math.Min(_rateCount + 1, SampleWindow);
     }
@@ -143,4 +183,7 @@ public sealed class DefaultRateController : IRateController
 
     /// <inheritdoc/>
     public bool CanBackfill(long layerBytes, long queuedBytes) => queuedBytes + layerBytes <= Throughput * TargetDelay.TotalSeconds / 2 || queuedBytes == 0;
+
+    /// <summary>Ring index of the newest entry, given the index the next one goes to.</summary>
+    private int Newest(int next) => (next + SampleWindow - 1) % SampleWindow;
 }
