@@ -592,10 +592,11 @@ def main(argv=None) -> None:
     torch.manual_seed(0)
 
     model = EdgeCodecModel()
-    step = 0
+    step, qat_parts = 0, []
     if not args.random_init:
         from .train import load_weights
         step = load_weights(model, args.checkpoint)
+        qat_parts = torch.load(args.checkpoint, map_location="cpu").get("qat")
     model.eval()
 
     cal = calibrate(model, calibration_crops(args.calib_crops), args.gs_percentile)
@@ -643,7 +644,7 @@ def main(argv=None) -> None:
         print(f"quality {r['quality']}: float {r['psnr_float']:.2f} dB {r['y_bpp_float']:.4f} bpp, "
               f"integer {r['psnr_int']:.2f} dB {r['y_bpp_int']:.4f} bpp")
     manifest["integer_vs_float"] = int_rows
-    card = model_card(args, model, step, kmac, int_rows)
+    card = model_card(args, model, step, kmac, int_rows, qat_parts)
     entries["MODEL_CARD.md"] = card.encode()
     manifest["files"] = {k: hashlib.sha256(v).hexdigest() for k, v in sorted(entries.items())}
     entries["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode()
@@ -662,7 +663,16 @@ def main(argv=None) -> None:
         write_vectors(args.vectors, model, b, graphs, digest)
 
 
-def model_card(args, model, step, kmac, int_rows) -> str:
+def model_card(args, model, step, kmac, int_rows, qat_parts: list[str] | None) -> str:
+    """The pack's MODEL_CARD.md. ``qat_parts``: what the checkpoint was last trained quantisation-aware ("synthesis",
+    "entropy"), None for a checkpoint from before that was recorded."""
+    parts = {"synthesis": "g_s", "entropy": "h_s and the context models"}
+    if qat_parts is None:
+        qat = "not recorded in the checkpoint"
+    elif not qat_parts:
+        qat = "none"
+    else:
+        qat = ", ".join(parts[p] for p in qat_parts) + " (" + ", ".join(f"--qat-{p}" for p in qat_parts) + ")"
     lines = [
         f"# Model card: {args.name}",
         "",
@@ -672,8 +682,8 @@ def model_card(args, model, step, kmac, int_rows) -> str:
         f"- Quality levels: {len(model.lambdas)} (lambda = {', '.join(str(x) for x in model.lambdas)}, MSE on [0,1] x 255^2).",
         f"- Decoder cost: g_s {kmac['g_s']:.2f} + h_s {kmac['h_s']:.2f} + context {kmac['context']:.2f} = "
         f"**{kmac['total']:.2f} kMAC/pixel**.",
-        "- Integer path: h_s, context models and g_s as int8 weights / int32 bias / multiplier+shift requantisation "
-        "(calibrated on training crops; the synthesis trained quantisation-aware when the run used --qat-synthesis).",
+        "- Integer path: h_s, context models and g_s as int8 weights / int32 bias / multiplier+shift requantisation, "
+        f"calibrated on training crops; trained quantisation-aware: {qat}.",
         f"- Encoder cost (g_a + h_a, fp32 ONNX on the sending device): {encoder_kmac_per_pixel(model):.1f} kMAC/pixel.",
     ]
     lines += ["", "## Integer graphs vs float model (2 validation crops, 256x256)", "",

@@ -32,7 +32,10 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     tmp = path.with_suffix(".tmp")
-    torch.save({"step": step, "weights": state, "lambdas": list(model.lambdas)}, tmp)
+    # Which parts the weights were last trained quantisation-aware (the export's model card reports it).
+    qat_parts = [name for name, fq in (("synthesis", model.g_s.fake_quant), ("entropy", model.entropy_fake_quant))
+                 if fq is not None]
+    torch.save({"step": step, "weights": state, "lambdas": list(model.lambdas), "qat": qat_parts}, tmp)
     os.replace(tmp, path)
 
 

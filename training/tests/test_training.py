@@ -372,8 +372,9 @@ def test_fake_quant_entropy_path_reproduces_the_integer_scale_indices():
                 prev.append(torch.tensor(ent["y"][k], dtype=torch.float32).unsqueeze(0) / one)
 
 
-def test_quantisation_aware_entropy_path_trains_h_s_and_the_context_models():
+def test_quantisation_aware_entropy_path_trains_h_s_and_the_context_models(tmp_path):
     from training import qat
+    from training.train import save_compact
 
     model = EdgeCodecModel()
     qat.enable(model, [torch.rand(3, 128, 128)], synthesis=False, entropy=True)
@@ -385,6 +386,8 @@ def test_quantisation_aware_entropy_path_trains_h_s_and_the_context_models():
         grad = model.get_parameter(name).grad
         assert grad is not None and grad.abs().sum() > 0, name
     assert model.log_gain.grad.abs().sum() > 0
+    save_compact(model, 7, tmp_path / "ck.pt")  # the model card reports what the weights were trained against
+    assert torch.load(tmp_path / "ck.pt")["qat"] == ["entropy"]
 
 
 def test_quantisation_aware_synthesis_trains_through_the_roundings():
