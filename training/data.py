@@ -54,6 +54,17 @@ def load_rgb(path: Path, min_side: int = 0) -> torch.Tensor:
     return t
 
 
+def center_crops(files: list[Path], size: int = 256) -> list[torch.Tensor]:
+    """Float [0,1] centre crops of at most ``size`` px, sides multiples of 64 (the validation crops of train.py)."""
+    crops = []
+    for f in files:
+        t = load_rgb(f).float() / 255.0
+        s = min(size, t.shape[1] // 64 * 64, t.shape[2] // 64 * 64)
+        y0, x0 = (t.shape[1] - s) // 2, (t.shape[2] - s) // 2
+        crops.append(t[:, y0:y0 + s, x0:x0 + s])
+    return crops
+
+
 class CropSampler:
     def __init__(self, files: list[Path], patch: int, seed: int = 0):
         self.patch = patch

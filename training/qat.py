@@ -153,3 +153,37 @@ def enable(model: nn.Module, crops: list[torch.Tensor], synthesis: bool = True, 
     if entropy:
         model.entropy_fake_quant = EntropyFakeQuant(cal, model.groups)
     model.train(was_training)
+
+
+def main(argv=None) -> None:
+    """What the integer entropy path costs at a checkpoint: validation rate and PSNR per quality level with the float
+    h_s/context models and with their fake quant (synthesis fake quant on in both)."""
+    import argparse
+    from pathlib import Path
+
+    from .train import DEFAULT_COMPACT, load_weights, validate
+    from .model import EdgeCodecModel
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--checkpoint", type=Path, default=DEFAULT_COMPACT, help="compact checkpoint")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model = EdgeCodecModel()
+    step = load_weights(model, args.checkpoint)
+    crops = calibration_crops()
+    vals = data.center_crops(data.list_images(data.default_dirs())[1])
+    with torch.no_grad():
+        torch.manual_seed(0)  # calibration subsamples large tensors (export.robust_max); the export seeds 0 too
+        enable(model, crops)
+        rows_float = validate(model, vals)
+        torch.manual_seed(0)
+        enable(model, crops, entropy=True)
+        rows_int = validate(model, vals)
+    print(f"step {step}: quality, float entropy path bpp:PSNR, integer entropy path bpp:PSNR, rate change")
+    for q, ((bf, pf), (bi, pi)) in enumerate(zip(rows_float, rows_int)):
+        print(f"{q}  {bf:.4f}:{pf:.2f}  {bi:.4f}:{pi:.2f}  {100 * (bi / bf - 1):+.2f} %")
+
+
+if __name__ == "__main__":
+    main()

@@ -41,7 +41,8 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path) -> None:
 
 def load_weights(model: EdgeCodecModel, path: Path) -> int:
     ck = torch.load(path, map_location="cpu")
-    state = {k: v.float() if v.is_floating_point() else v for k, v in ck["weights"].items()}
+    weights = ck["weights"] if "weights" in ck else ck["model"]  # compact, or a full run checkpoint (last.pt)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
     grown = load_state(model, state)
     if grown:
         print(f"{path}: predates a growth; {len(grown)} grown tensors start at the identity")
@@ -141,12 +142,7 @@ def main(argv=None) -> None:
 
     train_files, val_files = data.list_images(args.data or data.default_dirs())
     sampler = data.CropSampler(train_files, args.patch, seed)
-    val_images = []
-    for f in val_files:
-        t = data.load_rgb(f).float() / 255.0
-        s = min(args.val_size, t.shape[1] // 64 * 64, t.shape[2] // 64 * 64)
-        y0, x0 = (t.shape[1] - s) // 2, (t.shape[2] - s) // 2
-        val_images.append(t[:, y0:y0 + s, x0:x0 + s])
+    val_images = data.center_crops(val_files, args.val_size)
     print(f"{len(sampler)} training images, {len(val_images)} validation crops")
     if args.data is None and len(data.default_dirs()) == 1:
         # A fresh machine has only the shared photos until fetch_data has run (session 3 trained ~4,000 steps so).
