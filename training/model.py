@@ -315,6 +315,25 @@ class EdgeCodecModel(nn.Module):
         step = (math.log(SCALE_MAX) - math.log(SCALE_MIN)) / (SCALE_LEVELS - 1)
         return torch.exp(math.log(SCALE_MIN) + t * step)
 
+    def hyper(self, z_hat: torch.Tensor) -> torch.Tensor:
+        """h_s(z_hat), as the integer engine computes it when the entropy path's fake quant is on."""
+        if self.entropy_fake_quant is not None:
+            return self.entropy_fake_quant.hyper(self.h_s, z_hat)
+        return self.h_s(z_hat)
+
+    def code_groups(self, hyper: torch.Tensor, y: torch.Tensor, quantize) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The channel-conditional groups in order: (bits of y, y_hat per group). ``quantize(r)`` maps a group's
+        residual ``y - mean`` to (what the rate is measured on, what the decoder and later groups see)."""
+        bits = y.new_zeros(())
+        prev: list[torch.Tensor] = []
+        gc = self.group_ch
+        for k in range(self.groups):
+            mu, t = self.group_params(hyper, prev, k)
+            r_rate, r_hat = quantize(y[:, k * gc:(k + 1) * gc] - mu)
+            bits = bits + (-torch.log2(gaussian_likelihood(r_rate, self.scale_from_index(t)))).sum()
+            prev.append(r_hat + mu)
+        return bits, prev
+
     def group_params(self, hyper: torch.Tensor, prev: list[torch.Tensor], k: int):
         if self.entropy_fake_quant is not None:
             return self.entropy_fake_quant.context(self.context[k], hyper, prev, k)
@@ -337,23 +356,9 @@ class EdgeCodecModel(nn.Module):
         z = self.h_a(y)
         z_noisy = self._perturb(z, hard)
         z_lik = self.entropy_bottleneck.likelihood(z_noisy)
-        z_hat = ste_round(z)
-        hyper = self.h_s(z_hat) if self.entropy_fake_quant is None else self.entropy_fake_quant.hyper(self.h_s, z_hat)
-
-        y_bits = 0.0
-        prev_hat: list[torch.Tensor] = []
-        means: list[torch.Tensor] = []
-        gc = self.group_ch
-        for k in range(self.groups):
-            yk = y[:, k * gc:(k + 1) * gc]
-            mu, t = self.group_params(hyper, prev_hat, k)
-            s = self.scale_from_index(t)
-            noisy = self._perturb(yk - mu, hard)
-            lik = gaussian_likelihood(noisy, s)
-            y_bits = y_bits + (-torch.log2(lik)).sum()
-            yk_hat = ste_round(yk - mu) + mu
-            prev_hat.append(yk_hat)
-            means.append(mu)
+        hyper = self.hyper(ste_round(z))
+        # The rate sees noise (training) or rounding; the decoder side always sees straight-through rounding.
+        y_bits, prev_hat = self.code_groups(hyper, y, lambda r: (self._perturb(r, hard), ste_round(r)))
         y_hat = torch.cat(prev_hat, dim=1)
         x_hat = self.g_s(y_hat * igain)
         out = {

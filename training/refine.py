@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data
-from .model import EdgeCodecModel, gaussian_likelihood
+from .model import EdgeCodecModel
 
 MAGIC = b"ECLT"
 VERSION = 1
@@ -69,15 +69,13 @@ def rate_distortion(model: EdgeCodecModel, y: torch.Tensor, z: torch.Tensor, x: 
     z_hat = quant(z)
     z_bits = -torch.log2(model.entropy_bottleneck.likelihood(z_hat)).sum()
     # The hyper decoder and context models always see the hard z: the decoder parses with exactly those.
-    hyper = model.h_s(z_hat if temperature is None else z_hat + (torch.round(z) - z_hat).detach())
-    gc = model.group_ch
-    prev: list[torch.Tensor] = []
-    y_bits = 0.0
-    for k in range(model.groups):
-        mu, t = model.group_params(hyper, prev, k)
-        r = quant(y[:, k * gc:(k + 1) * gc] - mu)
-        y_bits = y_bits + (-torch.log2(gaussian_likelihood(r, model.scale_from_index(t)))).sum()
-        prev.append(r + mu)
+    hyper = model.hyper(z_hat if temperature is None else z_hat + (torch.round(z) - z_hat).detach())
+
+    def both(r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        v = quant(r)  # one SGA draw prices the symbol and feeds the decoder
+        return v, v
+
+    y_bits, prev = model.code_groups(hyper, y, both)
     y_hat = torch.cat(prev, 1)
     igain = torch.exp(model.log_igain[q]).view(1, -1, 1, 1)
     x_hat = model.g_s(y_hat * igain)[:, :, :x.shape[2], :x.shape[3]]
