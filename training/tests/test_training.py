@@ -306,10 +306,10 @@ def test_the_shipped_pack_has_the_weights_it_was_exported_from():
     assert min(corr) > 0.99
 
 
-def test_fake_quant_synthesis_reproduces_the_integer_engine():
-    """QAT trains against what the integer graphs compute: on the shipped pack's weights the fake-quant synthesis
-    must land within a rounding step of the integer reference, far closer than the float synthesis does."""
-    from training import adapters, qat
+def _shipped_pack_on_a_validation_crop():
+    """The shipped pack's float model, a 128x192 validation crop, its calibration and the integer graphs built from
+    it: what the fake-quant tests compare against."""
+    from training import adapters
 
     pack = next((REPO / "models").glob("edgecodec-hp-*.ecpack"))
     manifest, _, _ = adapters.read_pack(pack)
@@ -318,13 +318,27 @@ def test_fake_quant_synthesis_reproduces_the_integer_engine():
     x = (data.load_rgb(val_files[0])[:, :128, :192].float() / 255.0).unsqueeze(0)
     cal = export.calibrate(model, [x[0]])
     b, graphs, _ = export.build_graphs(model, cal)
+    return model, x, cal, b, graphs
+
+
+def _integer_entropy_path(model, b, graphs, x, q):
+    """The float trace of ``x`` at quality ``q`` and the integer reference's hyper decoder and context models on it."""
+    tr = export.float_trace(model, x, q)
+    y = (model.g_a(x) * torch.exp(model.log_gain[q]).view(1, -1, 1, 1))[0].double().numpy()
+    return tr, export.int_hyper_and_context(b, graphs, tr["z"][0].numpy().astype(np.int64), y, model.groups,
+                                            model.group_ch)
+
+
+def test_fake_quant_synthesis_reproduces_the_integer_engine():
+    """QAT trains against what the integer graphs compute: on the shipped pack's weights the fake-quant synthesis
+    must land within a rounding step of the integer reference, far closer than the float synthesis does."""
+    from training import qat
+
+    model, x, cal, b, graphs = _shipped_pack_on_a_validation_crop()
     fq = qat.SynthesisFakeQuant(cal)
     with torch.no_grad():
         for q in (0, 5):
-            tr = export.float_trace(model, x, q)
-            y = (model.g_a(x) * torch.exp(model.log_gain[q]).view(1, -1, 1, 1))[0].double().numpy()
-            ent = export.int_hyper_and_context(b, graphs, tr["z"][0].numpy().astype(np.int64), y, model.groups,
-                                               model.group_ch)
+            tr, ent = _integer_entropy_path(model, b, graphs, x, q)
             y16 = np.concatenate(ent["y"], 0)
             xi = intref.run_graph(graphs["synthesis"], {"y": y16}, b.weights, quality=q)["rgb"].data
             y_in = torch.tensor(y16, dtype=torch.float32).unsqueeze(0) / 2 ** export.MEAN_FRACTION_BITS
@@ -341,23 +355,14 @@ def test_fake_quant_entropy_path_reproduces_the_integer_scale_indices():
     the fake-quant path must give the integer engine's scale index almost everywhere (the float path misses it at
     many positions) and its mean within one 1/16 step (a u8 activation one step off where float rounding meets a tie
     moves a few means further)."""
-    from training import adapters, qat
+    from training import qat
 
-    pack = next((REPO / "models").glob("edgecodec-hp-*.ecpack"))
-    manifest, _, _ = adapters.read_pack(pack)
-    model = adapters.frozen_model_of_pack(manifest, REPO / "models" / "checkpoints" / (pack.stem + ".pt"))
-    _, val_files = data.list_images(data.default_dirs())
-    x = (data.load_rgb(val_files[0])[:, :128, :192].float() / 255.0).unsqueeze(0)
-    cal = export.calibrate(model, [x[0]])
-    b, graphs, _ = export.build_graphs(model, cal)
+    model, x, cal, b, graphs = _shipped_pack_on_a_validation_crop()
     fq = qat.EntropyFakeQuant(cal, model.groups)
     one = 2 ** export.MEAN_FRACTION_BITS
     with torch.no_grad():
         for q in (0, 5):
-            tr = export.float_trace(model, x, q)
-            y = (model.g_a(x) * torch.exp(model.log_gain[q]).view(1, -1, 1, 1))[0].double().numpy()
-            ent = export.int_hyper_and_context(b, graphs, tr["z"][0].numpy().astype(np.int64), y, model.groups,
-                                               model.group_ch)
+            tr, ent = _integer_entropy_path(model, b, graphs, x, q)
             hyper_q, hyper_f = fq.hyper(model.h_s, tr["z"]), model.h_s(tr["z"])
             prev: list[torch.Tensor] = []
             for k in range(model.groups):
