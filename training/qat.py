@@ -1,14 +1,16 @@
-"""Quantisation-aware training of the synthesis g_s (docs/training.md, "Quantisation-aware synthesis").
+"""Quantisation-aware training of the synthesis g_s and of the entropy path (docs/training.md, "Quantisation-aware
+synthesis" and "Quantisation-aware entropy path").
 
 The decoder ships g_s as integer graphs (export.build_graphs): the de-gained latents quantised to int8 per channel,
 int8 weights per output channel with the input scale folded in, int32 bias, and every activation requantised to u8
 with a clip at its calibrated range. ``SynthesisFakeQuant`` runs the float g_s with exactly those roundings and
 clips, with straight-through gradients, so that training sees the picture the integer engine will produce and
-learns weights that lose less in int8.
+learns weights that lose less in int8. ``EntropyFakeQuant`` does the same for h_s and the context models, whose
+integer graphs decide the means and scale indices the bitstream is coded with.
 
 The ranges come from ``export.calibrate`` on ``calibration_crops()``, the same function and the same crops the export
 uses, and are re-measured every few hundred steps while training; so the pack's integer graphs use (up to the drift
-of those last steps) the ranges the weights were trained for. Nothing is stored in the checkpoint.
+of those last steps) the ranges the weights were trained for. No range is stored in the checkpoint.
 """
 from __future__ import annotations
 
@@ -107,6 +109,7 @@ class EntropyFakeQuant:
         self.s_z = torch.as_tensor(cal["z"] / 127.0, dtype=torch.float32)
         self.s_y = [torch.as_tensor(cal[f"y{k}"] / 127.0, dtype=torch.float32) for k in range(groups)]
         self.s = {k: float(v) / 255.0 for k, v in cal.items() if k in ("h1", "h2", "hyper") or k.startswith("ctx")}
+        self.t = {k: torch.tensor([v]) for k, v in self.s.items()}  # the same, as a conv's input scale
 
     @staticmethod
     def _s8(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -117,8 +120,8 @@ class EntropyFakeQuant:
         s = self.s
         x = self._s8(z_hat, self.s_z)
         h1 = _act_u8(F.relu(F.pixel_shuffle(_conv_int8(hs[0].conv, x, self.s_z), 2)), s["h1"])
-        h2 = _act_u8(F.relu(F.pixel_shuffle(_conv_int8(hs[2].conv, h1, torch.tensor([s["h1"]])), 2)), s["h2"])
-        return _act_u8(F.relu(_conv_int8(hs[4], h2, torch.tensor([s["h2"]]))), s["hyper"])
+        h2 = _act_u8(F.relu(F.pixel_shuffle(_conv_int8(hs[2].conv, h1, self.t["h1"]), 2)), s["h2"])
+        return _act_u8(F.relu(_conv_int8(hs[4], h2, self.t["h2"])), s["hyper"])
 
     def context(self, cm: nn.Module, hyper: torch.Tensor, prev: list[torch.Tensor], k: int):
         """(mean, scale-index logit) of group ``k``: the mean on the 1/16 grid, the index already an integer."""
@@ -129,9 +132,9 @@ class EntropyFakeQuant:
             s_in.append(self.s_y[j])
         feats = torch.cat(ins, 1)
         c1 = _act_u8(F.relu(_conv_int8(cm.inp, feats, torch.cat(s_in))), s[f"ctx{k}.c1"])
-        c2 = _act_u8(F.relu(_conv_int8(cm.mid, c1, torch.tensor([s[f"ctx{k}.c1"]]))), s[f"ctx{k}.c2"])
+        c2 = _act_u8(F.relu(_conv_int8(cm.mid, c1, self.t[f"ctx{k}.c1"])), s[f"ctx{k}.c2"])
         c3 = _act_u8(c2 + c1, s[f"ctx{k}.c3"])
-        out = _conv_int8(cm.out, c3, torch.tensor([s[f"ctx{k}.c3"]]))
+        out = _conv_int8(cm.out, c3, self.t[f"ctx{k}.c3"])
         gc = cm.group_ch
         one = 2.0 ** MEAN_FRACTION_BITS
         mean = torch.clamp(_round_ste(out[:, :gc] * one), -(2 ** 20), 2 ** 20) / one
