@@ -594,9 +594,9 @@ def main(argv=None) -> None:
     model = EdgeCodecModel()
     step, qat_parts = 0, []
     if not args.random_init:
-        from .train import load_weights
-        step = load_weights(model, args.checkpoint)
-        qat_parts = torch.load(args.checkpoint, map_location="cpu").get("qat")
+        from .train import apply_weights
+        ck = torch.load(args.checkpoint, map_location="cpu")
+        step, qat_parts = apply_weights(model, ck, args.checkpoint), ck.get("qat")
     model.eval()
 
     cal = calibrate(model, calibration_crops(args.calib_crops), args.gs_percentile)

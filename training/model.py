@@ -92,8 +92,8 @@ class ResidualBlock(nn.Module):
 
 
 # State-dict prefixes of the layers added by growth: g_a's residual blocks at training step 37,183, g_s's residual
-# conv at step 49,060, g_a's residual block on the latent at step 52,565. A checkpoint from before a growth lacks its layers and loads with them at their (identity)
-# initialisation.
+# conv at step 49,060, g_a's residual block on the latent at step 52,565. A checkpoint from before a growth lacks its
+# layers and loads with them at their (identity) initialisation.
 GROWN_KEYS = ("g_a.res4.", "g_a.res8.", "g_s.res4.", "g_a.res16.")
 # The layers of the latest growth: train --grown-lr applies to them (the earlier grown layers are trained by now).
 NEWEST_GROWTH = ("g_s.res4.", "g_a.res16.")
@@ -110,7 +110,7 @@ class Analysis(nn.Module):
             self.add_module(str(i), layer)
         self.res4 = ResidualBlock(n)
         self.res8 = ResidualBlock(n)
-        # Added at step 52,565 (docs/training.md, "Encoder growth at the latent"): a residual block on y itself.
+        # Added at step 52,565 (docs/training.md, "Encoder growth on the latent"): a residual block on y itself.
         self.res16 = ResidualBlock(m)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

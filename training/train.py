@@ -40,7 +40,12 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path) -> None:
 
 
 def load_weights(model: EdgeCodecModel, path: Path) -> int:
-    ck = torch.load(path, map_location="cpu")
+    """Loads a checkpoint file's weights into ``model``; returns its training step."""
+    return apply_weights(model, torch.load(path, map_location="cpu"), path)
+
+
+def apply_weights(model: EdgeCodecModel, ck: dict, path: Path) -> int:
+    """``load_weights`` for a checkpoint already read (``path`` only names it in messages)."""
     weights = ck["weights"] if "weights" in ck else ck["model"]  # compact, or a full run checkpoint (last.pt)
     state = {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
     grown = load_state(model, state)
@@ -152,7 +157,11 @@ def main(argv=None) -> None:
     qat_crops = None
     if args.qat_synthesis or args.qat_entropy:
         qat_crops = qat.calibration_crops()
-        qat.enable(model, qat_crops, synthesis=args.qat_synthesis, entropy=args.qat_entropy)
+
+        def recalibrate() -> None:
+            qat.enable(model, qat_crops, synthesis=args.qat_synthesis, entropy=args.qat_entropy)
+
+        recalibrate()
         parts = [p for p, on in (("synthesis", args.qat_synthesis), ("entropy path", args.qat_entropy)) if on]
         print(f"quantisation-aware {' and '.join(parts)}: on (ranges from the export's calibration crops)", flush=True)
 
@@ -207,7 +216,7 @@ def main(argv=None) -> None:
         opt.step()
         step += 1
         if qat_crops is not None and step % args.qat_recalibrate_every == 0:
-            qat.enable(model, qat_crops, synthesis=args.qat_synthesis, entropy=args.qat_entropy)
+            recalibrate()
         acc["loss"] += float(loss)
         acc["bpp"] += float(bpp)
         acc["mse"] += float(mse_i.mean())
