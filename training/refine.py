@@ -8,8 +8,11 @@
 The amortised encoder (g_a, h_a) maps an image to latents in one pass; it is a trained guess. Here the latents of one
 image are optimised directly for that image's rate + lambda * distortion through the model's own entropy model and
 synthesis, with stochastic Gumbel annealing (SGA, Yang, Marino & Mandt 2020, "Improving Inference for Neural Image
-Compression") standing in for rounding. The decoder, the pack and the bitstream format do not change: the C# encoder
-entropy-codes the refined latents with the same integer path as always, so any EdgeCodec decoder plays the result.
+Compression") standing in for rounding. By default (``--target integer``) the model runs the decoder's integer
+arithmetic in fake quant (the int8 synthesis, the integer hyper decoder and context models), so the refinement
+optimises the picture and the bits of the real decoder. The decoder, the pack and the bitstream format do not change:
+the C# encoder entropy-codes the refined latents with the same integer path as always, so any EdgeCodec decoder plays
+the result.
 
 It costs two to three orders of magnitude more encoder compute than g_a, so it is for content encoded once and played
 many times (VOD libraries for set-top boxes, archives), not for cameras. Every output file is a refined-latents file
@@ -133,6 +136,28 @@ def refine(model: EdgeCodecModel, image: torch.Tensor, q: int, iters: int, lr: f
             "before": (bpp0, psnr(mse0), bpp0 + lam * mse0), "after": (bpp1, psnr(mse1), bpp1 + lam * mse1)}
 
 
+def integer_target(model: EdgeCodecModel, manifest: dict, calib_crops: int = 16) -> None:
+    """Switches the frozen model to the decoder's integer arithmetic: g_s, h_s and the context models in fake quant at
+    the ranges the export calibrated (the same ``calib_crops`` crops, the same seed), so that the refinement optimises
+    the picture the int8 engine draws and the bits the integer entropy path spends. Refuses if the recomputed
+    synthesis ranges are not the pack's, which would mean other calibration data or other weights."""
+    from . import qat
+    # Calibration subsamples large tensors; replay the export's generator, which is seeded 0 and then draws the
+    # initial weights of the export's model before it calibrates.
+    torch.manual_seed(0)
+    EdgeCodecModel(lambdas=model.lambdas)
+    with torch.no_grad():
+        qat.enable(model, qat.calibration_crops(calib_crops), synthesis=True, entropy=True)
+    shipped = manifest["activation_scales"]
+    ours = model.g_s.fake_quant.scales
+    bad = [k for k, v in ours.items() if k in shipped and abs(v / float(shipped[k]) - 1) > 1e-4]
+    if bad:
+        raise SystemExit(f"the recomputed integer ranges differ from the pack's ({', '.join(bad)}): run "
+                         "python3 -m training.fetch_data for the calibration images, pass the export's "
+                         "--calib-crops, or use --target float")
+    model.g_s.fake_quant = qat.SynthesisFakeQuant.from_activation_scales(shipped)  # the pack's, to the last bit
+
+
 def psnr(mse: float) -> float:
     return 10 * math.log10(1 / max(mse, 1e-12))
 
@@ -175,6 +200,11 @@ def main(argv=None) -> None:
     ap.add_argument("--lr", type=float, default=0.02, help="Adam step size (the start of the cosine decay)")
     ap.add_argument("--schedule", choices=("cosine", "constant"), default="cosine",
                     help="learning-rate schedule (pack 772739c95929's Kodak results used constant, lr 0.01)")
+    ap.add_argument("--target", choices=("integer", "float"), default="integer",
+                    help="optimise against the integer decoder's picture and entropy path (fake quant at the pack's "
+                         "ranges; needs the training data for the calibration crops) or the float model (before "
+                         "session 11)")
+    ap.add_argument("--calib-crops", type=int, default=16, help="the export's --calib-crops (for --target integer)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--shard", default="0/1", help="i/n: this process takes every n-th job from the i-th")
     ap.add_argument("--seed", type=int, default=0)
@@ -187,6 +217,9 @@ def main(argv=None) -> None:
     from .adapters import frozen_model_of_pack, read_pack
     manifest, _, digest = read_pack(args.pack)
     model = frozen_model_of_pack(manifest, args.checkpoint)
+    if args.target == "integer":
+        integer_target(model, manifest, args.calib_crops)
+        torch.manual_seed(args.seed)
     model_id = int(digest[:16], 16)
     qualities = [int(v) for v in args.qualities.split(",") if v.strip()] or list(range(len(model.lambdas)))
     files = sorted(p for p in args.images.iterdir() if p.suffix.lower() == ".png")

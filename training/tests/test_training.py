@@ -208,12 +208,13 @@ def test_adapter_trains_exports_and_the_csharp_side_verifies_it(tmp_path):
 
 
 def random_init_pack(tmp_path: Path) -> tuple[Path, Path]:
-    """An exported random-init pack and the compact checkpoint of exactly its weights."""
-    export.main(["--random-init", "--out", str(tmp_path), "--vectors", str(tmp_path / "v"), "--calib-crops", "2"])
-    pack = next(tmp_path.glob("edgecodec-hp-*.ecpack"))
-    torch.manual_seed(0)  # export --random-init builds its model right after this seed
+    """A random-init compact checkpoint (step 0) and the pack exported from it, as a real pack is exported from a
+    compact checkpoint (whose fp16 weights are what the pack's integer ranges are calibrated on)."""
+    torch.manual_seed(0)
     train.save_compact(EdgeCodecModel(), 0, tmp_path / "init.pt")
-    return pack, tmp_path / "init.pt"
+    export.main(["--checkpoint", str(tmp_path / "init.pt"), "--out", str(tmp_path), "--vectors", str(tmp_path / "v"),
+                 "--calib-crops", "2"])
+    return next(tmp_path.glob("edgecodec-hp-*.ecpack")), tmp_path / "init.pt"
 
 
 def csharp_cli():
@@ -262,7 +263,7 @@ def test_refined_latents_are_never_worse_and_the_csharp_encoder_codes_them(tmp_p
     Image.fromarray(smooth).save(images / "pic.png")
     out = tmp_path / "latents"
     refine.main(["--pack", str(pack), "--checkpoint", str(checkpoint), "--images", str(images),
-                 "--qualities", "1", "--iters", "6", "--threads", "1", "--out", str(out)])
+                 "--qualities", "1", "--iters", "6", "--threads", "1", "--calib-crops", "2", "--out", str(out)])
     raw = (out / "pic.q1.eclt").read_bytes()
     f = refine.decode_file(raw)
     assert (f["width"], f["height"], f["quality"], f["iters"]) == (150, 100, 1, 6)
@@ -285,6 +286,30 @@ def test_refined_latents_are_never_worse_and_the_csharp_encoder_codes_them(tmp_p
         run("encode", str(images / "pic.png"), "--latents", str(out / "bad.q1.eclt"), "-o", str(tmp_path / "bad.ecx"),
             "--model", str(pack))
     assert not (tmp_path / "bad.ecx").exists()
+
+
+def test_the_integer_target_runs_the_pack_s_ranges_and_refuses_other_ones(tmp_path):
+    """The studio encoder's integer target recomputes the export's calibration: its synthesis ranges must be the
+    pack's, its picture the fake-quant one (not the float one), and a pack with other ranges is refused."""
+    from training import adapters, refine
+
+    pack, checkpoint = random_init_pack(tmp_path)
+    manifest = adapters.read_pack(pack)[0]
+    model = adapters.frozen_model_of_pack(manifest, checkpoint)
+    x = torch.rand(1, 128, 8, 12) * 4
+    with torch.no_grad():
+        float_picture = model.g_s(x)
+        refine.integer_target(model, manifest, calib_crops=2)
+        assert model.entropy_fake_quant is not None
+        shipped = manifest["activation_scales"]
+        assert model.g_s.fake_quant.scales == pytest.approx({k: float(shipped[k]) for k in model.g_s.fake_quant.scales},
+                                                            rel=1e-12)
+        int_picture = model.g_s(x)
+    assert torch.equal(int_picture, torch.round(int_picture * 255) / 255)  # the engine's 8-bit output
+    assert not torch.equal(int_picture, float_picture.clamp(0, 1))
+    manifest["activation_scales"]["a2"] *= 1.01
+    with pytest.raises(SystemExit, match="a2"):
+        refine.integer_target(adapters.frozen_model_of_pack(manifest, checkpoint), manifest, calib_crops=2)
 
 
 def test_the_shipped_pack_has_the_weights_it_was_exported_from():
