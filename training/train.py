@@ -87,6 +87,17 @@ def validate(model: EdgeCodecModel, images: list[torch.Tensor]) -> list[tuple[fl
     return results
 
 
+def parameter_groups(model: EdgeCodecModel) -> tuple[list, list, list]:
+    """(decoder side, newest growth, encoder only) parameters: each gets its own learning rate. The encoder-only
+    transforms g_a and h_a are not in any pack's decoder, so they can move faster without changing what a decoder
+    is trained for."""
+    named = list(model.named_parameters())
+    grown = [p for n, p in named if n.startswith(NEWEST_GROWTH)]
+    encoder = [p for n, p in named if n.startswith(("g_a.", "h_a.")) and not n.startswith(NEWEST_GROWTH)]
+    rest = [p for n, p in named if not n.startswith(NEWEST_GROWTH + ("g_a.", "h_a."))]
+    return rest, grown, encoder
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=1_000_000, help="stop after this global step")
@@ -96,6 +107,9 @@ def main(argv=None) -> None:
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--grown-lr", type=float, default=None,
                     help="learning rate of the layers added by the latest growth, model.NEWEST_GROWTH (default: --lr)")
+    ap.add_argument("--encoder-lr", type=float, default=None,
+                    help="learning rate of the encoder-only transforms g_a and h_a (not their newest growth), which "
+                         "no decoder runs (default: --lr)")
     ap.add_argument("--drop-prob", type=float, default=0.25, help="probability of a tail-drop term per step")
     ap.add_argument("--run-dir", type=Path, default=REPO / "training" / "runs" / "main")
     ap.add_argument("--compact", type=Path, default=DEFAULT_COMPACT)
@@ -121,10 +135,8 @@ def main(argv=None) -> None:
     random.seed(seed)
 
     model = EdgeCodecModel()
-    grown = [p for n, p in model.named_parameters() if n.startswith(NEWEST_GROWTH)]
-    rest = [p for n, p in model.named_parameters() if not n.startswith(NEWEST_GROWTH)]
-    grown_lr = args.grown_lr or args.lr
-    opt = torch.optim.Adam([{"params": rest, "lr": args.lr}, {"params": grown, "lr": grown_lr}])
+    lrs = (args.lr, args.grown_lr or args.lr, args.encoder_lr or args.lr)
+    opt = torch.optim.Adam([{"params": params, "lr": lr} for params, lr in zip(parameter_groups(model), lrs)])
     step = 0
     last = args.run_dir / "last.pt"
     if last.exists():
@@ -133,9 +145,11 @@ def main(argv=None) -> None:
             print("the checkpoint predates a growth: grown layers start at the identity, optimizer starts fresh")
         elif match_levels(model, ck, last):
             print("optimizer starts fresh (the quality levels changed)")
+        elif len(ck["opt"]["param_groups"]) != len(opt.param_groups):
+            print("optimizer starts fresh (its parameter groups changed)")
         else:
             opt.load_state_dict(ck["opt"])
-        for group, lr in zip(opt.param_groups, (args.lr, grown_lr)):
+        for group, lr in zip(opt.param_groups, lrs):
             group["lr"] = lr  # --lr applies on resume too (the optimizer state would restore the old rate)
         step = int(ck["step"])
         print(f"resumed from {last} at step {step}")

@@ -147,6 +147,20 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     compact = torch.load(tmp_path / "c.pt")
     assert compact["step"] == 3
     assert all(v.dtype != torch.float32 for v in compact["weights"].values())
+    train.main(["--steps", "4", "--lr", "2e-5", "--grown-lr", "1e-4", "--encoder-lr", "5e-5"] + args)
+    assert [g["lr"] for g in torch.load(tmp_path / "run" / "last.pt")["opt"]["param_groups"]] == [2e-5, 1e-4, 5e-5]
+
+
+def test_the_encoder_only_and_the_newest_grown_parameters_get_their_own_learning_rate():
+    model = EdgeCodecModel()
+    rest, grown, encoder = train.parameter_groups(model)
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert len(rest) + len(grown) + len(encoder) == len(names)
+    assert len({id(p) for p in rest + grown + encoder}) == len(names)
+    assert all(names[id(p)].startswith(("g_a.", "h_a.")) for p in encoder)
+    assert {names[id(p)].split(".")[0] for p in rest} >= {"g_s", "h_s", "context", "entropy_bottleneck"}
+    assert any(names[id(p)].startswith("g_a.res16.") for p in grown)
+    assert all(not names[id(p)].startswith(("g_a.", "h_a.")) for p in rest)
 
 
 def test_export_writes_a_pack_the_csharp_side_reads(tmp_path):
