@@ -24,7 +24,7 @@ Refined-latents file, version 1, little-endian:
    16  u32 image width  20  u32 image height
    24  u16 latent channels, latent height, latent width, hyper channels, hyper height, hyper width
    36  u32 refinement iterations (informational)
-   40  f32 y'[C][H][W]  (gained latents, already quantised around the float means)
+   40  f32 y'[C][H][W]  (gained latents, already quantised around the model's means)
        i32 z[C][H][W]   (quantised hyper latents)
   end  u32 CRC-32 (IEEE) of everything before it
 """
