@@ -186,6 +186,17 @@ CTX_PERCENTILE = 0.999999
 SIGNED_RANGE_FLOOR = 16.0
 
 
+def pack_calibration(model: EdgeCodecModel, calib_crops: int = 16, gs_pct: float = GS_PERCENTILE) -> dict:
+    """The calibration a pack is exported with, reproducible from the pack's weights alone: ``calib_crops`` crops of
+    the training set (``qat.calibration_crops``), and the global generator (``robust_max`` subsamples large tensors
+    with it) seeded 0 and then advanced by drawing an ``EdgeCodecModel``'s initial weights, as the export does before
+    it loads a checkpoint. The export and the studio encoder's integer target (``refine.integer_target``) both call
+    this, so they compute the same ranges. ``model`` must run in float (no fake quant)."""
+    torch.manual_seed(0)
+    EdgeCodecModel(lambdas=model.lambdas)
+    return calibrate(model, calibration_crops(calib_crops), gs_pct)
+
+
 def calibrate(model: EdgeCodecModel, crops: list[torch.Tensor], gs_pct: float = GS_PERCENTILE) -> dict:
     traces = [float_trace(model, c.unsqueeze(0), q) for c in crops for q in range(len(model.lambdas))]
     cal = {}
@@ -599,7 +610,7 @@ def main(argv=None) -> None:
         step, qat_parts = apply_weights(model, ck, args.checkpoint), ck.get("qat")
     model.eval()
 
-    cal = calibrate(model, calibration_crops(args.calib_crops), args.gs_percentile)
+    cal = pack_calibration(model, args.calib_crops, args.gs_percentile)
     b, graphs, scales = build_graphs(model, cal)
     weights_blob, directory = pack_weights(b)
 

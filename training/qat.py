@@ -142,15 +142,19 @@ class EntropyFakeQuant:
         return mean, index
 
 
-def enable(model: nn.Module, crops: list[torch.Tensor], synthesis: bool = True, entropy: bool = False) -> None:
-    """(Re)calibrates on ``crops`` with the export's function and switches the model's synthesis and/or its entropy
-    path (h_s, context models) to fake quant."""
+def enable(model: nn.Module, crops: list[torch.Tensor] | None = None, synthesis: bool = True, entropy: bool = False,
+           calibration: dict | None = None) -> None:
+    """Switches the model's synthesis and/or its entropy path (h_s, context models) to fake quant at ``calibration``
+    (a calibration of this model's float weights, e.g. ``export.pack_calibration``) or, without one, at the ranges
+    the export's ``calibrate`` measures on ``crops``."""
     from .export import calibrate  # export imports the model; keep this module importable on its own
 
+    if calibration is None and crops is None:
+        raise ValueError("enable needs calibration crops or a calibration")
     was_training = model.training
     model.g_s.fake_quant = None
     model.entropy_fake_quant = None
-    cal = calibrate(model, crops)
+    cal = calibration if calibration is not None else calibrate(model, crops)
     if synthesis:
         model.g_s.fake_quant = SynthesisFakeQuant(cal)
     if entropy:
@@ -165,6 +169,7 @@ def main(argv=None) -> None:
     from pathlib import Path
 
     from .train import DEFAULT_COMPACT, load_weights, validate
+    from .export import pack_calibration
     from .model import EdgeCodecModel
 
     ap = argparse.ArgumentParser(description=main.__doc__)
@@ -174,14 +179,12 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     model = EdgeCodecModel()
     step = load_weights(model, args.checkpoint)
-    crops = calibration_crops()
     vals = data.center_crops(data.list_images(data.default_dirs())[1])
     with torch.no_grad():
-        torch.manual_seed(0)  # calibration subsamples large tensors (export.robust_max); the export seeds 0 too
-        enable(model, crops)
+        cal = pack_calibration(model)  # the ranges an export of this checkpoint ships
+        enable(model, calibration=cal)
         rows_float = validate(model, vals)
-        torch.manual_seed(0)
-        enable(model, crops, entropy=True)
+        enable(model, calibration=cal, entropy=True)
         rows_int = validate(model, vals)
     print(f"step {step}: quality, float entropy path bpp:PSNR, integer entropy path bpp:PSNR, rate change")
     for q, ((bf, pf), (bi, pi)) in enumerate(zip(rows_float, rows_int)):

@@ -142,12 +142,9 @@ def integer_target(model: EdgeCodecModel, manifest: dict, calib_crops: int = 16)
     the picture the int8 engine draws and the bits the integer entropy path spends. Refuses if the recomputed
     synthesis ranges are not the pack's, which would mean other calibration data or other weights."""
     from . import qat
-    # Calibration subsamples large tensors; replay the export's generator, which is seeded 0 and then draws the
-    # initial weights of the export's model before it calibrates.
-    torch.manual_seed(0)
-    EdgeCodecModel(lambdas=model.lambdas)
+    from .export import pack_calibration
     with torch.no_grad():
-        qat.enable(model, qat.calibration_crops(calib_crops), synthesis=True, entropy=True)
+        qat.enable(model, synthesis=True, entropy=True, calibration=pack_calibration(model, calib_crops))
     shipped = manifest["activation_scales"]
     ours = model.g_s.fake_quant.scales
     bad = [k for k, v in ours.items() if k in shipped and abs(v / float(shipped[k]) - 1) > 1e-4]
