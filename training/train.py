@@ -125,6 +125,10 @@ def main(argv=None) -> None:
     ap.add_argument("--qat-entropy", action="store_true",
                     help="train h_s and the context models quantisation-aware: means and scale indices come out as "
                          "the integer engine computes them (training/qat.py: EntropyFakeQuant)")
+    ap.add_argument("--warmup", type=int, default=500,
+                    help="when the optimizer starts fresh (a weights-only resume, a growth, new levels or groups), "
+                         "ramp the learning rates linearly from 0 over this many steps: a fresh Adam's first updates "
+                         "are ~lr per parameter whatever the gradient, which knocks a trained model back (0 = off)")
     ap.add_argument("--qat-recalibrate-every", type=int, default=500,
                     help="re-measure the activation ranges (export's calibration) every N steps under --qat-*")
     args = ap.parse_args(argv)
@@ -138,6 +142,7 @@ def main(argv=None) -> None:
     lrs = (args.lr, args.grown_lr or args.lr, args.encoder_lr or args.lr)
     opt = torch.optim.Adam([{"params": params, "lr": lr} for params, lr in zip(parameter_groups(model), lrs)])
     step = 0
+    fresh = True  # the optimizer has no state: warm its learning rates up
     last = args.run_dir / "last.pt"
     if last.exists():
         ck = torch.load(last, map_location="cpu")
@@ -149,6 +154,7 @@ def main(argv=None) -> None:
             print("optimizer starts fresh (its parameter groups changed)")
         else:
             opt.load_state_dict(ck["opt"])
+            fresh = False
         for group, lr in zip(opt.param_groups, lrs):
             group["lr"] = lr  # --lr applies on resume too (the optimizer state would restore the old rate)
         step = int(ck["step"])
@@ -158,6 +164,9 @@ def main(argv=None) -> None:
         print(f"resumed weights from {args.compact} at step {step} (fresh optimizer)")
     else:
         print("starting from scratch")
+    warm_from = step if fresh and args.warmup > 0 else None
+    if warm_from is not None:
+        print(f"fresh optimizer: learning rates warm up over {args.warmup} steps")
 
     train_files, val_files = data.list_images(args.data or data.default_dirs())
     sampler = data.CropSampler(train_files, args.patch, seed)
@@ -227,6 +236,12 @@ def main(argv=None) -> None:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if warm_from is not None:
+            ramp = min(1.0, (step - warm_from + 1) / args.warmup)
+            for group, lr in zip(opt.param_groups, lrs):
+                group["lr"] = lr * ramp
+            if ramp == 1.0:
+                warm_from = None
         opt.step()
         step += 1
         if qat_crops is not None and step % args.qat_recalibrate_every == 0:

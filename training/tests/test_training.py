@@ -151,6 +151,18 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert [g["lr"] for g in torch.load(tmp_path / "run" / "last.pt")["opt"]["param_groups"]] == [2e-5, 1e-4, 5e-5]
 
 
+def test_a_fresh_optimizer_warms_its_learning_rates_up_and_a_resumed_one_does_not(tmp_path):
+    args = ["--patch", "64", "--batch", "2", "--run-dir", str(tmp_path / "run"), "--compact", str(tmp_path / "c.pt"),
+            "--log", str(tmp_path / "log.csv"), "--save-every", "1", "--seed", "1", "--lr", "1e-4", "--warmup", "4"]
+    train.main(["--steps", "2"] + args)
+    assert [g["lr"] for g in torch.load(tmp_path / "run" / "last.pt")["opt"]["param_groups"]] == [5e-5] * 3
+    train.main(["--steps", "3"] + args)  # the optimizer's state is restored: full rate at once
+    assert [g["lr"] for g in torch.load(tmp_path / "run" / "last.pt")["opt"]["param_groups"]] == [1e-4] * 3
+    (tmp_path / "run" / "last.pt").unlink()  # a weights-only resume, as at the start of a session
+    train.main(["--steps", "4"] + args)
+    assert [g["lr"] for g in torch.load(tmp_path / "run" / "last.pt")["opt"]["param_groups"]] == [2.5e-5] * 3
+
+
 def test_the_encoder_only_and_the_newest_grown_parameters_get_their_own_learning_rate():
     model = EdgeCodecModel()
     rest, grown, encoder = train.parameter_groups(model)
