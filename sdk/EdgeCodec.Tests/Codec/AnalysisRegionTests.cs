@@ -9,7 +9,7 @@ public sealed class AnalysisRegionTests
     [PackFact]
     public void Regional_analysis_gives_the_one_pass_latents()
     {
-        // coffee.png (600x400, padded to 640x448): 128-px regions with the 64-px halo give 5x4 windows, interior and border ones.
+        // coffee.png (600x400, padded to 640x448): 128-px regions with the 96-px halo give 5x4 windows, interior and border ones.
         var image = ImageFile.Load(Path.Combine(TestPacks.RepositoryRoot, "samples", "media", "coffee.png"));
         var grid = new TileGrid(image.Width, image.Height, 256);
         float[] planar = EdgeCodecEncoder.ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
@@ -24,9 +24,10 @@ public sealed class AnalysisRegionTests
             maxLatent = Math.Max(maxLatent, Math.Abs(whole[i]));
         }
 
-        // Only float association order differs (a missed halo would show up as errors of the latents' own size).
+        // Only float association order may differ. A halo short of g_a's receptive field shows: with 64 px (short of the
+        // 86 px the stride-16 residual block needs) the shipped pack's latents differed by 9.4e-5; with 96 by nothing.
         Assert.True(maxLatent > 1, $"latents too small to test: {maxLatent}");
-        Assert.True(maxAbs < 1e-3, $"max |difference| {maxAbs} (max |latent| {maxLatent})");
+        Assert.True(maxAbs < 1e-5, $"max |difference| {maxAbs} (max |latent| {maxLatent})");
     }
 
     [PackFact]
