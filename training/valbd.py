@@ -1,6 +1,7 @@
 """BD-rate between two validation rows of the training log (the ``val`` column: ``bpp:psnr`` per quality level).
 
     python3 -m training.valbd 49000 50000          # rate of step 50,000 against step 49,000 at equal PSNR
+    python3 -m training.valbd 58500 59000 --test-log /tmp/arm.csv   # an A/B arm's own log against the main one
 
 Same method as the C# ``BjontegaardDelta`` (cubic fit of log10 rate over PSNR, averaged over the PSNR range both
 curves share), on estimated rates of the four 256² validation crops; it is how docs/training.md compares steps.
@@ -46,13 +47,19 @@ def main(argv=None) -> None:
     ap.add_argument("anchor", type=int, help="step of the reference row")
     ap.add_argument("test", type=int, nargs="+", help="steps to compare against it")
     ap.add_argument("--log", type=Path, default=LOG)
+    ap.add_argument("--test-log", type=Path, default=None,
+                    help="read the test steps from this log (e.g. a training run with its own --log) instead of --log")
     args = ap.parse_args(argv)
     rows = validation_rows(args.log)
-    for step in [args.anchor, *args.test]:
-        if step not in rows:
-            raise SystemExit(f"no validation row at step {step} in {args.log}")
+    test_log = args.test_log or args.log
+    test_rows = validation_rows(test_log) if args.test_log else rows
+    if args.anchor not in rows:
+        raise SystemExit(f"no validation row at step {args.anchor} in {args.log}")
     for step in args.test:
-        print(f"{step} vs {args.anchor}: {bd_rate(curve(rows[args.anchor]), curve(rows[step])):+.2f} % BD-rate")
+        if step not in test_rows:
+            raise SystemExit(f"no validation row at step {step} in {test_log}")
+    for step in args.test:
+        print(f"{step} vs {args.anchor}: {bd_rate(curve(rows[args.anchor]), curve(test_rows[step])):+.2f} % BD-rate")
 
 
 if __name__ == "__main__":

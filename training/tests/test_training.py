@@ -494,7 +494,7 @@ def test_relevelling_keeps_the_trained_levels_and_follows_the_gain_curve_elsewhe
         assert torch.allclose(loaded.log_gain.detach().double(), g, atol=2e-3)  # fp16 weights
 
 
-def test_validation_bd_rate_matches_a_known_rate_change_and_reads_the_log(tmp_path):
+def test_validation_bd_rate_matches_a_known_rate_change_and_reads_the_log(tmp_path, capsys):
     from training import valbd
 
     anchor = [(0.12, 23.7), (0.18, 24.8), (0.26, 25.5), (0.37, 26.0), (0.49, 26.3), (0.64, 26.4)]
@@ -508,6 +508,13 @@ def test_validation_bd_rate_matches_a_known_rate_change_and_reads_the_log(tmp_pa
     log.write_text("time,step,val\n1,1000,\n2,1000," + fmt(anchor) + "\n3,2000," + fmt(cheaper) + "\n")
     rows = valbd.validation_rows(log)
     assert sorted(rows) == [1000, 2000] and valbd.curve(rows[2000]) == cheaper
+    arm = tmp_path / "arm.csv"  # an A/B arm logged on its own: its step 2000 is the anchor's own curve
+    arm.write_text("time,step,val\n4,2000," + fmt(anchor) + "\n")
+    valbd.main(["1000", "2000", "--log", str(log)])
+    valbd.main(["1000", "2000", "--log", str(log), "--test-log", str(arm)])
+    assert capsys.readouterr().out.splitlines() == ["2000 vs 1000: -10.00 % BD-rate", "2000 vs 1000: +0.00 % BD-rate"]
+    with pytest.raises(SystemExit, match="no validation row at step 3000"):
+        valbd.main(["1000", "3000", "--log", str(log), "--test-log", str(arm)])
 
 
 def test_a_packs_activation_scales_give_the_same_fake_quant_as_its_calibration():
