@@ -55,8 +55,10 @@ internal sealed unsafe class KernelTable
     public delegate*<int*, RequantParams*, int, int*, void> Requant16 { get; }
 
     /// <summary>
-    /// The Winograd F(2×2, 3×3) GEMM (<see cref="WinogradConv"/>) of the 16-bit paths, or null on the paths with an 8-bit
-    /// dot product, where a 16-bit product costs as much as four 8-bit ones and Winograd is not yet measured to pay off.
+    /// The Winograd F(2×2, 3×3) GEMM (<see cref="WinogradConv"/>), or null where it does not pay off. The 16-bit paths
+    /// have one; so does <see cref="CpuIsa.Avx512Vnni"/>, whose ymm <c>vpdpbusd</c> direct kernel loses to the zmm
+    /// <c>vpmaddwd</c> Winograd GEMM of <see cref="CpuIsa.Avx512Bw"/> (16 of 36 multiplies; both use <c>[16 oc][4 ic]</c>
+    /// groups, so the same packing serves). <see cref="CpuIsa.AdvSimdDp"/> has none: not yet measured there.
     /// </summary>
     public delegate*<short*, long, short*, long, int, int, bool, int*, void> WinogradGemm { get; }
 
@@ -113,7 +115,8 @@ internal sealed unsafe class KernelTable
             if (avx512 && AvxVnni.IsSupported)
             {
                 tables[(int)CpuIsa.Avx512Vnni] = new KernelTable(CpuIsa.Avx512Vnni, WeightLayout.S8OcIc, false,
-                    &QU8ConvAvxVnni.Run, &RequantStore.Run<RequantAvx512>, &RequantAvx512.Requant16Entry, &QU8AddVector512.Run);
+                    &QU8ConvAvxVnni.Run, &RequantStore.Run<RequantAvx512>, &RequantAvx512.Requant16Entry, &QU8AddVector512.Run,
+                    &QS16WinoGemmAvx512Bw.Run);
             }
         }
 
