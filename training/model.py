@@ -80,10 +80,10 @@ class ResidualBlock(nn.Module):
     """x + conv3x3(LeakyReLU(conv3x3(x))) with the second conv zero-initialised: added to a trained model, the block
     is the identity until training moves it (function-preserving growth)."""
 
-    def __init__(self, ch: int):
+    def __init__(self, ch: int, hidden: int | None = None):
         super().__init__()
-        self.conv1 = conv(ch, ch, 3)
-        self.conv2 = conv(ch, ch, 3)
+        self.conv1 = conv(ch, hidden or ch, 3)
+        self.conv2 = conv(hidden or ch, ch, 3)
         nn.init.zeros_(self.conv2.weight)
         nn.init.zeros_(self.conv2.bias)
 
@@ -92,22 +92,25 @@ class ResidualBlock(nn.Module):
 
 
 # State-dict prefixes of the layers added by growth: g_a's residual blocks at training step 37,183, g_s's residual
-# conv at step 49,060, g_a's residual block on the latent at step 52,565. A checkpoint from before a growth lacks its
-# layers and loads with them at their (identity) initialisation.
-GROWN_KEYS = ("g_a.res4.", "g_a.res8.", "g_s.res4.", "g_a.res16.")
+# conv at step 49,060, g_a's residual block on the latent at step 52,565, g_a's block at 1/2 resolution at step
+# 60,000. A checkpoint from before a growth lacks its layers and loads with them at their (identity) initialisation.
+GROWN_KEYS = ("g_a.res4.", "g_a.res8.", "g_s.res4.", "g_a.res16.", "g_a.res2.")
 # The layers of the latest growth: train --grown-lr applies to them (the earlier grown layers are trained by now).
-NEWEST_GROWTH = ("g_s.res4.", "g_a.res16.")
+NEWEST_GROWTH = ("g_a.res2.",)
 
 
 class Analysis(nn.Module):
-    """g_a: four 5x5 stride-2 convs with GDN, plus residual blocks at 1/4 and 1/8 resolution. Encoder only, so its
-    size costs nothing at decode time. Children "0".."6" keep the keys of the original nn.Sequential encoder."""
+    """g_a: four 5x5 stride-2 convs with GDN, plus residual blocks at 1/2, 1/4, 1/8 and 1/16 resolution. Encoder only,
+    so its size costs nothing at decode time. Children "0".."6" keep the keys of the original nn.Sequential encoder."""
 
     def __init__(self, m: int, n: int):
         super().__init__()
         layers = (conv(3, n, 5, 2), GDN(n), conv(n, n, 5, 2), GDN(n), conv(n, n, 5, 2), GDN(n), conv(n, m, 5, 2))
         for i, layer in enumerate(layers):
             self.add_module(str(i), layer)
+        # Added at step 60,000 (docs/training.md, "Encoder growth at half resolution"): a bottleneck of n/2 channels,
+        # +20.7 kMAC/pixel of encoder.
+        self.res2 = ResidualBlock(n, n // 2)
         self.res4 = ResidualBlock(n)
         self.res8 = ResidualBlock(n)
         # Added at step 52,565 (docs/training.md, "Encoder growth on the latent"): a residual block on y itself.
@@ -115,7 +118,7 @@ class Analysis(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         layer = self._modules
-        x = layer["1"](layer["0"](x))
+        x = self.res2(layer["1"](layer["0"](x)))
         x = self.res4(layer["3"](layer["2"](x)))
         x = self.res8(layer["5"](layer["4"](x)))
         return self.res16(layer["6"](x))
@@ -348,11 +351,20 @@ class EdgeCodecModel(nn.Module):
             return torch.round(v)
         return v + torch.empty_like(v).uniform_(-0.5, 0.5)
 
-    def forward(self, x: torch.Tensor, q: torch.Tensor, drop_groups: int | None = None, hard: bool = False):
-        """x in [0,1], q: (B,) long quality levels. Returns dict with x_hat, bits, etc."""
+    def forward(self, x: torch.Tensor, q: torch.Tensor, drop_groups: int | None = None, hard: bool = False,
+                tile: int | None = None):
+        """x in [0,1], q: (B,) long quality levels. Returns dict with x_hat, bits, etc. With ``tile`` (in latents, dividing
+        the latent's height and width) the entropy model codes each tile x tile block of y alone, as the SDK codes an
+        entropy tile: ``g_a`` and ``g_s`` see the whole picture, ``h_a``, ``h_s`` and the context models one tile, with
+        zero padding at its border."""
         gain = torch.exp(self.log_gain[q]).unsqueeze(-1).unsqueeze(-1)
         igain = torch.exp(self.log_igain[q]).unsqueeze(-1).unsqueeze(-1)
         y = self.g_a(x) * gain
+        shape = y.shape
+        if tile is not None:
+            if tile % 4:
+                raise ValueError(f"an entropy tile of {tile} latents does not hold whole hyper-latents (stride 4)")
+            y = to_tiles(y, tile)
         z = self.h_a(y)
         z_noisy = self._perturb(z, hard)
         z_lik = self.entropy_bottleneck.likelihood(z_noisy)
@@ -360,7 +372,8 @@ class EdgeCodecModel(nn.Module):
         # The rate sees noise (training) or rounding; the decoder side always sees straight-through rounding.
         y_bits, prev_hat = self.code_groups(hyper, y, lambda r: (self._perturb(r, hard), ste_round(r)))
         y_hat = torch.cat(prev_hat, dim=1)
-        x_hat = self.g_s(y_hat * igain)
+        untile = (lambda t: t) if tile is None else (lambda t: from_tiles(t, shape))
+        x_hat = self.g_s(untile(y_hat) * igain)
         out = {
             "x_hat": x_hat,
             "y_bits": y_bits,
@@ -373,8 +386,23 @@ class EdgeCodecModel(nn.Module):
             for k in range(drop_groups, self.groups):
                 mu, _ = self.group_params(hyper, dropped, k)
                 dropped = dropped + [mu]
-            out["x_hat_drop"] = self.g_s(torch.cat(dropped, dim=1) * igain)
+            out["x_hat_drop"] = self.g_s(untile(torch.cat(dropped, dim=1)) * igain)
         return out
+
+
+def to_tiles(y: torch.Tensor, tile: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B * H/tile * W/tile, C, tile, tile), tiles in row-major order per picture."""
+    b, c, h, w = y.shape
+    if h % tile or w % tile:
+        raise ValueError(f"a {h}x{w} latent does not split into {tile}x{tile} tiles")
+    return y.view(b, c, h // tile, tile, w // tile, tile).permute(0, 2, 4, 1, 3, 5).reshape(-1, c, tile, tile)
+
+
+def from_tiles(tiles: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """The inverse of ``to_tiles`` for a latent of ``shape``."""
+    b, c, h, w = shape
+    t = tiles.shape[-1]
+    return tiles.view(b, h // t, w // t, c, t, t).permute(0, 3, 1, 4, 2, 5).reshape(b, c, h, w)
 
 
 def load_state(model: nn.Module, state: dict) -> list[str]:

@@ -111,6 +111,12 @@ def main(argv=None) -> None:
                     help="learning rate of the encoder-only transforms g_a and h_a (not their newest growth), which "
                          "no decoder runs (default: --lr)")
     ap.add_argument("--drop-prob", type=float, default=0.25, help="probability of a tail-drop term per step")
+    ap.add_argument("--tiled-prob", type=float, default=0.0,
+                    help="probability that a step trains the tiled regime: a --tiled-patch crop whose entropy model "
+                         "codes each --tile of latents alone, as the SDK's entropy tiles (g_a and g_s see the crop)")
+    ap.add_argument("--tiled-patch", type=int, default=512, help="crop side of a tiled step (a multiple of 16 * --tile)")
+    ap.add_argument("--tiled-batch", type=int, default=1, help="crops per tiled step")
+    ap.add_argument("--tile", type=int, default=16, help="entropy tile side in latents for tiled steps (16 = 256 px)")
     ap.add_argument("--run-dir", type=Path, default=REPO / "training" / "runs" / "main")
     ap.add_argument("--compact", type=Path, default=DEFAULT_COMPACT)
     ap.add_argument("--log", type=Path, default=REPO / "training" / "logs" / "train.csv")
@@ -170,6 +176,14 @@ def main(argv=None) -> None:
 
     train_files, val_files = data.list_images(args.data or data.default_dirs())
     sampler = data.CropSampler(train_files, args.patch, seed)
+    tiled_sampler = None
+    if args.tiled_prob > 0:
+        if args.tile % 4 or args.tiled_patch % (16 * args.tile):
+            raise SystemExit(f"--tile {args.tile} must be a multiple of 4 latents (the hyper stride) and --tiled-patch "
+                             f"{args.tiled_patch} a multiple of {16 * args.tile} px")
+        tiled_sampler = data.CropSampler(train_files, args.tiled_patch, seed + 1)
+        print(f"tiled regime: {args.tiled_prob:.0%} of steps, {args.tiled_batch} x {args.tiled_patch} px crops in "
+              f"{16 * args.tile}-px entropy tiles")
     val_images = data.center_crops(val_files, args.val_size)
     print(f"{len(sampler)} training images, {len(val_images)} validation crops")
     if args.data is None and len(data.default_dirs()) == 1:
@@ -219,10 +233,11 @@ def main(argv=None) -> None:
     while step < args.steps and not stop["flag"]:
         if args.minutes and time.time() - start > args.minutes * 60:
             break
-        x = sampler.batch(args.batch)
-        q = torch.randint(0, nq, (args.batch,))
+        tiled = tiled_sampler is not None and random.random() < args.tiled_prob
+        x = tiled_sampler.batch(args.tiled_batch) if tiled else sampler.batch(args.batch)
+        q = torch.randint(0, nq, (x.shape[0],))
         drop = random.randint(1, model.groups - 1) if random.random() < args.drop_prob else None
-        out = model(x, q, drop)
+        out = model(x, q, drop, tile=args.tile if tiled else None)
         pixels = x.shape[0] * x.shape[2] * x.shape[3]
         bpp = (out["y_bits"] + out["z_bits"]) / pixels
         mse_i = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))

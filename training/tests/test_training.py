@@ -97,7 +97,7 @@ def test_a_pre_growth_checkpoint_loads_and_computes_the_same_function():
     with torch.no_grad():
         assert torch.equal(grown.g_a(x), plain)
         # Once trained, the residual blocks change the function.
-        for block in (grown.g_a.res4, grown.g_a.res16):
+        for block in (grown.g_a.res2, grown.g_a.res4, grown.g_a.res16):
             before = grown.g_a(x)
             torch.nn.init.normal_(block.conv2.weight, std=0.1)
             assert not torch.allclose(grown.g_a(x), before)
@@ -149,6 +149,47 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert all(v.dtype != torch.float32 for v in compact["weights"].values())
     train.main(["--steps", "4", "--lr", "2e-5", "--grown-lr", "1e-4", "--encoder-lr", "5e-5"] + args)
     assert [g["lr"] for g in torch.load(tmp_path / "run" / "last.pt")["opt"]["param_groups"]] == [2e-5, 1e-4, 5e-5]
+    # Tiled steps (every step here): 128-px crops in 64-px entropy tiles.
+    train.main(["--steps", "6", "--tiled-prob", "1", "--tiled-patch", "128", "--tile", "4"] + args)
+    assert torch.load(tmp_path / "run" / "last.pt")["step"] == 6
+    with pytest.raises(SystemExit, match="a multiple of 64 px"):
+        train.main(["--steps", "7", "--tiled-prob", "1", "--tiled-patch", "96", "--tile", "4"] + args)
+
+
+@torch.no_grad()
+def test_the_tiled_regime_codes_each_entropy_tile_alone():
+    from training.model import from_tiles, to_tiles
+
+    torch.manual_seed(2)
+    y = torch.randn(2, 3, 8, 12)
+    tiles = to_tiles(y, 4)
+    assert tiles.shape == (12, 3, 4, 4)
+    assert torch.equal(tiles[4], y[0, :, 4:8, 4:8]) and torch.equal(tiles[6 + 2], y[1, :, 0:4, 8:12])
+    assert torch.equal(from_tiles(tiles, y.shape), y)
+    with pytest.raises(ValueError, match="does not split"):
+        to_tiles(y, 5)
+
+    model = EdgeCodecModel()
+    train.load_weights(model, train.DEFAULT_COMPACT)  # trained: its hyper and context models respond to tile borders
+    model.eval()
+    x = torch.nn.functional.interpolate(torch.rand(1, 3, 16, 16), size=(128, 128), mode="bilinear")
+    q = torch.tensor([3])
+    plain = model(x, q, hard=True)
+    whole = model(x, q, hard=True, tile=8)  # one tile = the whole latent
+    assert torch.equal(whole["x_hat"], plain["x_hat"]) and torch.equal(whole["y_bits"], plain["y_bits"])
+    tiled = model(x, q, hard=True, tile=4, drop_groups=2)
+    y = model.g_a(x) * torch.exp(model.log_gain[q]).view(1, -1, 1, 1)
+    bits = 0.0
+    for r in range(2):
+        for c in range(2):  # each tile's entropy path on its own latents: h_a, h_s and the context models see no other
+            yt = y[:, :, 4 * r:4 * r + 4, 4 * c:4 * c + 4]
+            hyper = model.hyper(torch.round(model.h_a(yt)))
+            bits = bits + model.code_groups(hyper, yt, lambda v: (torch.round(v), torch.round(v)))[0]
+    assert float(tiled["y_bits"]) == pytest.approx(float(bits), rel=1e-5)
+    assert float(tiled["y_bits"]) > 1.01 * float(plain["y_bits"])  # borders inside the picture cost bits
+    assert tiled["x_hat"].shape == tiled["x_hat_drop"].shape == x.shape
+    with pytest.raises(ValueError, match="hyper-latents"):
+        model(x, q, tile=2)
 
 
 def test_a_fresh_optimizer_warms_its_learning_rates_up_and_a_resumed_one_does_not(tmp_path):
@@ -171,7 +212,7 @@ def test_the_encoder_only_and_the_newest_grown_parameters_get_their_own_learning
     assert len({id(p) for p in rest + grown + encoder}) == len(names)
     assert all(names[id(p)].startswith(("g_a.", "h_a.")) for p in encoder)
     assert {names[id(p)].split(".")[0] for p in rest} >= {"g_s", "h_s", "context", "entropy_bottleneck"}
-    assert any(names[id(p)].startswith("g_a.res16.") for p in grown)
+    assert any(names[id(p)].startswith("g_a.res2.") for p in grown)
     assert all(not names[id(p)].startswith(("g_a.", "h_a.")) for p in rest)
 
 
