@@ -192,6 +192,28 @@ def test_the_tiled_regime_codes_each_entropy_tile_alone():
         model(x, q, tile=2)
 
 
+@torch.no_grad()
+def test_the_checkerboard_probe_starts_as_the_model_and_learns_from_the_anchors():
+    from training import ctxprobe
+
+    model = EdgeCodecModel()
+    train.load_weights(model, train.DEFAULT_COMPACT)
+    model.eval()
+    x, q = torch.rand(1, 3, 128, 128), torch.tensor([2])
+    plain = model(x, q, hard=True)
+    spatial = ctxprobe.spatial_branches(model)
+    for arm in (None, spatial):  # zero-initialised branches: the model's own function
+        out = ctxprobe.forward(model, arm, x, q, hard=True)
+        assert torch.allclose(out["x_hat"], plain["x_hat"], atol=1e-6)
+        assert float(out["bits"]) == pytest.approx(float(plain["y_bits"] + plain["z_bits"]), rel=1e-6)
+    for conv in spatial:
+        torch.nn.init.normal_(conv.weight, std=0.05)
+    moved = ctxprobe.forward(model, spatial, x, q, hard=True)
+    assert float(moved["bits"]) != pytest.approx(float(plain["y_bits"] + plain["z_bits"]), rel=1e-4)
+    mask = ctxprobe.anchor_mask(8, 8)
+    assert float(mask.sum()) == 32 and mask[0, 0, 0, 0] == 1 and mask[0, 0, 0, 1] == 0
+
+
 def test_a_fresh_optimizer_warms_its_learning_rates_up_and_a_resumed_one_does_not(tmp_path):
     args = ["--patch", "64", "--batch", "2", "--run-dir", str(tmp_path / "run"), "--compact", str(tmp_path / "c.pt"),
             "--log", str(tmp_path / "log.csv"), "--save-every", "1", "--seed", "1", "--lr", "1e-4", "--warmup", "4"]

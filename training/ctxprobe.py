@@ -1,0 +1,152 @@
+"""What a checkerboard spatial context would buy on top of the four channel groups (an estimate, not a format).
+
+    python3 -m training.ctxprobe --steps 600          # from the compact training checkpoint
+
+Today each group's means and scale indices come from the hyper features and the earlier groups only. A checkerboard
+context (He et al. 2021) splits every group into anchors and non-anchors: anchors are coded as now, and non-anchors
+also see the decoded anchors of their own group around them. The decoder would run each context model twice (no
+extra sequential steps per pixel), so it fits the decoder budget, but it changes the bitstream and the integer
+engine, so it is measured here first. Both arms fine-tune the context models from the same weights, over the same
+crops, with everything else frozen and the float (not fake-quant) entropy path. Arm ``checkerboard`` adds a
+zero-initialised 5x5 conv per group from the masked anchors into the context model's first layer for non-anchors;
+arm ``control`` does not, so the fine-tuning itself cancels out. Prints validation (bpp, PSNR) per level and the
+BD-rate of checkerboard against control.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import data
+from .model import EdgeCodecModel, gaussian_likelihood, ste_round
+from .train import DEFAULT_COMPACT, load_weights
+from .valbd import bd_rate
+
+
+def anchor_mask(h: int, w: int) -> torch.Tensor:
+    """1 on the anchors ((row + column) even), 0 on the non-anchors; shape (1, 1, h, w)."""
+    r = torch.arange(h).view(-1, 1)
+    c = torch.arange(w).view(1, -1)
+    return ((r + c) % 2 == 0).float().view(1, 1, h, w)
+
+
+def spatial_branches(model: EdgeCodecModel) -> nn.ModuleList:
+    """Per group: a 5x5 conv from the group's decoded anchors into its context model's hidden layer, at zero."""
+    branches = nn.ModuleList()
+    for ctx in model.context:
+        conv = nn.Conv2d(model.group_ch, ctx.inp.out_channels, 5, padding=2)
+        nn.init.zeros_(conv.weight)
+        nn.init.zeros_(conv.bias)
+        branches.append(conv)
+    return branches
+
+
+def forward(model: EdgeCodecModel, spatial: nn.ModuleList | None, x: torch.Tensor, q: torch.Tensor,
+            hard: bool) -> dict:
+    """``model.forward`` (float entropy path, no tail-drop) with the non-anchors of each group also predicted from the
+    group's decoded anchors when ``spatial`` is given."""
+    gain = torch.exp(model.log_gain[q]).unsqueeze(-1).unsqueeze(-1)
+    igain = torch.exp(model.log_igain[q]).unsqueeze(-1).unsqueeze(-1)
+    y = model.g_a(x) * gain
+    z = model.h_a(y)
+    z_lik = model.entropy_bottleneck.likelihood(model._perturb(z, hard))
+    hyper = model.h_s(ste_round(z))
+    mask = anchor_mask(*y.shape[2:])
+    gc = model.group_ch
+    bits = y.new_zeros(())
+    prev: list[torch.Tensor] = []
+    for k, ctx in enumerate(model.context):
+        h0 = ctx.inp(torch.cat([hyper] + prev, dim=1) if prev else hyper)
+
+        def head(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            a = F.relu(h)
+            a = F.relu(ctx.mid(a)) + a
+            o = ctx.out(a)
+            return o[:, :gc], o[:, gc:]
+
+        yk = y[:, k * gc:(k + 1) * gc]
+        mu, t = head(h0)
+        if spatial is not None:
+            anchors = (ste_round(yk - mu) + mu) * mask
+            mu_n, t_n = head(h0 + spatial[k](anchors))
+            mu = mask * mu + (1 - mask) * mu_n
+            t = mask * t + (1 - mask) * t_n
+        r = yk - mu
+        bits = bits + (-torch.log2(gaussian_likelihood(model._perturb(r, hard), model.scale_from_index(t)))).sum()
+        prev.append(ste_round(r) + mu)
+    x_hat = model.g_s(torch.cat(prev, dim=1) * igain)
+    return {"x_hat": x_hat, "bits": bits + (-torch.log2(z_lik)).sum()}
+
+
+@torch.no_grad()
+def validate(model: EdgeCodecModel, spatial, crops: list[torch.Tensor]) -> list[tuple[float, float]]:
+    rows = []
+    for q in range(len(model.lambdas)):
+        bits = mse = pixels = 0.0
+        for c in crops:
+            out = forward(model, spatial, c.unsqueeze(0), torch.tensor([q]), hard=True)
+            n = c.shape[1] * c.shape[2]
+            bits += float(out["bits"])
+            mse += float(F.mse_loss(out["x_hat"].clamp(0, 1), c.unsqueeze(0))) * n
+            pixels += n
+        rows.append((bits / pixels, 10 * torch.log10(torch.tensor(pixels / mse)).item()))
+    return rows
+
+
+def finetune(checkpoint: Path, checkerboard: bool, steps: int, seed: int, lr: float, spatial_lr: float):
+    model = EdgeCodecModel()
+    load_weights(model, checkpoint)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    params = [p for ctx in model.context for p in ctx.parameters()]
+    for p in params:
+        p.requires_grad_(True)
+    spatial = spatial_branches(model) if checkerboard else None
+    groups = [{"params": params, "lr": lr}] + ([{"params": list(spatial.parameters()), "lr": spatial_lr}] if spatial else [])
+    opt = torch.optim.Adam(groups)
+    train_files, val_files = data.list_images(data.default_dirs())
+    sampler = data.CropSampler(train_files, 192, seed)
+    rng = random.Random(seed)
+    lambdas = torch.tensor(model.lambdas) * 255 ** 2
+    for step in range(steps):
+        warm = min(1.0, (step + 1) / 100)
+        for g, base in zip(opt.param_groups, (lr, spatial_lr)):
+            g["lr"] = base * warm
+        x = sampler.batch(6)
+        q = torch.tensor([rng.randrange(len(model.lambdas)) for _ in range(6)])
+        out = forward(model, spatial, x, q, hard=False)
+        mse = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
+        loss = out["bits"] / x[:, 0].numel() + (lambdas[q] * mse).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if (step + 1) % 100 == 0:
+            print(f"{'checkerboard' if checkerboard else 'control'} step {step + 1} loss {float(loss):.3f}", flush=True)
+    return validate(model, spatial, data.center_crops(val_files))
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", type=Path, default=DEFAULT_COMPACT)
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--lr", type=float, default=5e-5, help="context models, both arms")
+    ap.add_argument("--spatial-lr", type=float, default=5e-4, help="the new anchor convs")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rows = {}
+    for arm in (False, True):
+        rows[arm] = finetune(args.checkpoint, arm, args.steps, args.seed, args.lr, args.spatial_lr)
+        print(("checkerboard" if arm else "control") + " " + ";".join(f"{b:.4f}:{p:.2f}" for b, p in rows[arm]))
+    print(f"checkerboard vs control: {bd_rate(rows[False], rows[True]):+.2f} % BD-rate")
+
+
+if __name__ == "__main__":
+    main()
