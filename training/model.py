@@ -109,8 +109,11 @@ class Analysis(nn.Module):
         for i, layer in enumerate(layers):
             self.add_module(str(i), layer)
         # Added at step 60,000 (docs/training.md, "Encoder growth at half resolution"): a bottleneck of n/2 channels,
-        # +20.7 kMAC/pixel of encoder.
-        self.res2 = ResidualBlock(n, n // 2)
+        # +20.7 kMAC/pixel of encoder. Its initial draws leave the global generator where it was: a pack's calibration
+        # replays the generator after an EdgeCodecModel's draws (export.pack_calibration), and packs exported before
+        # this growth must still replay.
+        with torch.random.fork_rng(devices=[]):
+            self.res2 = ResidualBlock(n, n // 2)
         self.res4 = ResidualBlock(n)
         self.res8 = ResidualBlock(n)
         # Added at step 52,565 (docs/training.md, "Encoder growth on the latent"): a residual block on y itself.

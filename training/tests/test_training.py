@@ -420,6 +420,21 @@ def test_the_shipped_pack_has_the_weights_it_was_exported_from():
     assert min(corr) > 0.99
 
 
+def test_the_shipped_pack_s_calibration_replays_from_its_weights():
+    """The studio encoder's integer target (refine.integer_target) recomputes the shipped pack's ranges from its weights
+    and refuses if they differ. That replay depends on the export's random draws, so a model change that moves the
+    global generator (as an unguarded growth would) breaks the studio encoder for the shipped pack."""
+    from training import adapters, refine
+
+    if len(data.default_dirs()) < 2:
+        pytest.skip("the calibration crops come from the fetched training photos: python3 -m training.fetch_data")
+    pack = next((REPO / "models").glob("edgecodec-hp-*.ecpack"))
+    manifest = adapters.read_pack(pack)[0]
+    model = adapters.frozen_model_of_pack(manifest, REPO / "models" / "checkpoints" / (pack.stem + ".pt"))
+    with torch.no_grad():
+        refine.integer_target(model, manifest)  # SystemExit if a recomputed range differs by more than 1e-4
+
+
 def _shipped_pack_on_a_validation_crop():
     """The shipped pack's float model, a 128x192 validation crop, its calibration and the integer graphs built from
     it: what the fake-quant tests compare against."""
