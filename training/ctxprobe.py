@@ -20,11 +20,10 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from . import data
 from .model import EdgeCodecModel, gaussian_likelihood, ste_round
-from .train import DEFAULT_COMPACT, load_weights
+from .train import DEFAULT_COMPACT, load_weights, validate
 from .valbd import bd_rate
 
 
@@ -62,40 +61,18 @@ def forward(model: EdgeCodecModel, spatial: nn.ModuleList | None, x: torch.Tenso
     prev: list[torch.Tensor] = []
     for k, ctx in enumerate(model.context):
         h0 = ctx.inp(torch.cat([hyper] + prev, dim=1) if prev else hyper)
-
-        def head(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            a = F.relu(h)
-            a = F.relu(ctx.mid(a)) + a
-            o = ctx.out(a)
-            return o[:, :gc], o[:, gc:]
-
         yk = y[:, k * gc:(k + 1) * gc]
-        mu, t = head(h0)
+        mu, t = ctx.head(h0)
         if spatial is not None:
             anchors = (ste_round(yk - mu) + mu) * mask
-            mu_n, t_n = head(h0 + spatial[k](anchors))
+            mu_n, t_n = ctx.head(h0 + spatial[k](anchors))
             mu = mask * mu + (1 - mask) * mu_n
             t = mask * t + (1 - mask) * t_n
         r = yk - mu
         bits = bits + (-torch.log2(gaussian_likelihood(model._perturb(r, hard), model.scale_from_index(t)))).sum()
         prev.append(ste_round(r) + mu)
     x_hat = model.g_s(torch.cat(prev, dim=1) * igain)
-    return {"x_hat": x_hat, "bits": bits + (-torch.log2(z_lik)).sum()}
-
-
-@torch.no_grad()
-def validate(model: EdgeCodecModel, spatial, crops: list[torch.Tensor]) -> list[tuple[float, float]]:
-    rows = []
-    for q in range(len(model.lambdas)):
-        bits = mse = pixels = 0.0
-        for c in crops:
-            out = forward(model, spatial, c.unsqueeze(0), torch.tensor([q]), hard=True)
-            n = c.shape[1] * c.shape[2]
-            bits += float(out["bits"])
-            mse += float(F.mse_loss(out["x_hat"].clamp(0, 1), c.unsqueeze(0))) * n
-            pixels += n
-        rows.append((bits / pixels, 10 * torch.log10(torch.tensor(pixels / mse)).item()))
-    return rows
+    return {"x_hat": x_hat, "y_bits": bits, "z_bits": (-torch.log2(z_lik)).sum()}
 
 
 def finetune(checkpoint: Path, checkerboard: bool, steps: int, seed: int, lr: float, spatial_lr: float):
@@ -121,13 +98,13 @@ def finetune(checkpoint: Path, checkerboard: bool, steps: int, seed: int, lr: fl
         q = torch.tensor([rng.randrange(len(model.lambdas)) for _ in range(6)])
         out = forward(model, spatial, x, q, hard=False)
         mse = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
-        loss = out["bits"] / x[:, 0].numel() + (lambdas[q] * mse).mean()
+        loss = (out["y_bits"] + out["z_bits"]) / x[:, 0].numel() + (lambdas[q] * mse).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if (step + 1) % 100 == 0:
             print(f"{'checkerboard' if checkerboard else 'control'} step {step + 1} loss {float(loss):.3f}", flush=True)
-    return validate(model, spatial, data.center_crops(val_files))
+    return validate(model, data.center_crops(val_files), lambda x, q: forward(model, spatial, x, q, hard=True))
 
 
 def main(argv=None) -> None:

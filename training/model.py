@@ -276,7 +276,11 @@ class ContextModel(nn.Module):
             self.out.bias[group_ch:].fill_(SCALE_LEVELS / 2)
 
     def forward(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = F.relu(self.inp(feats))
+        return self.head(self.inp(feats))
+
+    def head(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, scale-index logit) from the first layer's pre-activation ``h`` (lets a probe add to it)."""
+        x = F.relu(h)
         x = F.relu(self.mid(x)) + x
         out = self.out(x)
         return out[:, : self.group_ch], out[:, self.group_ch:]

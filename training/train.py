@@ -67,8 +67,10 @@ def match_levels(model: EdgeCodecModel, ck: dict, path: Path) -> bool:
 
 
 @torch.no_grad()
-def validate(model: EdgeCodecModel, images: list[torch.Tensor]) -> list[tuple[float, float]]:
-    """(bpp, psnr) per quality level on the validation crops, with hard rounding (no noise)."""
+def validate(model: EdgeCodecModel, images: list[torch.Tensor], forward=None) -> list[tuple[float, float]]:
+    """(bpp, psnr) per quality level on the validation crops, with hard rounding (no noise). ``forward(x, q)`` replaces
+    the model's own hard-rounding forward (it must return ``x_hat``, ``y_bits`` and ``z_bits``)."""
+    forward = forward or (lambda x, q: model(x, q, None, hard=True))
     model.eval()
     results = []
     for q in range(len(model.lambdas)):
@@ -77,7 +79,7 @@ def validate(model: EdgeCodecModel, images: list[torch.Tensor]) -> list[tuple[fl
         mse_sum = 0.0
         for img in images:
             x = img.unsqueeze(0)
-            out = model(x, torch.tensor([q]), None, hard=True)
+            out = forward(x, torch.tensor([q]))
             bits += float(out["y_bits"] + out["z_bits"])
             pixels += x.shape[2] * x.shape[3]
             mse_sum += float(F.mse_loss(out["x_hat"].clamp(0, 1), x)) * x.shape[2] * x.shape[3]
