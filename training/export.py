@@ -123,9 +123,11 @@ def synthesis_scales(cal: dict) -> tuple[dict[str, float], dict[str, int]]:
 
 # ----------------------------------------------------------------------------- calibration
 def robust_max(x: torch.Tensor, pct: float = 0.9999) -> float:
+    """The ``pct`` quantile of |x|; a tensor of more than 2M values is subsampled with a generator of its own (seed 0),
+    so a calibration is a function of the weights and the crops alone."""
     v = x.detach().abs().flatten().double()
     if v.numel() > 2_000_000:
-        v = v[torch.randperm(v.numel())[:2_000_000]]
+        v = v[torch.randperm(v.numel(), generator=torch.Generator().manual_seed(0))[:2_000_000]]
     return max(float(torch.quantile(v, pct)), 1e-6)
 
 
@@ -188,12 +190,10 @@ SIGNED_RANGE_FLOOR = 16.0
 
 def pack_calibration(model: EdgeCodecModel, calib_crops: int = 16, gs_pct: float = GS_PERCENTILE) -> dict:
     """The calibration a pack is exported with, reproducible from the pack's weights alone: ``calib_crops`` crops of
-    the training set (``qat.calibration_crops``), and the global generator (``robust_max`` subsamples large tensors
-    with it) seeded 0 and then advanced by drawing an ``EdgeCodecModel``'s initial weights, as the export does before
-    it loads a checkpoint. The export and the studio encoder's integer target (``refine.integer_target``) both call
-    this, so they compute the same ranges. ``model`` must run in float (no fake quant)."""
-    torch.manual_seed(0)
-    EdgeCodecModel(lambdas=model.lambdas)
+    the training set (``qat.calibration_crops``, a fixed seed). The export and the studio encoder's integer target
+    (``refine.integer_target``) both call this, so they compute the same ranges. ``model`` must run in float (no fake
+    quant). (Packs up to ``c189c487d731`` subsampled with the global generator, replayed from an ``EdgeCodecModel``'s
+    initial draws; since ``robust_max`` has its own generator, nothing outside the weights and crops matters.)"""
     return calibrate(model, calibration_crops(calib_crops), gs_pct)
 
 
@@ -603,11 +603,12 @@ def main(argv=None) -> None:
     torch.manual_seed(0)
 
     model = EdgeCodecModel()
-    step, qat_parts = 0, []
+    step, qat_parts, average = 0, [], None
     if not args.random_init:
         from .train import apply_weights
         ck = torch.load(args.checkpoint, map_location="cpu")
         step, qat_parts = apply_weights(model, ck, args.checkpoint), ck.get("qat")
+        average = ck.get("average")
     model.eval()
 
     cal = pack_calibration(model, args.calib_crops, args.gs_percentile)
@@ -655,7 +656,7 @@ def main(argv=None) -> None:
         print(f"quality {r['quality']}: float {r['psnr_float']:.2f} dB {r['y_bpp_float']:.4f} bpp, "
               f"integer {r['psnr_int']:.2f} dB {r['y_bpp_int']:.4f} bpp")
     manifest["integer_vs_float"] = int_rows
-    card = model_card(args, model, step, kmac, int_rows, qat_parts)
+    card = model_card(args, model, step, kmac, int_rows, qat_parts, average)
     entries["MODEL_CARD.md"] = card.encode()
     manifest["files"] = {k: hashlib.sha256(v).hexdigest() for k, v in sorted(entries.items())}
     entries["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode()
@@ -674,7 +675,7 @@ def main(argv=None) -> None:
         write_vectors(args.vectors, model, b, graphs, digest)
 
 
-def model_card(args, model, step, kmac, int_rows, qat_parts: list[str] | None) -> str:
+def model_card(args, model, step, kmac, int_rows, qat_parts: list[str] | None, average: dict | None = None) -> str:
     """The pack's MODEL_CARD.md. ``qat_parts``: what the checkpoint was last trained quantisation-aware ("synthesis",
     "entropy"), None for a checkpoint from before that was recorded."""
     parts = {"synthesis": "g_s", "entropy": "h_s and the context models"}
@@ -689,7 +690,8 @@ def model_card(args, model, step, kmac, int_rows, qat_parts: list[str] | None) -
         "",
         f"- Architecture: mean-scale hyperprior, {model.groups} channel-conditional groups of {model.group_ch} latents "
         f"({model.m} latent channels at 1/16, {model.zc} hyper channels at 1/64), ReLU + depth-to-space synthesis.",
-        f"- Training step: {step}; data: training/DATA.md (never Kodak).",
+        f"- Training step: {step}" + (f" (the weights' moving average, decay {average['decay']}, over the steps since "
+                                      f"{average['since']})" if average else "") + "; data: training/DATA.md (never Kodak).",
         f"- Quality levels: {len(model.lambdas)} (lambda = {', '.join(str(x) for x in model.lambdas)}, MSE on [0,1] x 255^2).",
         f"- Decoder cost: g_s {kmac['g_s']:.2f} + h_s {kmac['h_s']:.2f} + context {kmac['context']:.2f} = "
         f"**{kmac['total']:.2f} kMAC/pixel**.",

@@ -92,15 +92,20 @@ class ResidualBlock(nn.Module):
 
 
 # State-dict prefixes of the layers added by growth: g_a's residual blocks at training step 37,183, g_s's residual
-# conv at step 49,060, g_a's residual block on the latent at step 52,565, g_a's block at 1/2 resolution at step
-# 60,000. A checkpoint from before a growth lacks its layers and loads with them at their (identity) initialisation.
-GROWN_KEYS = ("g_a.res4.", "g_a.res8.", "g_s.res4.", "g_a.res16.", "g_a.res2.")
-# The layers of the latest growth: train --grown-lr applies to them (the earlier grown layers are trained by now).
-NEWEST_GROWTH = ("g_a.res2.",)
+# conv at step 49,060, g_a's residual block on the latent at step 52,565. A checkpoint from before a growth lacks its
+# layers and loads with them at their (identity) initialisation.
+GROWN_KEYS = ("g_a.res4.", "g_a.res8.", "g_s.res4.", "g_a.res16.")
+# State-dict prefixes of layers that were grown and removed again: checkpoints that have them still load, without them.
+# g_a's bottleneck block at 1/2 resolution (grown at step 60,000, removed at 64,150: +20.7 kMAC/pixel of encoder for no
+# measurable gain; docs/training.md, "Encoder growth at half resolution").
+REMOVED_KEYS = ("g_a.res2.",)
+# The layers of the latest growth: train --grown-lr applies to them (none since g_a.res2 was removed; the earlier grown
+# layers are trained by now).
+NEWEST_GROWTH: tuple[str, ...] = ()
 
 
 class Analysis(nn.Module):
-    """g_a: four 5x5 stride-2 convs with GDN, plus residual blocks at 1/2, 1/4, 1/8 and 1/16 resolution. Encoder only,
+    """g_a: four 5x5 stride-2 convs with GDN, plus residual blocks at 1/4, 1/8 and 1/16 resolution. Encoder only,
     so its size costs nothing at decode time. Children "0".."6" keep the keys of the original nn.Sequential encoder."""
 
     def __init__(self, m: int, n: int):
@@ -108,12 +113,6 @@ class Analysis(nn.Module):
         layers = (conv(3, n, 5, 2), GDN(n), conv(n, n, 5, 2), GDN(n), conv(n, n, 5, 2), GDN(n), conv(n, m, 5, 2))
         for i, layer in enumerate(layers):
             self.add_module(str(i), layer)
-        # Added at step 60,000 (docs/training.md, "Encoder growth at half resolution"): a bottleneck of n/2 channels,
-        # +20.7 kMAC/pixel of encoder. Its initial draws leave the global generator where it was: a pack's calibration
-        # replays the generator after an EdgeCodecModel's draws (export.pack_calibration), and packs exported before
-        # this growth must still replay.
-        with torch.random.fork_rng(devices=[]):
-            self.res2 = ResidualBlock(n, n // 2)
         self.res4 = ResidualBlock(n)
         self.res8 = ResidualBlock(n)
         # Added at step 52,565 (docs/training.md, "Encoder growth on the latent"): a residual block on y itself.
@@ -121,7 +120,7 @@ class Analysis(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         layer = self._modules
-        x = self.res2(layer["1"](layer["0"](x)))
+        x = layer["1"](layer["0"](x))
         x = self.res4(layer["3"](layer["2"](x)))
         x = self.res8(layer["5"](layer["4"](x)))
         return self.res16(layer["6"](x))
@@ -352,15 +351,20 @@ class EdgeCodecModel(nn.Module):
 
     # --- training forward ----------------------------------------------------------------
     @staticmethod
-    def _perturb(v: torch.Tensor, hard: bool) -> torch.Tensor:
-        # Training: additive uniform noise as a proxy for rounding; evaluation: real rounding.
+    def _perturb(v: torch.Tensor, hard: bool | str) -> torch.Tensor:
+        # Training: additive uniform noise as a proxy for rounding; evaluation: real rounding; "ste": real rounding
+        # with a straight-through gradient (training against the rate a bitstream really costs).
+        if hard == "ste":
+            return ste_round(v)
         if hard:
             return torch.round(v)
         return v + torch.empty_like(v).uniform_(-0.5, 0.5)
 
-    def forward(self, x: torch.Tensor, q: torch.Tensor, drop_groups: int | None = None, hard: bool = False,
+    def forward(self, x: torch.Tensor, q: torch.Tensor, drop_groups: int | None = None, hard: bool | str = False,
                 tile: int | None = None):
-        """x in [0,1], q: (B,) long quality levels. Returns dict with x_hat, bits, etc. With ``tile`` (in latents, dividing
+        """x in [0,1], q: (B,) long quality levels. Returns dict with x_hat, bits, etc. The rate is measured on noisy
+        latents (``hard`` False, training), on rounded ones (True, evaluation) or on rounded ones with a
+        straight-through gradient (``"ste"``: ``training.fit_encoder``). With ``tile`` (in latents, dividing
         the latent's height and width) the entropy model codes each tile x tile block of y alone, as the SDK codes an
         entropy tile: ``g_a`` and ``g_s`` see the whole picture, ``h_a``, ``h_s`` and the context models one tile, with
         zero padding at its border."""
@@ -413,8 +417,9 @@ def from_tiles(tiles: torch.Tensor, shape: torch.Size) -> torch.Tensor:
 
 
 def load_state(model: nn.Module, state: dict) -> list[str]:
-    """Loads a state dict that may predate a growth (GROWN_KEYS); returns the grown keys it lacked (left at their identity
-    initialisation). Any other missing or unexpected key is an error."""
+    """Loads a state dict that may predate a growth (GROWN_KEYS) or hold removed layers (REMOVED_KEYS, dropped); returns
+    the grown keys it lacked (left at their identity initialisation). Any other missing or unexpected key is an error."""
+    state = {k: v for k, v in state.items() if not k.startswith(REMOVED_KEYS)}
     result = model.load_state_dict(state, strict=False)
     bad = [k for k in result.missing_keys if not k.startswith(GROWN_KEYS)]
     if bad or result.unexpected_keys:

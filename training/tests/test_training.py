@@ -97,7 +97,7 @@ def test_a_pre_growth_checkpoint_loads_and_computes_the_same_function():
     with torch.no_grad():
         assert torch.equal(grown.g_a(x), plain)
         # Once trained, the residual blocks change the function.
-        for block in (grown.g_a.res2, grown.g_a.res4, grown.g_a.res16):
+        for block in (grown.g_a.res4, grown.g_a.res8, grown.g_a.res16):
             before = grown.g_a(x)
             torch.nn.init.normal_(block.conv2.weight, std=0.1)
             assert not torch.allclose(grown.g_a(x), before)
@@ -226,7 +226,23 @@ def test_a_fresh_optimizer_warms_its_learning_rates_up_and_a_resumed_one_does_no
     assert [g["lr"] for g in torch.load(tmp_path / "run" / "last.pt")["opt"]["param_groups"]] == [2.5e-5] * 3
 
 
-def test_the_encoder_only_and_the_newest_grown_parameters_get_their_own_learning_rate():
+def test_a_checkpoint_with_a_removed_layer_loads_without_it():
+    from training.model import REMOVED_KEYS
+
+    torch.manual_seed(5)
+    model = EdgeCodecModel()
+    state = dict(model.state_dict())
+    state[REMOVED_KEYS[0] + "conv1.weight"] = torch.zeros(48, 96, 3, 3)
+    other = EdgeCodecModel()
+    assert load_state(other, state) == []
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in other.state_dict().items())
+    state["g_a.res9.conv1.weight"] = torch.zeros(1)
+    with pytest.raises(ValueError, match="unexpected"):
+        load_state(other, state)
+
+
+def test_the_encoder_only_and_the_newest_grown_parameters_get_their_own_learning_rate(monkeypatch):
+    monkeypatch.setattr(train, "NEWEST_GROWTH", ("g_a.res16.",))
     model = EdgeCodecModel()
     rest, grown, encoder = train.parameter_groups(model)
     names = {id(p): n for n, p in model.named_parameters()}
@@ -234,7 +250,7 @@ def test_the_encoder_only_and_the_newest_grown_parameters_get_their_own_learning
     assert len({id(p) for p in rest + grown + encoder}) == len(names)
     assert all(names[id(p)].startswith(("g_a.", "h_a.")) for p in encoder)
     assert {names[id(p)].split(".")[0] for p in rest} >= {"g_s", "h_s", "context", "entropy_bottleneck"}
-    assert any(names[id(p)].startswith("g_a.res2.") for p in grown)
+    assert grown and all(names[id(p)].startswith("g_a.res16.") for p in grown)
     assert all(not names[id(p)].startswith(("g_a.", "h_a.")) for p in rest)
 
 
@@ -422,8 +438,8 @@ def test_the_shipped_pack_has_the_weights_it_was_exported_from():
 
 def test_the_shipped_pack_s_calibration_replays_from_its_weights():
     """The studio encoder's integer target (refine.integer_target) recomputes the shipped pack's ranges from its weights
-    and refuses if they differ. That replay depends on the export's random draws, so a model change that moves the
-    global generator (as an unguarded growth would) breaks the studio encoder for the shipped pack."""
+    and refuses if they differ. The replay must depend on nothing but the weights and the calibration crops (packs up
+    to c189c487d731 also depended on the global generator's state, which a model change could move)."""
     from training import adapters, refine
 
     if len(data.default_dirs()) < 2:
@@ -621,3 +637,71 @@ def test_table_bits_prices_symbols_and_escapes_as_the_coder_does():
     idx = np.zeros(4, dtype=np.int64)
     # 0 costs 1 bit, -1 costs 2, 40 escapes: 16 bits, a 3-bit length and two 4-bit chunks of zigzag(41) = 82
     assert export.table_bits(sym, idx, cdfs, offsets) == pytest.approx(1 + 1 + 2 + 16 + 3 + 8)
+
+
+def test_ste_rate_is_the_rounded_rate_with_a_gradient():
+    torch.manual_seed(0)
+    model = EdgeCodecModel()
+    x, q = torch.rand(1, 3, 64, 64), torch.tensor([3])
+    with torch.no_grad():
+        rounded = model(x, q, hard=True)
+    ste = model(x, q, hard="ste")
+    assert torch.allclose(ste["y_bits"], rounded["y_bits"]) and torch.allclose(ste["z_bits"], rounded["z_bits"])
+    ste["y_bits"].backward()
+    assert model.g_a.get_submodule("0").weight.grad.abs().sum() > 0  # the rate of the rounded latents reaches the encoder
+
+
+def test_fitting_the_encoder_trains_it_and_leaves_every_decoder_weight_as_it_was(tmp_path):
+    from training import fit_encoder
+    from training.train import save_compact
+
+    torch.manual_seed(0)
+    save_compact(EdgeCodecModel(), 11, tmp_path / "start.pt")
+    log = tmp_path / "fit.csv"
+    fit_encoder.main(["--checkpoint", str(tmp_path / "start.pt"), "--out", str(tmp_path / "fit.pt"), "--steps", "2",
+                      "--warmup", "1", "--lr", "1e-3", "--batch", "2", "--patch", "64", "--val-every", "2",
+                      "--calibration-crops", "2", "--val-size", "64", "--log", str(log)])
+    before, after = (torch.load(tmp_path / n)["weights"] for n in ("start.pt", "fit.pt"))
+    assert torch.load(tmp_path / "fit.pt")["step"] == 11
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    assert any(k.startswith("g_a.") for k in moved) and any(k.startswith("h_a.") for k in moved)
+    assert all(k.startswith(fit_encoder.ENCODER_PREFIXES) for k in moved), sorted(moved)
+    rows = log.read_text().splitlines()
+    assert rows[0] == "step,loss,bpp,psnr,val" and [r.split(",")[0] for r in rows[1:]] == ["11", "13"]
+
+
+def test_the_weight_average_averages_and_swaps_back():
+    torch.manual_seed(0)
+    model = EdgeCodecModel()
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    avg = train.WeightAverage(model, decay=0.75)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    avg.update(model)
+    w = model.g_s.get_parameter("up1.conv.weight")
+    assert torch.allclose(avg.state["g_s.up1.conv.weight"], start["g_s.up1.conv.weight"] + 0.25)
+    moved = w.clone()
+    with avg.swapped_in(model):
+        assert torch.allclose(w, start["g_s.up1.conv.weight"] + 0.25)
+        model.g_s.fake_quant = "replaced"
+    assert torch.equal(w, moved) and model.g_s.fake_quant is None
+
+
+def test_training_validates_and_writes_its_weight_average(tmp_path):
+    args = ["--patch", "64", "--batch", "2", "--run-dir", str(tmp_path / "run"), "--compact", str(tmp_path / "c.pt"),
+            "--log", str(tmp_path / "log.csv"), "--save-every", "50", "--val-every", "50", "--val-size", "64",
+            "--seed", "1", "--ema", "0.9"]
+    train.main(["--steps", "50"] + args)
+    rows = (tmp_path / "log-ema.csv").read_text().splitlines()
+    assert rows[0] == "time,step,decay,val" and rows[1].split(",")[1:3] == ["50", "0.9"]
+    ema = torch.load(tmp_path / "run" / "ema.pt")
+    raw = torch.load(tmp_path / "c.pt")
+    assert ema["step"] == raw["step"] == 50 and ema["average"] == {"decay": 0.9, "since": 0} and "average" not in raw
+    assert any(not torch.equal(ema["weights"][k], raw["weights"][k]) for k in raw["weights"])
+    saved = torch.load(tmp_path / "run" / "last.pt")["ema"]
+    train.main(["--steps", "51"] + args)  # the resumed run goes on from the saved average, not from its weights
+    resumed = torch.load(tmp_path / "run" / "last.pt")
+    assert resumed["ema_since"] == 0
+    k = "g_s.up1.conv.weight"
+    assert torch.allclose(resumed["ema"][k], 0.9 * saved[k] + 0.1 * resumed["model"][k])

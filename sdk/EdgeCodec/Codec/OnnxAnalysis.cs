@@ -33,8 +33,8 @@ internal sealed class OnnxAnalysis : IDisposable
     /// <summary>
     /// Pixels read beyond an analysis region on each side: more than g_a's receptive-field radius (four 5×5 convs at
     /// strides 1, 2, 4, 8: 2·(1+2+4+8) = 30 px; residual blocks of two 3×3 convs at strides 4 and 8 in packs from step
-    /// 37,183 on: 2·4 + 2·8 = 24 px; one at stride 16 on the latent from step 52,565 on: 2·16 = 32 px; one at stride 2
-    /// from step 60,000 on: 2·2 = 4 px; 90 px in all),
+    /// 37,183 on: 2·4 + 2·8 = 24 px; one at stride 16 on the latent from step 52,565 on: 2·16 = 32 px; 86 px in all;
+    /// a block at stride 2, +4 px, was trained from step 60,000 to 64,000 and removed, and no pack shipped with it),
     /// so a region's latents are those of the whole image up to float rounding. A multiple of 16, so that windows keep
     /// the latent grid. (It was 64 until session 12: since the stride-16 block, latents next to a region border differed
     /// by up to 1e-4.)
