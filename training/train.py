@@ -105,9 +105,9 @@ class WeightAverage:
     def __init__(self, model: nn.Module, decay: float, state: dict | None = None):
         self.decay = decay
         own = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
-        if state is not None and state.keys() == own.keys():
-            own = {k: v.detach().clone().float() for k, v in state.items()}
-        self.state = own
+        # A saved average of the same tensors goes on; after a growth or a removal it starts again at the weights.
+        self.resumed = state is not None and state.keys() == own.keys()
+        self.state = {k: v.detach().clone().float() for k, v in state.items()} if self.resumed else own
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
@@ -238,7 +238,7 @@ def main(argv=None) -> None:
         print("starting from scratch")
     # The average starts at the weights (a weights-only resume) or where the run's checkpoint left it.
     ema = WeightAverage(model, args.ema, ema_state) if args.ema > 0 else None
-    if ema and (ema_state is None or ema_since is None):
+    if ema and (not ema.resumed or ema_since is None):
         ema_since = step
     ema_log = args.log.with_name(args.log.stem + "-ema.csv")
     warm_from = step if fresh and args.warmup > 0 else None

@@ -686,6 +686,10 @@ def test_the_weight_average_averages_and_swaps_back():
         assert torch.allclose(w, start["g_s.up1.conv.weight"] + 0.25)
         model.g_s.fake_quant = "replaced"
     assert torch.equal(w, moved) and model.g_s.fake_quant is None
+    assert train.WeightAverage(model, 0.9, avg.state).resumed
+    grown = dict(avg.state, extra=torch.zeros(1))  # another model's average (a growth or a removal since) starts again
+    again = train.WeightAverage(model, 0.9, grown)
+    assert not again.resumed and torch.equal(again.state["g_s.up1.conv.weight"], moved)
 
 
 def test_training_validates_and_writes_its_weight_average(tmp_path):
