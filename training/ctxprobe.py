@@ -24,7 +24,7 @@ import torch.nn as nn
 from . import data
 from .model import EdgeCodecModel, gaussian_likelihood, ste_round
 from .train import DEFAULT_COMPACT, load_weights, validate
-from .valbd import bd_rate
+from .valbd import bd_rate, text
 
 
 def anchor_mask(h: int, w: int) -> torch.Tensor:
@@ -121,7 +121,7 @@ def main(argv=None) -> None:
     rows = {}
     for arm in (False, True):
         rows[arm] = finetune(args.checkpoint, arm, args.steps, args.seed, args.lr, args.spatial_lr)
-        print(("checkerboard" if arm else "control") + " " + ";".join(f"{b:.4f}:{p:.2f}" for b, p in rows[arm]))
+        print(("checkerboard" if arm else "control") + " " + text(rows[arm]))
     print(f"checkerboard vs control: {bd_rate(rows[False], rows[True]):+.2f} % BD-rate")
 
 

@@ -27,10 +27,9 @@ from pathlib import Path
 
 import torch
 
-from . import data, qat
+from . import data, qat, valbd
 from .model import EdgeCodecModel, ResidualBlock
 from .train import DEFAULT_COMPACT, load_weights, rd_loss, save_compact, validate
-from .valbd import bd_rate
 
 ENCODER_PREFIXES = ("g_a.", "h_a.", "log_gain")
 
@@ -106,7 +105,7 @@ def main(argv=None) -> None:
 
     def row(step: int, loss: float, bpp: float, mse: float) -> list:
         val = validate(model, val_images)
-        text = ";".join(f"{b:.4f}:{p:.2f}" for b, p in val)
+        text = valbd.text(val)
         if log:
             writer.writerow([step, f"{loss:.4f}", f"{bpp:.4f}", f"{10 * math.log10(1 / mse):.2f}" if mse else "", text])
             log.flush()
@@ -134,7 +133,7 @@ def main(argv=None) -> None:
             n = acc[3]
             val = row(start + i, acc[0] / n, acc[1] / n, acc[2] / n)
             try:
-                change = f"{bd_rate(baseline, val):+.2f} % BD-rate against the start"
+                change = f"{valbd.bd_rate(baseline, val):+.2f} % BD-rate against the start"
             except ValueError as e:  # e.g. an untrained model's curves do not overlap
                 change = f"no BD-rate against the start ({e})"
             print(f"fitted {i} steps ({(time.time() - t0) / i:.2f} s/step): {change}", flush=True)

@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import data, qat
+from . import data, qat, valbd
 from .model import LEGACY_LAMBDAS, NEWEST_GROWTH, EdgeCodecModel, load_state, relevel
 
 REPO = Path(__file__).resolve().parent.parent
@@ -309,7 +309,7 @@ def main(argv=None) -> None:
         with ema.swapped_in(model):
             if qat_crops is not None:
                 recalibrate()
-            text = ";".join(f"{b:.4f}:{p:.2f}" for b, p in validate(model, val_images))
+            text = valbd.text(validate(model, val_images))
         new_file = not ema_log.exists()
         with open(ema_log, "a", newline="") as f:
             w = csv.writer(f)
@@ -356,7 +356,7 @@ def main(argv=None) -> None:
             sps = (time.time() - t0) / n
             val = ""
             if step % args.val_every == 0:
-                val = ";".join(f"{b:.4f}:{p:.2f}" for b, p in validate(model, val_images))
+                val = valbd.text(validate(model, val_images))
                 if ema:
                     validate_average(step)
             writer.writerow([int(time.time()), step, f"{acc['loss'] / n:.4f}", f"{acc['bpp'] / n:.4f}",

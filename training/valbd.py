@@ -17,6 +17,11 @@ import numpy as np
 LOG = Path(__file__).resolve().parent / "logs" / "train.csv"
 
 
+def text(rows: list[tuple[float, float]]) -> str:
+    """[(bpp, psnr)] -> the log's ``bpp:psnr;...`` (what ``curve`` reads back)."""
+    return ";".join(f"{b:.4f}:{p:.2f}" for b, p in rows)
+
+
 def curve(val: str) -> list[tuple[float, float]]:
     """``bpp:psnr;...`` -> [(bpp, psnr)]."""
     return [(float(a), float(b)) for a, b in (p.split(":") for p in val.split(";") if p)]
