@@ -709,3 +709,62 @@ def test_training_validates_and_writes_its_weight_average(tmp_path):
     assert resumed["ema_since"] == 0
     k = "g_s.up1.conv.weight"
     assert torch.allclose(resumed["ema"][k], 0.9 * saved[k] + 0.1 * resumed["model"][k])
+
+
+def _silence(model: EdgeCodecModel, conv: str, channels: list[int]) -> None:
+    with torch.no_grad():
+        model.get_submodule(conv).bias[channels] = -1e3  # never positive: a dormant ReLU unit
+
+
+def test_reviving_wakes_dormant_units_and_an_exact_revival_keeps_the_function():
+    from training import revive
+
+    torch.manual_seed(0)
+    model = EdgeCodecModel()
+    _silence(model, "g_s.mid", [0, 5, 7])
+    _silence(model, "h_s.4", [2, 3])
+    crops = [torch.rand(3, 64, 64) for _ in range(2)]
+    active = revive.activity(model, crops)
+    assert float(active["g_s.mid"][[0, 5, 7]].max()) == 0.0 and float(active["h_s.4"][[2, 3]].max()) == 0.0
+    x, q = crops[0].unsqueeze(0), torch.tensor([3])
+    with torch.no_grad():
+        before = model(x, q, None, hard=True)
+    revived = revive.revive(model, active, 0.001, 0.01, torch.Generator().manual_seed(1), layers=("h_s.4",))
+    assert set(revived) == {"h_s.4"} and {2, 3} <= set(revived["h_s.4"])
+    for k in range(model.groups):  # its readers no longer see it, so the model computes the same function
+        assert float(model.context[k].inp.weight[:, [2, 3]].abs().max()) == 0.0
+    with torch.no_grad():
+        after = model(x, q, None, hard=True)
+    assert torch.equal(before["x_hat"], after["x_hat"]) and torch.equal(before["y_bits"], after["y_bits"])
+    kept = model.g_s.mid.weight[1].clone()
+    revived = revive.revive(model, active, 0.001, 0.01, torch.Generator().manual_seed(1), layers=("g_s.mid",))
+    assert {0, 5, 7} <= set(revived["g_s.mid"]) and 1 not in revived["g_s.mid"]
+    assert torch.equal(model.g_s.mid.weight[1], kept)  # live units are untouched
+    awake = revive.activity(model, crops)
+    assert float(awake["g_s.mid"][[0, 5, 7]].min()) > 0.05 and float(awake["h_s.4"][[2, 3]].min()) > 0.05
+
+
+def test_reviving_a_run_clears_the_units_moments_and_restarts_the_average(tmp_path):
+    from training import revive
+
+    args = ["--patch", "64", "--batch", "2", "--run-dir", str(tmp_path / "run"), "--compact", str(tmp_path / "c.pt"),
+            "--log", str(tmp_path / "log.csv"), "--save-every", "2", "--val-every", "1000", "--seed", "1"]
+    train.main(["--steps", "2"] + args)
+    last = tmp_path / "run" / "last.pt"
+    ck = torch.load(last)
+    model = EdgeCodecModel()
+    load_state(model, ck["model"])
+    _silence(model, "g_s.mid", [4])
+    ck["model"] = model.state_dict()
+    torch.save(ck, last)
+    revive.main(["--checkpoint", str(last), "--apply", "--layers", "g_s.mid", "--log", str(tmp_path / "revive.csv")])
+    out = torch.load(last)
+    assert out["ema"] is None and out["revived"][0]["step"] == 2 and 4 in out["revived"][0]["channels"]["g_s.mid"]
+    assert float(out["model"]["g_s.mid.bias"][4]) == 0.0
+    name_of = {id(p): n for n, p in model.named_parameters()}
+    names = [name_of[id(p)] for group in train.parameter_groups(model) for p in group]
+    state = out["opt"]["state"][names.index("g_s.mid.weight")]
+    assert float(state["exp_avg_sq"][4].abs().max()) == 0.0 and float(state["exp_avg_sq"].abs().max()) > 0.0
+    assert (tmp_path / "revive.csv").read_text().splitlines()[1].split(",")[1] == "2"
+    train.main(["--steps", "3"] + args)  # training resumes from the revived checkpoint
+    assert torch.load(last)["step"] == 3
