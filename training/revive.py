@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from . import qat, valbd
+from . import data, qat, valbd
 from .model import EdgeCodecModel, load_state
 from .train import REPO, parameter_groups, validate
 
@@ -132,8 +132,8 @@ def main(argv=None) -> None:
     ap.add_argument("--scale", type=float, default=0.01,
                     help="spread of the redrawn weights of a residual unit relative to the layer's live ones (a unit "
                          "with free outgoing weights gets the full spread: they are zeroed)")
-    ap.add_argument("--layers", default=None, help="comma-separated convs to revive (default: all of " +
-                    ", ".join(revivable(EdgeCodecModel())) + ")")
+    ap.add_argument("--layers", default=None,
+                    help="comma-separated convs to revive (default: all of g_s.mid, h_s.4, context.<k>.mid)")
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--apply", action="store_true", help="rewrite the checkpoint (else report only)")
     ap.add_argument("--log", type=Path, default=REPO / "training" / "logs" / "revive.csv")
@@ -141,6 +141,9 @@ def main(argv=None) -> None:
     torch.set_num_threads(2)
 
     ck = torch.load(args.checkpoint, map_location="cpu")
+    if "model" not in ck or "opt" not in ck:
+        raise SystemExit(f"{args.checkpoint} is not a training run's checkpoint (weights and optimizer): revive "
+                         "works on <run-dir>/last.pt")
     model = EdgeCodecModel()
     if load_state(model, ck["model"]):
         raise SystemExit(f"{args.checkpoint} predates a growth: resume training once before reviving")
@@ -149,7 +152,6 @@ def main(argv=None) -> None:
     for name, a in active.items():
         print(f"{name}: {int((a < args.threshold).sum())} of {a.numel()} channels dormant "
               f"(median activity {float(a.median()):.3f})")
-    from . import data
     _, val_files = data.list_images(data.default_dirs())
     val = data.center_crops(val_files, 256)
     before = validate(model, val)
