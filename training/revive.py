@@ -12,8 +12,9 @@ pixels and learns. Where its readers have free weights (``h_s``'s last conv, rea
 1x1 convs), those are zeroed and the model computes exactly the same function, so the new weights get the spread of
 the layer's live units. Where the unit's output joins a residual sum (``g_s.mid``, ``context.k.mid``), nothing can
 hide it, so its new weights get ``--scale`` times that spread. At step 69,049, every layer at 0.01 cost +0.76 %
-validation BD-rate; at step 67,500, ``g_s.mid`` alone cost +2.9 % at 0.03. Adam's moments of the redrawn weights are cleared, and the weight average
-restarts at the revived weights (an average over dormant and revived weights is neither).
+validation BD-rate; at step 67,500, ``g_s.mid`` alone cost +2.9 % at 0.03. Adam's moments of the redrawn weights
+are cleared, and the weight average restarts at the revived weights (an average over dormant and revived weights is
+neither).
 
 Measured in session 14 (docs/training.md, "Dormant units"): 55 of the 96 channels of ``g_s.mid`` are dormant, and a
 quarter to a third of each context model's ``mid``. Revived residual units die again within 450 steps, because those
@@ -106,18 +107,23 @@ def revive(model: EdgeCodecModel, active: dict[str, torch.Tensor], threshold: fl
     return revived
 
 
+def state_index(model: EdgeCodecModel) -> dict[str, int]:
+    """Parameter name -> its key in the training optimizer's saved state (train's parameter groups, in order)."""
+    name_of = {id(p): n for n, p in model.named_parameters()}
+    return {name_of[id(p)]: i for i, p in enumerate(p for group in parameter_groups(model) for p in group)}
+
+
 def clear_moments(model: EdgeCodecModel, opt_state: dict, revived: dict[str, list[int]]) -> None:
     """Zeroes Adam's moments of the redrawn weights in a saved optimizer state (``torch.optim.Adam.state_dict``):
     their history belongs to the dormant weights."""
-    index = {id(p): i for i, p in enumerate(p for group in parameter_groups(model) for p in group)}
-    params = dict(model.named_parameters())
+    index = state_index(model)
     units = revivable(model)
     for name, channels in revived.items():
         unit = units[name]
         targets = [(f"{unit.conv}.weight", 0), (f"{unit.conv}.bias", 0)]
         targets += [(f"{reader}.weight", 1) for reader in unit.readers]
         for pname, dim in targets:
-            state = opt_state["state"].get(index[id(params[pname])])
+            state = opt_state["state"].get(index[pname])
             if state is None:
                 continue
             for key in ("exp_avg", "exp_avg_sq"):
