@@ -33,10 +33,12 @@ import torch.nn as nn
 
 from . import data, qat
 from .export import mult_shift
-from .model import SYNTH_OUTPUT, SYNTH_PLAN, EdgeCodecModel
+from .model import DEFAULT_SYNTHESIS, SYNTH_OUTPUT, SYNTH_PLANS, EdgeCodecModel
 
-# g_s convolutions in graph order: (pack layer output name, attribute path, activation-scale key of the output)
-LAYERS = [(st.out, st.conv, None if st.out == SYNTH_OUTPUT else st.out) for st in SYNTH_PLAN if st.conv is not None]
+# g_s convolutions in graph order: (pack layer output name, attribute path, activation-scale key of the output); the
+# same in every synthesis variant (they differ in adds and ReLUs only)
+LAYERS = [(st.out, st.conv, None if st.out == SYNTH_OUTPUT else st.out)
+          for st in SYNTH_PLANS[DEFAULT_SYNTHESIS] if st.conv is not None]
 
 
 class Film(nn.Module):
@@ -247,7 +249,7 @@ def main(argv=None) -> None:
     count = sum(p.numel() for p in params)
     gs_count = sum(p.numel() for p in model.g_s.parameters())
     opt = torch.optim.Adam(params, lr=args.lr)
-    fq = qat.SynthesisFakeQuant.from_activation_scales(manifest["activation_scales"])
+    fq = qat.SynthesisFakeQuant.from_activation_scales(manifest["activation_scales"], model.g_s.plan)
 
     images = load_domain(args.images)
     print(f"{args.id}: {len(images)} images, {count} adapter parameters = {100 * count / gs_count:.2f} % of g_s ({gs_count})")

@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from . import data, intref
 from .intref import Node
 from .qat import calibration_crops
-from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_ACTIVATIONS, SYNTH_INPUT,
-                    SYNTH_OUTPUT, SYNTH_PLAN, SYNTH_SIGNED, EdgeCodecModel, decoder_kmac_per_pixel,
+from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_INPUT, SYNTH_OUTPUT, SynthStep,
+                    EdgeCodecModel, decoder_kmac_per_pixel, synth_activations, synth_signed,
                     encoder_kmac_per_pixel, scale_table)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,11 +113,12 @@ def add_node(inp_a: str, s_a: float, inp_b: str, s_b: float, out: str, s_out: fl
                                              "shift": shift, "zp": 0, "lo": 0, "hi": 255})
 
 
-def synthesis_scales(cal: dict) -> tuple[dict[str, float], dict[str, int]]:
-    """Step size and zero point of every synthesis activation: ReLU outputs are u8 with zero point 0 over
+def synthesis_scales(cal: dict, plan: tuple[SynthStep, ...]) -> tuple[dict[str, float], dict[str, int]]:
+    """Step size and zero point of every synthesis activation of ``plan``: ReLU outputs are u8 with zero point 0 over
     [0, range], signed ones u8 with zero point 128 over [-range, range]."""
-    scale = {k: float(cal[k]) / (127.0 if k in SYNTH_SIGNED else 255.0) for k in SYNTH_ACTIVATIONS}
-    zp = {k: 128 if k in SYNTH_SIGNED else 0 for k in SYNTH_ACTIVATIONS}
+    signed = synth_signed(plan)
+    scale = {k: float(cal[k]) / (127.0 if k in signed else 255.0) for k in synth_activations(plan)}
+    zp = {k: 128 if k in signed else 0 for k in synth_activations(plan)}
     return scale, zp
 
 
@@ -168,7 +169,7 @@ def float_trace(model: EdgeCodecModel, x: torch.Tensor, q: int) -> dict:
     y_in = torch.cat(prev, 1) * igain
     t["gs_in"] = y_in
     acts = model.g_s.walk(y_in)
-    t.update((k, acts[k]) for k in SYNTH_ACTIVATIONS)
+    t.update((k, acts[k]) for k in synth_activations(model.g_s.plan))
     t["x_hat"] = acts[SYNTH_OUTPUT]
     return t
 
@@ -204,13 +205,13 @@ def calibrate(model: EdgeCodecModel, crops: list[torch.Tensor], gs_pct: float = 
         stacked = torch.cat([tr[key].flatten(2) for tr in traces], dim=2).unsqueeze(-1)
         if key in ("z", "gs_in") or key.startswith("y"):
             cal[key] = channel_max(stacked) * 1.05
-        elif key in SYNTH_ACTIVATIONS:
+        elif key in synth_activations(model.g_s.plan):
             cal[key] = robust_max(stacked, gs_pct)
         elif key.startswith("ctx"):
             cal[key] = robust_max(stacked, CTX_PERCENTILE)
         else:
             cal[key] = robust_max(stacked)
-    for st in SYNTH_PLAN:
+    for st in model.g_s.plan:
         if st.signed:  # a residual branch: a zero-initialised one (fresh growth) still gets a usable step size
             cal[st.out] = max(cal[st.out], cal[st.inputs[0]] / SIGNED_RANGE_FLOOR)
     return cal
@@ -265,12 +266,13 @@ def build_graphs(model: EdgeCodecModel, cal: dict) -> tuple[Builder, dict, dict]
     # synthesis: y (1/16 fixed point, all groups) -> RGB bytes; input gain per quality level
     s_gs = cal["gs_in"] / 127.0
     igain = torch.exp(model.log_igain).detach().double().numpy()  # (Q, M)
-    act_scale, act_zp = synthesis_scales(cal)
+    plan = model.g_s.plan
+    act_scale, act_zp = synthesis_scales(cal, plan)
     nodes = [b.quantize("synth.in", "y", "yq", igain * (2.0 ** -MEAN_FRACTION_BITS) / s_gs.reshape(1, -1))]
-    for st in SYNTH_PLAN:
+    for st in plan:
         ins = ["yq" if i == SYNTH_INPUT else i for i in st.inputs]
         if st.conv is None:
-            assert st.relu or not SYNTH_SIGNED.intersection(st.inputs), st  # output is u8, zp 0
+            assert st.relu or not synth_signed(plan).intersection(st.inputs), st  # output is u8, zp 0
             nodes.append(add_node(ins[0], act_scale[st.inputs[0]], ins[1], act_scale[st.inputs[1]], st.out,
                                   act_scale[st.out]))
             continue
@@ -448,8 +450,9 @@ def export_synthesis_onnx(model: EdgeCodecModel, scales: dict, qdq: bool) -> byt
     nodes.append(helper.make_node("DequantizeLinear", ["yq", const("yq_scale", s_in),
                                                        const("yq_zp", np.full(m, 128, np.uint8), np.uint8)], [x], axis=1))
     t = {SYNTH_INPUT: x}
-    for st in SYNTH_PLAN:
-        zero = 128 if st.out in SYNTH_SIGNED else 0
+    signed = synth_signed(gs.plan)
+    for st in gs.plan:
+        zero = 128 if st.out in signed else 0
         if st.conv is None:
             v = fresh("add")
             nodes.append(helper.make_node("Add", [t[i] for i in st.inputs], [v]))

@@ -128,8 +128,9 @@ class Analysis(nn.Module):
 
 @dataclass(frozen=True)
 class SynthStep:
-    """One step of g_s. Every consumer of g_s walks ``SYNTH_PLAN`` (the float forward, QAT's fake quant, the export's
-    calibration trace, integer graphs and ONNX graphs, the adapters' FiLM), so the layer order is written once.
+    """One step of g_s. Every consumer of g_s walks its plan (``Synthesis.plan``: the float forward, QAT's fake quant,
+    the export's calibration trace, integer graphs and ONNX graphs, the adapters' FiLM), so the layer order is written
+    once per variant.
 
     A conv step runs the layer at ``conv`` (a path in ``Synthesis``) on its one input, then depth-to-space by ``d2s``;
     an add step sums its two inputs. ``relu`` clips at zero. In the integer engine a ReLU output is u8 with zero point
@@ -148,26 +149,48 @@ class SynthStep:
 
 
 SYNTH_INPUT, SYNTH_OUTPUT = "y", "rgb"
-SYNTH_PLAN = (
-    SynthStep("a1", ("y",), "up1.conv", d2s=2),       # 1/16 -> 1/8
-    SynthStep("a2", ("a1",), "mid"),                  # 1/8
-    SynthStep("a3", ("a2", "a1"), relu=False),        # residual sum of two ReLU outputs (non-negative already)
+_UPPER = (
     SynthStep("a4", ("a3",), "up2.conv", d2s=2),      # 1/8 -> 1/4
     SynthStep("r4", ("a4",), "res4", relu=False),     # 1/4, signed residual (g_s growth, step 49,060)
     SynthStep("a4r", ("a4", "r4")),                   # ReLU(a4 + r4)
     SynthStep("a5", ("a4r",), "up3.conv", d2s=2),     # 1/4 -> 1/2
     SynthStep("rgb", ("a5",), "up4.conv", d2s=2, relu=False),  # 1/2 -> 1/1
 )
-# Activations the integer graphs store as bytes, in plan order (everything but the RGB output), and the signed ones.
-SYNTH_ACTIVATIONS = tuple(s.out for s in SYNTH_PLAN if s.out != SYNTH_OUTPUT)
-SYNTH_SIGNED = frozenset(s.out for s in SYNTH_PLAN if s.signed)
+# g_s's layer order, by variant. Both run the same convs on the same weights; they differ in the 1/8 residual.
+SYNTH_PLANS = {
+    # a1 + ReLU(mid(a1)): the branch can only add, and most of its units die (docs/training.md, "Dormant units").
+    "relu-mid": (
+        SynthStep("a1", ("y",), "up1.conv", d2s=2),   # 1/16 -> 1/8
+        SynthStep("a2", ("a1",), "mid"),              # 1/8
+        SynthStep("a3", ("a2", "a1"), relu=False),    # residual sum of two ReLU outputs (non-negative already)
+    ) + _UPPER,
+    # ReLU(a1 + mid(a1)): a signed residual, like res4 (session 15).
+    "signed-mid": (
+        SynthStep("a1", ("y",), "up1.conv", d2s=2),   # 1/16 -> 1/8
+        SynthStep("a2", ("a1",), "mid", relu=False),  # 1/8, signed
+        SynthStep("a3", ("a1", "a2")),                # ReLU(a1 + a2)
+    ) + _UPPER,
+}
+# The variant of a checkpoint that does not name one (every checkpoint before session 15), and of a new model.
+LEGACY_SYNTHESIS, DEFAULT_SYNTHESIS = "relu-mid", "signed-mid"
+
+
+def synth_activations(plan: tuple[SynthStep, ...]) -> tuple[str, ...]:
+    """The activations the integer graphs store as bytes, in plan order (everything but the RGB output)."""
+    return tuple(s.out for s in plan if s.out != SYNTH_OUTPUT)
+
+
+def synth_signed(plan: tuple[SynthStep, ...]) -> frozenset[str]:
+    """The activations stored as signed bytes (u8 with zero point 128)."""
+    return frozenset(s.out for s in plan if s.signed)
 
 
 class Synthesis(nn.Module):
-    """g_s: only conv3x3, ReLU, residual adds and depth-to-space, so every backend runs it in int8 (SYNTH_PLAN)."""
+    """g_s: only conv3x3, ReLU, residual adds and depth-to-space, so every backend runs it in int8 (SYNTH_PLANS)."""
 
-    def __init__(self, m: int, n1: int = 96, n2: int = 64, n3: int = 48):
+    def __init__(self, m: int, n1: int = 96, n2: int = 64, n3: int = 48, variant: str = DEFAULT_SYNTHESIS):
         super().__init__()
+        self.variant = variant
         self.up1 = Up(m, n1)        # 1/16 -> 1/8
         self.mid = conv(n1, n1, 3)  # 1/8
         self.up2 = Up(n1, n2)       # 1/8 -> 1/4
@@ -181,13 +204,29 @@ class Synthesis(nn.Module):
         # Set by training.qat.enable: a callable (g_s, y) -> x_hat that simulates the integer engine.
         self.fake_quant = None
 
+    @property
+    def variant(self) -> str:
+        """The layer order (a key of SYNTH_PLANS). It is not in the state dict: checkpoints record it beside the
+        weights, and loading one sets it."""
+        return self._variant
+
+    @variant.setter
+    def variant(self, value: str) -> None:
+        if value not in SYNTH_PLANS:
+            raise ValueError(f"unknown synthesis variant {value!r} (known: {', '.join(SYNTH_PLANS)})")
+        self._variant = value
+
+    @property
+    def plan(self) -> tuple[SynthStep, ...]:
+        return SYNTH_PLANS[self._variant]
+
     def walk(self, y: torch.Tensor, conv_fn=None, act_fn=None) -> dict[str, torch.Tensor]:
-        """Runs SYNTH_PLAN and returns every activation by name (``y`` and ``rgb`` included).
+        """Runs the plan and returns every activation by name (``y`` and ``rgb`` included).
 
         ``conv_fn(step, layer, x)`` replaces ``layer(x)`` (FiLM, fake-quant weights); ``act_fn(step, v)`` sees each
         activation after its ReLU and returns what later steps use (fake-quant rounding)."""
         t = {SYNTH_INPUT: y}
-        for s in SYNTH_PLAN:
+        for s in self.plan:
             if s.conv is not None:
                 layer = self.get_submodule(s.conv)
                 x = t[s.inputs[0]]
@@ -416,6 +455,12 @@ def from_tiles(tiles: torch.Tensor, shape: torch.Size) -> torch.Tensor:
     return tiles.view(b, h // t, w // t, c, t, t).permute(0, 3, 1, 4, 2, 5).reshape(b, c, h, w)
 
 
+def checkpoint_synthesis(ck: dict) -> str:
+    """The synthesis variant a checkpoint (compact or a run's) was trained with: the record names it, or it predates
+    the variants (LEGACY_SYNTHESIS)."""
+    return ck.get("synthesis", LEGACY_SYNTHESIS)
+
+
 def load_state(model: nn.Module, state: dict) -> list[str]:
     """Loads a state dict that may predate a growth (GROWN_KEYS) or hold removed layers (REMOVED_KEYS, dropped); returns
     the grown keys it lacked (left at their identity initialisation). Any other missing or unexpected key is an error."""
@@ -470,7 +515,7 @@ def decoder_kmac_per_pixel(model: EdgeCodecModel) -> dict:
         return c.in_channels * c.out_channels * k * area
 
     g, area = 0.0, 1 / 256  # g_s starts at 1/16 resolution
-    for st in SYNTH_PLAN:
+    for st in model.g_s.plan:
         if st.conv is not None:
             g += conv_macs(model.g_s.get_submodule(st.conv), area)
             area *= st.d2s * st.d2s

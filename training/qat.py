@@ -20,8 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data
-from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SYNTH_ACTIVATIONS, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_SIGNED,
-                    SynthStep)
+from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SYNTH_INPUT, SYNTH_OUTPUT, SynthStep, synth_activations,
+                    synth_signed)
 
 
 def calibration_crops(count: int = 16) -> list[torch.Tensor]:
@@ -59,22 +59,25 @@ def _conv_int8(conv: nn.Conv2d, x: torch.Tensor, s_in: torch.Tensor) -> torch.Te
 
 
 class SynthesisFakeQuant:
-    """Integer-faithful forward of ``model.Synthesis`` from calibrated ranges (``export.calibrate``'s dict)."""
+    """Integer-faithful forward of ``model.Synthesis`` from calibrated ranges (``export.calibrate``'s dict), for the
+    synthesis plan ``plan`` (``Synthesis.plan``: which activations are signed)."""
 
-    def __init__(self, cal: dict):
+    def __init__(self, cal: dict, plan: tuple[SynthStep, ...]):
         self.s_in = torch.as_tensor(cal["gs_in"] / 127.0, dtype=torch.float32)
-        self.scales = {k: float(cal[k]) / (127.0 if k in SYNTH_SIGNED else 255.0) for k in SYNTH_ACTIVATIONS}
+        signed = synth_signed(plan)
+        self.scales = {k: float(cal[k]) / (127.0 if k in signed else 255.0) for k in synth_activations(plan)}
         # the scale of each conv's input: per channel for the latents, one for a byte activation
         self.input_scales = {k: torch.tensor([v]) for k, v in self.scales.items()}
         self.input_scales[SYNTH_INPUT] = self.s_in
 
     @classmethod
-    def from_activation_scales(cls, scales: dict) -> "SynthesisFakeQuant":
+    def from_activation_scales(cls, scales: dict, plan: tuple[SynthStep, ...]) -> "SynthesisFakeQuant":
         """The fake quant of a shipped pack, from its manifest's ``activation_scales`` (step sizes: ``yq`` per latent
         channel, one per activation), so that training against a frozen pack (adapters) uses exactly its ranges."""
         cal = {"gs_in": np.asarray(scales["yq"], dtype=np.float64) * 127.0}
-        cal.update({k: float(scales[k]) * (127.0 if k in SYNTH_SIGNED else 255.0) for k in SYNTH_ACTIVATIONS})
-        return cls(cal)
+        signed = synth_signed(plan)
+        cal.update({k: float(scales[k]) * (127.0 if k in signed else 255.0) for k in synth_activations(plan)})
+        return cls(cal, plan)
 
     def _conv(self, step: SynthStep, layer: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
         return _conv_int8(layer, x, self.input_scales[step.inputs[0]])
@@ -156,7 +159,7 @@ def enable(model: nn.Module, crops: list[torch.Tensor] | None = None, synthesis:
     model.entropy_fake_quant = None
     cal = calibration if calibration is not None else calibrate(model, crops)
     if synthesis:
-        model.g_s.fake_quant = SynthesisFakeQuant(cal)
+        model.g_s.fake_quant = SynthesisFakeQuant(cal, model.g_s.plan)
     if entropy:
         model.entropy_fake_quant = EntropyFakeQuant(cal, model.groups)
     model.train(was_training)

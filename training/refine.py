@@ -152,7 +152,7 @@ def integer_target(model: EdgeCodecModel, manifest: dict, calib_crops: int = 16)
         raise SystemExit(f"the recomputed integer ranges differ from the pack's ({', '.join(bad)}): run "
                          "python3 -m training.fetch_data for the calibration images, pass the export's "
                          "--calib-crops, or use --target float")
-    model.g_s.fake_quant = qat.SynthesisFakeQuant.from_activation_scales(shipped)  # the pack's, to the last bit
+    model.g_s.fake_quant = qat.SynthesisFakeQuant.from_activation_scales(shipped, model.g_s.plan)  # the pack's, to the last bit
 
 
 def psnr(mse: float) -> float:

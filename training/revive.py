@@ -24,7 +24,6 @@ not part of the training recipe.
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +31,8 @@ from pathlib import Path
 import torch
 
 from . import data, qat, valbd
-from .model import EdgeCodecModel, load_state
-from .train import REPO, parameter_groups, validate
+from .model import EdgeCodecModel, checkpoint_synthesis, load_state
+from .train import REPO, append_row, parameter_groups, validate
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,11 @@ class Unit:
 
 
 def revivable(model: EdgeCodecModel) -> dict[str, Unit]:
-    """The layers this tool revives, by the name of the conv that feeds the ReLU."""
-    units = {"g_s.mid": Unit("g_s.mid"), "h_s.4": Unit("h_s.4", tuple(f"context.{k}.inp" for k in range(model.groups)))}
+    """The layers this tool revives, by the name of the conv that feeds the ReLU (``g_s.mid`` has a ReLU of its own
+    only in the relu-mid synthesis)."""
+    units = {"h_s.4": Unit("h_s.4", tuple(f"context.{k}.inp" for k in range(model.groups)))}
+    if model.g_s.variant == "relu-mid":
+        units["g_s.mid"] = Unit("g_s.mid")
     units.update({f"context.{k}.mid": Unit(f"context.{k}.mid") for k in range(model.groups)})
     return units
 
@@ -151,6 +153,7 @@ def main(argv=None) -> None:
         raise SystemExit(f"{args.checkpoint} is not a training run's checkpoint (weights and optimizer): revive "
                          "works on <run-dir>/last.pt")
     model = EdgeCodecModel()
+    model.g_s.variant = checkpoint_synthesis(ck)
     if load_state(model, ck["model"]):
         raise SystemExit(f"{args.checkpoint} predates a growth: resume training once before reviving")
     crops = qat.calibration_crops()
@@ -182,13 +185,9 @@ def main(argv=None) -> None:
     tmp = args.checkpoint.with_suffix(".tmp")
     torch.save(ck, tmp)
     tmp.replace(args.checkpoint)
-    new_log = not args.log.exists()
-    with open(args.log, "a", newline="") as f:
-        w = csv.writer(f)
-        if new_log:
-            w.writerow(["time", "step", "threshold", "scale", "revived", "val_before", "val_after"])
-        w.writerow([int(time.time()), int(ck["step"]), args.threshold, args.scale,
-                    " ".join(f"{k}:{len(v)}" for k, v in revived.items()), valbd.text(before), valbd.text(after)])
+    append_row(args.log, ["time", "step", "threshold", "scale", "revived", "val_before", "val_after"],
+               [int(time.time()), int(ck["step"]), args.threshold, args.scale,
+                " ".join(f"{k}:{len(v)}" for k, v in revived.items()), valbd.text(before), valbd.text(after)])
     print(f"rewrote {args.checkpoint} at step {ck['step']}")
 
 

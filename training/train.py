@@ -24,10 +24,21 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data, qat, valbd
-from .model import LEGACY_LAMBDAS, NEWEST_GROWTH, EdgeCodecModel, load_state, relevel
+from .model import LEGACY_LAMBDAS, NEWEST_GROWTH, EdgeCodecModel, checkpoint_synthesis, load_state, relevel
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COMPACT = REPO / "models" / "checkpoints" / "edgecodec-train.pt"
+
+
+def append_row(path: Path, header: list[str], row: list) -> None:
+    """Appends one row to a CSV log, writing ``header`` first when the file is new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new_file = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.writer(f)
+        if new_file:
+            w.writerow(header)
+        w.writerow(row)
 
 
 def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | None = None) -> None:
@@ -40,7 +51,8 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | N
     # Which parts the weights were last trained quantisation-aware (the export's model card reports it).
     qat_parts = [name for name, fq in (("synthesis", model.g_s.fake_quant), ("entropy", model.entropy_fake_quant))
                  if fq is not None]
-    record = {"step": step, "weights": state, "lambdas": list(model.lambdas), "qat": qat_parts}
+    record = {"step": step, "weights": state, "lambdas": list(model.lambdas), "qat": qat_parts,
+              "synthesis": model.g_s.variant}
     if average:
         record["average"] = average
     torch.save(record, tmp)
@@ -56,6 +68,7 @@ def apply_weights(model: EdgeCodecModel, ck: dict, path: Path) -> int:
     """``load_weights`` for a checkpoint already read (``path`` only names it in messages)."""
     weights = ck["weights"] if "weights" in ck else ck["model"]  # compact, or a full run checkpoint (last.pt)
     state = {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
+    model.g_s.variant = checkpoint_synthesis(ck)
     grown = load_state(model, state)
     if grown:
         print(f"{path}: predates a growth; {len(grown)} grown tensors start at the identity")
@@ -218,6 +231,7 @@ def main(argv=None) -> None:
     if last.exists():
         ck = torch.load(last, map_location="cpu")
         ema_state, ema_since = ck.get("ema"), ck.get("ema_since")
+        model.g_s.variant = checkpoint_synthesis(ck)
         if load_state(model, ck["model"]):
             print("the checkpoint predates a growth: grown layers start at the identity, optimizer starts fresh")
         elif match_levels(model, ck, last):
@@ -235,7 +249,7 @@ def main(argv=None) -> None:
         step = load_weights(model, args.compact)
         print(f"resumed weights from {args.compact} at step {step} (fresh optimizer)")
     else:
-        print("starting from scratch")
+        print(f"starting from scratch (synthesis {model.g_s.variant})")
     # The average starts at the weights (a weights-only resume) or where the run's checkpoint left it.
     ema = WeightAverage(model, args.ema, ema_state) if args.ema > 0 else None
     if ema and (not ema.resumed or ema_since is None):
@@ -297,7 +311,7 @@ def main(argv=None) -> None:
         args.run_dir.mkdir(parents=True, exist_ok=True)
         tmp = last.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "lambdas": list(model.lambdas),
-                    "ema": ema.state if ema else None, "ema_since": ema_since}, tmp)
+                    "synthesis": model.g_s.variant, "ema": ema.state if ema else None, "ema_since": ema_since}, tmp)
         os.replace(tmp, last)
         save_compact(model, step, args.compact)
         if ema:
@@ -310,12 +324,7 @@ def main(argv=None) -> None:
             if qat_crops is not None:
                 recalibrate()
             text = valbd.text(validate(model, val_images))
-        new_file = not ema_log.exists()
-        with open(ema_log, "a", newline="") as f:
-            w = csv.writer(f)
-            if new_file:
-                w.writerow(["time", "step", "decay", "val"])
-            w.writerow([int(time.time()), at, args.ema, text])
+        append_row(ema_log, ["time", "step", "decay", "val"], [int(time.time()), at, args.ema, text])
         print(f"step {at} average: {text}", flush=True)
 
     while step < args.steps and not stop["flag"]:

@@ -113,6 +113,7 @@ def test_the_grown_synthesis_starts_as_the_function_it_was_grown_from_and_can_le
     trained = EdgeCodecModel()
     old = {k: v for k, v in trained.state_dict().items() if not k.startswith("g_s.res4.")}
     grown = EdgeCodecModel()
+    grown.g_s.variant = "relu-mid"  # the growth predates the signed-mid synthesis
     assert load_state(grown, old) == ["g_s.res4.weight", "g_s.res4.bias"]
     gs, y = grown.g_s, torch.randn(1, grown.m, 6, 5)
     with torch.no_grad():
@@ -125,6 +126,43 @@ def test_the_grown_synthesis_starts_as_the_function_it_was_grown_from_and_can_le
         grown.zero_grad()
         grown.g_s(y).square().mean().backward()
         assert gs.res4.weight.grad.abs().sum() > 0 and gs.res4.bias.grad.abs().sum() > 0, fake_quant
+
+
+def test_converting_to_the_signed_mid_synthesis_keeps_what_dormant_units_did(tmp_path):
+    """resynth: a relu-mid model whose g_s.mid units are all dormant computes a1 + 0; after the conversion the
+    signed-mid model computes ReLU(a1 + 0) = a1, the same picture, and the 1/8 branch now gets gradients. The
+    checkpoint records the variant and loading it sets it; a checkpoint that names none is relu-mid."""
+    from training import resynth, revive
+
+    torch.manual_seed(6)
+    model = EdgeCodecModel()
+    model.g_s.variant = "relu-mid"
+    _silence(model, "g_s.mid", list(range(model.g_s.mid.out_channels)))
+    y = torch.randn(1, model.m, 5, 4)
+    with torch.no_grad():
+        before = model.g_s(y)
+    active = revive.activity(model, [torch.rand(3, 64, 64)])["g_s.mid"]
+    assert resynth.convert(model, active, 0.001, "keep") == list(range(model.g_s.mid.out_channels))
+    assert model.g_s.variant == "signed-mid" and [s.out for s in model.g_s.plan if s.signed] == ["a2", "r4"]
+    with torch.no_grad():
+        assert torch.equal(model.g_s(y), before)
+    model.g_s(y).square().mean().backward()
+    assert model.g_s.mid.weight.grad.abs().sum() > 0  # the zeroed branch learns (a ReLU after it would not)
+    with pytest.raises(ValueError, match="not relu-mid"):
+        resynth.convert(model, active, 0.001, "keep")
+
+    train.save_compact(model, 7, tmp_path / "signed.pt")
+    loaded = EdgeCodecModel()
+    loaded.g_s.variant = "relu-mid"
+    train.load_weights(loaded, tmp_path / "signed.pt")
+    assert loaded.g_s.variant == "signed-mid"
+    legacy = torch.load(tmp_path / "signed.pt")
+    del legacy["synthesis"]
+    torch.save(legacy, tmp_path / "legacy.pt")
+    train.load_weights(loaded, tmp_path / "legacy.pt")
+    assert loaded.g_s.variant == "relu-mid"
+    with pytest.raises(ValueError, match="unknown synthesis variant"):
+        loaded.g_s.variant = "gdn"
 
 
 def test_a_checkpoint_of_another_model_is_refused():
@@ -480,7 +518,7 @@ def test_fake_quant_synthesis_reproduces_the_integer_engine():
     from training import qat
 
     model, x, cal, b, graphs = _shipped_pack_on_a_validation_crop()
-    fq = qat.SynthesisFakeQuant(cal)
+    fq = qat.SynthesisFakeQuant(cal, model.g_s.plan)
     with torch.no_grad():
         for q in (0, 5):
             tr, ent = _integer_entropy_path(model, b, graphs, x, q)
@@ -621,7 +659,8 @@ def test_a_packs_activation_scales_give_the_same_fake_quant_as_its_calibration()
     torch.nn.init.normal_(model.g_s.res4.weight, std=0.02)  # a trained residual: a real signed range
     cal = export.calibrate(model, [torch.rand(3, 64, 64)])
     _, _, scales = export.build_graphs(model, cal)
-    fq, from_pack = qat.SynthesisFakeQuant(cal), qat.SynthesisFakeQuant.from_activation_scales(scales)
+    fq = qat.SynthesisFakeQuant(cal, model.g_s.plan)
+    from_pack = qat.SynthesisFakeQuant.from_activation_scales(scales, model.g_s.plan)
     y = torch.randn(1, model.m, 4, 4)
     films = {out: adapters.Film(model.g_s.get_submodule(path).out_channels) for out, path, _ in adapters.LAYERS}
     with torch.no_grad():
@@ -721,6 +760,7 @@ def test_reviving_wakes_dormant_units_and_an_exact_revival_keeps_the_function():
 
     torch.manual_seed(0)
     model = EdgeCodecModel()
+    model.g_s.variant = "relu-mid"  # g_s.mid has a ReLU of its own only there
     _silence(model, "g_s.mid", [0, 5, 7])
     _silence(model, "h_s.4", [2, 3])
     crops = [torch.rand(3, 64, 64) for _ in range(2)]
@@ -754,16 +794,17 @@ def test_reviving_a_run_clears_the_units_moments_and_restarts_the_average(tmp_pa
     ck = torch.load(last)
     model = EdgeCodecModel()
     load_state(model, ck["model"])
-    _silence(model, "g_s.mid", [4])
+    _silence(model, "context.1.mid", [4])
     ck["model"] = model.state_dict()
     torch.save(ck, last)
-    revive.main(["--checkpoint", str(last), "--apply", "--layers", "g_s.mid", "--log", str(tmp_path / "revive.csv")])
+    revive.main(["--checkpoint", str(last), "--apply", "--layers", "context.1.mid", "--log",
+                 str(tmp_path / "revive.csv")])
     out = torch.load(last)
-    assert out["ema"] is None and out["revived"][0]["step"] == 2 and 4 in out["revived"][0]["channels"]["g_s.mid"]
-    assert float(out["model"]["g_s.mid.bias"][4]) == 0.0
+    assert out["ema"] is None and out["revived"][0]["step"] == 2 and 4 in out["revived"][0]["channels"]["context.1.mid"]
+    assert float(out["model"]["context.1.mid.bias"][4]) == 0.0
     name_of = {id(p): n for n, p in model.named_parameters()}
     names = [name_of[id(p)] for group in train.parameter_groups(model) for p in group]
-    state = out["opt"]["state"][names.index("g_s.mid.weight")]
+    state = out["opt"]["state"][names.index("context.1.mid.weight")]
     assert float(state["exp_avg_sq"][4].abs().max()) == 0.0 and float(state["exp_avg_sq"].abs().max()) > 0.0
     assert (tmp_path / "revive.csv").read_text().splitlines()[1].split(",")[1] == "2"
     train.main(["--steps", "3"] + args)  # training resumes from the revived checkpoint
