@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from . import data, intref
 from .intref import Node
 from .qat import calibration_crops
-from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_INPUT, SYNTH_OUTPUT, SynthStep,
-                    EdgeCodecModel, decoder_kmac_per_pixel, synth_activations, synth_signed,
+from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_RESIDUALS,
+                    SynthStep, EdgeCodecModel, decoder_kmac_per_pixel, synth_activations, synth_signed,
                     encoder_kmac_per_pixel, scale_table)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -692,7 +692,9 @@ def model_card(args, model, step, kmac, int_rows, qat_parts: list[str] | None, a
         f"# Model card: {args.name}",
         "",
         f"- Architecture: mean-scale hyperprior, {model.groups} channel-conditional groups of {model.group_ch} latents "
-        f"({model.m} latent channels at 1/16, {model.zc} hyper channels at 1/64), ReLU + depth-to-space synthesis.",
+        f"({model.m} latent channels at 1/16, {model.zc} hyper channels at 1/64), ReLU + depth-to-space synthesis "
+        f"({model.g_s.variant}: the 1/8-resolution residual is "
+        f"{SYNTH_RESIDUALS[model.g_s.variant]}).",
         f"- Training step: {step}" + (f" (the weights' moving average, decay {average['decay']}, over the steps since "
                                       f"{average['since']})" if average else "") + "; data: training/DATA.md (never Kodak).",
         f"- Quality levels: {len(model.lambdas)} (lambda = {', '.join(str(x) for x in model.lambdas)}, MSE on [0,1] x 255^2).",

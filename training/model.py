@@ -171,6 +171,8 @@ SYNTH_PLANS = {
         SynthStep("a3", ("a1", "a2")),                # ReLU(a1 + a2)
     ) + _UPPER,
 }
+# What each variant computes at 1/8 resolution (the model card says it).
+SYNTH_RESIDUALS = {"relu-mid": "a1 + ReLU(mid(a1))", "signed-mid": "ReLU(a1 + mid(a1))"}
 # The variant of a checkpoint that does not name one (every checkpoint before session 15), and of a new model.
 LEGACY_SYNTHESIS, DEFAULT_SYNTHESIS = "relu-mid", "signed-mid"
 

@@ -163,6 +163,8 @@ def test_converting_to_the_signed_mid_synthesis_keeps_what_dormant_units_did(tmp
     assert loaded.g_s.variant == "relu-mid"
     with pytest.raises(ValueError, match="unknown synthesis variant"):
         loaded.g_s.variant = "gdn"
+    from training.model import SYNTH_PLANS, SYNTH_RESIDUALS
+    assert set(SYNTH_RESIDUALS) == set(SYNTH_PLANS)  # the model card describes every variant
 
 
 def test_a_checkpoint_of_another_model_is_refused():
@@ -809,3 +811,19 @@ def test_reviving_a_run_clears_the_units_moments_and_restarts_the_average(tmp_pa
     assert (tmp_path / "revive.csv").read_text().splitlines()[1].split(",")[1] == "2"
     train.main(["--steps", "3"] + args)  # training resumes from the revived checkpoint
     assert torch.load(last)["step"] == 3
+
+
+def test_the_ceiling_pools_the_squared_error_of_every_crop():
+    """training.ceiling is the PSNR of the unquantised, clamped reconstruction over all crops' pixels together (not a
+    mean of per-crop PSNRs), the same for every quality level."""
+    from training.ceiling import ceiling
+
+    torch.manual_seed(3)
+    model = EdgeCodecModel()
+    crops = [torch.rand(3, 64, 64), torch.rand(3, 64, 128) * 0.2]
+    with torch.no_grad():
+        errors = [((model.g_s(model.g_a(c[None])).clamp(0, 1) - c[None]) ** 2) for c in crops]
+    pooled = torch.cat([e.flatten() for e in errors]).mean()
+    assert ceiling(model, crops) == pytest.approx(-10 * math.log10(float(pooled)), abs=1e-4)
+    per_crop = [-10 * math.log10(float(e.mean())) for e in errors]
+    assert abs(ceiling(model, crops) - sum(per_crop) / 2) > 0.01
