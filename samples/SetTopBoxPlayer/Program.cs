@@ -16,7 +16,11 @@ string backend = args.Length > 2 ? args[2] : "auto";
 var pack = ModelPack.LoadDefault();
 Directory.CreateDirectory(output);
 using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = backend });
-using var receiver = new StreamReceiver(new StreamReceiverOptions { ModelId = pack.ModelId, StoreDirectory = Path.Combine(output, "store"), Decoder = decoder });
+// A set-top box can lose power at any moment: acknowledge only what reached the disk (one sync per ACK).
+using var receiver = new StreamReceiver(new StreamReceiverOptions
+{
+    ModelId = pack.ModelId, StoreDirectory = Path.Combine(output, "store"), Durability = StoreDurability.PowerLoss, Decoder = decoder,
+});
 receiver.FrameProgress += (_, e) => Console.WriteLine($"frame {e.FrameIndex}: {e.Kind}, {e.CompleteLayers}/{e.Header.LayerCount} layers");
 receiver.FrameDecoded += (_, e) =>
 {

@@ -17,57 +17,6 @@ public sealed class ReceiverMemoryTests
 
     private static readonly ContainerHeader TwoLayers = ContainerHeader.Create(Synthetic.ModelId, 64, 64, 64, 64, 2, 1, 0);
 
-    /// <summary>Plays <paramref name="messages"/> to the receiver as a raw sender (after its HELLO), then says goodbye.</summary>
-    /// <param name="afterMessage">If set, awaited after the i-th message of <paramref name="messages"/> is flushed.</param>
-    private static async Task RunRawSenderAsync(StreamReceiver receiver, IEnumerable<Message> messages, ulong lowestUnacknowledged = 0, Func<int, Task>? afterMessage = null)
-    {
-        var link = new MemoryLink();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var run = receiver.RunAsync(link.ReceiverPipe, timeout.Token);
-        var pipe = link.SenderPipe;
-        var drain = Task.Run(async () =>
-        {
-            while (!(await pipe.Input.ReadAsync(timeout.Token) is var read && read.IsCompleted))
-            {
-                pipe.Input.AdvanceTo(read.Buffer.End);
-            }
-        });
-
-        var scratch = new ArrayBufferWriter<byte>();
-        var hello = new HelloMessage { Role = HelloMessage.SenderRole, StreamId = Synthetic.StreamId, ModelId = Synthetic.ModelId, Sequence = lowestUnacknowledged };
-        async Task WriteAsync(Message m)
-        {
-            if (m is LatentMessage latent)
-            {
-                MessageCodec.WriteLatent(pipe.Output, MessageCodec.SerializePacketBody(latent.Packet));
-            }
-            else
-            {
-                MessageCodec.Write(pipe.Output, m, scratch);
-            }
-
-            await pipe.Output.FlushAsync(timeout.Token);
-        }
-
-        await WriteAsync(hello);
-        int index = 0;
-        foreach (var m in messages)
-        {
-            await WriteAsync(m);
-            if (afterMessage is not null)
-            {
-                await afterMessage(index);
-            }
-
-            index++;
-        }
-
-        await WriteAsync(new ByeMessage { Reason = ByeMessage.Finished, Text = "bye" });
-        await run;
-        await pipe.Output.CompleteAsync();
-        await drain; // the receiver completes its side when the session ends
-    }
-
     private static LatentPacket Packet(Random rng, ulong sequence, uint frame, byte layer, int size = 4096)
     {
         byte[] payload = new byte[size];
@@ -97,7 +46,7 @@ public sealed class ReceiverMemoryTests
             messages.Add(new LatentMessage(Packet(rng, (2 * f) + 1, 1_000_000 + f, 0))); // never announced: an orphan
         }
 
-        await RunRawSenderAsync(receiver, messages);
+        await Sessions.RunRawSenderAsync(receiver, messages);
         return sent;
     }
 
@@ -134,7 +83,7 @@ public sealed class ReceiverMemoryTests
             header(2000), new LatentMessage(Packet(rng, 5, 2000, 1)),
         ];
         long heldBeforeTimeout = -1;
-        await RunRawSenderAsync(receiver, messages, afterMessage: async i =>
+        await Sessions.RunRawSenderAsync(receiver, messages, afterMessage: async i =>
         {
             if (i == 4)
             {
@@ -222,7 +171,7 @@ public sealed class ReceiverMemoryTests
         // The sender later completes every frame: the 20 evicted ones keep their stored base layer and their second
         // layer is acknowledged and discarded; the 10 tracked ones complete.
         var rng = new Random(6);
-        await RunRawSenderAsync(receiver, Enumerable.Range(0, 30).SelectMany(f => new Message[]
+        await Sessions.RunRawSenderAsync(receiver, Enumerable.Range(0, 30).SelectMany(f => new Message[]
         {
             new HeaderMessage { StreamId = Synthetic.StreamId, FrameIndex = (uint)f, Header = TwoLayers },
             new LatentMessage(Packet(rng, 100 + (ulong)f, (uint)f, 1, 100)),

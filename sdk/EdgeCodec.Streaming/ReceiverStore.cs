@@ -6,13 +6,25 @@ namespace EdgeCodec.Streaming;
 /// <summary>
 /// One <c>.ecx</c> container per frame, written with <see cref="ContainerWriter"/> in prefix order. The receiver
 /// appends a packet only when every packet before it in prefix order is stored, so each file is always a valid
-/// prefix; a kill at any byte loses at most the packet being written, which was not yet acknowledged.
+/// prefix; a kill at any byte loses at most the packet being written, which was not yet acknowledged. With
+/// <see cref="StoreDurability.PowerLoss"/>, <see cref="Sync"/> (called before every acknowledgement) also writes the
+/// files changed since the last sync, and the folder when a file was created, through to the storage device.
 /// </summary>
-internal sealed class ReceiverStore(string directory, int maxOpenFiles) : IDisposable
+internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDurability durability) : IDisposable
 {
-    private readonly LinkedList<(uint Frame, ContainerWriter Writer)> _open = new();
+    private readonly LinkedList<OpenFile> _open = new();
+
+    /// <summary>Open files written since the last <see cref="Sync"/> (PowerLoss only).</summary>
+    private readonly HashSet<OpenFile> _unsynced = [];
+
+    /// <summary>A file was created or deleted since the last <see cref="Sync"/>: the folder's entries need a sync too.</summary>
+    private bool _folderChanged;
 
     public string Directory { get; } = directory;
+
+    /// <summary>Disk syncs performed: one per <see cref="Sync"/> that had anything to write, one per closed file that had
+    /// unsynced appends, one per recovered file.</summary>
+    public long Syncs { get; private set; }
 
     public static string FileName(uint frame) => "frame-" + frame.ToString("D10", CultureInfo.InvariantCulture) + ".ecx";
 
@@ -31,7 +43,17 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles) : IDispo
             catch (EdgeCodecFormatException) when (new FileInfo(path).Length <= ContainerHeader.Size)
             {
                 File.Delete(path);
+                _folderChanged = true;
                 continue;
+            }
+
+            if (durability == StoreDurability.PowerLoss)
+            {
+                // What a killed process left may still be only in the OS cache; it is acknowledged again at HELLO.
+                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                RandomAccess.FlushToDisk(handle);
+                Syncs++;
+                _folderChanged = true;
             }
 
             yield return (read.Header, read.Packets, read.IsComplete);
@@ -58,41 +80,79 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles) : IDispo
 
     public void Append(uint frame, ContainerHeader header, LatentPacket packet)
     {
-        var writer = Writer(frame, header);
-        writer.Append(packet);
+        var file = Open(frame, header);
+        file.Writer.Append(packet);
+        Changed(file);
     }
 
     public void Complete(uint frame, ContainerHeader header)
     {
-        var writer = Writer(frame, header);
-        writer.Complete();
-        Close(frame);
+        var file = Open(frame, header);
+        file.Writer.Complete();
+        Changed(file);
+        Close(file);
+    }
+
+    /// <summary>
+    /// With <see cref="StoreDurability.PowerLoss"/>, writes every file appended to since the last call, and the folder if
+    /// a file was created, through to the device; a no-op otherwise or when nothing changed.
+    /// </summary>
+    /// <exception cref="IOException">The device failed: nothing may be acknowledged.</exception>
+    public void Sync()
+    {
+        if (durability != StoreDurability.PowerLoss || (_unsynced.Count == 0 && !_folderChanged))
+        {
+            return;
+        }
+
+        foreach (var file in _unsynced)
+        {
+            RandomAccess.FlushToDisk(file.Stream.SafeFileHandle);
+        }
+
+        _unsynced.Clear();
+        if (_folderChanged)
+        {
+            FolderSync.Flush(Directory);
+            _folderChanged = false;
+        }
+
+        Syncs++;
     }
 
     public void Dispose()
     {
-        foreach (var (_, writer) in _open)
+        foreach (var file in _open)
         {
-            writer.Dispose();
+            file.Writer.Dispose();
         }
 
         _open.Clear();
+        _unsynced.Clear();
     }
 
-    private void Close(uint frame)
+    private void Changed(OpenFile file)
     {
-        for (var node = _open.First; node is not null; node = node.Next)
+        if (durability == StoreDurability.PowerLoss)
         {
-            if (node.Value.Frame == frame)
-            {
-                node.Value.Writer.Dispose();
-                _open.Remove(node);
-                return;
-            }
+            _unsynced.Add(file);
         }
     }
 
-    private ContainerWriter Writer(uint frame, ContainerHeader header)
+    private void Close(OpenFile file)
+    {
+        if (_unsynced.Remove(file))
+        {
+            // Its appends are not acknowledged yet, but the handle is going: sync them now rather than lose track.
+            RandomAccess.FlushToDisk(file.Stream.SafeFileHandle);
+            Syncs++;
+        }
+
+        file.Writer.Dispose();
+        _open.Remove(file);
+    }
+
+    private OpenFile Open(uint frame, ContainerHeader header)
     {
         for (var node = _open.First; node is not null; node = node.Next)
         {
@@ -100,25 +160,28 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles) : IDispo
             {
                 _open.Remove(node);
                 _open.AddFirst(node);
-                return node.Value.Writer;
+                return node.Value;
             }
         }
 
         if (_open.Count >= maxOpenFiles)
         {
-            _open.Last!.Value.Writer.Dispose();
-            _open.RemoveLast();
+            Close(_open.Last!.Value);
         }
 
         string path = Path.Combine(Directory, FileName(frame));
+        bool created = !File.Exists(path);
         var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         try
         {
             var writer = stream.Length > ContainerHeader.Size
                 ? ContainerWriter.OpenForAppend(stream)
                 : NewWriter(stream, header);
-            _open.AddFirst((frame, writer));
-            return writer;
+            var file = new OpenFile(frame, writer, stream);
+            _open.AddFirst(file);
+            _folderChanged |= created;
+            Changed(file);
+            return file;
         }
         catch
         {
@@ -133,4 +196,7 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles) : IDispo
         stream.SetLength(0);
         return new ContainerWriter(stream, header);
     }
+
+    /// <summary>An open frame file: its writer and the stream under it (whose handle a sync needs).</summary>
+    private sealed record OpenFile(uint Frame, ContainerWriter Writer, FileStream Stream);
 }

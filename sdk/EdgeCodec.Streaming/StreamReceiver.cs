@@ -67,7 +67,7 @@ public sealed class StreamReceiver : IDisposable
         _lastOrphanSweep = _time.GetTimestamp();
         if (options.StoreDirectory is not null)
         {
-            _store = new ReceiverStore(options.StoreDirectory, options.MaxOpenFiles);
+            _store = new ReceiverStore(options.StoreDirectory, options.MaxOpenFiles, options.Durability);
             Recover(_store);
         }
 
@@ -131,6 +131,7 @@ public sealed class StreamReceiver : IDisposable
                     FramesEvicted = _framesEvicted, PacketsDiscarded = _discarded,
                     AdaptersInstalled = _adaptersInstalled, AdaptersRejected = _adaptersRejected,
                     DisplayStepsDropped = Interlocked.Read(ref _displayDropped), OrphansExpired = _orphansExpired,
+                    StoreSyncs = _store?.Syncs ?? 0,
                 };
             }
         }
@@ -764,6 +765,9 @@ public sealed class StreamReceiver : IDisposable
 
     private AckMessage BuildAckLocked(List<ulong> touched)
     {
+        // Durable before acknowledged: every ACK (HELLO's included) follows the store's sync (a no-op unless
+        // StoreDurability.PowerLoss and something was written since the last one).
+        _store?.Sync();
         var all = _held.Ranges;
         if (all.Count <= StreamProtocol.MaxAckRanges)
         {

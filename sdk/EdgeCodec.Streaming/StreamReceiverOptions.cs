@@ -59,6 +59,12 @@ public sealed class StreamReceiverOptions
     /// <summary>The clock of <see cref="OrphanTimeout"/>. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// What an acknowledged packet in <see cref="StoreDirectory"/> survives: a killed process (default), or also a power
+    /// cut, at the cost of a disk sync per acknowledgement. Ignored without a store.
+    /// </summary>
+    public StoreDurability Durability { get; init; } = StoreDurability.ProcessCrash;
+
     /// <summary>Store files kept open at once; older ones are closed and reopened with OpenForAppend when needed. Default 16.</summary>
     public int MaxOpenFiles { get; init; } = 16;
 

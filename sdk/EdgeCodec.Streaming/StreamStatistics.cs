@@ -85,6 +85,12 @@ public sealed class StreamReceiverStatistics
     /// <summary>Adapter packages received and installed.</summary>
     public long AdaptersInstalled { get; init; }
 
+    /// <summary>
+    /// Disk syncs of the store (<see cref="StoreDurability.PowerLoss"/>): at most one per acknowledgement, plus one per
+    /// file closed with unsynced appends and one per file recovered at start. Zero with <see cref="StoreDurability.ProcessCrash"/>.
+    /// </summary>
+    public long StoreSyncs { get; init; }
+
     /// <summary>Adapter packages received and refused (verification failed, hash mismatch, or no installer).</summary>
     public long AdaptersRejected { get; init; }
 }

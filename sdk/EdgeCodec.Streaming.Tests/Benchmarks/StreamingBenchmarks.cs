@@ -73,7 +73,13 @@ public sealed class StreamingBenchmarks(CodecFixture fixture, ITestOutputHelper 
     [BenchFact]
     public async Task Loopback_tcp_throughput()
     {
-        foreach (var (size, count, store) in new[] { (1024, 20000, false), (16384, 4000, false), (16384, 4000, true) })
+        var rows = new (int Size, int Count, bool Store, StoreDurability Durability)[]
+        {
+            (1024, 20000, false, default), (16384, 4000, false, default), (16384, 4000, true, StoreDurability.ProcessCrash),
+            (16384, 4000, true, StoreDurability.PowerLoss), (1024, 20000, true, StoreDurability.ProcessCrash),
+            (1024, 20000, true, StoreDurability.PowerLoss),
+        };
+        foreach (var (size, count, store, durability) in rows)
         {
             var frames = Synthetic.Frames(new Random(2), count / 16, 4, 4, 1, size, size);
             string? dir = store ? Synthetic.TempDirectory() : null;
@@ -82,7 +88,7 @@ public sealed class StreamingBenchmarks(CodecFixture fixture, ITestOutputHelper 
                 ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, RetransmitBufferBytes = 1L << 30,
                 RateController = new DefaultRateController(initialRate: 200e6),
             });
-            using var receiver = new StreamReceiver(new StreamReceiverOptions { ModelId = Synthetic.ModelId, StoreDirectory = dir });
+            using var receiver = new StreamReceiver(new StreamReceiverOptions { ModelId = Synthetic.ModelId, StoreDirectory = dir, Durability = durability });
             foreach (var f in frames)
             {
                 await sender.EnqueueAsync(f.Header, f.Packets);
@@ -104,7 +110,9 @@ public sealed class StreamingBenchmarks(CodecFixture fixture, ITestOutputHelper 
             double seconds = clock.Elapsed.TotalSeconds;
             long packets = frames.Sum(f => f.Packets.Count);
             long payload = frames.Sum(f => f.Packets.Sum(p => (long)p.Payload.Length));
-            output.WriteLine($"{size} B payloads, store {(store ? "on" : "off")}: {packets} packets in {seconds:0.000} s = {packets / seconds:0} packets/s, {payload / seconds / 1e6:0.0} MB/s payload");
+            var rst = receiver.Statistics;
+            output.WriteLine($"{size} B payloads, store {(store ? durability.ToString() : "off")}: {packets} packets in {seconds:0.000} s = {packets / seconds:0} packets/s, "
+                + $"{payload / seconds / 1e6:0.0} MB/s payload; {rst.AcksSent} ACKs, {rst.StoreSyncs} disk syncs");
             if (dir is not null)
             {
                 receiver.Dispose();
