@@ -197,6 +197,11 @@ def main(argv=None) -> None:
     ap.add_argument("--save-every", type=int, default=250)
     ap.add_argument("--val-every", type=int, default=2000)
     ap.add_argument("--val-size", type=int, default=256)
+    ap.add_argument("--val-tiled", type=int, default=0,
+                    help="also validate with entropy tiles of this many latents (16 = the SDK's 256-px tiles) on "
+                         "--val-tiled-size crops, into <log>-tiled.csv (0 = off): what --tiled-prob is for")
+    ap.add_argument("--val-tiled-size", type=int, default=512,
+                    help="side of the tiled validation's centre crops (a multiple of 16 x --val-tiled)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--data", type=Path, nargs="*", default=None)
@@ -270,6 +275,11 @@ def main(argv=None) -> None:
         print(f"tiled regime: {args.tiled_prob:.0%} of steps, {args.tiled_batch} x {args.tiled_patch} px crops in "
               f"{16 * args.tile}-px entropy tiles")
     val_images = data.center_crops(val_files, args.val_size)
+    tiled_val = data.center_crops(val_files, args.val_tiled_size) if args.val_tiled else []
+    if any(side % (16 * args.val_tiled) for c in tiled_val for side in c.shape[1:]):
+        raise SystemExit(f"--val-tiled {args.val_tiled}: the {args.val_tiled_size}-px validation crops do not hold whole "
+                         f"{16 * args.val_tiled}-px tiles")
+    tiled_log = args.log.with_name(args.log.stem + "-tiled.csv")
     print(f"{len(sampler)} training images, {len(val_images)} validation crops")
     if args.data is None and len(data.default_dirs()) == 1:
         # A fresh machine has only the shared photos until fetch_data has run (session 3 trained ~4,000 steps so).
@@ -366,6 +376,10 @@ def main(argv=None) -> None:
             val = ""
             if step % args.val_every == 0:
                 val = valbd.text(validate(model, val_images))
+                if tiled_val:
+                    tiled_text = valbd.text(validate(model, tiled_val,
+                                                lambda x, q: model(x, q, None, hard=True, tile=args.val_tiled)))
+                    append_row(tiled_log, ["time", "step", "tile", "val"], [int(time.time()), step, args.val_tiled, tiled_text])
                 if ema:
                     validate_average(step)
             writer.writerow([int(time.time()), step, f"{acc['loss'] / n:.4f}", f"{acc['bpp'] / n:.4f}",

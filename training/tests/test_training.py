@@ -194,6 +194,8 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert torch.load(tmp_path / "run" / "last.pt")["step"] == 6
     with pytest.raises(SystemExit, match="a multiple of 64 px"):
         train.main(["--steps", "7", "--tiled-prob", "1", "--tiled-patch", "96", "--tile", "4"] + args)
+    with pytest.raises(SystemExit, match="do not hold whole 64-px tiles"):  # the tiled validation's crops
+        train.main(["--steps", "8", "--val-tiled", "4", "--val-tiled-size", "96"] + args)
 
 
 @torch.no_grad()
@@ -733,13 +735,18 @@ def test_the_weight_average_averages_and_swaps_back():
     assert not again.resumed and torch.equal(again.state["g_s.up1.conv.weight"], moved)
 
 
-def test_training_validates_and_writes_its_weight_average(tmp_path):
+def test_training_validates_and_writes_its_weight_average_and_tiled_rows(tmp_path):
     args = ["--patch", "64", "--batch", "2", "--run-dir", str(tmp_path / "run"), "--compact", str(tmp_path / "c.pt"),
             "--log", str(tmp_path / "log.csv"), "--save-every", "50", "--val-every", "50", "--val-size", "64",
             "--seed", "1", "--ema", "0.9"]
-    train.main(["--steps", "50"] + args)
+    # With the tiled validation too: 128-px crops in 64-px entropy tiles, into its own log.
+    train.main(["--steps", "50", "--val-tiled", "4", "--val-tiled-size", "128"] + args)
     rows = (tmp_path / "log-ema.csv").read_text().splitlines()
     assert rows[0] == "time,step,decay,val" and rows[1].split(",")[1:3] == ["50", "0.9"]
+    from training import valbd
+    tiled = valbd.validation_rows(tmp_path / "log-tiled.csv")
+    assert list(tiled) == [50] and len(valbd.curve(tiled[50])) == len(EdgeCodecModel().lambdas)
+    assert valbd.curve(tiled[50]) != valbd.curve(valbd.validation_rows(tmp_path / "log.csv")[50])
     ema = torch.load(tmp_path / "run" / "ema.pt")
     raw = torch.load(tmp_path / "c.pt")
     assert ema["step"] == raw["step"] == 50 and ema["average"] == {"decay": 0.9, "since": 0} and "average" not in raw
