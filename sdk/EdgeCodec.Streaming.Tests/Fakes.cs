@@ -99,3 +99,50 @@ public sealed class MemoryLink
         public PipeWriter Output { get; } = output;
     }
 }
+
+/// <summary>The free space of a pretend disk shared by the files of a store: <see cref="DiskFullFileStream"/> writes take from it.</summary>
+public sealed class PretendDisk
+{
+    private long _free;
+
+    public PretendDisk(long free) => _free = free;
+
+    /// <summary>Bytes that can still be written; set it higher to "free space".</summary>
+    public long Free
+    {
+        get => Interlocked.Read(ref _free);
+        set => Interlocked.Exchange(ref _free, value);
+    }
+
+    public int Take(int wanted)
+    {
+        lock (this)
+        {
+            int granted = (int)Math.Min(wanted, _free);
+            _free -= granted;
+            return granted;
+        }
+    }
+}
+
+/// <summary>
+/// A real, unbuffered file on a <see cref="PretendDisk"/>: a write that does not fit writes the part that does, then
+/// fails as a full disk does (ENOSPC after a short write).
+/// </summary>
+public sealed class DiskFullFileStream(string path, PretendDisk disk)
+    : FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0)
+{
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        int granted = disk.Take(count);
+        base.Write(buffer, offset, granted); // FileStream's array overload goes straight to the file
+        if (granted < count)
+        {
+            throw new IOException("No space left on device");
+        }
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer) => Write(buffer.ToArray(), 0, buffer.Length);
+
+    public override void WriteByte(byte value) => Write([value], 0, 1);
+}

@@ -156,3 +156,69 @@ public sealed class StoreDurabilityTests
         Directory.Delete(dir, recursive: true);
     }
 }
+
+/// <summary>A full disk (an SD card that filled up): the session fails clearly, and nothing stored or acknowledged is lost.</summary>
+public sealed class StoreDiskFullTests
+{
+    [Fact]
+    public async Task A_full_disk_fails_the_session_and_after_space_is_freed_the_same_receiver_completes_every_file()
+    {
+        var frames = Synthetic.Frames(new Random(31), 4, 2, 2, 2, 300, 1500);
+        long total = frames.Sum(f => f.Packets.Sum(p => (long)p.Payload.Length));
+        string dir = Synthetic.TempDirectory();
+        var disk = new PretendDisk(total / 2);
+        var sender = Sessions.Sender();
+        await Sessions.EnqueueAllAsync(sender, frames);
+        using (var receiver = new StreamReceiver(new StreamReceiverOptions
+        {
+            ModelId = Synthetic.ModelId, StoreDirectory = dir, Durability = StoreDurability.PowerLoss,
+            KeepAliveInterval = TimeSpan.FromMilliseconds(100), IdleTimeout = TimeSpan.FromSeconds(3),
+            StoreFileOpener = path => new DiskFullFileStream(path, disk),
+        }))
+        {
+            var link = new MemoryLink();
+            var s = Sessions.Swallow(sender.RunAsync(link.SenderPipe));
+            var error = await Sessions.Swallow(receiver.RunAsync(link.ReceiverPipe));
+            await s;
+            var full = Assert.IsType<IOException>(error);
+            Assert.Contains("The store could not", full.Message);
+            Assert.Contains("No space left on device", full.Message);
+            long stored = receiver.Statistics.PacketsApplied;
+            Assert.InRange(stored, 1, frames.Sum(f => f.Packets.Count) - 1);
+
+            // The files hold exactly what was applied, each a valid prefix (a cut packet at most at the end).
+            Assert.Equal(stored, ReadAll(dir));
+
+            disk.Free = long.MaxValue;
+            await Sessions.FinishAsync(sender, receiver);
+            Assert.Equal(frames.Sum(f => f.Packets.Count), receiver.Statistics.PacketsApplied);
+        }
+
+        Synthetic.AssertStoreHolds(dir, frames);
+        using (var recovered = Sessions.Receiver(dir))
+        {
+            Assert.Equal(frames.Sum(f => f.Packets.Count), recovered.Statistics.PacketsRecovered);
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static long ReadAll(string dir)
+    {
+        long packets = 0;
+        foreach (string path in Directory.GetFiles(dir, "*.ecx"))
+        {
+            try
+            {
+                using var stream = File.OpenRead(path);
+                packets += ContainerReader.Read(stream).Packets.Count;
+            }
+            catch (EdgeCodecFormatException)
+            {
+                // A header cut by the full disk: no packets.
+            }
+        }
+
+        return packets;
+    }
+}

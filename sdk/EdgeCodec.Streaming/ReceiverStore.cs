@@ -10,8 +10,13 @@ namespace EdgeCodec.Streaming;
 /// <see cref="StoreDurability.PowerLoss"/>, <see cref="Sync"/> (called before every acknowledgement) also writes the
 /// files changed since the last sync, and the folder when a file was created, through to the storage device.
 /// </summary>
-internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDurability durability) : IDisposable
+internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDurability durability, Func<string, FileStream>? openFile = null) : IDisposable
 {
+    /// <summary>Opens a frame file for writing: unbuffered, so a failed write (a full disk) leaves nothing queued in
+    /// .NET to be written later, out of order. Tests replace it to fail on purpose.</summary>
+    private readonly Func<string, FileStream> _openFile = openFile
+        ?? (path => new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0));
+
     private readonly LinkedList<OpenFile> _open = new();
 
     /// <summary>Open files written since the last <see cref="Sync"/> (PowerLoss only).</summary>
@@ -78,17 +83,37 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
         return packets.Count == count ? packets : packets.Take(count).ToArray();
     }
 
+    /// <exception cref="IOException">The write failed (e.g. the disk is full): the packet is not stored, the file keeps
+    /// every packet before it, and the next append of the frame continues the file after them.</exception>
     public void Append(uint frame, ContainerHeader header, LatentPacket packet)
     {
         var file = Open(frame, header);
-        file.Writer.Append(packet);
+        try
+        {
+            file.Writer.Append(packet);
+        }
+        catch (IOException e)
+        {
+            throw Failed(file, "store packet " + packet.Sequence + " of", e);
+        }
+
         Changed(file);
     }
 
+    /// <exception cref="IOException">Writing the file's index failed: the file keeps its packets and is completed on a
+    /// later try.</exception>
     public void Complete(uint frame, ContainerHeader header)
     {
         var file = Open(frame, header);
-        file.Writer.Complete();
+        try
+        {
+            file.Writer.Complete();
+        }
+        catch (IOException e)
+        {
+            throw Failed(file, "complete", e);
+        }
+
         Changed(file);
         Close(file);
     }
@@ -131,6 +156,27 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
         _unsynced.Clear();
     }
 
+    /// <summary>
+    /// Forgets a file whose write failed part-way: whatever reached it after its last whole packet is cut off when the
+    /// frame's next append reopens it (<see cref="ContainerWriter.OpenForAppend"/>), so the file stays a valid prefix.
+    /// </summary>
+    private IOException Failed(OpenFile file, string what, IOException error)
+    {
+        _open.Remove(file);
+        _unsynced.Remove(file);
+        try
+        {
+            file.Stream.Dispose(); // unbuffered: nothing is left to write
+        }
+        catch (IOException)
+        {
+        }
+
+        return new IOException(
+            $"The store could not {what} frame {file.Frame} ({error.Message}). Nothing acknowledged was lost; the file is "
+            + "continued from its last whole packet on the next try.", error);
+    }
+
     private void Changed(OpenFile file)
     {
         if (durability == StoreDurability.PowerLoss)
@@ -171,7 +217,7 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
 
         string path = Path.Combine(Directory, FileName(frame));
         bool created = !File.Exists(path);
-        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        var stream = _openFile(path);
         try
         {
             var writer = stream.Length > ContainerHeader.Size

@@ -67,7 +67,7 @@ public sealed class StreamReceiver : IDisposable
         _lastOrphanSweep = _time.GetTimestamp();
         if (options.StoreDirectory is not null)
         {
-            _store = new ReceiverStore(options.StoreDirectory, options.MaxOpenFiles, options.Durability);
+            _store = new ReceiverStore(options.StoreDirectory, options.MaxOpenFiles, options.Durability, options.StoreFileOpener);
             Recover(_store);
         }
 

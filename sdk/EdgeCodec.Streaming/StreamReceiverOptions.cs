@@ -65,6 +65,9 @@ public sealed class StreamReceiverOptions
     /// </summary>
     public StoreDurability Durability { get; init; } = StoreDurability.ProcessCrash;
 
+    /// <summary>Tests only: opens the store's frame files for writing (a stream that fails stands for a full disk).</summary>
+    internal Func<string, FileStream>? StoreFileOpener { get; init; }
+
     /// <summary>Store files kept open at once; older ones are closed and reopened with OpenForAppend when needed. Default 16.</summary>
     public int MaxOpenFiles { get; init; } = 16;
 
