@@ -105,6 +105,76 @@ public sealed class ContainerTests
     }
 
     [Fact]
+    public void A_write_that_fails_part_way_stops_the_writer_and_open_for_append_continues_after_the_last_whole_packet()
+    {
+        byte[] file = FormatSamples.Container();
+        for (int room = ContainerHeader.Size + 1; room < file.Length; room += 13)
+        {
+            // A disk that fills after `room` bytes: the write that crosses it writes what fits, then fails.
+            var disk = new FillingStream(room);
+            int written = 0;
+            ContainerWriter writer;
+            try
+            {
+                writer = new ContainerWriter(disk, FormatSamples.Header(), leaveOpen: true);
+            }
+            catch (IOException)
+            {
+                continue; // the header did not fit: nothing to continue
+            }
+
+            using (writer)
+            {
+                var error = Record.Exception(() =>
+                {
+                    foreach (LatentPacket p in Packets)
+                    {
+                        writer.Append(p);
+                        written++;
+                    }
+
+                    writer.Complete();
+                });
+                Assert.IsType<IOException>(error);
+                Assert.Throws<InvalidOperationException>(() => writer.Append(Packets[Math.Min(written, Packets.Length - 1)]));
+                Assert.Throws<InvalidOperationException>(() => writer.Complete());
+            }
+
+            disk.Room = int.MaxValue; // space freed
+            using (ContainerWriter again = ContainerWriter.OpenForAppend(disk, leaveOpen: true))
+            {
+                Assert.Equal(written, again.PacketCount);
+                foreach (LatentPacket p in Packets.Skip(written))
+                {
+                    again.Append(p);
+                }
+
+                again.Complete();
+            }
+
+            Assert.Equal(file, disk.ToArray());
+        }
+    }
+
+    /// <summary>A memory "disk" with <see cref="Room"/> bytes left: a write past it writes what fits and throws.</summary>
+    private sealed class FillingStream(int room) : MemoryStream
+    {
+        public int Room { get; set; } = room;
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            int fits = (int)Math.Clamp(Room - Position, 0, count);
+            base.Write(buffer, offset, fits); // MemoryStream's array overload writes directly
+            if (fits < count)
+            {
+                throw new IOException("No space left on device");
+            }
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer) => Write(buffer.ToArray(), 0, buffer.Length);
+    }
+
+    [Fact]
     public void Writer_enforces_prefix_order_and_header_consistency()
     {
         using var stream = new MemoryStream();

@@ -9,7 +9,9 @@ namespace EdgeCodec.Format;
 /// Crash safety: the header and each packet are written whole and flushed before the call returns, and every
 /// packet carries its own CRC, so a file cut at any byte still yields every packet that was fully written
 /// (see <see cref="ContainerReader"/>). Disposing without <see cref="Complete"/> leaves such a partial file, which
-/// <see cref="OpenForAppend"/> can continue.
+/// <see cref="OpenForAppend"/> can continue. A write that fails part-way (a full disk) may leave part of a packet at the
+/// end of the stream: the writer then refuses further writes, and <see cref="OpenForAppend"/> continues the file after
+/// its last whole packet.
 /// </remarks>
 public sealed class ContainerWriter : IDisposable
 {
@@ -20,6 +22,7 @@ public sealed class ContainerWriter : IDisposable
     private long _position;
     private ulong? _previousKey;
     private bool _completed;
+    private bool _faulted;
     private bool _disposed;
 
     /// <summary>Starts a new container at the current position of <paramref name="stream"/> and writes the header.</summary>
@@ -97,9 +100,9 @@ public sealed class ContainerWriter : IDisposable
     /// (frame, then layer, then tile, strictly increasing).</param>
     /// <exception cref="ArgumentNullException"><paramref name="packet"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The packet does not belong in this file or breaks prefix order.</exception>
-    /// <exception cref="InvalidOperationException">The container was completed.</exception>
+    /// <exception cref="InvalidOperationException">The container was completed, or an earlier write failed.</exception>
     /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
-    /// <exception cref="IOException">The stream failed.</exception>
+    /// <exception cref="IOException">The stream failed (the writer refuses further writes).</exception>
     public void Append(LatentPacket packet)
     {
         ArgumentNullException.ThrowIfNull(packet);
@@ -112,22 +115,20 @@ public sealed class ContainerWriter : IDisposable
 
         _frame.ResetWrittenCount();
         PacketFraming.Write(_frame, packet);
-        _stream.Write(_frame.WrittenSpan);
-        _stream.Flush();
+        WriteAndFlush(_frame.WrittenSpan);
         _entries.Add(new ContainerIndexEntry(packet.FrameIndex, packet.TileIndex, packet.Layer, _position, _frame.WrittenCount));
         _position += _frame.WrittenCount;
         _previousKey = KeyOf(packet);
     }
 
     /// <summary>Writes the terminator, the index and the footer, and flushes. No packets can be appended afterwards.</summary>
-    /// <exception cref="InvalidOperationException">The container was already completed.</exception>
+    /// <exception cref="InvalidOperationException">The container was already completed, or an earlier write failed.</exception>
     /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
-    /// <exception cref="IOException">The stream failed.</exception>
+    /// <exception cref="IOException">The stream failed (the writer refuses further writes).</exception>
     public void Complete()
     {
         ThrowIfClosed();
-        _stream.Write(ContainerLayout.BuildTail(_entries, _position));
-        _stream.Flush();
+        WriteAndFlush(ContainerLayout.BuildTail(_entries, _position));
         _completed = true;
     }
 
@@ -148,12 +149,32 @@ public sealed class ContainerWriter : IDisposable
 
     private static ulong KeyOf(LatentPacket packet) => ContainerRules.OrderKey(packet.FrameIndex, packet.Layer, packet.TileIndex);
 
+    private void WriteAndFlush(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            _stream.Write(bytes);
+            _stream.Flush();
+        }
+        catch
+        {
+            _faulted = true; // part of it may be in the stream: appending after it would break the file
+            throw;
+        }
+    }
+
     private void ThrowIfClosed()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_completed)
         {
             throw new InvalidOperationException("The container is complete; no more packets can be written.");
+        }
+
+        if (_faulted)
+        {
+            throw new InvalidOperationException(
+                "A write of this container failed part-way; reopen the file with ContainerWriter.OpenForAppend to continue after its last whole packet.");
         }
     }
 }
