@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 
 from . import data, qat, valbd
-from .model import EdgeCodecModel, checkpoint_synthesis, load_state
-from .revive import activity, state_index
+from .model import EdgeCodecModel
+from .revive import activity, load_run, state_index
 from .train import REPO, append_row, validate
 
 SOURCE, TARGET = "relu-mid", "signed-mid"
@@ -56,16 +56,9 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
 
-    ck = torch.load(args.checkpoint, map_location="cpu")
-    if "model" not in ck or "opt" not in ck:
-        raise SystemExit(f"{args.checkpoint} is not a training run's checkpoint (weights and optimizer): resynth "
-                         "works on <run-dir>/last.pt")
-    model = EdgeCodecModel()
-    model.g_s.variant = checkpoint_synthesis(ck)
+    ck, model = load_run(args.checkpoint, "resynth")
     if model.g_s.variant != SOURCE:
         raise SystemExit(f"{args.checkpoint} already has the {model.g_s.variant} synthesis")
-    if load_state(model, ck["model"]):
-        raise SystemExit(f"{args.checkpoint} predates a growth: resume training once before converting")
     active = activity(model, qat.calibration_crops())["g_s.mid"]
     _, val_files = data.list_images(data.default_dirs())
     val = data.center_crops(val_files, 256)

@@ -132,6 +132,20 @@ def clear_moments(model: EdgeCodecModel, opt_state: dict, revived: dict[str, lis
                 state[key].index_fill_(dim, torch.tensor(channels), 0.0)
 
 
+def load_run(path: Path, tool: str) -> tuple[dict, EdgeCodecModel]:
+    """A training run's checkpoint (``<run-dir>/last.pt``: weights, optimizer, average) and its model, for the tools
+    that rewrite one (``tool`` names the caller in the errors)."""
+    ck = torch.load(path, map_location="cpu")
+    if "model" not in ck or "opt" not in ck:
+        raise SystemExit(f"{path} is not a training run's checkpoint (weights and optimizer): {tool} works on "
+                         "<run-dir>/last.pt")
+    model = EdgeCodecModel()
+    model.g_s.variant = checkpoint_synthesis(ck)
+    if load_state(model, ck["model"]):
+        raise SystemExit(f"{path} predates a growth: resume training once before running {tool}")
+    return ck, model
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", type=Path, default=REPO / "training" / "runs" / "main" / "last.pt",
@@ -148,14 +162,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
 
-    ck = torch.load(args.checkpoint, map_location="cpu")
-    if "model" not in ck or "opt" not in ck:
-        raise SystemExit(f"{args.checkpoint} is not a training run's checkpoint (weights and optimizer): revive "
-                         "works on <run-dir>/last.pt")
-    model = EdgeCodecModel()
-    model.g_s.variant = checkpoint_synthesis(ck)
-    if load_state(model, ck["model"]):
-        raise SystemExit(f"{args.checkpoint} predates a growth: resume training once before reviving")
+    ck, model = load_run(args.checkpoint, "revive")
     crops = qat.calibration_crops()
     active = activity(model, crops)
     for name, a in active.items():
