@@ -30,6 +30,28 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COMPACT = REPO / "models" / "checkpoints" / "edgecodec-train.pt"
 
 
+def trim_log(path: Path, step: int) -> int:
+    """Drops the rows of a CSV log written after ``step`` and returns how many it dropped.
+
+    A run resumes from its last checkpoint, so the rows it logged between that checkpoint and an interruption are
+    written again; without this the log would hold those steps twice. The file is rewritten in place (a process that
+    still appends to it keeps appending at its end).
+    """
+    if not path.exists():
+        return 0
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return 0
+    keep = [rows[0]] + [r for r in rows[1:] if not (len(r) > 1 and r[1].isdigit() and int(r[1]) > step)]
+    dropped = len(rows) - len(keep)
+    if dropped:
+        with open(path, "r+", newline="") as f:
+            csv.writer(f).writerows(keep)
+            f.truncate()
+    return dropped
+
+
 def append_row(path: Path, header: list[str], row: list) -> None:
     """Appends one row to a CSV log, writing ``header`` first when the file is new."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -280,6 +302,10 @@ def main(argv=None) -> None:
         raise SystemExit(f"--val-tiled {args.val_tiled}: the {args.val_tiled_size}-px validation crops do not hold whole "
                          f"{16 * args.val_tiled}-px tiles")
     tiled_log = args.log.with_name(args.log.stem + "-tiled.csv")
+    if last.exists():
+        dropped = sum(trim_log(p, step) for p in (args.log, ema_log, tiled_log))
+        if dropped:
+            print(f"dropped {dropped} log rows written after step {step} (they are written again)")
     print(f"{len(sampler)} training images, {len(val_images)} validation crops")
     if args.data is None and len(data.default_dirs()) == 1:
         # A fresh machine has only the shared photos until fetch_data has run (session 3 trained ~4,000 steps so).

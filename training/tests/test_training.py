@@ -192,10 +192,23 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     # Tiled steps (every step here): 128-px crops in 64-px entropy tiles.
     train.main(["--steps", "6", "--tiled-prob", "1", "--tiled-patch", "128", "--tile", "4"] + args)
     assert torch.load(tmp_path / "run" / "last.pt")["step"] == 6
+    # An interrupted run logged steps after its last checkpoint; the resumed run writes them again, once.
+    with open(tmp_path / "log.csv", "a") as f:
+        f.write("0,7,9.9,0,0,0,0,0,0,\n0,8,9.9,0,0,0,0,0,0,\n")
+    train.main(["--steps", "7"] + args)
+    assert "9.9" not in (tmp_path / "log.csv").read_text()  # dropped (and steps 7, 8 log nothing: rows every 50)
     with pytest.raises(SystemExit, match="a multiple of 64 px"):
         train.main(["--steps", "7", "--tiled-prob", "1", "--tiled-patch", "96", "--tile", "4"] + args)
     with pytest.raises(SystemExit, match="do not hold whole 64-px tiles"):  # the tiled validation's crops
         train.main(["--steps", "8", "--val-tiled", "4", "--val-tiled-size", "96"] + args)
+
+
+def test_trimming_a_log_keeps_its_header_and_the_rows_up_to_the_step(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("time,step,val\n1,10,a\n2,20,b\n3,30,c\n")
+    assert train.trim_log(log, 20) == 1
+    assert log.read_text().splitlines() == ["time,step,val", "1,10,a", "2,20,b"]
+    assert train.trim_log(log, 20) == 0 and train.trim_log(tmp_path / "none.csv", 0) == 0
 
 
 @torch.no_grad()
