@@ -847,3 +847,23 @@ def test_the_ceiling_pools_the_squared_error_of_every_crop():
     assert ceiling(model, crops) == pytest.approx(-10 * math.log10(float(pooled)), abs=1e-4)
     per_crop = [-10 * math.log10(float(e.mean())) for e in errors]
     assert abs(ceiling(model, crops) - sum(per_crop) / 2) > 0.01
+
+
+def test_validating_checkpoints_offline_gives_their_rows_and_tiles_cost_bits(tmp_path):
+    """training.valck validates saved checkpoints as train does; the same weights give the same row (0 % BD-rate), and
+    the same crops in entropy tiles cost more bits at the same reconstruction."""
+    from training import valck
+
+    torch.manual_seed(5)
+    model = EdgeCodecModel()
+    train.save_compact(model, 7, tmp_path / "a.pt")
+    _, files = data.list_images(data.default_dirs())
+    whole = valck.rows([tmp_path / "a.pt", tmp_path / "a.pt"], size=128, quantised=False, files=files[:1])
+    assert whole[0][0] == 7 and whole[0][1] == whole[1][1] and len(whole[0][1]) == len(model.lambdas)
+    trained = [train.DEFAULT_COMPACT]
+    whole = valck.rows(trained, size=128, quantised=False, files=files[:2])[0][1]
+    tiled = valck.rows(trained, size=128, tile=4, quantised=False, files=files[:2])[0][1]
+    assert all(abs(t[1] - w[1]) < 0.3 for t, w in zip(tiled, whole))  # about the same pixels (the means move)...
+    assert all(t[0] > 1.05 * w[0] for t, w in zip(tiled, whole))  # ...for more bits: four 64-px tiles, four borders
+    with pytest.raises(SystemExit, match="whole 256-px tiles"):
+        valck.rows([tmp_path / "a.pt"], size=128, tile=16, quantised=False, files=files[:1])
