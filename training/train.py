@@ -221,7 +221,8 @@ def main(argv=None) -> None:
     ap.add_argument("--val-size", type=int, default=256)
     ap.add_argument("--val-tiled", type=int, default=0,
                     help="also validate with entropy tiles of this many latents (16 = the SDK's 256-px tiles) on "
-                         "--val-tiled-size crops, into <log>-tiled.csv (0 = off): what --tiled-prob is for")
+                         "--val-tiled-size crops, into <log>-tiled.csv (and the average's into <log>-ema-tiled.csv; "
+                         "0 = off): what --tiled-prob is for")
     ap.add_argument("--val-tiled-size", type=int, default=512,
                     help="side of the tiled validation's centre crops (a multiple of 16 x --val-tiled)")
     ap.add_argument("--threads", type=int, default=2)
@@ -302,8 +303,9 @@ def main(argv=None) -> None:
         raise SystemExit(f"--val-tiled {args.val_tiled}: the {args.val_tiled_size}-px validation crops do not hold whole "
                          f"{16 * args.val_tiled}-px tiles")
     tiled_log = args.log.with_name(args.log.stem + "-tiled.csv")
+    ema_tiled_log = args.log.with_name(args.log.stem + "-ema-tiled.csv")
     if last.exists():
-        dropped = sum(trim_log(p, step) for p in (args.log, ema_log, tiled_log))
+        dropped = sum(trim_log(p, step) for p in (args.log, ema_log, tiled_log, ema_tiled_log))
         if dropped:
             print(f"dropped {dropped} log rows written after step {step} (they are written again)")
     print(f"{len(sampler)} training images, {len(val_images)} validation crops")
@@ -360,7 +362,13 @@ def main(argv=None) -> None:
             if qat_crops is not None:
                 recalibrate()
             text = valbd.text(validate(model, val_images))
+            tiled_text = None
+            if tiled_val:
+                tiled_text = valbd.text(validate(model, tiled_val,
+                                                 lambda x, q: model(x, q, None, hard=True, tile=args.val_tiled)))
         append_row(ema_log, ["time", "step", "decay", "val"], [int(time.time()), at, args.ema, text])
+        if tiled_text:
+            append_row(ema_tiled_log, ["time", "step", "tile", "val"], [int(time.time()), at, args.val_tiled, tiled_text])
         print(f"step {at} average: {text}", flush=True)
 
     while step < args.steps and not stop["flag"]:

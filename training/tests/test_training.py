@@ -760,6 +760,8 @@ def test_training_validates_and_writes_its_weight_average_and_tiled_rows(tmp_pat
     tiled = valbd.validation_rows(tmp_path / "log-tiled.csv")
     assert list(tiled) == [50] and len(valbd.curve(tiled[50])) == len(EdgeCodecModel().lambdas)
     assert valbd.curve(tiled[50]) != valbd.curve(valbd.validation_rows(tmp_path / "log.csv")[50])
+    ema_tiled = valbd.validation_rows(tmp_path / "log-ema-tiled.csv")  # the average's tiled row
+    assert list(ema_tiled) == [50] and valbd.curve(ema_tiled[50]) != valbd.curve(tiled[50])
     ema = torch.load(tmp_path / "run" / "ema.pt")
     raw = torch.load(tmp_path / "c.pt")
     assert ema["step"] == raw["step"] == 50 and ema["average"] == {"decay": 0.9, "since": 0} and "average" not in raw
