@@ -40,14 +40,15 @@ mkdir -p "$VAL"
 for i in 046 047 048 049; do ln -sf "$(realpath ../shared/datasets/wikipedia-photos/$i.png)" "$VAL/$i.png"; done
 $CLI eval --images "$VAL" --backend cpu --model "$PACK" --json docs/results/validation-rd.json
 
-$CLI keys new --out "$WORK/keys"
-cp "$WORK/keys/publisher.pub.pem" models/adapters/trust/edgecodec-dev.pub.pem
+KEYS="$WORK/keys-$NAME"  # a fresh key per release: `keys new` never overwrites one
+$CLI keys new --out "$KEYS"
+cp "$KEYS/publisher.pub.pem" models/adapters/trust/edgecodec-dev.pub.pem
 while read -r id expert domain; do
   $PY -m training.adapters --pack "$PACK" --checkpoint "models/checkpoints/$NAME.pt" --domain "$domain" \
     --id "$id" --expert-id "$expert" --images "training/data/images/$domain/train" --steps 400 --out "$WORK/$id"
   $CLI adapters pack --manifest "$WORK/$id/manifest.json" --weights "$WORK/$id/weights.bin" \
     --onnx-patch "$WORK/$id/synthesis.qdq.patch" -o "models/adapters/$id.ecadapter"
-  $CLI adapters sign "models/adapters/$id.ecadapter" --key "$WORK/keys/publisher.key.pem"
+  $CLI adapters sign "models/adapters/$id.ecadapter" --key "$KEYS/publisher.key.pem"
 done <<'EOF'
 illustrations 1 illustrations
 screen-content 2 screen
