@@ -110,6 +110,16 @@ def match_levels(model: EdgeCodecModel, ck: dict, path: Path) -> bool:
 
 
 @torch.no_grad()
+def holds_whole_tiles(crops: list[torch.Tensor], tile: int) -> bool:
+    """Whether every crop's sides are whole multiples of a ``tile``-latent entropy tile (16 px per latent)."""
+    return not any(side % (16 * tile) for c in crops for side in c.shape[1:])
+
+
+def validate_tiled(model: EdgeCodecModel, images: list[torch.Tensor], tile: int) -> list[tuple[float, float]]:
+    """``validate`` with the entropy model coding each ``tile`` x ``tile`` latent block alone, as the SDK's tiles."""
+    return validate(model, images, lambda x, q: model(x, q, None, hard=True, tile=tile))
+
+
 def validate(model: EdgeCodecModel, images: list[torch.Tensor], forward=None) -> list[tuple[float, float]]:
     """(bpp, psnr) per quality level on the validation crops, with hard rounding (no noise). ``forward(x, q)`` replaces
     the model's own hard-rounding forward (it must return ``x_hat``, ``y_bits`` and ``z_bits``)."""
@@ -299,7 +309,7 @@ def main(argv=None) -> None:
               f"{16 * args.tile}-px entropy tiles")
     val_images = data.center_crops(val_files, args.val_size)
     tiled_val = data.center_crops(val_files, args.val_tiled_size) if args.val_tiled else []
-    if any(side % (16 * args.val_tiled) for c in tiled_val for side in c.shape[1:]):
+    if not holds_whole_tiles(tiled_val, args.val_tiled):
         raise SystemExit(f"--val-tiled {args.val_tiled}: the {args.val_tiled_size}-px validation crops do not hold whole "
                          f"{16 * args.val_tiled}-px tiles")
     tiled_log = args.log.with_name(args.log.stem + "-tiled.csv")
@@ -362,10 +372,7 @@ def main(argv=None) -> None:
             if qat_crops is not None:
                 recalibrate()
             text = valbd.text(validate(model, val_images))
-            tiled_text = None
-            if tiled_val:
-                tiled_text = valbd.text(validate(model, tiled_val,
-                                                 lambda x, q: model(x, q, None, hard=True, tile=args.val_tiled)))
+            tiled_text = valbd.text(validate_tiled(model, tiled_val, args.val_tiled)) if tiled_val else None
         append_row(ema_log, ["time", "step", "decay", "val"], [int(time.time()), at, args.ema, text])
         if tiled_text:
             append_row(ema_tiled_log, ["time", "step", "tile", "val"], [int(time.time()), at, args.val_tiled, tiled_text])
@@ -411,8 +418,7 @@ def main(argv=None) -> None:
             if step % args.val_every == 0:
                 val = valbd.text(validate(model, val_images))
                 if tiled_val:
-                    tiled_text = valbd.text(validate(model, tiled_val,
-                                                lambda x, q: model(x, q, None, hard=True, tile=args.val_tiled)))
+                    tiled_text = valbd.text(validate_tiled(model, tiled_val, args.val_tiled))
                     append_row(tiled_log, ["time", "step", "tile", "val"], [int(time.time()), step, args.val_tiled, tiled_text])
                 if ema:
                     validate_average(step)

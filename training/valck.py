@@ -4,8 +4,8 @@
     python3 -m training.valck /tmp/a.pt /tmp/b.pt --size 512 --tile 16  # 512² crops in 256-px entropy tiles
 
 Each checkpoint (compact, run ``last.pt`` or average ``ema.pt``) is validated the way ``train`` validates: hard
-rounding, estimated rates, and, with ``--qat`` (the default, as the main line trains), the synthesis and entropy path
-in fake quant at ranges calibrated on the export's calibration crops. It prints one ``bpp:psnr`` row per checkpoint
+rounding, estimated rates, and (unless ``--float``; the main line trains with ``--qat-*``) the synthesis and entropy
+path in fake quant at ranges calibrated on the export's calibration crops. It prints one ``bpp:psnr`` row per checkpoint
 and the BD-rate of every checkpoint against the first. Use it for rows the log does not have, e.g. an A/B arm's
 weight average in entropy tiles.
 """
@@ -18,7 +18,7 @@ import torch
 
 from . import data, qat, valbd
 from .model import EdgeCodecModel
-from .train import load_weights, validate
+from .train import holds_whole_tiles, load_weights, validate, validate_tiled
 
 
 def rows(paths: list[Path], size: int = 256, tile: int | None = None, quantised: bool = True,
@@ -27,7 +27,7 @@ def rows(paths: list[Path], size: int = 256, tile: int | None = None, quantised:
     if files is None:
         _, files = data.list_images(data.default_dirs())
     crops = data.center_crops(files, size)
-    if tile and any(side % (16 * tile) for c in crops for side in c.shape[1:]):
+    if tile and not holds_whole_tiles(crops, tile):
         raise SystemExit(f"--tile {tile}: {size}-px crops do not hold whole {16 * tile}-px tiles")
     calibration = qat.calibration_crops() if quantised else None
     out = []
@@ -36,8 +36,7 @@ def rows(paths: list[Path], size: int = 256, tile: int | None = None, quantised:
         step = load_weights(model, path)
         if calibration is not None:
             qat.enable(model, calibration, synthesis=True, entropy=True)
-        forward = (lambda x, q, m=model: m(x, q, None, hard=True, tile=tile)) if tile else None
-        out.append((step, validate(model, crops, forward)))
+        out.append((step, validate_tiled(model, crops, tile) if tile else validate(model, crops)))
     return out
 
 
