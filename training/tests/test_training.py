@@ -18,6 +18,15 @@ from training.model import GROWN_KEYS, SCALE_LEVELS, EdgeCodecModel, decoder_kma
 REPO = Path(__file__).resolve().parents[2]
 
 
+def shipped_weights() -> Path:
+    """The shipped pack's source weights, fixed until the next release. Tests that need trained weights use these,
+    not the training checkpoint (``train.DEFAULT_COMPACT``), which moves every session and once moved a test's
+    measurement under its bound."""
+    found = sorted((REPO / "models" / "checkpoints").glob("edgecodec-hp-*.pt"))
+    assert len(found) == 1, "models/checkpoints holds exactly the shipped pack's weights"
+    return found[0]
+
+
 def test_decoder_budget_is_at_most_20_kmac_per_pixel():
     kmac = decoder_kmac_per_pixel(EdgeCodecModel())
     assert kmac["g_s"] + kmac["h_s"] + kmac["context"] == pytest.approx(kmac["total"])
@@ -225,7 +234,7 @@ def test_the_tiled_regime_codes_each_entropy_tile_alone():
         to_tiles(y, 5)
 
     model = EdgeCodecModel()
-    train.load_weights(model, train.DEFAULT_COMPACT)  # trained: its hyper and context models respond to tile borders
+    train.load_weights(model, shipped_weights())  # trained: its hyper and context models respond to tile borders
     model.eval()
     x = torch.nn.functional.interpolate(torch.rand(1, 3, 16, 16), size=(128, 128), mode="bilinear")
     q = torch.tensor([3])
@@ -252,7 +261,7 @@ def test_the_checkerboard_probe_starts_as_the_model_and_learns_from_the_anchors(
     from training import ctxprobe
 
     model = EdgeCodecModel()
-    train.load_weights(model, train.DEFAULT_COMPACT)
+    train.load_weights(model, shipped_weights())
     model.eval()
     x, q = torch.rand(1, 3, 128, 128), torch.tensor([2])
     plain = model(x, q, hard=True)
@@ -862,13 +871,12 @@ def test_validating_checkpoints_offline_gives_their_rows_and_tiles_cost_bits(tmp
     _, files = data.list_images(data.default_dirs())
     whole = valck.rows([tmp_path / "a.pt", tmp_path / "a.pt"], size=128, quantised=False, files=files[:1])
     assert whole[0][0] == 7 and whole[0][1] == whole[1][1] and len(whole[0][1]) == len(model.lambdas)
-    # The shipped pack's source weights (fixed until the next release). Not the training checkpoint: it moves every
-    # session, and since the tiled regime (step 83,010) its 64-px tiles cost less than 5 % at quality 0.
-    trained = sorted((train.REPO / "models" / "checkpoints").glob("edgecodec-hp-*.pt"))[:1]
-    assert trained, "models/checkpoints holds the shipped pack's weights"
+    trained = [shipped_weights()]
     whole = valck.rows(trained, size=128, quantised=False, files=files[:2])[0][1]
     tiled = valck.rows(trained, size=128, tile=4, quantised=False, files=files[:2])[0][1]
     assert all(abs(t[1] - w[1]) < 0.3 for t, w in zip(tiled, whole))  # about the same pixels (the means move)...
-    assert all(t[0] > 1.05 * w[0] for t, w in zip(tiled, whole))  # ...for more bits: four 64-px tiles, four borders
+    # ...for more bits: four 64-px tiles, four borders. Weights trained in the tiled regime (step 83,010 on) pay less
+    # for them (+4.8 % at quality 0 at step 84,012, +31-76 % before), so the bound is only that borders cost.
+    assert all(t[0] > 1.01 * w[0] for t, w in zip(tiled, whole))
     with pytest.raises(SystemExit, match="whole 256-px tiles"):
         valck.rows([tmp_path / "a.pt"], size=128, tile=16, quantised=False, files=files[:1])
