@@ -3,15 +3,16 @@
 #   1. export the pack (models/edgecodec-hp-<hash>.ecpack + model card), replacing the previous pack and its weights
 #   2. regenerate the test vectors (scripts/regenerate-vectors.sh)
 #   3. keep the exact source weights as models/checkpoints/edgecodec-hp-<hash>.pt (studio encoder, adapter training)
-#   4. measure it: Kodak and the validation photos with real bitstreams (docs/results/{kodak,validation}-rd.json)
+#   4. measure it: Kodak and the validation photos with real bitstreams (docs/results/{kodak,validation}-rd.json),
+#      and write those figures into the model card's measured section (training/card.py)
 #   5. retrain, package and sign the shipped domain adapters for it, with a fresh development key, and measure them
 #   6. rerun the AdapterDeploy sample
 # Usage: scripts/release-pack.sh CHECKPOINT [WORKDIR]
 # CHECKPOINT is a compact training checkpoint (models/checkpoints/edgecodec-train.pt after a stopped run); copy it
 # first if training is still writing it. WORKDIR (default: a temporary folder) receives the development signing key
 # and the adapters' parts; the private key is never committed. ~30 minutes on 2 idle cores.
-# Afterwards: update the figures in README.md, docs/benchmarks.md, docs/training.md, docs/adapters.md and the model
-# card from the reports (edgecodec bd REPORT --window LO,HI compares like for like with the previous pack).
+# Afterwards: update the figures in README.md, docs/benchmarks.md, docs/training.md and docs/adapters.md from the
+# reports (edgecodec bd REPORT --window LO,HI compares like for like with the previous pack).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHECKPOINT=$(realpath "$1")
@@ -38,7 +39,9 @@ $CLI eval --images ../shared/datasets/kodak --backend cpu --compare-backends onn
 VAL="$WORK/validation"
 mkdir -p "$VAL"
 for i in 046 047 048 049; do ln -sf "$(realpath ../shared/datasets/wikipedia-photos/$i.png)" "$VAL/$i.png"; done
-$CLI eval --images "$VAL" --backend cpu --model "$PACK" --json docs/results/validation-rd.json
+$CLI eval --images "$VAL" --backend cpu --model "$PACK" --compare-tile-sizes 256 --json docs/results/validation-rd.json
+$PY -m training.card --card models/edgecodec-hp.MODEL_CARD.md --pack "$PACK" \
+  --kodak docs/results/kodak-rd.json --validation docs/results/validation-rd.json
 
 KEYS="$WORK/keys-$NAME"  # a fresh key per release: `keys new` never overwrites one
 $CLI keys new --out "$KEYS"

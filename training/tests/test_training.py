@@ -880,3 +880,41 @@ def test_validating_checkpoints_offline_gives_their_rows_and_tiles_cost_bits(tmp
     assert all(t[0] > 1.01 * w[0] for t, w in zip(tiled, whole))
     with pytest.raises(SystemExit, match="whole 256-px tiles"):
         valck.rows([tmp_path / "a.pt"], size=128, tile=16, quantised=False, files=files[:1])
+
+
+def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
+    from training import card
+
+    def curve(codec, base):
+        return {"codec": codec, "points": [{"quality": q, "bpp": 0.1 * (q + 1), "psnr": base + q, "ms_ssim": 0.9}
+                                           for q in (1, 0)]}  # out of order: the table sorts by quality
+
+    def comparison(anchor, rate):
+        return {"anchor": anchor, "test": "edgecodec", "bd_rate": rate, "bd_psnr": 0.5, "bd_rate_ms_ssim": rate - 1}
+
+    report = {"test_codec": "edgecodec", "created_utc": "2026-12-03T10:00:00Z", "summary": {"image_count": 24},
+              "average_curves": [curve("edgecodec", 25.0), curve("edgecodec-onnx-fp32", 25.01),
+                                 curve("edgecodec-1layers", 24.0), curve("edgecodec-2layers", 24.5)],
+              "comparisons": [comparison("jpeg", -31.25), comparison("webp", 12.5),
+                              comparison("edgecodec-onnx-fp32", 0.126), comparison("edgecodec-1layers", -40.0),
+                              comparison("edgecodec-2layers", -10.0)]}
+    validation = {"test_codec": "edgecodec", "summary": {"image_count": 4},
+                  "comparisons": [comparison("jpeg", -33.0), comparison("webp", 8.0),
+                                  comparison("edgecodec-tile256", -20.0)]}
+    text = card.section(report, validation, "abc")
+    assert "| 0 | 0.100 | 25.00 | 0.900 | 24.00 / 24.50 | 25.01 |" in text
+    assert text.index("| 0 |") < text.index("| 1 |")
+    assert "**−31.2 %**" in text and "**+12.5 %**" in text and "**+0.13 %**" in text and "−40.0 % / −10.0 %" in text
+    assert "**−33.0 % vs JPEG**, +8.0 % vs WebP" in text and "against 256-px tiles (`--compare-tile-sizes 256`): −20.0 %" in text
+    assert "Pack `abc`, 24 Kodak images, 2026-12-03" in text
+
+    path = tmp_path / "card.md"
+    path.write_text("# Model card\n\n- step 1\n")
+    card.write(path, text)
+    card.write(path, card.section(report, None, "def"))  # a second release replaces the section, keeps the rest
+    body = path.read_text()
+    assert body.startswith("# Model card\n\n- step 1\n\n## Kodak") and body.count(card.HEADING) == 1
+    assert "`def`" in body and "`abc`" not in body and "validation split" not in body
+    report["average_curves"] = report["average_curves"][1:]
+    with pytest.raises(ValueError, match="no curve of its test codec"):
+        card.section(report, None, "x")

@@ -1,0 +1,128 @@
+"""Writes the measured section of the model card from the evaluation reports, so a release does not copy figures
+by hand.
+
+    python3 -m training.card --card models/edgecodec-hp.MODEL_CARD.md --pack models/edgecodec-hp-<hash>.ecpack \\
+        --kodak docs/results/kodak-rd.json --validation docs/results/validation-rd.json
+
+``export`` writes the card without it (the pack's embedded card cannot hold figures measured on the pack itself);
+``scripts/release-pack.sh`` runs this after its evaluations. The section ``## Kodak (real bitstreams through the C#
+SDK)`` is replaced if present, else appended, and everything before it is kept. Only measured figures go in: the RD
+table, the BD-rates against JPEG and WebP (PSNR and MS-SSIM), the int8-vs-fp32 synthesis cost, the prefix layers, the
+own validation split. How the packs compare over time is ``docs/benchmarks.md``'s job.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+HEADING = "## Kodak (real bitstreams through the C# SDK)"
+
+
+def _curve(report: dict, codec: str) -> list[dict] | None:
+    for curve in report["average_curves"]:
+        if curve["codec"] == codec:
+            return sorted(curve["points"], key=lambda p: p["quality"])
+    return None
+
+
+def _comparison(report: dict, anchor: str) -> dict | None:
+    test = report["test_codec"]
+    return next((c for c in report["comparisons"] if c["anchor"] == anchor and c["test"] == test), None)
+
+
+def _pct(value: float) -> str:
+    return f"{value:+.1f} %".replace("-", "−")
+
+
+def _pct2(value: float) -> str:
+    return f"{value:+.2f} %".replace("-", "−")
+
+
+def _db(value: float) -> str:
+    return f"{value:+.2f} dB".replace("-", "−")
+
+
+def section(kodak: dict, validation: dict | None, pack: str) -> str:
+    """The markdown of the measured section for ``pack`` (its file name) from the two ``edgecodec eval`` reports."""
+    test = kodak["test_codec"]
+    points = _curve(kodak, test)
+    if not points:
+        raise ValueError(f"the Kodak report has no curve of its test codec {test!r}")
+    layers = sorted(int(c["codec"][len(test) + 1:-len("layers")]) for c in kodak["average_curves"]
+                    if c["codec"].startswith(test + "-") and c["codec"].endswith("layers"))
+    fp32 = _curve(kodak, f"{test}-onnx-fp32")
+    head = ["quality", "bpp", "PSNR (dB)", "MS-SSIM"]
+    if layers:
+        head.append("PSNR, " + " / ".join(str(k) for k in layers) + " layers decoded")
+    if fp32:
+        head.append("PSNR, fp32 synthesis")
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, p in enumerate(points):
+        cells = [str(p["quality"]), f"{p['bpp']:.3f}", f"{p['psnr']:.2f}", f"{p['ms_ssim']:.3f}"]
+        if layers:
+            cells.append(" / ".join(f"{_curve(kodak, f'{test}-{k}layers')[i]['psnr']:.2f}" for k in layers))
+        if fp32:
+            cells.append(f"{fp32[i]['psnr']:.2f}")
+        rows.append("| " + " | ".join(cells) + " |")
+
+    out = [HEADING, "",
+           f"Measured after export with `scripts/release-pack.sh` (written by `python3 -m training.card`; not part of the "
+           f"pack's embedded card). Pack `{pack}`, {kodak['summary']['image_count']} Kodak images, "
+           f"{kodak['created_utc'][:10]}; bpp counts whole `.ecx` files; `cpu` backend (int8 synthesis, bit-exact with "
+           "the integer reference)" + ("; fp32 = the same bitstreams decoded by `onnx-fp32`." if fp32 else "."), "",
+           *rows, ""]
+    facts = []
+    jpeg, webp = _comparison(kodak, "jpeg"), _comparison(kodak, "webp")
+    if jpeg:
+        facts.append(f"BD-rate vs JPEG (libjpeg-turbo via SkiaSharp): **{_pct(jpeg['bd_rate'])}** (BD-PSNR "
+                     f"{_db(jpeg['bd_psnr'])}; MS-SSIM: **{_pct(jpeg['bd_rate_ms_ssim'])}**).")
+    if webp:
+        facts.append(f"vs WebP: **{_pct(webp['bd_rate'])}** (MS-SSIM: {_pct(webp['bd_rate_ms_ssim'])}).")
+    if fp32:
+        facts.append(f"int8 synthesis vs fp32: **{_pct2(_comparison(kodak, f'{test}-onnx-fp32')['bd_rate'])}**.")
+    if layers:
+        facts.append("All layers against the first " + " / ".join(str(k) for k in layers) + " (every prefix charged "
+                     "the whole file's rate): " + " / ".join(
+                         _pct(_comparison(kodak, f"{test}-{k}layers")["bd_rate"]) for k in layers) + ".")
+    if validation:
+        vj, vw = _comparison(validation, "jpeg"), _comparison(validation, "webp")
+        if vj and vw:
+            facts.append(f"Own validation split ({validation['summary']['image_count']} held-out photos): "
+                         f"**{_pct(vj['bd_rate'])} vs JPEG**, {_pct(vw['bd_rate'])} vs WebP.")
+        for c in validation["comparisons"]:
+            if c["test"] == validation["test_codec"] and c["anchor"].startswith(validation["test_codec"] + "-tile"):
+                size = c["anchor"].rsplit("-tile", 1)[1]
+                facts.append(f"There, the pack's own entropy tiles against {size}-px tiles (`--compare-tile-sizes "
+                             f"{size}`): {_pct(c['bd_rate'])}.")
+    facts.append("Reference points (CompressAI, Kodak, BD-rate vs JPEG): factorized prior −45 %, scale hyperprior "
+                 "−55 %. Earlier packs and the studio encoder: `docs/benchmarks.md`. This is a checkpoint of a training "
+                 "run that continues.")
+    out.append(" ".join(facts))
+    return "\n".join(out) + "\n"
+
+
+def write(card: Path, text: str) -> None:
+    """Replaces the measured section of ``card`` (from its heading to the end) with ``text``, or appends it."""
+    body = card.read_text()
+    at = body.find(HEADING)
+    kept = (body[:at] if at >= 0 else body).rstrip("\n")
+    card.write_text(kept + "\n\n" + text)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--card", type=Path, required=True, help="the model card written by export")
+    ap.add_argument("--pack", type=Path, required=True, help="the pack the reports measured")
+    ap.add_argument("--kodak", type=Path, required=True, help="edgecodec eval --json report on Kodak")
+    ap.add_argument("--validation", type=Path, help="the same on the own validation split")
+    args = ap.parse_args(argv)
+    kodak = json.loads(args.kodak.read_text())
+    validation = json.loads(args.validation.read_text()) if args.validation else None
+    name = args.pack.stem.removeprefix("edgecodec-hp-")
+    write(args.card, section(kodak, validation, name))
+    print(f"wrote the measured section of {args.card}")
+
+
+if __name__ == "__main__":
+    main()
