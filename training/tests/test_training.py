@@ -918,3 +918,21 @@ def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
     report["average_curves"] = report["average_curves"][1:]
     with pytest.raises(ValueError, match="no curve of its test codec"):
         card.section(report, None, "x")
+
+
+@torch.no_grad()
+def test_the_detail_probe_starts_as_the_model_and_its_latent_reaches_the_synthesis():
+    from training import detailprobe
+
+    model = EdgeCodecModel()
+    train.load_weights(model, shipped_weights())
+    model.eval()
+    x, q = torch.rand(1, 3, 64, 64), torch.tensor([4])
+    plain = model(x, q, hard=True)
+    detail = detailprobe.Detail(len(model.lambdas), 8)
+    out = detailprobe.forward(model, detail, x, q, hard=True)
+    assert torch.allclose(out["x_hat"], plain["x_hat"], atol=1e-6)  # zero-initialised injection: the model's function
+    assert float(out["d_bits"]) > 0 and float(out["y_bits"]) == pytest.approx(float(plain["y_bits"] + out["d_bits"]))
+    torch.nn.init.normal_(detail.inject.weight, std=0.1)
+    moved = detailprobe.forward(model, detail, x, q, hard=True)["x_hat"]
+    assert not torch.allclose(moved, plain["x_hat"], atol=1e-3)
