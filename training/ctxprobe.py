@@ -75,6 +75,32 @@ def forward(model: EdgeCodecModel, spatial: nn.ModuleList | None, x: torch.Tenso
     return {"x_hat": x_hat, "y_bits": bits, "z_bits": (-torch.log2(z_lik)).sum()}
 
 
+def finetune_loop(model: EdgeCodecModel, opt: torch.optim.Optimizer, base_lrs: tuple[float, ...], forward_fn,
+                  steps: int, seed: int, name: str, patch: int = 192, extra_bits=None, note=None) -> None:
+    """The probes' fine-tuning loop: each parameter group's lr warms up over 100 steps, batches of 6 random training
+    crops at random levels, the rate-distortion loss of ``forward_fn(x, q)`` (soft rounding). ``extra_bits(out)`` is
+    taken out of the rate (a probe's rate-free diagnosis); ``note(out, x)`` adds to the progress line."""
+    train_files, _ = data.list_images(data.default_dirs())
+    sampler = data.CropSampler(train_files, patch, seed)
+    rng = random.Random(seed)
+    lambdas = torch.tensor(model.lambdas) * 255 ** 2
+    for step in range(steps):
+        warm = min(1.0, (step + 1) / 100)
+        for g, base in zip(opt.param_groups, base_lrs):
+            g["lr"] = base * warm
+        x = sampler.batch(6)
+        q = torch.tensor([rng.randrange(len(model.lambdas)) for _ in range(6)])
+        out = forward_fn(x, q)
+        mse = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
+        bits = out["y_bits"] + out["z_bits"] - (extra_bits(out) if extra_bits else 0)
+        loss = bits / x[:, 0].numel() + (lambdas[q] * mse).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if (step + 1) % 100 == 0:
+            print(f"{name} step {step + 1} loss {float(loss):.3f}{note(out, x) if note else ''}", flush=True)
+
+
 def finetune(checkpoint: Path, checkerboard: bool, steps: int, seed: int, lr: float, spatial_lr: float):
     model = EdgeCodecModel()
     load_weights(model, checkpoint)
@@ -86,24 +112,9 @@ def finetune(checkpoint: Path, checkerboard: bool, steps: int, seed: int, lr: fl
     spatial = spatial_branches(model) if checkerboard else None
     groups = [{"params": params, "lr": lr}] + ([{"params": list(spatial.parameters()), "lr": spatial_lr}] if spatial else [])
     opt = torch.optim.Adam(groups)
-    train_files, val_files = data.list_images(data.default_dirs())
-    sampler = data.CropSampler(train_files, 192, seed)
-    rng = random.Random(seed)
-    lambdas = torch.tensor(model.lambdas) * 255 ** 2
-    for step in range(steps):
-        warm = min(1.0, (step + 1) / 100)
-        for g, base in zip(opt.param_groups, (lr, spatial_lr)):
-            g["lr"] = base * warm
-        x = sampler.batch(6)
-        q = torch.tensor([rng.randrange(len(model.lambdas)) for _ in range(6)])
-        out = forward(model, spatial, x, q, hard=False)
-        mse = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
-        loss = (out["y_bits"] + out["z_bits"]) / x[:, 0].numel() + (lambdas[q] * mse).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if (step + 1) % 100 == 0:
-            print(f"{'checkerboard' if checkerboard else 'control'} step {step + 1} loss {float(loss):.3f}", flush=True)
+    finetune_loop(model, opt, (lr, spatial_lr), lambda x, q: forward(model, spatial, x, q, hard=False), steps, seed,
+                  "checkerboard" if checkerboard else "control")
+    _, val_files = data.list_images(data.default_dirs())
     return validate(model, data.center_crops(val_files), lambda x, q: forward(model, spatial, x, q, hard=True))
 
 

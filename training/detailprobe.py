@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import random
 from pathlib import Path
 
 import torch
@@ -28,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data
+from .ctxprobe import finetune_loop
 from .model import EdgeCodecModel, EntropyBottleneck, conv, ste_round
 from .train import DEFAULT_COMPACT, load_weights, validate
 from .valbd import bd_rate, text
@@ -98,27 +98,11 @@ def finetune(checkpoint: Path, ch: int, steps: int, seed: int, lr: float, detail
     detail = Detail(len(model.lambdas), ch) if ch else None
     groups = [{"params": params, "lr": lr}] + ([{"params": list(detail.parameters()), "lr": detail_lr}] if detail else [])
     opt = torch.optim.Adam(groups)
-    train_files, val_files = data.list_images(data.default_dirs())
-    sampler = data.CropSampler(train_files, patch, seed)
-    rng = random.Random(seed)
-    lambdas = torch.tensor(model.lambdas) * 255 ** 2
-    name = f"detail{ch}" if detail else "control"
-    for step in range(steps):
-        warm = min(1.0, (step + 1) / 100)
-        for g, base in zip(opt.param_groups, (lr, detail_lr)):
-            g["lr"] = base * warm
-        x = sampler.batch(6)
-        q = torch.tensor([rng.randrange(len(model.lambdas)) for _ in range(6)])
-        out = forward(model, detail, x, q, hard=False)
-        mse = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
-        bits = out["y_bits"] + out["z_bits"] - (out["d_bits"] if free and detail else 0)
-        loss = bits / x[:, 0].numel() + (lambdas[q] * mse).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if (step + 1) % 100 == 0:
-            extra = f" detail bpp {float(out['d_bits']) / x[:, 0].numel():.4f}" if detail else ""
-            print(f"{name} step {step + 1} loss {float(loss):.3f}{extra}", flush=True)
+    finetune_loop(model, opt, (lr, detail_lr), lambda x, q: forward(model, detail, x, q, hard=False), steps, seed,
+                  f"detail{ch}" if detail else "control", patch,
+                  extra_bits=(lambda out: out["d_bits"]) if free and detail else None,
+                  note=(lambda out, x: f" detail bpp {float(out['d_bits']) / x[:, 0].numel():.4f}") if detail else None)
+    _, val_files = data.list_images(data.default_dirs())
     model.eval()
     with torch.no_grad():
         return validate(model, data.center_crops(val_files), lambda x, q: forward(model, detail, x, q, hard=True))

@@ -27,6 +27,14 @@ def shipped_weights() -> Path:
     return found[0]
 
 
+@pytest.fixture
+def shipped_model() -> EdgeCodecModel:
+    """The model with the shipped pack's source weights, in evaluation mode."""
+    model = EdgeCodecModel()
+    train.load_weights(model, shipped_weights())
+    return model.eval()
+
+
 def test_decoder_budget_is_at_most_20_kmac_per_pixel():
     kmac = decoder_kmac_per_pixel(EdgeCodecModel())
     assert kmac["g_s"] + kmac["h_s"] + kmac["context"] == pytest.approx(kmac["total"])
@@ -257,12 +265,10 @@ def test_the_tiled_regime_codes_each_entropy_tile_alone():
 
 
 @torch.no_grad()
-def test_the_checkerboard_probe_starts_as_the_model_and_learns_from_the_anchors():
+def test_the_checkerboard_probe_starts_as_the_model_and_learns_from_the_anchors(shipped_model):
     from training import ctxprobe
 
-    model = EdgeCodecModel()
-    train.load_weights(model, shipped_weights())
-    model.eval()
+    model = shipped_model
     x, q = torch.rand(1, 3, 128, 128), torch.tensor([2])
     plain = model(x, q, hard=True)
     spatial = ctxprobe.spatial_branches(model)
@@ -921,12 +927,10 @@ def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
 
 
 @torch.no_grad()
-def test_the_detail_probe_starts_as_the_model_and_its_latent_reaches_the_synthesis():
+def test_the_detail_probe_starts_as_the_model_and_its_latent_reaches_the_synthesis(shipped_model):
     from training import detailprobe
 
-    model = EdgeCodecModel()
-    train.load_weights(model, shipped_weights())
-    model.eval()
+    model = shipped_model
     x, q = torch.rand(1, 3, 64, 64), torch.tensor([4])
     plain = model(x, q, hard=True)
     detail = detailprobe.Detail(len(model.lambdas), 8)
