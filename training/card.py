@@ -89,7 +89,7 @@ def section(kodak: dict, validation: dict | None, pack: str) -> str:
         vj, vw = _comparison(validation, "jpeg"), _comparison(validation, "webp")
         if vj and vw:
             facts.append(f"Own validation split ({validation['summary']['image_count']} held-out photos): "
-                         f"**{_pct(vj['bd_rate'])} vs JPEG**, {_pct(vw['bd_rate'])} vs WebP.")
+                         f"**{_pct(vj['bd_rate'])} vs JPEG**, {_pct2(vw['bd_rate'])} vs WebP.")
         for c in validation["comparisons"]:
             if c["test"] == validation["test_codec"] and c["anchor"].startswith(validation["test_codec"] + "-tile"):
                 size = c["anchor"].rsplit("-tile", 1)[1]

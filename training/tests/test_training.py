@@ -911,7 +911,7 @@ def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
     assert "| 0 | 0.100 | 25.00 | 0.900 | 24.00 / 24.50 | 25.01 |" in text
     assert text.index("| 0 |") < text.index("| 1 |")
     assert "**−31.2 %**" in text and "**+12.5 %**" in text and "**+0.13 %**" in text and "−40.0 % / −10.0 %" in text
-    assert "**−33.0 % vs JPEG**, +8.0 % vs WebP" in text and "against 256-px tiles (`--compare-tile-sizes 256`): −20.0 %" in text
+    assert "**−33.0 % vs JPEG**, +8.00 % vs WebP" in text and "against 256-px tiles (`--compare-tile-sizes 256`): −20.0 %" in text
     assert "Pack `abc`, 24 Kodak images, 2026-12-03" in text
 
     path = tmp_path / "card.md"
