@@ -101,21 +101,33 @@ def finetune_loop(model: EdgeCodecModel, opt: torch.optim.Optimizer, base_lrs: t
             print(f"{name} step {step + 1} loss {float(loss):.3f}{note(out, x) if note else ''}", flush=True)
 
 
-def finetune(checkpoint: Path, checkerboard: bool, steps: int, seed: int, lr: float, spatial_lr: float):
+def probe_arm(checkpoint: Path, trainable, new_branch, forward_fn, lrs: tuple[float, float],
+              steps: int, seed: int, name: str, patch: int = 192, **loop) -> list[tuple[float, float]]:
+    """One arm of a probe: the model from ``checkpoint`` with only ``trainable(model)`` (at ``lrs[0]``) and the branch
+    ``new_branch(model)`` builds (at ``lrs[1]``; None: the control arm) trained by ``finetune_loop``, then its
+    validation rows (hard rounding).
+    ``forward_fn(model, branch, x, q, hard)`` is the probe's forward pass."""
     model = EdgeCodecModel()
     load_weights(model, checkpoint)
     for p in model.parameters():
         p.requires_grad_(False)
-    params = [p for ctx in model.context for p in ctx.parameters()]
+    params = list(trainable(model))
     for p in params:
         p.requires_grad_(True)
-    spatial = spatial_branches(model) if checkerboard else None
-    groups = [{"params": params, "lr": lr}] + ([{"params": list(spatial.parameters()), "lr": spatial_lr}] if spatial else [])
-    opt = torch.optim.Adam(groups)
-    finetune_loop(model, opt, (lr, spatial_lr), lambda x, q: forward(model, spatial, x, q, hard=False), steps, seed,
-                  "checkerboard" if checkerboard else "control")
+    branch = new_branch(model)
+    extra = [{"params": list(branch.parameters()), "lr": lrs[1]}] if branch is not None else []
+    opt = torch.optim.Adam([{"params": params, "lr": lrs[0]}] + extra)
+    finetune_loop(model, opt, lrs, lambda x, q: forward_fn(model, branch, x, q, False), steps, seed, name, patch, **loop)
     _, val_files = data.list_images(data.default_dirs())
-    return validate(model, data.center_crops(val_files), lambda x, q: forward(model, spatial, x, q, hard=True))
+    model.eval()
+    with torch.no_grad():
+        return validate(model, data.center_crops(val_files), lambda x, q: forward_fn(model, branch, x, q, True))
+
+
+def finetune(checkpoint: Path, checkerboard: bool, steps: int, seed: int, lr: float, spatial_lr: float):
+    return probe_arm(checkpoint, lambda m: (p for ctx in m.context for p in ctx.parameters()),
+                     spatial_branches if checkerboard else (lambda m: None), forward,
+                     (lr, spatial_lr), steps, seed, "checkerboard" if checkerboard else "control")
 
 
 def main(argv=None) -> None:

@@ -26,10 +26,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import data
-from .ctxprobe import finetune_loop
+from .ctxprobe import probe_arm
 from .model import EdgeCodecModel, EntropyBottleneck, conv, ste_round
-from .train import DEFAULT_COMPACT, load_weights, validate
+from .train import DEFAULT_COMPACT
 from .valbd import bd_rate, text
 
 
@@ -88,24 +87,10 @@ def forward(model: EdgeCodecModel, detail: Detail | None, x: torch.Tensor, q: to
 def finetune(checkpoint: Path, ch: int, steps: int, seed: int, lr: float, detail_lr: float, patch: int,
              free: bool = False):
     torch.manual_seed(seed)
-    model = EdgeCodecModel()
-    load_weights(model, checkpoint)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    params = list(model.g_s.parameters())
-    for p in params:
-        p.requires_grad_(True)
-    detail = Detail(len(model.lambdas), ch) if ch else None
-    groups = [{"params": params, "lr": lr}] + ([{"params": list(detail.parameters()), "lr": detail_lr}] if detail else [])
-    opt = torch.optim.Adam(groups)
-    finetune_loop(model, opt, (lr, detail_lr), lambda x, q: forward(model, detail, x, q, hard=False), steps, seed,
-                  f"detail{ch}" if detail else "control", patch,
-                  extra_bits=(lambda out: out["d_bits"]) if free and detail else None,
-                  note=(lambda out, x: f" detail bpp {float(out['d_bits']) / x[:, 0].numel():.4f}") if detail else None)
-    _, val_files = data.list_images(data.default_dirs())
-    model.eval()
-    with torch.no_grad():
-        return validate(model, data.center_crops(val_files), lambda x, q: forward(model, detail, x, q, hard=True))
+    return probe_arm(checkpoint, lambda m: m.g_s.parameters(), lambda m: Detail(len(m.lambdas), ch) if ch else None,
+                     forward, (lr, detail_lr), steps, seed, f"detail{ch}" if ch else "control", patch,
+                     extra_bits=(lambda out: out["d_bits"]) if free and ch else None,
+                     note=(lambda out, x: f" detail bpp {float(out['d_bits']) / x[:, 0].numel():.4f}") if ch else None)
 
 
 def main(argv=None) -> None:
