@@ -31,12 +31,8 @@ def _comparison(report: dict, anchor: str) -> dict | None:
     return next((c for c in report["comparisons"] if c["anchor"] == anchor and c["test"] == test), None)
 
 
-def _pct(value: float) -> str:
-    return f"{value:+.1f} %".replace("-", "−")
-
-
-def _pct2(value: float) -> str:
-    return f"{value:+.2f} %".replace("-", "−")
+def _pct(value: float, digits: int = 1) -> str:
+    return f"{value:+.{digits}f} %".replace("-", "−")
 
 
 def _db(value: float) -> str:
@@ -80,7 +76,7 @@ def section(kodak: dict, validation: dict | None, pack: str) -> str:
     if webp:
         facts.append(f"vs WebP: **{_pct(webp['bd_rate'])}** (MS-SSIM: {_pct(webp['bd_rate_ms_ssim'])}).")
     if fp32:
-        facts.append(f"int8 synthesis vs fp32: **{_pct2(_comparison(kodak, f'{test}-onnx-fp32')['bd_rate'])}**.")
+        facts.append(f"int8 synthesis vs fp32: **{_pct(_comparison(kodak, f'{test}-onnx-fp32')['bd_rate'], 2)}**.")
     if layers:
         facts.append("All layers against the first " + " / ".join(str(k) for k in layers) + " (every prefix charged "
                      "the whole file's rate): " + " / ".join(
@@ -89,7 +85,7 @@ def section(kodak: dict, validation: dict | None, pack: str) -> str:
         vj, vw = _comparison(validation, "jpeg"), _comparison(validation, "webp")
         if vj and vw:
             facts.append(f"Own validation split ({validation['summary']['image_count']} held-out photos): "
-                         f"**{_pct(vj['bd_rate'])} vs JPEG**, {_pct2(vw['bd_rate'])} vs WebP.")
+                         f"**{_pct(vj['bd_rate'])} vs JPEG**, {_pct(vw['bd_rate'], 2)} vs WebP.")
         for c in validation["comparisons"]:
             if c["test"] == validation["test_codec"] and c["anchor"].startswith(validation["test_codec"] + "-tile"):
                 size = c["anchor"].rsplit("-tile", 1)[1]
