@@ -109,6 +109,16 @@ def match_levels(model: EdgeCodecModel, ck: dict, path: Path) -> bool:
     return True
 
 
+def has_bf16_units(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16). Elsewhere oneDNN emulates it, which
+    is slower than fp32, so ``--bf16-encoder auto`` stays off."""
+    try:
+        flags = next((line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 @torch.no_grad()
 def holds_whole_tiles(crops: list[torch.Tensor], tile: int) -> bool:
     """Whether every crop's sides are whole multiples of a ``tile``-latent entropy tile (16 px per latent)."""
@@ -236,6 +246,9 @@ def main(argv=None) -> None:
     ap.add_argument("--val-tiled-size", type=int, default=512,
                     help="side of the tiled validation's centre crops (a multiple of 16 x --val-tiled)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--bf16-encoder", choices=("auto", "on", "off"), default="auto",
+                    help="train g_a's layers above the latent's resolution with bfloat16 multiplies (Analysis.use_bf16; "
+                         "evaluation and export stay fp32); auto: on where the CPU has AVX512-BF16 or AMX-BF16")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--data", type=Path, nargs="*", default=None)
     ap.add_argument("--qat-synthesis", action="store_true",
@@ -292,6 +305,9 @@ def main(argv=None) -> None:
     ema = WeightAverage(model, args.ema, ema_state) if args.ema > 0 else None
     if ema and (not ema.resumed or ema_since is None):
         ema_since = step
+    bf16 = args.bf16_encoder == "on" or (args.bf16_encoder == "auto" and has_bf16_units())
+    model.g_a.use_bf16(bf16)
+    print(f"encoder arithmetic: {'bfloat16 above the latent, fp32 for y' if bf16 else 'fp32'}")
     ema_log = args.log.with_name(args.log.stem + "-ema.csv")
     warm_from = step if fresh and args.warmup > 0 else None
     if warm_from is not None:

@@ -763,6 +763,43 @@ def test_the_weight_average_averages_and_swaps_back():
     assert not again.resumed and torch.equal(again.state["g_s.up1.conv.weight"], moved)
 
 
+def test_the_bf16_encoder_trains_close_to_fp32_keeps_y_fp32_and_evaluates_exactly(shipped_model):
+    g_a = shipped_model.g_a
+    x = data.center_crops(data.list_images(data.default_dirs())[1][:1], 128)[0].unsqueeze(0)  # validation photo 046
+
+    def run(bf16: bool, training: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        g_a.use_bf16(bf16)
+        g_a.train(training)
+        g_a.zero_grad()
+        y = g_a(x)
+        y.square().mean().backward()
+        return y.detach(), torch.cat([p.grad.flatten() for p in g_a.parameters()])
+
+    try:
+        y32, grad32 = run(False, True)
+        y16, grad16 = run(True, True)
+        assert not torch.equal(y16, y32), "bf16 was not used in training"
+        assert float((y16 - y32).abs().max()) < 2e-2 * float(y32.abs().max())
+        assert float(F.cosine_similarity(grad16, grad32, 0)) > 0.99
+        assert torch.equal(run(True, False)[0], run(False, False)[0]), "evaluation must stay fp32"
+        g_a.use_bf16(True)
+        wide = {name for name, m in g_a.named_modules() if getattr(m, "bf16", False)}
+        assert {"0", "1", "4", "res4.conv1", "res8.conv2"} <= wide
+        assert not any(name.startswith(("6", "res16")) for name in wide), "the layers that write y stay fp32"
+    finally:
+        g_a.use_bf16(False)
+        g_a.eval()
+
+
+def test_bf16_auto_follows_the_cpu_flags(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor : 0\nflags : fpu sse2 avx512f avx512_bf16\n")
+    assert train.has_bf16_units(info)
+    info.write_text("processor : 0\nflags : fpu sse2 avx512f avx512_vnni\n")
+    assert not train.has_bf16_units(info)
+    assert not train.has_bf16_units(tmp_path / "missing")
+
+
 def test_training_validates_and_writes_its_weight_average_and_tiled_rows(tmp_path):
     args = ["--patch", "64", "--batch", "2", "--run-dir", str(tmp_path / "run"), "--compact", str(tmp_path / "c.pt"),
             "--log", str(tmp_path / "log.csv"), "--save-every", "50", "--val-every", "50", "--val-size", "64",
