@@ -110,8 +110,8 @@ def match_levels(model: EdgeCodecModel, ck: dict, path: Path) -> bool:
 
 
 def has_bf16_units(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16). Elsewhere oneDNN emulates it, which
-    is slower than fp32, so ``--bf16-encoder auto`` stays off."""
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16). Elsewhere oneDNN has to widen the
+    operands first, and the speed-up was only measured with native units, so ``--bf16-encoder auto`` stays off."""
     try:
         flags = next((line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), "").split()
     except OSError:
