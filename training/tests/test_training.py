@@ -919,8 +919,10 @@ def test_validating_checkpoints_offline_gives_their_rows_and_tiles_cost_bits(tmp
     tiled = valck.rows(trained, size=128, tile=4, quantised=False, files=files[:2])[0][1]
     assert all(abs(t[1] - w[1]) < 0.3 for t, w in zip(tiled, whole))  # about the same pixels (the means move)...
     # ...for more bits: four 64-px tiles, four borders. Weights trained in the tiled regime (step 83,010 on) pay less
-    # for them (+4.8 % at quality 0 at step 84,012, +31-76 % before), so the bound is only that borders cost.
-    assert all(t[0] > 1.01 * w[0] for t, w in zip(tiled, whole))
+    # for them (+4.8 % at quality 0 at step 84,012, +31-76 % before; pack f8541dbd55ce: +0.3 % at quality 0, +14 % at
+    # 5), so the bounds are only that borders cost at every level and clearly at the top one.
+    assert all(t[0] > w[0] for t, w in zip(tiled, whole))
+    assert tiled[-1][0] > 1.05 * whole[-1][0]
     with pytest.raises(SystemExit, match="whole 256-px tiles"):
         valck.rows([tmp_path / "a.pt"], size=128, tile=16, quantised=False, files=files[:1])
 
