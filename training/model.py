@@ -48,11 +48,12 @@ def ste_round(x: torch.Tensor) -> torch.Tensor:
 class GDN(nn.Module):
     """Generalised divisive normalisation (Balle et al. 2016), encoder side only."""
 
+    bf16 = False  # set by Analysis.use_bf16
+
     def __init__(self, channels: int):
         super().__init__()
         self.beta = nn.Parameter(torch.ones(channels))
         self.gamma = nn.Parameter(0.1 * torch.eye(channels).view(channels, channels, 1, 1))
-        self.bf16 = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         beta = F.softplus(self.beta) + 1e-6
@@ -60,11 +61,16 @@ class GDN(nn.Module):
         return x * torch.rsqrt(bf16_conv(self, x * x, gamma, beta))
 
 
+def bf16_active(module: nn.Module) -> bool:
+    """Whether ``module`` computes in bfloat16 now: its ``bf16`` is set, it trains and autograd records. Evaluation,
+    calibration and export always run fp32."""
+    return module.bf16 and module.training and torch.is_grad_enabled()
+
+
 def bf16_conv(module: nn.Module, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, **kw) -> torch.Tensor:
-    """``F.conv2d``, with its multiplies in bfloat16 (fp32 in and out) while ``module.bf16`` is set, the module trains
-    and autograd records: a training step's speed-up for the encoder (``Analysis.use_bf16``). Evaluation, calibration
-    and export always run fp32."""
-    if not (module.bf16 and module.training and torch.is_grad_enabled()):
+    """``F.conv2d``, with its multiplies in bfloat16 (fp32 in and out) while ``bf16_active(module)``: a training step's
+    speed-up for the encoder (``Analysis.use_bf16``)."""
+    if not bf16_active(module):
         return F.conv2d(x, weight, bias, **kw)
     b = None if bias is None else bias.bfloat16()
     return F.conv2d(x.bfloat16(), weight.bfloat16(), b, **kw).float()
@@ -148,7 +154,7 @@ class Analysis(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         layer = self._modules
-        fast = layer["0"].bf16 and self.training and torch.is_grad_enabled()
+        fast = bf16_active(layer["0"])
         if fast:
             x = x.contiguous(memory_format=torch.channels_last)
         x = layer["1"](layer["0"](x))
