@@ -389,8 +389,6 @@ def main(argv=None) -> None:
                 recalibrate()
             text = valbd.text(validate(model, val_images))
             tiled_text = valbd.text(validate_tiled(model, tiled_val, args.val_tiled)) if tiled_val else None
-        if qat_crops is not None:
-            recalibrate()  # the trained weights again get their own ranges, not the average's
         append_row(ema_log, ["time", "step", "decay", "val"], [int(time.time()), at, args.ema, text])
         if tiled_text:
             append_row(ema_tiled_log, ["time", "step", "tile", "val"], [int(time.time()), at, args.val_tiled, tiled_text])
