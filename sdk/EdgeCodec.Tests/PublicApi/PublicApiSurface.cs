@@ -7,7 +7,8 @@ namespace EdgeCodec.Tests.PublicApi;
 /// <summary>
 /// Renders an assembly's public surface (exported types and their public and protected members) as sorted text lines,
 /// and compares it with the baseline committed beside the library's project (<c>PublicAPI.txt</c>). A change to the
-/// public API then shows up as a diff of that file in review. Linked into every test project that owns a library.
+/// public API then shows up as a diff of that file in review. Linked, with <see cref="PublicApiTests"/>, into every
+/// library's test project.
 /// </summary>
 /// <remarks>
 /// To accept a deliberate change: <c>EDGECODEC_UPDATE_PUBLIC_API=1 dotnet test</c>, then review and commit the file.
