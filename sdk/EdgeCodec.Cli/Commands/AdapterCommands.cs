@@ -101,9 +101,8 @@ internal static class AdapterCommands
         var list = new Command("list", "List the adapters of a device store") { storeDir2 };
         list.SetAction(r => CliRunner.Run(() =>
         {
-            string state = Path.Combine(r.GetRequiredValue(storeDir2).FullName, "state.json");
             var table = new Table().AddColumns("id", "expert", "domain", "active", "previous", "bytes").Border(TableBorder.Rounded);
-            foreach (var a in AdapterRegistry.ReadState(state))
+            foreach (var a in AdapterRegistry.ReadStored(r.GetRequiredValue(storeDir2).FullName))
             {
                 table.AddRow(a.Id, $"{a.ExpertId}", Markup.Escape(a.Domain), $"v{a.ActiveVersion}", a.PreviousVersion is { } v ? $"v{v}" : "-", $"{a.Bytes}");
             }
@@ -118,7 +117,8 @@ internal static class AdapterCommands
         var remove = new Command("remove", "Remove an adapter (or roll it back) in a device store") { id, storeDir3, rollback };
         remove.SetAction(r => CliRunner.Run(() =>
         {
-            bool ok = AdapterRegistry.EditState(r.GetRequiredValue(storeDir3).FullName, r.GetRequiredValue(id), r.GetValue(rollback));
+            string root = r.GetRequiredValue(storeDir3).FullName;
+            bool ok = r.GetValue(rollback) ? AdapterRegistry.RollbackStored(root, r.GetRequiredValue(id)) : AdapterRegistry.RemoveStored(root, r.GetRequiredValue(id));
             Console.WriteLine(ok ? $"{(r.GetValue(rollback) ? "rolled back" : "removed")} {r.GetRequiredValue(id)}" : $"{r.GetRequiredValue(id)}: nothing to do");
             return ok ? CliRunner.Ok : CliRunner.BadInput;
         }));

@@ -29,6 +29,37 @@ public sealed class AdapterRegistryTests : IDisposable
     }
 
     [PackFact]
+    public void A_store_is_listed_rolled_back_and_cleaned_without_its_model_pack()
+    {
+        // The maintenance path (edgecodec adapter list/remove) works on the folder alone; what it writes is what a
+        // registry opened afterwards sees.
+        var (key, trust) = TestAdapters.Publisher();
+        Assert.Empty(AdapterRegistry.ReadStored(_root)); // no commit record yet: an empty store
+        var registry = new AdapterRegistry(_root, TestPacks.Pack, trust);
+        registry.Install(TestAdapters.Make(TestPacks.Pack, "screen", 2, 1, 1.0, 5).Sign(key).ToBytes());
+        registry.Install(TestAdapters.Make(TestPacks.Pack, "screen", 2, 2, 1.0, 9).Sign(key).ToBytes());
+        registry.Install(TestAdapters.Make(TestPacks.Pack, "drawn", 3, 1, 1.0, 7).Sign(key).ToBytes());
+
+        Assert.Equal(["drawn", "screen"], AdapterRegistry.ReadStored(_root).Select(a => a.Id));
+        Assert.True(AdapterRegistry.RollbackStored(_root, "screen"));
+        Assert.False(AdapterRegistry.RollbackStored(_root, "screen")); // only one previous version is kept
+        Assert.False(AdapterRegistry.RollbackStored(_root, "absent"));
+        var screen = new AdapterRegistry(_root, TestPacks.Pack, trust).List().Single(a => a.Id == "screen");
+        Assert.Equal((1, (int?)null), (screen.ActiveVersion, screen.PreviousVersion));
+        Assert.Equal(new FileInfo(Path.Combine(_root, screen.ActiveFile)).Length, screen.Bytes);
+
+        Assert.True(AdapterRegistry.RemoveStored(_root, "drawn"));
+        Assert.False(AdapterRegistry.RemoveStored(_root, "drawn"));
+        Assert.Equal("screen", Assert.Single(AdapterRegistry.ReadStored(_root)).Id);
+        Assert.Equal([screen.ActiveFile], Directory.GetFiles(_root, "*.ecadapter").Select(Path.GetFileName));
+
+        File.WriteAllText(Path.Combine(_root, "state.json"), "{ not json");
+        Assert.Throws<EdgeCodecFormatException>(() => AdapterRegistry.ReadStored(_root));
+        Assert.Throws<EdgeCodecFormatException>(() => AdapterRegistry.RemoveStored(_root, "screen"));
+        Assert.True(File.Exists(Path.Combine(_root, screen.ActiveFile))); // a damaged record deletes nothing
+    }
+
+    [PackFact]
     public void Adapters_stored_for_an_earlier_base_model_are_kept_but_inactive_until_replaced()
     {
         // A device whose model pack was updated still has the previous pack's adapter in its store (written here the

@@ -111,7 +111,7 @@ public sealed class AdapterRegistry : IAdapterSource
                 ActiveFile = file,
                 PreviousVersion = current?.ActiveVersion,
                 PreviousFile = current?.ActiveFile,
-                Bytes = packageFile.LongLength + (current is null ? 0 : FileSize(current.ActiveFile)),
+                Bytes = packageFile.LongLength + (current is null ? 0 : FileSize(_root, current.ActiveFile)),
                 LastUsedTicks = DateTime.UtcNow.Ticks,
             };
             var next = new AdapterRegistryState { Adapters = [.. _state.Adapters.Where(a => a.Id != m.Id), installed] };
@@ -120,15 +120,15 @@ public sealed class AdapterRegistry : IAdapterSource
             CrashPoint?.Invoke("committed");
             if (current?.PreviousFile is { } older)
             {
-                TryDelete(older);
+                TryDelete(_root, older);
             }
 
             foreach (var e in evicted)
             {
-                TryDelete(e.ActiveFile);
+                TryDelete(_root, e.ActiveFile);
                 if (e.PreviousFile is not null)
                 {
-                    TryDelete(e.PreviousFile);
+                    TryDelete(_root, e.PreviousFile);
                 }
             }
 
@@ -146,28 +146,38 @@ public sealed class AdapterRegistry : IAdapterSource
     /// <returns>False when it was not installed.</returns>
     public bool Remove(string id) => Edit(id, rollback: false);
 
-    /// <summary>Reads a store's commit record without opening the store (for listing tools).</summary>
-    /// <param name="statePath">The store's <c>state.json</c>; a missing file means an empty store.</param>
-    /// <exception cref="EdgeCodecFormatException">The record is damaged.</exception>
-    public static IReadOnlyList<InstalledAdapter> ReadState(string statePath) =>
-        [.. ReadStateFile(statePath).Adapters.OrderBy(a => a.Id, StringComparer.Ordinal)];
+    /// <summary>Lists every adapter recorded in a store folder, active or not, without opening the store (for maintenance tools on a device whose model pack is not at hand).</summary>
+    /// <param name="root">The store folder; a folder without a commit record is an empty store.</param>
+    /// <exception cref="EdgeCodecFormatException">The commit record is damaged.</exception>
+    public static IReadOnlyList<InstalledAdapter> ReadStored(string root) =>
+        [.. ReadStateFile(Path.Combine(root, StateFile)).Adapters.OrderBy(a => a.Id, StringComparer.Ordinal)];
 
-    /// <summary>Removes or rolls back an adapter in a store without a model pack (maintenance tools).</summary>
+    /// <summary>Makes the previous version of <paramref name="id"/> active again in a store folder that no <see cref="AdapterRegistry"/> has open.</summary>
     /// <param name="root">The store folder.</param>
     /// <param name="id">Adapter id.</param>
-    /// <param name="rollback">Roll back instead of removing.</param>
-    /// <returns>False when there was nothing to do.</returns>
-    public static bool EditState(string root, string id, bool rollback)
+    /// <returns>False when the adapter is not stored or has no previous version.</returns>
+    /// <exception cref="EdgeCodecFormatException">The commit record is damaged.</exception>
+    public static bool RollbackStored(string root, string id) => EditStored(root, id, rollback: true);
+
+    /// <summary>Removes an adapter (all versions) from a store folder that no <see cref="AdapterRegistry"/> has open.</summary>
+    /// <param name="root">The store folder.</param>
+    /// <param name="id">Adapter id.</param>
+    /// <returns>False when the adapter is not stored.</returns>
+    /// <exception cref="EdgeCodecFormatException">The commit record is damaged.</exception>
+    public static bool RemoveStored(string root, string id) => EditStored(root, id, rollback: false);
+
+    private static bool EditStored(string root, string id, bool rollback)
     {
+        ArgumentNullException.ThrowIfNull(id);
         var state = ReadStateFile(Path.Combine(root, StateFile));
-        var (next, delete) = Plan(state, id, rollback, file => new FileInfo(Path.Combine(root, file)).Length);
+        var (next, delete) = Plan(state, id, rollback, file => FileSize(root, file));
         if (next is null)
         {
             return false;
         }
 
         WriteDurably(Path.Combine(root, StateFile), JsonSerializer.SerializeToUtf8Bytes(next, AdapterJsonContext.Default.AdapterRegistryState));
-        delete.ForEach(f => File.Delete(Path.Combine(root, f)));
+        delete.ForEach(f => TryDelete(root, f));
         return true;
     }
 
@@ -175,14 +185,14 @@ public sealed class AdapterRegistry : IAdapterSource
     {
         lock (_gate)
         {
-            var (next, delete) = Plan(_state, id, rollback, FileSize);
+            var (next, delete) = Plan(_state, id, rollback, file => FileSize(_root, file));
             if (next is null)
             {
                 return false;
             }
 
             Commit(next);
-            delete.ForEach(TryDelete);
+            delete.ForEach(f => TryDelete(_root, f));
             return true;
         }
     }
@@ -355,17 +365,17 @@ public sealed class AdapterRegistry : IAdapterSource
         File.Move(tmp, path, overwrite: true);
     }
 
-    private long FileSize(string file)
+    private static long FileSize(string root, string file)
     {
-        var info = new FileInfo(Path.Combine(_root, file));
+        var info = new FileInfo(Path.Combine(root, file));
         return info.Exists ? info.Length : 0;
     }
 
-    private void TryDelete(string file)
+    private static void TryDelete(string root, string file)
     {
         try
         {
-            File.Delete(Path.Combine(_root, file));
+            File.Delete(Path.Combine(root, file));
         }
         catch (IOException)
         {
