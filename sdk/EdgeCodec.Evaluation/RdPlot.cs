@@ -56,7 +56,7 @@ public static class RdPlot
         // fits the panel.
         string[] items = report.Comparisons
             .Select(c => bd(c) is double v
-                ? string.Create(CultureInfo.InvariantCulture, $"vs {c.Anchor} {v:+0.0;-0.0}%")
+                ? string.Create(CultureInfo.InvariantCulture, $"vs {c.Anchor} {v:+0.0;-0.0;0.0}%")
                 : $"vs {c.Anchor} n/a")
             .ToArray();
         var lines = items.Chunk(3).Select(chunk => string.Join(", ", chunk)).ToList();

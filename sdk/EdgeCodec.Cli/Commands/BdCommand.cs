@@ -68,5 +68,5 @@ internal static class BdCommand
         return (from, to);
     }
 
-    private static string Percent(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:+0.0;-0.0} %");
+    private static string Percent(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:+0.0;-0.0;0.0} %");
 }

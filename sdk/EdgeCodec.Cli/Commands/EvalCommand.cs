@@ -206,7 +206,7 @@ internal static class EvalCommand
 
     private static string[] List(string? csv) => (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static string Format(double? v) => v is { } d ? $"{d:+0.00;-0.00}%" : "n/a (no overlap)";
+    private static string Format(double? v) => v is { } d ? $"{d:+0.00;-0.00;0.00}%" : "n/a (no overlap)";
 
     private sealed class SyncProgress(Action<RdProgress> report) : IProgress<RdProgress>
     {
