@@ -118,7 +118,11 @@ public sealed class AdapterRegistryTests : IDisposable
         Thread.Sleep(5);
         registry.Install(TestAdapters.Make(TestPacks.Pack, "b", 2, 1, 1.0, 2).Sign(key).ToBytes());
         Thread.Sleep(5);
+        InstalledAdapter listed = registry.List().Single(x => x.Id == "a");
+        long listedTicks = listed.LastUsedTicks;
         Assert.True(registry.TryGetPack(1, out _)); // "a" used: "b" is now the least recently used
+        Assert.Equal(listedTicks, listed.LastUsedTicks); // a listed record is a snapshot, not the registry's state
+        Assert.True(registry.List().Single(x => x.Id == "a").LastUsedTicks > listedTicks);
         Thread.Sleep(5);
         var (_, evicted) = registry.Install(TestAdapters.Make(TestPacks.Pack, "c", 3, 1, 1.0, 3).Sign(key).ToBytes());
         Assert.Equal(["b"], evicted);

@@ -252,10 +252,10 @@ public sealed class AdapterRegistry : IAdapterSource
     {
         lock (_gate)
         {
-            var a = _state.Adapters.FirstOrDefault(x => x.ExpertId == expertId);
-            if (a is not null)
+            int i = _state.Adapters.FindIndex(x => x.ExpertId == expertId);
+            if (i >= 0)
             {
-                a.LastUsedTicks = DateTime.UtcNow.Ticks;
+                _state.Adapters[i] = _state.Adapters[i].WithLastUsed(DateTime.UtcNow.Ticks);
             }
         }
     }

@@ -36,5 +36,19 @@ public sealed class InstalledAdapter
     public long Bytes { get; init; }
 
     /// <summary>Last time a decoder used it (UTC ticks); the quota evicts the oldest first.</summary>
-    public long LastUsedTicks { get; set; }
+    public long LastUsedTicks { get; init; }
+
+    /// <summary>A copy with another <see cref="LastUsedTicks"/>: records handed out by the registry never change under their holder.</summary>
+    internal InstalledAdapter WithLastUsed(long ticks) => new()
+    {
+        Id = Id,
+        ExpertId = ExpertId,
+        Domain = Domain,
+        ActiveVersion = ActiveVersion,
+        ActiveFile = ActiveFile,
+        PreviousVersion = PreviousVersion,
+        PreviousFile = PreviousFile,
+        Bytes = Bytes,
+        LastUsedTicks = ticks,
+    };
 }

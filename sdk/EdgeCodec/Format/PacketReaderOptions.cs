@@ -1,6 +1,6 @@
 namespace EdgeCodec.Format;
 
-/// <summary>Limits applied while parsing packets from untrusted input.</summary>
+/// <summary>Limits applied while parsing packets from untrusted input. Immutable once built, so the shared <see cref="Default"/> cannot be loosened by one caller for all others.</summary>
 public sealed class PacketReaderOptions
 {
     /// <summary>Default payload limit: 16 MiB.</summary>
@@ -12,7 +12,7 @@ public sealed class PacketReaderOptions
     private int _maxPayloadSize = DefaultMaxPayloadSize;
     private int _maxFrameSize = DefaultMaxPayloadSize + MaxEnvelopeSize;
 
-    /// <summary>Shared default options; treat as read-only.</summary>
+    /// <summary>Shared default options (16 MiB payloads).</summary>
     public static PacketReaderOptions Default { get; } = new();
 
     /// <summary>Largest accepted MessagePack body after the length prefix, checked before any allocation (default 16 MiB + 64).</summary>
@@ -20,7 +20,7 @@ public sealed class PacketReaderOptions
     public int MaxFrameSize
     {
         get => _maxFrameSize;
-        set => _maxFrameSize = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "MaxFrameSize must be positive.");
+        init => _maxFrameSize = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "MaxFrameSize must be positive.");
     }
 
     /// <summary>Largest accepted payload (default 16 MiB).</summary>
@@ -28,6 +28,6 @@ public sealed class PacketReaderOptions
     public int MaxPayloadSize
     {
         get => _maxPayloadSize;
-        set => _maxPayloadSize = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "MaxPayloadSize must not be negative.");
+        init => _maxPayloadSize = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "MaxPayloadSize must not be negative.");
     }
 }
