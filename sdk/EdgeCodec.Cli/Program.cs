@@ -17,6 +17,7 @@ var root = new RootCommand("EdgeCodec: learned image compression for edge device
     EncodeCommand.Create(),
     DecodeCommand.Create(),
     InfoCommand.Create(),
+    TrimCommand.Create(),
     EvalCommand.Create(),
     BdCommand.Create(),
     BenchCommand.Create(),

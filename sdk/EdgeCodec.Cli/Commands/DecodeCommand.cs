@@ -45,7 +45,7 @@ internal static class DecodeCommand
 
             if (frame.MissingTiles.Count > 0)
             {
-                Console.WriteLine($"concealed tiles: {string.Join(",", frame.MissingTiles)}");
+                Console.WriteLine($"concealed: {frame.MissingTiles.Count} of {frame.LayersPerTile.Count} tiles (indices {string.Join(",", frame.MissingTiles)})");
             }
 
             if (r.GetValue(json) is { } jsonFile)

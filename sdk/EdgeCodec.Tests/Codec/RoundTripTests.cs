@@ -109,6 +109,31 @@ public sealed class RoundTripTests(CodecFixture fixture) : IClassFixture<CodecFi
     }
 
     [PackFact]
+    public void A_container_trimmed_to_k_layers_is_the_encoders_k_layer_file_byte_for_byte()
+    {
+        byte[] full = fixture.Encoded(2).ToContainerBytes();
+        var read = ContainerReader.Read(full);
+        for (int k = 1; k <= read.Header.LayerCount; k++)
+        {
+            using var trimmed = new MemoryStream();
+            int packets = ContainerWriter.WriteLayerPrefix(read, k, trimmed);
+            Assert.Equal(read.Header.TileCount * k, packets);
+            Assert.Equal(fixture.Encoded(2, layers: k).ToContainerBytes(), trimmed.ToArray());
+            Assert.True(Decode(fixture, trimmed.ToArray()).IsComplete);
+        }
+
+        // A download cut inside the last layer still trims to a whole base-layer file.
+        var cut = ContainerReader.Read(full.AsMemory(0, full.Length - 40));
+        Assert.False(cut.IsComplete);
+        using var baseOnly = new MemoryStream();
+        ContainerWriter.WriteLayerPrefix(cut, 1, baseOnly);
+        Assert.Equal(fixture.Encoded(2, layers: 1).ToContainerBytes(), baseOnly.ToArray());
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => ContainerWriter.WriteLayerPrefix(read, 0, Stream.Null));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ContainerWriter.WriteLayerPrefix(read, read.Header.LayerCount + 1, Stream.Null));
+    }
+
+    [PackFact]
     public void Onnx_backends_stay_within_tolerance_of_the_integer_reference()
     {
         byte[] container = fixture.Encoded(2).ToContainerBytes();

@@ -132,6 +132,44 @@ public sealed class ContainerWriter : IDisposable
         _completed = true;
     }
 
+    /// <summary>
+    /// Writes a complete container holding only the first <paramref name="layers"/> refinement layers of every tile of
+    /// <paramref name="source"/>: the picture a decoder shows from that prefix, at that prefix's size, without
+    /// re-encoding (a server keeps one file per picture and serves smaller ones to slow links or small devices).
+    /// </summary>
+    /// <remarks>
+    /// The packets are copied byte for byte, in the source's order, and the header says <paramref name="layers"/>
+    /// layers, so a decoder reports the result as complete. Without domain adapters the result equals what the encoder
+    /// writes when asked for <paramref name="layers"/> layers. Packets that a damaged source had lost stay missing.
+    /// </remarks>
+    /// <param name="source">A container as read by <see cref="ContainerReader"/>.</param>
+    /// <param name="layers">Layers to keep, 1 .. the source's layer count.</param>
+    /// <param name="destination">A writable stream, positioned at the start of the new file; left open.</param>
+    /// <returns>The number of packets written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> or <paramref name="destination"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layers"/> is outside 1 .. the source's layer count.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public static int WriteLayerPrefix(ContainerReadResult source, int layers, Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ContainerHeader h = source.Header;
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, (int)h.LayerCount);
+        var header = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, (byte)layers, h.FrameCount, h.QualityLevel);
+        using var writer = new ContainerWriter(destination, header, leaveOpen: true);
+        foreach (LatentPacket packet in source.Packets)
+        {
+            if (packet.Layer < layers)
+            {
+                writer.Append(packet);
+            }
+        }
+
+        writer.Complete();
+        return writer.PacketCount;
+    }
+
     /// <summary>Releases the stream unless the writer was created with leaveOpen; does not complete the file.</summary>
     public void Dispose()
     {

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Globalization;
+using EdgeCodec.Format;
+
+namespace EdgeCodec.Cli.Commands;
+
+/// <summary><c>edgecodec trim IN.ecx --layers K -o OUT.ecx</c>: keep the first K refinement layers, without re-encoding.</summary>
+internal static class TrimCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<FileInfo>("input") { Description = "Container (.ecx)" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx)", Required = true };
+        var layers = new Option<int>("--layers", "-l") { Description = "Refinement layers to keep (1 = base layer only)", Required = true };
+        var command = new Command("trim", "Keep the first K refinement layers of a container (a smaller, coarser file; no re-encoding)")
+        {
+            input, output, layers,
+        };
+        command.SetAction(r => CliRunner.Run(() =>
+        {
+            var source = r.GetRequiredValue(input);
+            var target = r.GetRequiredValue(output);
+            int keep = r.GetValue(layers);
+            if (string.Equals(Path.GetFullPath(source.FullName), Path.GetFullPath(target.FullName), StringComparison.Ordinal))
+            {
+                return CliRunner.Error(CliRunner.BadInput, "the output must be another file than the input");
+            }
+
+            ContainerReadResult read;
+            using (var fs = File.OpenRead(source.FullName))
+            {
+                read = ContainerReader.Read(fs);
+            }
+
+            if (keep < 1 || keep > read.Header.LayerCount)
+            {
+                return CliRunner.Error(CliRunner.Usage, $"--layers must be 1 .. {read.Header.LayerCount} for this file");
+            }
+
+            string temp = target.FullName + ".tmp";
+            int packets;
+            try
+            {
+                using (var fs = File.Create(temp))
+                {
+                    packets = ContainerWriter.WriteLayerPrefix(read, keep, fs);
+                }
+
+                File.Move(temp, target.FullName, overwrite: true); // an existing output is replaced only by a whole file
+            }
+            catch
+            {
+                File.Delete(temp);
+                throw;
+            }
+            long before = source.Length, after = new FileInfo(target.FullName).Length;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{target.Name}: {keep} of {read.Header.LayerCount} layers, {packets} packets, {after} bytes ({100.0 * after / before:F1} % of {before})"));
+            if (!read.IsComplete)
+            {
+                return CliRunner.Error(CliRunner.BadInput, $"the input is damaged ({read.Status}: {read.Message}); its {read.PacketsRecovered} intact packets were kept");
+            }
+
+            return CliRunner.Ok;
+        }));
+        return command;
+    }
+}
