@@ -75,7 +75,7 @@ var baseOnly = Decode(new AdapterSet(pack, []));
 ImageFile.SavePng(withAdapter.Image, Path.Combine(outDir, "decoded-with-adapter.png"));
 ImageFile.SavePng(baseOnly.Image, Path.Combine(outDir, "decoded-base-only.png"));
 Console.WriteLine($"device: PSNR with adapter {Psnr(image, withAdapter.Image):F2} dB, base only {Psnr(image, baseOnly.Image):F2} dB "
-    + $"({baseOnly.TilesWithoutAdapter.Count} tiles fell back to the base without it); images in {outDir}");
+    + $"(without it, {baseOnly.TilesWithoutAdapter.Count} of {baseOnly.ExpertsPerTile.Count} tiles fell back to the base); images in {outDir}");
 return withAdapter.TilesWithoutAdapter.Count == 0 && registry.List().Count == 1 ? 0 : 1;
 
 DecodedFrame Decode(IAdapterSource source)
