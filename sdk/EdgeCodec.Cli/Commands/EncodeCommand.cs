@@ -5,7 +5,7 @@ using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--tile-size PX] [--latents IN.eclt]</c></summary>
+/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--max-bytes B] [--tile-size PX] [--latents IN.eclt]</c></summary>
 internal static class EncodeCommand
 {
     public static Command Create()
@@ -21,15 +21,26 @@ internal static class EncodeCommand
         {
             Description = "Code these refined latents (.eclt from python3 -m training.refine) instead of running the analysis; the quality is theirs",
         };
-        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, tileSize, model, threads, latents };
+        var maxBytes = new Option<long?>("--max-bytes")
+        {
+            Description = "Write the best stream whose container fits in this many bytes (picks the quality and layers; not with --quality, --layers or --latents)",
+        };
+        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, model, threads, latents };
         command.SetAction(r => CliRunner.Run(() =>
         {
+            if (r.GetValue(maxBytes) is not null && (r.GetResult(quality) is { Implicit: false } || r.GetResult(layers) is { Implicit: false } || r.GetValue(latents) is not null))
+            {
+                return CliRunner.Error(CliRunner.Usage, "--max-bytes chooses the quality and layers itself: it cannot be combined with --quality, --layers or --latents");
+            }
+
             var pack = CliRunner.LoadPack(r.GetValue(model));
             var image = ImageFile.Load(r.GetRequiredValue(input).FullName);
             using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize) });
             var sw = Stopwatch.StartNew();
             var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(file.FullName), pack) : null;
-            var encoded = refined is null ? encoder.Encode(image, r.GetValue(quality), r.GetValue(layers)) : encoder.Encode(image, refined, r.GetValue(layers));
+            var encoded = refined is not null ? encoder.Encode(image, refined, r.GetValue(layers))
+                : r.GetValue(maxBytes) is { } budget ? encoder.EncodeWithin(image, budget)
+                : encoder.Encode(image, r.GetValue(quality), r.GetValue(layers));
             var target = r.GetRequiredValue(output);
             long bytes;
             string temp = target.FullName + ".tmp";
@@ -39,7 +50,7 @@ internal static class EncodeCommand
             }
 
             File.Move(temp, target.FullName, overwrite: true);
-            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers, " +
+            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
                 $"{encoded.Header.TileCount} tiles, {bytes} bytes, {bytes * 8.0 / image.PixelCount:F4} bpp, {sw.Elapsed.TotalSeconds:F2} s");
             return CliRunner.Ok;
         }));

@@ -91,8 +91,116 @@ public sealed class EdgeCodecEncoder : IDisposable
         return EncodeLatents(image, grid, latents.Quality, latents.Y, z, layers, streamId, frameIndex, firstSequence);
     }
 
+    /// <summary>
+    /// Encodes one image into the stream that reconstructs it best within a byte budget: of every quality level and
+    /// number of refinement layers whose complete <c>.ecx</c> container fits in <paramref name="maxBytes"/>, the one
+    /// whose decoded picture has the least squared error (measured by synthesising the candidates; ties go to the
+    /// smaller stream). For a camera uplink with fixed-size slots or a storage quota per picture.
+    /// </summary>
+    /// <param name="image">The image; read only.</param>
+    /// <param name="maxBytes">The largest container, in bytes, that may be returned (header, packets and index).</param>
+    /// <param name="streamId">Stream id written into every packet.</param>
+    /// <param name="frameIndex">Frame index written into every packet.</param>
+    /// <param name="firstSequence">Sequence number of the first packet.</param>
+    /// <returns>
+    /// The chosen stream (its <see cref="EncodedImage.Header"/> names the quality level and layer count), byte for
+    /// byte what <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/> writes for that level and layer count.
+    /// </returns>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="maxBytes"/> is smaller than this image's smallest stream (quality 0, base layer only); the
+    /// message gives that size.
+    /// </exception>
+    /// <remarks>
+    /// Runs the analysis transform once, the entropy path once per quality level, and the synthesis once per
+    /// candidate that can win: the highest level that fits with all its layers and every higher level that fits
+    /// with fewer (a prefix of a higher level can beat a lower level whole). Lower levels are not synthesised: the
+    /// model's levels rise in quality with rate, and within a level every layer adds to it.
+    /// </remarks>
+    public EncodedImage EncodeWithin(RgbImage image, long maxBytes, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
+        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
+        float[] analysed = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
+        int groups = _pack.Layout.Groups, plane = grid.LatentHeight * grid.LatentWidth;
+
+        // Sizes of every (level, layers) prefix, from one full encode per level without routing: a prefix of a
+        // stream is the stream with fewer layers (packets are written layer by layer), and routing only changes
+        // expert ids, whose size the final check below covers.
+        var gained = new (float[] Y, float[] Z)[_pack.QualityLevels.Count];
+        var candidates = new List<(int Quality, int Layers)>();
+        long smallest = long.MaxValue;
+        for (int q = 0; q < gained.Length; q++)
+        {
+            float[] y = (float[])analysed.Clone();
+            ApplyGain(y, _pack.QualityLevels[q].Gain.Span, plane);
+            float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
+            gained[q] = (y, z);
+            var full = EncodeLatents(image, grid, q, y, z, groups, streamId, frameIndex, firstSequence, route: false).Image;
+            int fitting = 0;
+            for (int k = 1; k <= groups; k++)
+            {
+                long size = ContainerSize(full, k);
+                smallest = Math.Min(smallest, size);
+                if (size <= maxBytes)
+                {
+                    fitting = k;
+                }
+            }
+
+            if (fitting > 0)
+            {
+                candidates.Add((q, fitting));
+            }
+        }
+
+        // A level below the highest one that fits whole reconstructs worse than it (fewer bits of the same model).
+        int complete = candidates.FindLastIndex(c => c.Layers == groups);
+        if (complete > 0)
+        {
+            candidates.RemoveRange(0, complete);
+        }
+
+        EncodedImage? best = null;
+        long bestError = long.MaxValue, bestSize = long.MaxValue;
+        foreach (var (q, k) in candidates)
+        {
+            var (encoded, latents) = EncodeLatents(image, grid, q, gained[q].Y, gained[q].Z, k, streamId, frameIndex, firstSequence, route: true);
+            long size = ContainerSize(encoded, k);
+            if (size > maxBytes)
+            {
+                continue; // routed expert ids made it longer than the unrouted estimate
+            }
+
+            long error = candidates.Count == 1 ? 0 : Synthesize(image, grid, latents, q, encoded.ExpertsPerTile).Error;
+            if (error < bestError || (error == bestError && size < bestSize))
+            {
+                (best, bestError, bestSize) = (encoded, error, size);
+            }
+        }
+
+        return best ?? throw new ArgumentOutOfRangeException(nameof(maxBytes),
+            $"The smallest stream for this {image.Width}x{image.Height} image is {smallest} bytes (quality 0, base layer only).");
+    }
+
+    /// <summary>Bytes of the complete container holding the first <paramref name="layers"/> layers of <paramref name="encoded"/>.</summary>
+    private static long ContainerSize(EncodedImage encoded, int layers)
+    {
+        var prefix = encoded.Header.LayerCount == layers ? encoded : new EncodedImage(
+            ContainerHeader.Create(encoded.Header.ModelId, encoded.Header.Width, encoded.Header.Height, encoded.Header.TileWidth,
+                encoded.Header.TileHeight, (byte)layers, encoded.Header.FrameCount, encoded.Header.QualityLevel),
+            encoded.Packets.Where(p => p.Layer < layers).ToList());
+        using var counter = new MemoryStream();
+        return prefix.WriteContainer(counter);
+    }
+
     /// <summary>Quantises and entropy-codes gained latents <paramref name="y"/> (read only) and hyper-latents <paramref name="z"/>.</summary>
-    private EncodedImage EncodeLatents(RgbImage image, TileGrid grid, int quality, float[] y, float[] z, int layers, uint streamId, uint frameIndex, ulong firstSequence)
+    private EncodedImage EncodeLatents(RgbImage image, TileGrid grid, int quality, float[] y, float[] z, int layers, uint streamId, uint frameIndex, ulong firstSequence) =>
+        EncodeLatents(image, grid, quality, y, z, layers, streamId, frameIndex, firstSequence, route: true).Image;
+
+    /// <summary>As above; also returns the latents a decoder rebuilds from the stream (predicted means for layers not written).</summary>
+    private (EncodedImage Image, I32Tensor Latents) EncodeLatents(RgbImage image, TileGrid grid, int quality, float[] y, float[] z, int layers, uint streamId, uint frameIndex, ulong firstSequence, bool route)
     {
         var layout = _pack.Layout;
         if (layers == 0)
@@ -104,7 +212,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         var latents = new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth);
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
             payloads[tile] = EncodeTile(grid, tile, y, z, layers, latents));
-        ushort[] experts = _options.Experts.Count == 0 ? new ushort[grid.Count] : Route(image, grid, latents, quality);
+        ushort[] experts = !route || _options.Experts.Count == 0 ? new ushort[grid.Count] : Route(image, grid, latents, quality);
 
         var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, (byte)layers,
             frameCount: checked(frameIndex + 1), qualityLevel: (byte)quality); // frames 0..frameIndex; only frameIndex is present
@@ -128,7 +236,7 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
         }
 
-        return new EncodedImage(header, packets) { ExpertsPerTile = experts };
+        return (new EncodedImage(header, packets) { ExpertsPerTile = experts }, latents);
     }
 
     private void ValidateLayers(int layers)
@@ -141,7 +249,15 @@ public sealed class EdgeCodecEncoder : IDisposable
     public void Dispose() => _analysis.Dispose();
 
     /// <summary>Per tile, the expert whose synthesis reconstructs it with the least squared error.</summary>
-    private ushort[] Route(RgbImage image, TileGrid grid, I32Tensor latents, int quality)
+    private ushort[] Route(RgbImage image, TileGrid grid, I32Tensor latents, int quality) =>
+        Synthesize(image, grid, latents, quality, experts: null).Experts;
+
+    /// <summary>
+    /// Synthesises <paramref name="latents"/> tile by tile with the base and every expert (or, when
+    /// <paramref name="experts"/> is given, with each tile's expert only) and returns per tile the expert with the least
+    /// squared error, and the image's total squared error with those experts.
+    /// </summary>
+    private (ushort[] Experts, long Error) Synthesize(RgbImage image, TileGrid grid, I32Tensor latents, int quality, IReadOnlyList<ushort>? experts)
     {
         var candidates = new List<(ushort Expert, ModelPack Pack)> { (0, _pack) };
         candidates.AddRange(_options.Experts.Select(a => (a.Manifest.ExpertId, _pack.WithAdapter(a))));
@@ -150,12 +266,17 @@ public sealed class EdgeCodecEncoder : IDisposable
         var bestError = Enumerable.Repeat(long.MaxValue, grid.Count).ToArray();
         // One backend for every candidate, chosen among those that can run adapters, so the comparison is fair.
         var provider = DecoderBackends.Resolve(DecoderBackends.Auto, candidates[^1].Pack);
-        foreach (var (expert, pack) in candidates)
+        foreach (var (expert, pack) in candidates.Where(c => experts is null || experts.Contains(c.Expert)))
         {
             using var backend = provider.Create(pack, new BackendOptions { Threads = _options.Threads });
             var reconstruction = new RgbImage(image.Width, image.Height);
             for (int tile = 0; tile < grid.Count; tile++)
             {
+                if (experts is not null && experts[tile] != expert)
+                {
+                    continue;
+                }
+
                 TileSynthesis.Run(backend, yq, grid, grid.LatentRect(tile), _pack.Layout.SynthesisHalo, reconstruction);
                 long error = TileSynthesis.SquaredError(image, reconstruction, grid, tile);
                 if (error < bestError[tile])
@@ -166,7 +287,7 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
         }
 
-        return best;
+        return (best, bestError.Sum());
     }
 
     private byte[][] EncodeTile(TileGrid grid, int tile, float[] y, float[] z, int layers, I32Tensor latents)
