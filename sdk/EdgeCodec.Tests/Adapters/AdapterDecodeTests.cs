@@ -93,4 +93,21 @@ public sealed class AdapterDecodeTests(CodecFixture fixture) : IClassFixture<Cod
         Assert.All(encoded.Packets, p => Assert.Equal((ushort)0, p.ExpertId));
         Assert.Equal(fixture.Encoded(2).PayloadBytes, encoded.PayloadBytes); // adapters never change the bits
     }
+
+    [PackFact]
+    public void A_byte_budget_encode_with_experts_is_the_routed_encode_of_the_level_and_layers_it_picks()
+    {
+        var bad = TestAdapters.Make(fixture.Pack, "bad", 9, 1, 1.0, 60000, output: "rgb");
+        var lighter = TestAdapters.Make(fixture.Pack, "lighter", 5, 1, 1.0, 300, output: "rgb");
+        var darker = TestAdapters.Make(fixture.Pack, "darker", 6, 1, 1.0, -300, output: "rgb");
+        using var encoder = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 2, TileSize = 128, Experts = [bad, lighter, darker] });
+        long budget = (fixture.Encoded(2).ToContainerBytes().Length + fixture.Encoded(3).ToContainerBytes().Length) / 2;
+        var chosen = encoder.EncodeWithin(fixture.Image, budget);
+        Assert.True(chosen.ToContainerBytes().Length <= budget);
+        var same = encoder.Encode(fixture.Image, chosen.Header.QualityLevel, chosen.Header.LayerCount);
+        Assert.Equal(same.ToContainerBytes(), chosen.ToContainerBytes());
+        Assert.Equal(same.ExpertsPerTile, chosen.ExpertsPerTile);
+        Assert.DoesNotContain((ushort)9, chosen.ExpertsPerTile);
+        Assert.Contains(chosen.ExpertsPerTile, e => e is 5 or 6); // routing really ran: some tile is better lighter or darker
+    }
 }
