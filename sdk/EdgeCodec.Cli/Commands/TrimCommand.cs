@@ -4,23 +4,38 @@ using EdgeCodec.Format;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec trim IN.ecx --layers K -o OUT.ecx</c>: keep the first K refinement layers, without re-encoding.</summary>
+/// <summary>
+/// <c>edgecodec trim IN.ecx (--layers K | --max-bytes B) -o OUT.ecx</c>: keep the first K refinement layers, or as many
+/// as fit in B bytes, without re-encoding.
+/// </summary>
 internal static class TrimCommand
 {
     public static Command Create()
     {
         var input = new Argument<FileInfo>("input") { Description = "Container (.ecx)" };
         var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx)", Required = true };
-        var layers = new Option<int>("--layers", "-l") { Description = "Refinement layers to keep (1 = base layer only)", Required = true };
+        var layers = new Option<int?>("--layers", "-l") { Description = "Refinement layers to keep (1 = base layer only)" };
+        var maxBytes = new Option<long?>("--max-bytes") { Description = "Keep as many layers as fit in this many bytes" };
         var command = new Command("trim", "Keep the first K refinement layers of a container (a smaller, coarser file; no re-encoding)")
         {
-            input, output, layers,
+            input, output, layers, maxBytes,
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var source = r.GetRequiredValue(input);
             var target = r.GetRequiredValue(output);
-            int keep = r.GetValue(layers);
+            int? keep = r.GetValue(layers);
+            long? budget = r.GetValue(maxBytes);
+            if (keep is null == budget is null)
+            {
+                return CliRunner.Error(CliRunner.Usage, "give either --layers or --max-bytes");
+            }
+
+            if (budget <= 0)
+            {
+                return CliRunner.Error(CliRunner.Usage, "--max-bytes must be positive");
+            }
+
             if (string.Equals(Path.GetFullPath(source.FullName), Path.GetFullPath(target.FullName), StringComparison.Ordinal))
             {
                 return CliRunner.Error(CliRunner.BadInput, "the output must be another file than the input");
@@ -32,18 +47,34 @@ internal static class TrimCommand
                 read = ContainerReader.Read(fs);
             }
 
-            if (keep < 1 || keep > read.Header.LayerCount)
+            if (keep is { } k && (k < 1 || k > read.Header.LayerCount))
             {
                 return CliRunner.Error(CliRunner.Usage, $"--layers must be 1 .. {read.Header.LayerCount} for this file");
             }
 
             string temp = target.FullName + ".tmp";
-            int packets;
+            int kept;
             try
             {
                 using (var fs = File.Create(temp))
                 {
-                    packets = ContainerWriter.WriteLayerPrefix(read, keep, fs);
+                    if (budget is { } b)
+                    {
+                        kept = ContainerWriter.WriteLayerPrefixWithin(read, b, fs);
+                    }
+                    else
+                    {
+                        kept = keep!.Value;
+                        ContainerWriter.WriteLayerPrefix(read, kept, fs);
+                    }
+                }
+
+                if (kept == 0)
+                {
+                    File.Delete(temp);
+                    using var probe = new MemoryStream();
+                    ContainerWriter.WriteLayerPrefix(read, 1, probe);
+                    return CliRunner.Error(CliRunner.Usage, $"even the base layer alone takes {probe.Length} bytes, more than --max-bytes {budget}");
                 }
 
                 File.Move(temp, target.FullName, overwrite: true); // an existing output is replaced only by a whole file
@@ -55,7 +86,7 @@ internal static class TrimCommand
             }
             long before = source.Length, after = new FileInfo(target.FullName).Length;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{target.Name}: {keep} of {read.Header.LayerCount} layers, {packets} packets, {after} bytes ({100.0 * after / before:F1} % of {before})"));
+                $"{target.Name}: {kept} of {read.Header.LayerCount} layers, {after} bytes ({100.0 * after / before:F1} % of {before})"));
             if (!read.IsComplete)
             {
                 return CliRunner.Error(CliRunner.BadInput, $"the input is damaged ({read.Status}: {read.Message}); its {read.PacketsRecovered} intact packets were kept");

@@ -134,6 +134,27 @@ public sealed class RoundTripTests(CodecFixture fixture) : IClassFixture<CodecFi
     }
 
     [PackFact]
+    public void A_container_trimmed_to_a_byte_budget_keeps_the_most_layers_that_fit()
+    {
+        var read = ContainerReader.Read(fixture.Encoded(3).ToContainerBytes());
+        var sizes = Enumerable.Range(1, read.Header.LayerCount).Select(k => (long)fixture.Encoded(3, layers: k).ToContainerBytes().Length).ToArray();
+        for (int k = 1; k <= read.Header.LayerCount; k++)
+        {
+            foreach (long budget in new[] { sizes[k - 1], k < sizes.Length ? sizes[k] - 1 : long.MaxValue })
+            {
+                using var trimmed = new MemoryStream();
+                Assert.Equal(k, ContainerWriter.WriteLayerPrefixWithin(read, budget, trimmed));
+                Assert.Equal(fixture.Encoded(3, layers: k).ToContainerBytes(), trimmed.ToArray());
+            }
+        }
+
+        using var none = new MemoryStream();
+        Assert.Equal(0, ContainerWriter.WriteLayerPrefixWithin(read, sizes[0] - 1, none));
+        Assert.Equal(0, none.Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ContainerWriter.WriteLayerPrefixWithin(read, 0, Stream.Null));
+    }
+
+    [PackFact]
     public void Onnx_backends_stay_within_tolerance_of_the_integer_reference()
     {
         byte[] container = fixture.Encoded(2).ToContainerBytes();

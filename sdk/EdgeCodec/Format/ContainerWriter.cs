@@ -170,6 +170,41 @@ public sealed class ContainerWriter : IDisposable
         return writer.PacketCount;
     }
 
+    /// <summary>
+    /// Writes the longest layer prefix of <paramref name="source"/> whose complete container fits in
+    /// <paramref name="maxBytes"/>, as <see cref="WriteLayerPrefix"/> writes it (a device store that must shrink a
+    /// picture to a quota, a server that serves a size cap).
+    /// </summary>
+    /// <param name="source">A container as read by <see cref="ContainerReader"/>.</param>
+    /// <param name="maxBytes">The largest container, in bytes, that may be written.</param>
+    /// <param name="destination">A writable stream, positioned at the start of the new file; left open. Nothing is
+    /// written to it when even the base layer does not fit.</param>
+    /// <returns>The number of layers written, or 0 when the base layer alone does not fit.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> or <paramref name="destination"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBytes"/> is not positive.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public static int WriteLayerPrefixWithin(ContainerReadResult source, long maxBytes, Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        using var candidate = new MemoryStream();
+        for (int layers = source.Header.LayerCount; layers >= 1; layers--)
+        {
+            candidate.SetLength(0);
+            WriteLayerPrefix(source, layers, candidate);
+            if (candidate.Length <= maxBytes)
+            {
+                candidate.Position = 0;
+                candidate.CopyTo(destination);
+                destination.Flush();
+                return layers;
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>Releases the stream unless the writer was created with leaveOpen; does not complete the file.</summary>
     public void Dispose()
     {
