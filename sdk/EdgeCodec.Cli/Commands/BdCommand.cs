@@ -6,8 +6,10 @@ using Spectre.Console;
 namespace EdgeCodec.Cli.Commands;
 
 /// <summary>
-/// <c>edgecodec bd REPORT.json [--window LO,HI]</c>: the BD-rates of a saved <c>eval --json</c> report, again or over a
-/// PSNR window, so that two packs with different operating ranges can be compared on the same stretch of quality.
+/// <c>edgecodec bd REPORT.json [--window LO,HI] [--per-image ANCHOR]</c>: the BD-rates of a saved <c>eval --json</c>
+/// report, again or over a PSNR window, so that two packs with different operating ranges can be compared on the same
+/// stretch of quality; with <c>--per-image</c>, each image's BD-rates against one anchor, worst last, to see where a
+/// codec loses.
 /// </summary>
 internal static class BdCommand
 {
@@ -18,7 +20,11 @@ internal static class BdCommand
         {
             Description = "Integrate only over this PSNR range in dB, e.g. 27,29 (intersected with the curves' shared range)",
         };
-        var command = new Command("bd", "BD-rates of a saved RD report, optionally over a PSNR window") { input, window };
+        var perImage = new Option<string?>("--per-image")
+        {
+            Description = "Also list each image's BD-rates (PSNR and MS-SSIM) against this anchor codec, e.g. webp, sorted by the PSNR one",
+        };
+        var command = new Command("bd", "BD-rates of a saved RD report, optionally over a PSNR window") { input, window, perImage };
         command.SetAction(r => CliRunner.Run(() =>
         {
             (double from, double to) = ParseWindow(r.GetValue(window));
@@ -30,20 +36,31 @@ internal static class BdCommand
 
             RdCurve test = report.AverageCurves.FirstOrDefault(c => c.Codec == report.TestCodec)
                 ?? throw new InvalidDataException($"The report has no curve of its test codec {report.TestCodec}.");
+            if (r.GetValue(perImage) is { } requested && (requested == report.TestCodec || !report.AverageCurves.Any(c => c.Codec == requested)))
+            {
+                throw new ArgumentException($"--per-image: '{requested}' is not an anchor of this report " +
+                    $"({string.Join(", ", report.AverageCurves.Select(c => c.Codec).Where(c => c != report.TestCodec))}).");
+            }
+
             var table = new Table().Border(TableBorder.Rounded)
-                .AddColumns("anchor", "BD-rate (PSNR)", "over PSNR", "full-range BD-rate");
+                .AddColumns("anchor", "BD-rate (PSNR)", "over PSNR", "full-range BD-rate", "full-range BD-rate (MS-SSIM)");
             foreach (RdCurve anchor in report.AverageCurves.Where(c => c.Codec != report.TestCodec))
             {
                 IReadOnlyList<RdPoint> a = anchor.ToPoints(), t = test.ToPoints();
                 bool defined = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, from, to, out double bd, out double lo, out double hi);
                 string windowed = defined ? Percent(bd) : "undefined";
-                double? all = report.Comparisons.FirstOrDefault(c => c.Anchor == anchor.Codec)?.BdRate; // eval computed it
-                string full = all is { } value ? Percent(value) : "undefined";
-                table.AddRow(Markup.Escape(anchor.Codec), windowed, hi > lo ? $"{lo:F2} .. {hi:F2} dB" : "-", full);
+                var comparison = report.Comparisons.FirstOrDefault(c => c.Anchor == anchor.Codec); // eval computed these
+                table.AddRow(Markup.Escape(anchor.Codec), windowed, hi > lo ? $"{lo:F2} .. {hi:F2} dB" : "-",
+                    Percent(comparison?.BdRate), Percent(comparison?.BdRateMsSsim));
             }
 
             AnsiConsole.MarkupLine(Markup.Escape($"{report.TestCodec}, {report.Images.Count} images, {report.CreatedUtc:yyyy-MM-dd}"));
             AnsiConsole.Write(table);
+            if (r.GetValue(perImage) is { } anchorName)
+            {
+                AnsiConsole.Write(PerImageTable(report, anchorName, from, to));
+            }
+
             return CliRunner.Ok;
         }));
         return command;
@@ -68,5 +85,30 @@ internal static class BdCommand
         return (from, to);
     }
 
-    private static string Percent(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:+0.0;-0.0;0.0} %");
+    /// <summary>Each image's BD-rates of the test codec against <paramref name="anchor"/>, sorted by the PSNR one (undefined last).</summary>
+    private static Table PerImageTable(RdReport report, string anchor, double from, double to)
+    {
+        var rows = new List<(string Name, double? Psnr, double? MsSsim, string Range)>();
+        foreach (RdImageResult image in report.Images)
+        {
+            RdPoint[] Points(string codec) => image.Measurements.Where(m => m.Codec == codec).OrderBy(m => m.Bpp).Select(m => m.ToPoint()).ToArray();
+            RdPoint[] a = Points(anchor), t = Points(report.TestCodec);
+            double? psnr = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, from, to, out double bd, out _, out _) ? bd : null;
+            double? msSsim = BjontegaardDelta.TryBdRate(a, t, RdMetric.MsSsimDb, out double bdm) ? bdm : null;
+            string range = t.Length == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{t.Min(p => p.Psnr):F2} .. {t.Max(p => p.Psnr):F2} dB");
+            rows.Add((image.Name, psnr, msSsim, range));
+        }
+
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumns("image", $"BD-rate vs {anchor} (PSNR)", "(MS-SSIM)", $"{report.TestCodec} PSNR");
+        foreach (var row in rows.OrderBy(x => x.Psnr ?? double.PositiveInfinity))
+        {
+            table.AddRow(Markup.Escape(row.Name), Percent(row.Psnr), Percent(row.MsSsim), row.Range);
+        }
+
+        return table;
+    }
+
+    private static string Percent(double? value) =>
+        value is { } v ? string.Create(CultureInfo.InvariantCulture, $"{v:+0.0;-0.0;0.0} %") : "undefined";
 }
