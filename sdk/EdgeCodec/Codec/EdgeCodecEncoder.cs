@@ -19,6 +19,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     private readonly EncoderOptions _options;
     private readonly OnnxAnalysis _analysis;
     private readonly TileEntropyPath _path;
+    private (List<(ushort Expert, ModelPack Pack)> Candidates, DecoderBackend Provider)? _routing;
 
     /// <summary>Creates an encoder for <paramref name="pack"/>.</summary>
     /// <param name="pack">The model pack; must stay alive while the encoder is used.</param>
@@ -259,13 +260,10 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// </summary>
     private (ushort[] Experts, long Error) Synthesize(RgbImage image, TileGrid grid, I32Tensor latents, int quality, IReadOnlyList<ushort>? experts)
     {
-        var candidates = new List<(ushort Expert, ModelPack Pack)> { (0, _pack) };
-        candidates.AddRange(_options.Experts.Select(a => (a.Manifest.ExpertId, _pack.WithAdapter(a))));
+        var (candidates, provider) = _routing ??= RoutingCandidates();
         var yq = (U8Tensor)((QuantizeNode)_pack.GetGraph("synthesis").Nodes[0]).Execute([latents], quality, 1);
         var best = new ushort[grid.Count];
         var bestError = Enumerable.Repeat(long.MaxValue, grid.Count).ToArray();
-        // One backend for every candidate, chosen among those that can run adapters, so the comparison is fair.
-        var provider = DecoderBackends.Resolve(DecoderBackends.Auto, candidates[^1].Pack);
         foreach (var (expert, pack) in candidates.Where(c => experts is null || experts.Contains(c.Expert)))
         {
             using var backend = provider.Create(pack, new BackendOptions { Threads = _options.Threads });
@@ -288,6 +286,18 @@ public sealed class EdgeCodecEncoder : IDisposable
         }
 
         return (best, bestError.Sum());
+    }
+
+    /// <summary>
+    /// The base and every expert as packs, and one backend for all of them, chosen among those that can run adapters so
+    /// the comparison is fair. Built once per encoder: adapted packs are new objects, and building them per frame would
+    /// also re-run the backend speed probe every frame.
+    /// </summary>
+    private (List<(ushort Expert, ModelPack Pack)> Candidates, DecoderBackend Provider) RoutingCandidates()
+    {
+        var candidates = new List<(ushort Expert, ModelPack Pack)> { (0, _pack) };
+        candidates.AddRange(_options.Experts.Select(a => (a.Manifest.ExpertId, _pack.WithAdapter(a))));
+        return (candidates, DecoderBackends.Resolve(DecoderBackends.Auto, candidates[^1].Pack));
     }
 
     private byte[][] EncodeTile(TileGrid grid, int tile, float[] y, float[] z, int layers, I32Tensor latents)
