@@ -1,8 +1,10 @@
-// QuickStart: encode the bundled sample photos with the default model, decode them on the best
-// available backend, and compare with JPEG at the same file size.
+// QuickStart: encode the bundled sample pictures with the default model and its signed domain adapters
+// (routed per tile by the encoder), decode them on the best available backend, and compare with JPEG at the
+// same file size.
 //
 //   dotnet run --project samples/QuickStart -c Release [-- --quality N] [--out DIR]
 using System.Globalization;
+using EdgeCodec.Adapters;
 using EdgeCodec.Backends.Cpu;
 using EdgeCodec.Codec;
 using EdgeCodec.Evaluation;
@@ -29,20 +31,42 @@ Console.WriteLine($"model {pack.Name} ({pack.Sha256[..12]}), {pack.DecoderKmacPe
 Directory.CreateDirectory(outDir);
 string media = FindMedia();
 
-using var encoder = new EdgeCodecEncoder(pack);
-Console.WriteLine($"{"image",-14} {"bytes",8} {"bpp",7} {"PSNR",7} {"decode",9} {"backend",-10} | {"JPEG q",6} {"bytes",8} {"PSNR",7}");
+// The domain adapters shipped beside the pack, each verified against the trusted publisher keys before use.
+string adapterDir = Path.Combine(Path.GetDirectoryName(ModelPack.FindDefaultPath())!, "adapters");
+var adapters = new List<AdapterPackage>();
+if (Directory.Exists(Path.Combine(adapterDir, "trust")))
+{
+    using var trust = AdapterTrustStore.FromDirectory(Path.Combine(adapterDir, "trust"));
+    foreach (string file in Directory.GetFiles(adapterDir, "*.ecadapter").Order(StringComparer.Ordinal))
+    {
+        var adapter = AdapterPackage.Read(File.ReadAllBytes(file));
+        adapter.VerifySignature(trust);
+        if (adapter.Manifest.BaseModelSha256 == pack.Sha256)
+        {
+            adapters.Add(adapter);
+        }
+    }
+}
+
+var names = adapters.ToDictionary(a => a.Manifest.ExpertId, a => a.Manifest.Id);
+Console.WriteLine($"adapters: {(adapters.Count == 0 ? "none" : string.Join(", ", names.Values))}");
+var decoderOptions = new DecoderOptions { Adapters = new AdapterSet(pack, adapters) };
+using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Experts = adapters });
+Console.WriteLine($"{"image",-14} {"bytes",8} {"bpp",7} {"PSNR",7} {"decode",9} {"backend",-10} {"synthesis",-16} | {"JPEG q",6} {"bytes",8} {"PSNR",7}");
 foreach (string file in Directory.GetFiles(media, "*.png").Order(StringComparer.Ordinal))
 {
     var image = ImageFile.Load(file);
     string name = Path.GetFileNameWithoutExtension(file);
     string container = Path.Combine(outDir, name + ".ecx");
+    var encoded = encoder.Encode(image, quality);
     using (var fs = File.Create(container))
     {
-        encoder.Encode(image, quality).WriteContainer(fs);
+        encoded.WriteContainer(fs);
     }
 
     using var input = File.OpenRead(container);
-    var (frame, _) = EdgeCodecDecoder.Decode(pack, input);
+    var (frame, _) = EdgeCodecDecoder.Decode(pack, input, decoderOptions);
+    string synthesis = string.Join("+", frame.ExpertsPerTile.Distinct().Order().Select(e => e == 0 ? "base" : names[e]));
     ImageFile.SavePng(frame.Image, Path.Combine(outDir, name + ".decoded.png"));
     long bytes = new FileInfo(container).Length;
     double psnr = Metrics.Psnr(image, frame.Image);
@@ -53,7 +77,7 @@ foreach (string file in Directory.GetFiles(media, "*.png").Order(StringComparer.
         .MinBy(j => Math.Abs(j.Data.Length - bytes)) is var best
             ? (best.Q, best.Data.Length, Metrics.Psnr(image, LegacyCodecs.Decode(best.Data)))
             : default;
-    Console.WriteLine($"{name,-14} {bytes,8} {bytes * 8.0 / image.PixelCount,7:F3} {psnr,7:F2} {frame.Timings.TotalSeconds * 1000,7:F0}ms {frame.Backend,-10} | {jq,6} {jbytes,8} {jpsnr,7:F2}");
+    Console.WriteLine($"{name,-14} {bytes,8} {bytes * 8.0 / image.PixelCount,7:F3} {psnr,7:F2} {frame.Timings.TotalSeconds * 1000,7:F0}ms {frame.Backend,-10} {synthesis,-16} | {jq,6} {jbytes,8} {jpsnr,7:F2}");
 }
 
 Console.WriteLine($"containers and decoded PNGs in {outDir}");
