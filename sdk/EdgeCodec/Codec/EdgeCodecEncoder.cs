@@ -138,7 +138,7 @@ public sealed class EdgeCodecEncoder : IDisposable
             ApplyGain(y, _pack.QualityLevels[q].Gain.Span, plane);
             float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
             gained[q] = (y, z);
-            var full = EncodeLatents(image, grid, q, y, z, groups, streamId, frameIndex, firstSequence, route: false).Image;
+            var full = Assemble(image, grid, q, EncodeTiles(grid, y, z, groups).Payloads, groups, new ushort[grid.Count], streamId, frameIndex, firstSequence);
             int fitting = 0;
             for (int k = 1; k <= groups; k++)
             {
@@ -167,14 +167,19 @@ public sealed class EdgeCodecEncoder : IDisposable
         long bestError = long.MaxValue, bestSize = long.MaxValue;
         foreach (var (q, k) in candidates)
         {
-            var (encoded, latents) = EncodeLatents(image, grid, q, gained[q].Y, gained[q].Z, k, streamId, frameIndex, firstSequence, route: true);
+            var (payloads, latents) = EncodeTiles(grid, gained[q].Y, gained[q].Z, k);
+            // One synthesis pass routes the tiles (with experts) and measures the picture; a lone candidate without
+            // experts needs neither.
+            var (experts, error) = candidates.Count == 1 && _options.Experts.Count == 0
+                ? (new ushort[grid.Count], 0L)
+                : Synthesize(image, grid, latents, q);
+            var encoded = Assemble(image, grid, q, payloads, k, experts, streamId, frameIndex, firstSequence);
             long size = ContainerSize(encoded, k);
             if (size > maxBytes)
             {
                 continue; // routed expert ids made it longer than the unrouted estimate
             }
 
-            long error = candidates.Count == 1 ? 0 : Synthesize(image, grid, latents, q, encoded.ExpertsPerTile).Error;
             if (error < bestError || (error == bestError && size < bestSize))
             {
                 (best, bestError, bestSize) = (encoded, error, size);
@@ -188,33 +193,36 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <summary>Bytes of the complete container holding the first <paramref name="layers"/> layers of <paramref name="encoded"/>.</summary>
     private static long ContainerSize(EncodedImage encoded, int layers)
     {
-        var prefix = encoded.Header.LayerCount == layers ? encoded : new EncodedImage(
-            ContainerHeader.Create(encoded.Header.ModelId, encoded.Header.Width, encoded.Header.Height, encoded.Header.TileWidth,
-                encoded.Header.TileHeight, (byte)layers, encoded.Header.FrameCount, encoded.Header.QualityLevel),
-            encoded.Packets.Where(p => p.Layer < layers).ToList());
         using var counter = new MemoryStream();
-        return prefix.WriteContainer(counter);
+        ContainerWriter.WritePrefix(encoded.Header, encoded.Packets, layers, counter);
+        return counter.Length;
     }
 
     /// <summary>Quantises and entropy-codes gained latents <paramref name="y"/> (read only) and hyper-latents <paramref name="z"/>.</summary>
-    private EncodedImage EncodeLatents(RgbImage image, TileGrid grid, int quality, float[] y, float[] z, int layers, uint streamId, uint frameIndex, ulong firstSequence) =>
-        EncodeLatents(image, grid, quality, y, z, layers, streamId, frameIndex, firstSequence, route: true).Image;
-
-    /// <summary>As above; also returns the latents a decoder rebuilds from the stream (predicted means for layers not written).</summary>
-    private (EncodedImage Image, I32Tensor Latents) EncodeLatents(RgbImage image, TileGrid grid, int quality, float[] y, float[] z, int layers, uint streamId, uint frameIndex, ulong firstSequence, bool route)
+    private EncodedImage EncodeLatents(RgbImage image, TileGrid grid, int quality, float[] y, float[] z, int layers, uint streamId, uint frameIndex, ulong firstSequence)
     {
-        var layout = _pack.Layout;
-        if (layers == 0)
-        {
-            layers = layout.Groups;
-        }
+        layers = layers == 0 ? _pack.Layout.Groups : layers;
+        var (payloads, latents) = EncodeTiles(grid, y, z, layers);
+        ushort[] experts = _options.Experts.Count == 0 ? new ushort[grid.Count] : Route(image, grid, latents, quality);
+        return Assemble(image, grid, quality, payloads, layers, experts, streamId, frameIndex, firstSequence);
+    }
 
+    /// <summary>
+    /// Every tile's layer payloads (1 .. <paramref name="layers"/>), and the latents a decoder rebuilds from them
+    /// (predicted means for the layers not written).
+    /// </summary>
+    private (byte[][][] Payloads, I32Tensor Latents) EncodeTiles(TileGrid grid, float[] y, float[] z, int layers)
+    {
         var payloads = new byte[grid.Count][][];
-        var latents = new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth);
+        var latents = new I32Tensor(_pack.Layout.LatentChannels, grid.LatentHeight, grid.LatentWidth);
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
             payloads[tile] = EncodeTile(grid, tile, y, z, layers, latents));
-        ushort[] experts = !route || _options.Experts.Count == 0 ? new ushort[grid.Count] : Route(image, grid, latents, quality);
+        return (payloads, latents);
+    }
 
+    /// <summary>The header and the packets in prefix order: layer 0 of every tile, then layer 1, and so on.</summary>
+    private EncodedImage Assemble(RgbImage image, TileGrid grid, int quality, byte[][][] payloads, int layers, ushort[] experts, uint streamId, uint frameIndex, ulong firstSequence)
+    {
         var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, (byte)layers,
             frameCount: checked(frameIndex + 1), qualityLevel: (byte)quality); // frames 0..frameIndex; only frameIndex is present
         var packets = new List<LatentPacket>(grid.Count * layers);
@@ -237,7 +245,7 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
         }
 
-        return (new EncodedImage(header, packets) { ExpertsPerTile = experts }, latents);
+        return new EncodedImage(header, packets) { ExpertsPerTile = experts };
     }
 
     private void ValidateLayers(int layers)
@@ -251,30 +259,24 @@ public sealed class EdgeCodecEncoder : IDisposable
 
     /// <summary>Per tile, the expert whose synthesis reconstructs it with the least squared error.</summary>
     private ushort[] Route(RgbImage image, TileGrid grid, I32Tensor latents, int quality) =>
-        Synthesize(image, grid, latents, quality, experts: null).Experts;
+        Synthesize(image, grid, latents, quality).Experts;
 
     /// <summary>
-    /// Synthesises <paramref name="latents"/> tile by tile with the base and every expert (or, when
-    /// <paramref name="experts"/> is given, with each tile's expert only) and returns per tile the expert with the least
-    /// squared error, and the image's total squared error with those experts.
+    /// Synthesises <paramref name="latents"/> tile by tile with the base and every expert and returns per tile the
+    /// expert with the least squared error, and the image's total squared error with those experts.
     /// </summary>
-    private (ushort[] Experts, long Error) Synthesize(RgbImage image, TileGrid grid, I32Tensor latents, int quality, IReadOnlyList<ushort>? experts)
+    private (ushort[] Experts, long Error) Synthesize(RgbImage image, TileGrid grid, I32Tensor latents, int quality)
     {
         var (candidates, provider) = _routing ??= RoutingCandidates();
         var yq = (U8Tensor)((QuantizeNode)_pack.GetGraph("synthesis").Nodes[0]).Execute([latents], quality, 1);
         var best = new ushort[grid.Count];
         var bestError = Enumerable.Repeat(long.MaxValue, grid.Count).ToArray();
-        foreach (var (expert, pack) in candidates.Where(c => experts is null || experts.Contains(c.Expert)))
+        foreach (var (expert, pack) in candidates)
         {
             using var backend = provider.Create(pack, new BackendOptions { Threads = _options.Threads });
             var reconstruction = new RgbImage(image.Width, image.Height);
             for (int tile = 0; tile < grid.Count; tile++)
             {
-                if (experts is not null && experts[tile] != expert)
-                {
-                    continue;
-                }
-
                 TileSynthesis.Run(backend, yq, grid, grid.LatentRect(tile), _pack.Layout.SynthesisHalo, reconstruction);
                 long error = TileSynthesis.SquaredError(image, reconstruction, grid, tile);
                 if (error < bestError[tile])

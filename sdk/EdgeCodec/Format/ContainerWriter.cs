@@ -153,12 +153,22 @@ public sealed class ContainerWriter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
-        ContainerHeader h = source.Header;
         ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, (int)h.LayerCount);
-        var header = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, (byte)layers, h.FrameCount, h.QualityLevel);
-        using var writer = new ContainerWriter(destination, header, leaveOpen: true);
-        foreach (LatentPacket packet in source.Packets)
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, (int)source.Header.LayerCount);
+        return WritePrefix(source.Header, source.Packets, layers, destination);
+    }
+
+    /// <summary>
+    /// The container of the packets with <c>layer &lt; layers</c>, under <paramref name="header"/> saying
+    /// <paramref name="layers"/> layers (validated by the caller); returns the packets written. Shared by
+    /// <see cref="WriteLayerPrefix"/> and the encoder's byte-budget search, which sizes prefixes of its own streams.
+    /// </summary>
+    internal static int WritePrefix(ContainerHeader header, IEnumerable<LatentPacket> packets, int layers, Stream destination)
+    {
+        var h = header;
+        var prefix = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, (byte)layers, h.FrameCount, h.QualityLevel);
+        using var writer = new ContainerWriter(destination, prefix, leaveOpen: true);
+        foreach (LatentPacket packet in packets)
         {
             if (packet.Layer < layers)
             {
