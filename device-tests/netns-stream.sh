@@ -4,6 +4,8 @@
 # connection resets and an outage injected by a userspace TCP proxy (netns/impair_proxy.py) in front of the
 # player. Passes when the player's offline store ends byte-identical to what the camera encoded, after at least
 # one reconnect. Needs root (ip netns); skips with a clear message where the kernel refuses namespaces.
+# UPLINK_QUALITY (default auto; fit, or a level) is CameraUplink's quality argument, UPLINK_RATE (default 4mbit) the
+# tbf rate, UPLINK_BURST (default 32kb) its bucket, UPLINK_FPS (default 4) the camera frame rate, e.g. `UPLINK_RATE=48kbit UPLINK_FPS=1 UPLINK_QUALITY=fit bash device-tests/netns-stream.sh`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CAM=ec-cam-$$ STB=ec-stb-$$ VCAM=ecv$$a VSTB=ecv$$b
@@ -28,7 +30,8 @@ for ns in "$CAM" "$STB"; do ip -n "$ns" link set lo up; done
 ip -n "$CAM" link set "$VCAM" up
 ip -n "$STB" link set "$VSTB" up
 # 4 Mbit/s uplink with a 64 KB queue (tbf: this kernel has no netem).
-ip netns exec "$CAM" tc qdisc add dev "$VCAM" root tbf rate 4mbit burst 32kb latency 300ms
+RATE=${UPLINK_RATE:-4mbit} QUALITY=${UPLINK_QUALITY:-auto}
+ip netns exec "$CAM" tc qdisc add dev "$VCAM" root tbf rate "$RATE" burst "${UPLINK_BURST:-32kb}" latency 300ms
 
 BUILD="$ROOT/samples"
 dotnet build "$BUILD/CameraUplink/CameraUplink.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly
@@ -53,7 +56,7 @@ ip netns exec "$STB" /usr/bin/python3 "$ROOT/device-tests/netns/impair_proxy.py"
   --target 127.0.0.1:5599 --latency-ms 40 --outage 4:3 --reset-per-second 0.05 --duration 240 >"$WORK/proxy.log" 2>&1 &
 sleep 2
 if ! EDGECODEC_UPLINK_DUMP="$WORK/sent" timeout 150 ip netns exec "$CAM" \
-    dotnet "$BUILD/CameraUplink/bin/Release/net10.0/CameraUplink.dll" "$WORK/frames" 10.213.0.2 9001 auto 4 >"$WORK/camera.log" 2>&1; then
+    dotnet "$BUILD/CameraUplink/bin/Release/net10.0/CameraUplink.dll" "$WORK/frames" 10.213.0.2 9001 "$QUALITY" "${UPLINK_FPS:-4}" >"$WORK/camera.log" 2>&1; then
   echo "FAIL netns-stream: the camera did not finish"; tail -5 "$WORK/camera.log"; exit 1
 fi
 timeout 60 tail --pid="$PLAYER" -f /dev/null || true
@@ -65,8 +68,10 @@ for sent in "$WORK"/sent/frame-*.ecx; do
 done
 connections=$(grep -oE '[0-9]+ connection' "$WORK/camera.log" | grep -oE '[0-9]+' || echo 0)
 grep -E '^(done|outage|proxy done)' "$WORK/camera.log" "$WORK/player.log" "$WORK/proxy.log" | sed 's/^/  /' || true
+# Per frame: quality level / layers, and the bytes it took on the link.
+echo "  frames ($QUALITY, $RATE): $(grep -E '^frame [0-9]+:' "$WORK/camera.log" | sed -E 's/.*quality ([0-9]+), ([0-9]+) layers.* ([0-9]+) bytes on the link.*/q\1\/\2:\3/' | tr '\n' ' ')"
 if [ "$status" = 0 ] && [ "${connections:-0}" -ge 2 ]; then
-  echo "PASS netns-stream: $(ls "$WORK"/sent | wc -l) frames byte-identical after $connections connections (tbf 4 Mbit/s, 40 ms, outage, resets)"
+  echo "PASS netns-stream: $(ls "$WORK"/sent | wc -l) frames byte-identical after $connections connections (quality $QUALITY, tbf $RATE, 40 ms, outage, resets)"
 else
   echo "FAIL netns-stream: store differs or no reconnect happened (connections: ${connections:-0})"; exit 1
 fi

@@ -1,8 +1,10 @@
 // Camera side: encodes every image of a folder (all layers up front) and streams them to host:port, reconnecting
 // until the receiver has acknowledged everything. Loopback only in this repository's tests and docs.
-// Usage: dotnet run --project samples/CameraUplink -- <image-folder> [host=127.0.0.1] [port=5599] [quality=1|auto] [fps=5]
+// Usage: dotnet run --project samples/CameraUplink -- <image-folder> [host=127.0.0.1] [port=5599] [quality=1|auto|fit] [fps=5]
 // With quality "auto" the camera paces frames at fps and picks each frame's quality level from the sender's link
-// estimate (QualityAdaptation); with a number it sends every frame at that level as fast as the link takes them.
+// estimate (QualityAdaptation); "fit" paces the same way but encodes each frame into the best stream that fits the
+// frame's link budget exactly (EncodeWithin, about two encodes a frame); with a number it sends every frame at that
+// level as fast as the link takes them.
 using System.Globalization;
 using System.Net.Sockets;
 using EdgeCodec.Codec;
@@ -14,7 +16,8 @@ using EdgeCodec.Streaming;
 string folder = args.Length > 0 ? args[0] : Path.Combine("samples", "media");
 string host = args.Length > 1 ? args[1] : "127.0.0.1";
 int port = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5599;
-bool auto = args.Length > 3 && args[3] == "auto";
+bool fit = args.Length > 3 && args[3] == "fit";
+bool auto = fit || (args.Length > 3 && args[3] == "auto");
 int quality = args.Length > 3 && !auto ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1;
 double fps = args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 5;
 
@@ -59,7 +62,11 @@ async Task ProduceAsync()
             quality = adaptation.Choose(pixels, sender.Link);
         }
 
-        var encoded = encoder.Encode(image, quality, layers: 0, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
+        var link = sender.Link;
+        var encoded = fit
+            ? FitToLink(image, adaptation.FrameBudget(link), frame)
+            : encoder.Encode(image, quality, layers: 0, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
+        quality = encoded.Header.QualityLevel;
         if (Environment.GetEnvironmentVariable("EDGECODEC_UPLINK_DUMP") is { Length: > 0 } dump)
         {
             // What was sent, as the receiver records it (a live stream: frame count 0): its store must end
@@ -79,11 +86,25 @@ async Task ProduceAsync()
 
         long wireBytes = await sender.EnqueueAsync(encoded, cts.Token);
         adaptation.Observe(quality, pixels, wireBytes);
-        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, quality {quality}, {encoded.Packets.Count} packets, {wireBytes} bytes on the link");
+        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, quality {quality}, {encoded.Header.LayerCount} layers, {encoded.Packets.Count} packets, {wireBytes} bytes on the link (estimate {link.Throughput / 1000:F1} kB/s, backlog {link.BacklogBytes} bytes)");
         frame++;
     }
 
     sender.Complete();
+}
+
+// The best stream whose LATENT messages fit the budget; below the smallest one, the lowest level with all its layers
+// (the rate controller then defers its refinements, as for any frame that outgrows a dip).
+EncodedImage FitToLink(RgbImage image, long budget, uint frame)
+{
+    try
+    {
+        return encoder.EncodeWithin(image, Math.Max(1, budget), StreamSender.LinkBytes, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
+    }
+    catch (ArgumentOutOfRangeException)
+    {
+        return encoder.Encode(image, 0, layers: 0, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
+    }
 }
 
 // Until a session ends with BYE (RunAsync returns true): a link can fail after the last ACK and before the BYE, and

@@ -249,6 +249,21 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public void App_limited_samples_that_queued_behind_the_link_lower_an_optimistic_estimate()
+    {
+        // A 6 kB/s link under a 1 MB/s initial estimate: the window never fills, so every sample is app-limited, but
+        // their round trips grow far past the base round trip plus the 200 ms target: the link is queueing them.
+        var rate = new DefaultRateController(initialRate: 1e6);
+        rate.OnAcknowledged(new RateSample(500, 6_000, TimeSpan.FromMilliseconds(80), IsAppLimited: true));
+        Assert.Equal(1e6, rate.Throughput);                           // no queue yet: the camera's own pace
+        rate.OnAcknowledged(new RateSample(500, 6_000, TimeSpan.FromMilliseconds(250), IsAppLimited: true));
+        Assert.Equal(1e6, rate.Throughput);                           // 170 ms of queueing: within the target
+        rate.OnAcknowledged(new RateSample(500, 6_100, TimeSpan.FromMilliseconds(900), IsAppLimited: true));
+        Assert.Equal(6_100, rate.Throughput);                         // 820 ms of queueing: the link's rate
+        Assert.Equal(16 << 10, rate.GetSendWindow());                 // and the window shrinks with it
+    }
+
+    [Fact]
     public void Rate_and_round_trip_filters_forget_samples_older_than_their_age_but_keep_the_newest()
     {
         var clock = new ManualClock();

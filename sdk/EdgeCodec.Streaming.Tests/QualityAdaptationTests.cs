@@ -57,6 +57,29 @@ public sealed class QualityAdaptationTests
     }
 
     [Fact]
+    public void The_frame_budget_is_the_budget_the_levels_are_chosen_against()
+    {
+        var a = Adaptation();
+        Assert.Equal(4800, a.FrameBudget(Link(6000)));                  // 0.8 x one interval
+        Assert.Equal(24000, a.FrameBudget(Link(30000, backlog: 30000))); // one interval queued: no penalty yet
+        Assert.Equal(9000, a.FrameBudget(Link(30000, backlog: 45000)));  // 15000 beyond it
+        Assert.Equal(0, a.FrameBudget(Link(100, backlog: 1_000_000)));   // no room: never negative
+        Assert.Equal(0, a.FrameBudget(new LinkEstimate(-5, 0, 0)));
+
+        // Choose fits its predictions to the same number: level 3 (8000 bytes) fits 9000, level 4 does not.
+        a.Observe(0, Pixels, 1000);
+        var fast = Link(1e9);
+        for (int i = 0; i < 5; i++)
+        {
+            a.Choose(Pixels, fast);
+        }
+
+        Assert.Equal(3, a.Choose(Pixels, Link(30000, backlog: 45000)));
+        Assert.True(a.PredictBytes(3, Pixels) <= a.FrameBudget(Link(30000, backlog: 45000)));
+        Assert.True(a.PredictBytes(4, Pixels) > a.FrameBudget(Link(30000, backlog: 45000)));
+    }
+
+    [Fact]
     public void Learns_the_scene_from_every_observed_frame()
     {
         var a = Adaptation(initial: 3);
@@ -162,6 +185,46 @@ public sealed class QualityAdaptationTests
         await r;
         Assert.True(measured > 300e3, $"the burst measured {measured:F0} B/s on a 1 MB/s link");
         Assert.True(afterIdle >= 0.5 * measured, $"{afterIdle:F0} B/s after the idle phase, {measured:F0} B/s before");
+    }
+
+    [Fact]
+    public async Task A_link_far_slower_than_the_initial_estimate_is_measured()
+    {
+        // A 10 kB/s link under the default 1 MB/s start estimate, offered 16 kB/s: the send window (1 MB/s x 200 ms)
+        // is never full, and the frames queue behind the link. The estimate must come down to the link's rate.
+        // (The controller's own rule for app-limited samples that queued is tested in ProtocolTests; this checks the
+        // sender's sampling and the controller together.)
+        var rate = new DefaultRateController();
+        var sender = new StreamSender(new StreamSenderOptions
+        {
+            ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, RateController = rate,
+            MinRetransmitTimeout = TimeSpan.FromSeconds(5), KeepAliveInterval = TimeSpan.FromMilliseconds(200),
+            IdleTimeout = TimeSpan.FromSeconds(10),
+        });
+        using var receiver = Sessions.Receiver(null);
+        var emulator = new LinkEmulator(new LinkProfile { BandwidthTrace = [(double.MaxValue, 10e3)], LatencyMs = 20 }, seed: 2);
+        using var link = emulator.Connect(0);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var s = sender.RunAsync(link.SenderSide, timeout.Token);
+        var r = receiver.RunAsync(link.ReceiverSide, timeout.Token);
+
+        // 6 frames of ~4 kB every 250 ms: 16 kB/s offered to a 10 kB/s link.
+        foreach (var frame in Synthetic.Frames(new Random(4), 6, 2, 1, 2, 900, 1100))
+        {
+            await sender.EnqueueAsync(frame.Header, frame.Packets);
+            await Task.Delay(250, timeout.Token);
+        }
+
+        while (sender.Link.BacklogBytes > 0 || sender.Link.InFlightBytes > 0)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
+        double measured = rate.Throughput;
+        sender.Complete();
+        Assert.True(await s);
+        await r;
+        Assert.InRange(measured, 5e3, 20e3);
     }
 
     [Fact]

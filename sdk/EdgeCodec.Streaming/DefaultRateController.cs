@@ -12,6 +12,9 @@ namespace EdgeCodec.Streaming;
 /// Before the first sample the throughput is <see cref="InitialRate"/>. An app-limited sample
 /// (<see cref="RateSample.IsAppLimited"/>) enters the throughput filter only if it is above the current estimate, as in
 /// BBR: a camera idling between small frames measures its own frame rate, not the link. Its round trip always counts.
+/// An app-limited sample whose round trip exceeds the base round trip by more than <see cref="TargetDelay"/> enters
+/// the filter too: it queued behind the link, so the link set its delivery rate (BBR is safe from this case because its
+/// congestion window starts small; this window starts at <see cref="InitialRate"/>, which a slow link may be far below).
 /// <para>The filters are windowed in time as well as in count, as BBR's are: a camera at one frame a second acknowledges
 /// a handful of packets a second, so 32 samples could hold a rate the link lost half a minute ago. A sample older than
 /// <see cref="MaxSampleAge"/> leaves the filters, except that the newest sample always stays: a link that has said
@@ -140,7 +143,7 @@ public sealed class DefaultRateController : IRateController
         _rttTimes[_nextRtt] = now;
         _nextRtt = (_nextRtt + 1) % SampleWindow;
         _rttCount = Math.Min(_rttCount + 1, SampleWindow);
-        if (sample.IsAppLimited && sample.DeliveryRate <= Throughput)
+        if (sample.IsAppLimited && sample.DeliveryRate <= Throughput && !QueuedBehindTheLink(sample))
         {
             return;
         }
@@ -150,6 +153,15 @@ public sealed class DefaultRateController : IRateController
         _nextRate = (_nextRate + 1) % SampleWindow;
         _rateCount = Math.Min(_rateCount + 1, SampleWindow);
     }
+
+    /// <summary>
+    /// Whether an app-limited sample waited in a queue for longer than <see cref="TargetDelay"/>: then the link, not
+    /// the application, set its pace, whatever the sender's window allowed. Without this, an estimate above the real
+    /// rate (the optimistic <see cref="InitialRate"/> on a slow link) opens a window the sender never fills, every
+    /// sample is app-limited, and the estimate can never fall (seen on a 48 kbit/s link: 1 MB/s for a whole run
+    /// while the backlog grew to 58 KB).
+    /// </summary>
+    private bool QueuedBehindTheLink(RateSample sample) => sample.RoundTrip > BaseRoundTrip + TargetDelay;
 
     /// <inheritdoc/>
     public void OnConnectionStarted()

@@ -106,8 +106,7 @@ public sealed class QualityAdaptation
             return Current;
         }
 
-        double perFrame = Math.Max(0, link.Throughput) * FrameInterval.TotalSeconds;
-        double budget = (Headroom * perFrame) - Math.Max(0, link.BacklogBytes - perFrame);
+        double budget = Budget(link);
         int best = 0;
         for (int l = 1; l < Levels; l++)
         {
@@ -119,6 +118,23 @@ public sealed class QualityAdaptation
 
         Current = Math.Min(best, Current + 1);
         return Current;
+    }
+
+    /// <summary>
+    /// The bytes the next frame may take on the link: <see cref="Headroom"/> of one <see cref="FrameInterval"/> of
+    /// the estimated throughput, less the backlog beyond one frame interval (the budget <see cref="Choose"/> fits its
+    /// predictions to). A camera that can afford about two encodes per frame fits each frame to it exactly with
+    /// <c>EdgeCodecEncoder.EncodeWithin(image, budget, StreamSender.LinkBytes, ...)</c> instead of choosing a
+    /// whole level by prediction (docs/streaming.md, "Fitting each frame to the link").
+    /// </summary>
+    /// <param name="link">The sender's <see cref="StreamSender.Link"/>.</param>
+    /// <returns>Bytes on the link, 0 or more (0: the link has no room for a frame now).</returns>
+    public long FrameBudget(LinkEstimate link) => (long)Math.Max(0, Math.Floor(Budget(link)));
+
+    private double Budget(LinkEstimate link)
+    {
+        double perFrame = Math.Max(0, link.Throughput) * FrameInterval.TotalSeconds;
+        return (Headroom * perFrame) - Math.Max(0, link.BacklogBytes - perFrame);
     }
 
     /// <summary>Reports the real size of a frame that was encoded at <paramref name="level"/>.</summary>

@@ -10,7 +10,10 @@ internal sealed class SenderPacket(LatentPacket packet, byte[] body, SenderFrame
     public byte[] Body { get; } = body;
 
     /// <summary>Bytes of the whole LATENT message (prefix, array header, type, body).</summary>
-    public int WireSize { get; } = body.Length + 2 + Format.Varint.Length((uint)body.Length + 2);
+    public int WireSize { get; } = WireSizeOf(body.Length);
+
+    /// <summary>Bytes of the LATENT message around a packet body of <paramref name="bodyLength"/> bytes.</summary>
+    public static int WireSizeOf(int bodyLength) => bodyLength + 2 + Format.Varint.Length((uint)bodyLength + 2);
 
     public SenderFrame Frame { get; } = frame;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using EdgeCodec.Codec;
 using EdgeCodec.Format;
+using EdgeCodec.Imaging;
 using EdgeCodec.Streaming.Protocol;
 
 namespace EdgeCodec.Streaming;
@@ -161,6 +162,26 @@ public sealed class StreamSender
                 return FinishedLocked;
             }
         }
+    }
+
+    /// <summary>
+    /// A frame's size on the link: the bytes <see cref="EnqueueAsync(EncodedImage, CancellationToken)"/> would
+    /// return for it (its LATENT messages). Give it to <see cref="EdgeCodecEncoder.EncodeWithin(RgbImage, long, Func{EncodedImage, long}, uint, uint, ulong)"/>
+    /// to fit a frame to <see cref="QualityAdaptation.FrameBudget"/>.
+    /// </summary>
+    /// <param name="frame">An encoded frame (or a layer prefix of one), with the stream id and sequences it will be sent with.</param>
+    /// <returns>Bytes on the link, before retransmissions. Receivers that accept the compact form are sent fewer.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="frame"/> is null.</exception>
+    public static long LinkBytes(EncodedImage frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        long total = 0;
+        foreach (var packet in frame.Packets)
+        {
+            total += SenderPacket.WireSizeOf(MessageCodec.SerializePacketBody(packet).Length);
+        }
+
+        return total;
     }
 
     /// <summary>Queues an encoded frame; waits while the retransmit buffer is full.</summary>

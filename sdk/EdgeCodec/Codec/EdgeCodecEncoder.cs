@@ -118,8 +118,33 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// model's levels rise in quality with rate, and within a level every layer adds to it.
     /// </remarks>
     public EncodedImage EncodeWithin(RgbImage image, long maxBytes, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
+        => EncodeWithin(image, maxBytes, ContainerSize, streamId, frameIndex, firstSequence);
+
+    /// <summary>
+    /// Encodes one image into the stream that reconstructs it best within a byte budget counted by
+    /// <paramref name="sizeOf"/>: a stream's size on a link (<c>StreamSender.LinkBytes</c> in EdgeCodec.Streaming, so
+    /// that a frame fits one frame interval of the link), in a store, or in any other framing. Otherwise as
+    /// <see cref="EncodeWithin(RgbImage, long, uint, uint, ulong)"/>, which counts <c>.ecx</c> container bytes.
+    /// </summary>
+    /// <param name="image">The image; read only.</param>
+    /// <param name="maxBytes">The largest size, as <paramref name="sizeOf"/> counts it, that may be returned.</param>
+    /// <param name="sizeOf">
+    /// The size of a candidate stream (a whole stream, or a stream with fewer layers: its header's layer count says
+    /// which). It must not shrink when a layer is added, and it is called a few times per quality level.
+    /// </param>
+    /// <param name="streamId">Stream id written into every packet.</param>
+    /// <param name="frameIndex">Frame index written into every packet.</param>
+    /// <param name="firstSequence">Sequence number of the first packet (sizes on a link depend on it).</param>
+    /// <returns>The chosen stream, byte for byte what <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/> writes for its level and layer count.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> or <paramref name="sizeOf"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="maxBytes"/> is smaller than this image's smallest stream (quality 0, base layer only); the
+    /// message gives that size.
+    /// </exception>
+    public EncodedImage EncodeWithin(RgbImage image, long maxBytes, Func<EncodedImage, long> sizeOf, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
     {
         ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(sizeOf);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
         var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
         float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
@@ -142,7 +167,7 @@ public sealed class EdgeCodecEncoder : IDisposable
             int fitting = 0;
             for (int k = 1; k <= groups; k++)
             {
-                long size = ContainerSize(full, k);
+                long size = sizeOf(Prefix(full, k));
                 smallest = Math.Min(smallest, size);
                 if (size <= maxBytes)
                 {
@@ -174,7 +199,7 @@ public sealed class EdgeCodecEncoder : IDisposable
                 ? (new ushort[grid.Count], 0L)
                 : Synthesize(image, grid, latents, q);
             var encoded = Assemble(image, grid, q, payloads, k, experts, streamId, frameIndex, firstSequence);
-            long size = ContainerSize(encoded, k);
+            long size = sizeOf(encoded);
             if (size > maxBytes)
             {
                 continue; // routed expert ids made it longer than the unrouted estimate
@@ -190,12 +215,25 @@ public sealed class EdgeCodecEncoder : IDisposable
             $"The smallest stream for this {image.Width}x{image.Height} image is {smallest} bytes (quality 0, base layer only).");
     }
 
-    /// <summary>Bytes of the complete container holding the first <paramref name="layers"/> layers of <paramref name="encoded"/>.</summary>
-    private static long ContainerSize(EncodedImage encoded, int layers)
+    /// <summary>Bytes of the complete container holding <paramref name="encoded"/>.</summary>
+    private static long ContainerSize(EncodedImage encoded)
     {
         using var counter = new MemoryStream();
-        ContainerWriter.WritePrefix(encoded.Header, encoded.Packets, layers, counter);
+        ContainerWriter.WritePrefix(encoded.Header, encoded.Packets, encoded.Header.LayerCount, counter);
         return counter.Length;
+    }
+
+    /// <summary>The stream of the first <paramref name="layers"/> layers of <paramref name="full"/> (its packets are in layer order).</summary>
+    private static EncodedImage Prefix(EncodedImage full, int layers)
+    {
+        var h = full.Header;
+        if (layers == h.LayerCount)
+        {
+            return full;
+        }
+
+        var header = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, (byte)layers, h.FrameCount, h.QualityLevel);
+        return new EncodedImage(header, full.Packets.Take(layers * h.TileCount).ToArray()) { ExpertsPerTile = full.ExpertsPerTile };
     }
 
     /// <summary>Quantises and entropy-codes gained latents <paramref name="y"/> (read only) and hyper-latents <paramref name="z"/>.</summary>
