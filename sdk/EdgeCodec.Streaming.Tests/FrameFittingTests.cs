@@ -9,6 +9,7 @@ namespace EdgeCodec.Streaming.Tests;
 /// <see cref="EdgeCodecEncoder.EncodeWithin(RgbImage, long, Func{EncodedImage, long}, uint, uint, ulong)"/> picks the
 /// best stream by that count (real model, real frames).
 /// </summary>
+[Collection("codec-heavy")]
 public sealed class FrameFittingTests(CodecFixture fixture) : IClassFixture<CodecFixture>
 {
     private const ulong FirstSequence = 1000;
@@ -53,7 +54,10 @@ public sealed class FrameFittingTests(CodecFixture fixture) : IClassFixture<Code
         }
 
         bool linkBoughtMore = false;
-        foreach (long budget in all.Select(s => s.Link).Distinct().Order())
+        // Every whole level's size, and 90 % of the way to the next one (where a prefix of the next level competes).
+        var whole = all.Where(s => s.Layers == groups).OrderBy(s => s.Quality).Select(s => s.Link).ToList();
+        var budgets = whole.Concat(whole.Zip(whole.Skip(1), (a, b) => a + ((b - a) * 9 / 10))).Order().ToList();
+        foreach (long budget in budgets)
         {
             var chosen = encoder.EncodeWithin(image, budget, StreamSender.LinkBytes, Synthetic.StreamId, frameIndex: 3, firstSequence: FirstSequence);
             long link = StreamSender.LinkBytes(chosen);
@@ -95,4 +99,11 @@ public sealed class FrameFittingTests(CodecFixture fixture) : IClassFixture<Code
         Assert.Contains($"{smallest} bytes", ex.Message);
         Assert.Throws<ArgumentNullException>(() => encoder.EncodeWithin(image, smallest, null!));
     }
+}
+
+/// <summary>Tests that encode and decode many streams: run alone, so that they do not starve the timing-sensitive
+/// session tests of the CPU on a 2-core machine.</summary>
+[CollectionDefinition("codec-heavy", DisableParallelization = true)]
+public sealed class CodecHeavyCollection
+{
 }

@@ -146,18 +146,8 @@ public sealed class QualityAdaptationTests
         // ACKs used to be timed from the last ACK before the gap, which measured the camera's frame rate, and 40 of
         // them filled the filter: the estimate fell to a few kB/s and quality adaptation would have starved the stream.
         var rate = new DefaultRateController(initialRate: 50e3);
-        var sender = new StreamSender(new StreamSenderOptions
-        {
-            ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, RateController = rate,
-            MinRetransmitTimeout = TimeSpan.FromMilliseconds(200), KeepAliveInterval = TimeSpan.FromMilliseconds(100),
-            IdleTimeout = TimeSpan.FromSeconds(3),
-        });
-        using var receiver = Sessions.Receiver(null);
-        var emulator = new LinkEmulator(new LinkProfile { BandwidthTrace = [(double.MaxValue, 1e6)], LatencyMs = 5 }, seed: 1);
-        using var link = emulator.Connect(0);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var s = sender.RunAsync(link.SenderSide, timeout.Token);
-        var r = receiver.RunAsync(link.ReceiverSide, timeout.Token);
+        using var session = new EmulatedSession(rate, 1e6, latencyMs: 5, seed: 1, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30));
+        var (sender, timeout, s, r) = (session.Sender, session.Timeout, session.SenderRun, session.ReceiverRun);
 
         async Task DrainAsync()
         {
@@ -195,18 +185,8 @@ public sealed class QualityAdaptationTests
         // (The controller's own rule for app-limited samples that queued is tested in ProtocolTests; this checks the
         // sender's sampling and the controller together.)
         var rate = new DefaultRateController();
-        var sender = new StreamSender(new StreamSenderOptions
-        {
-            ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, RateController = rate,
-            MinRetransmitTimeout = TimeSpan.FromSeconds(5), KeepAliveInterval = TimeSpan.FromMilliseconds(200),
-            IdleTimeout = TimeSpan.FromSeconds(10),
-        });
-        using var receiver = Sessions.Receiver(null);
-        var emulator = new LinkEmulator(new LinkProfile { BandwidthTrace = [(double.MaxValue, 10e3)], LatencyMs = 20 }, seed: 2);
-        using var link = emulator.Connect(0);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var s = sender.RunAsync(link.SenderSide, timeout.Token);
-        var r = receiver.RunAsync(link.ReceiverSide, timeout.Token);
+        using var session = new EmulatedSession(rate, 10e3, latencyMs: 20, seed: 2, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60));
+        var (sender, timeout, s, r) = (session.Sender, session.Timeout, session.SenderRun, session.ReceiverRun);
 
         // 6 frames of ~4 kB every 250 ms: 16 kB/s offered to a 10 kB/s link.
         foreach (var frame in Synthetic.Frames(new Random(4), 6, 2, 1, 2, 900, 1100))
@@ -247,5 +227,41 @@ public sealed class QualityAdaptationTests
         var receiver = Sessions.Receiver(null);
         await Sessions.FinishAsync(sender, receiver);
         Assert.Equal(0, sender.Link.BacklogBytes);
+    }
+
+    /// <summary>A sender and a receiver running over one emulated link of fixed bandwidth and latency.</summary>
+    private sealed class EmulatedSession : IDisposable
+    {
+        private readonly StreamReceiver _receiver;
+        private readonly LinkConnection _link;
+
+        public EmulatedSession(IRateController rate, double bytesPerSecond, double latencyMs, int seed, TimeSpan retransmitTimeout, TimeSpan keepAlive, TimeSpan idleTimeout, TimeSpan timeout)
+        {
+            Sender = new StreamSender(new StreamSenderOptions
+            {
+                ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, RateController = rate,
+                MinRetransmitTimeout = retransmitTimeout, KeepAliveInterval = keepAlive, IdleTimeout = idleTimeout,
+            });
+            _receiver = Sessions.Receiver(null);
+            _link = new LinkEmulator(new LinkProfile { BandwidthTrace = [(double.MaxValue, bytesPerSecond)], LatencyMs = latencyMs }, seed).Connect(0);
+            Timeout = new CancellationTokenSource(timeout);
+            SenderRun = Sender.RunAsync(_link.SenderSide, Timeout.Token);
+            ReceiverRun = _receiver.RunAsync(_link.ReceiverSide, Timeout.Token);
+        }
+
+        public StreamSender Sender { get; }
+
+        public CancellationTokenSource Timeout { get; }
+
+        public Task<bool> SenderRun { get; }
+
+        public Task<bool> ReceiverRun { get; }
+
+        public void Dispose()
+        {
+            _receiver.Dispose();
+            _link.Dispose();
+            Timeout.Dispose();
+        }
     }
 }

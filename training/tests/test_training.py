@@ -903,6 +903,67 @@ def test_the_ceiling_pools_the_squared_error_of_every_crop():
     assert abs(ceiling(model, crops) - sum(per_crop) / 2) > 0.01
 
 
+def test_the_precision_ceiling_at_gain_one_is_the_models_own_hard_rounded_coding():
+    """training.ceiling.coded at gain factor 1 is what the model's forward pass with hard rounding gives (bits and
+    pooled PSNR); a gain factor above 1 quantises more finely, so it spends more bits."""
+    from training.ceiling import coded
+
+    torch.manual_seed(4)
+    model = EdgeCodecModel().eval()
+    crops = [torch.rand(3, 64, 64), torch.rand(3, 64, 128) * 0.3 + 0.2]
+    bits = se = n = pixels = 0.0
+    with torch.no_grad():
+        for c in crops:
+            out = model(c[None], torch.tensor([5]), hard=True)
+            bits += float(out["y_bits"] + out["z_bits"])
+            se += float(((out["x_hat"].clamp(0, 1) - c[None]) ** 2).sum())
+            n += c.numel()
+            pixels += c.shape[1] * c.shape[2]
+    bpp, psnr = coded(model, crops, 5)
+    assert bpp == pytest.approx(bits / pixels, rel=1e-4)
+    assert psnr == pytest.approx(10 * math.log10(n / se), abs=1e-3)
+    assert coded(model, crops, 5, 2.0)[0] > bpp
+    fine = coded(model, crops, 5, 8.0)
+    assert coded(model, crops, 5, 8.0, deadzone=0.3)[0] < fine[0]  # more residuals at the mean: fewer bits
+
+
+def test_the_capacity_probes_growths_start_as_the_identity_and_train():
+    """training.ceiling.grow adds a piece of synthesis that changes nothing until trained, and whose parameters the
+    capacity probe then moves."""
+    from training.ceiling import finetune, grow
+
+    for kind in ("skip", "bottleneck"):
+        torch.manual_seed(6)
+        model = EdgeCodecModel().eval()
+        y = torch.randn(1, 128, 4, 4) * 3
+        with torch.no_grad():
+            before = model.g_s(y)
+        assert grow(model, kind) > 0
+        with torch.no_grad():
+            assert torch.equal(model.g_s(y), before)
+        added = [p for n, p in model.named_parameters() if "basis" in n or "expand" in n]
+        assert added and all(float(p.abs().sum()) == 0 for p in added)
+        finetune(model, lambda: torch.rand(2, 3, 64, 64), 5, 3, lr=1e-3)
+        assert any(float(p.abs().sum()) > 0 for p in added)
+
+
+def test_the_capacity_probe_trains_only_the_transforms_on_distortion():
+    """training.ceiling.finetune lowers the distortion of a repeated batch and leaves the entropy model, the gains and
+    the hyper transforms exactly as they were (and trainable again afterwards)."""
+    from training.ceiling import finetune
+
+    torch.manual_seed(5)
+    model = EdgeCodecModel()
+    x = torch.rand(2, 3, 64, 64)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    losses = finetune(model, lambda: x, 3, 30, lr=1e-3)
+    assert len(losses) == 30 and losses[-1] < 0.8 * losses[0]
+    after = model.state_dict()
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    assert moved and all(k.startswith(("g_a.", "g_s.")) for k in moved)
+    assert all(p.requires_grad for p in model.parameters())
+
+
 def test_validating_checkpoints_offline_gives_their_rows_and_tiles_cost_bits(tmp_path):
     """training.valck validates saved checkpoints as train does; the same weights give the same row (0 % BD-rate), and
     the same crops in entropy tiles cost more bits at the same reconstruction."""
