@@ -5,7 +5,8 @@
 # player. Passes when the player's offline store ends byte-identical to what the camera encoded, after at least
 # one reconnect. Needs root (ip netns); skips with a clear message where the kernel refuses namespaces.
 # UPLINK_QUALITY (default auto; fit, or a level) is CameraUplink's quality argument, UPLINK_RATE (default 4mbit) the
-# tbf rate, UPLINK_BURST (default 32kb) its bucket, UPLINK_FPS (default 4) the camera frame rate, e.g. `UPLINK_RATE=48kbit UPLINK_FPS=1 UPLINK_QUALITY=fit bash device-tests/netns-stream.sh`.
+# tbf rate, UPLINK_BURST (default 32kb) its bucket, UPLINK_FPS (default 4) the camera frame rate, UPLINK_FRAMES
+# (default 16) the number of frames, e.g. `UPLINK_RATE=48kbit UPLINK_FPS=1 UPLINK_QUALITY=fit bash device-tests/netns-stream.sh`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CAM=ec-cam-$$ STB=ec-stb-$$ VCAM=ecv$$a VSTB=ecv$$b
@@ -39,12 +40,12 @@ dotnet build "$BUILD/SetTopBoxPlayer/SetTopBoxPlayer.csproj" -c Release -nologo 
 
 # Sixteen frames (crops of the two sample photos) at 4 fps, so the stream is still running at the outage.
 mkdir -p "$WORK/frames"
-/usr/bin/python3 - "$ROOT/samples/media" "$WORK/frames" <<'PY'
+/usr/bin/python3 - "$ROOT/samples/media" "$WORK/frames" "${UPLINK_FRAMES:-16}" <<'PY'
 import sys
 from PIL import Image
 src, dst = sys.argv[1], sys.argv[2]
 photos = [Image.open(f"{src}/{n}.png").convert("RGB") for n in ("astronaut", "coffee")]
-for i in range(16):
+for i in range(int(sys.argv[3])):
     im = photos[i % 2]
     x = (i * 37) % (im.width - 384); y = (i * 53) % (im.height - 256)
     im.crop((x, y, x + 384, y + 256)).save(f"{dst}/{i:02d}.png")
