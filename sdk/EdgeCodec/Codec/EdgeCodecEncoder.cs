@@ -219,21 +219,18 @@ public sealed class EdgeCodecEncoder : IDisposable
     private static long ContainerSize(EncodedImage encoded)
     {
         using var counter = new MemoryStream();
-        ContainerWriter.WritePrefix(encoded.Header, encoded.Packets, encoded.Header.LayerCount, counter);
-        return counter.Length;
+        return encoded.WriteContainer(counter);
     }
 
     /// <summary>The stream of the first <paramref name="layers"/> layers of <paramref name="full"/> (its packets are in layer order).</summary>
     private static EncodedImage Prefix(EncodedImage full, int layers)
     {
-        var h = full.Header;
-        if (layers == h.LayerCount)
+        if (layers == full.Header.LayerCount)
         {
             return full;
         }
 
-        var header = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, (byte)layers, h.FrameCount, h.QualityLevel);
-        return new EncodedImage(header, full.Packets.Take(layers * h.TileCount).ToArray()) { ExpertsPerTile = full.ExpertsPerTile };
+        return new EncodedImage(full.Header.WithLayerCount(layers), full.Packets.Take(layers * full.Header.TileCount).ToArray()) { ExpertsPerTile = full.ExpertsPerTile };
     }
 
     /// <summary>Quantises and entropy-codes gained latents <paramref name="y"/> (read only) and hyper-latents <paramref name="z"/>.</summary>

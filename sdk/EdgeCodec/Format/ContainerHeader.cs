@@ -56,6 +56,10 @@ public sealed class ContainerHeader
     /// <summary>Number of tiles per frame.</summary>
     public int TileCount => TileColumns * TileRows;
 
+    /// <summary>This header with <paramref name="layers"/> layers instead of its own (for a layer prefix of its stream).</summary>
+    internal ContainerHeader WithLayerCount(int layers) =>
+        Create(ModelId, Width, Height, TileWidth, TileHeight, checked((byte)layers), FrameCount, QualityLevel);
+
     /// <summary>Creates a header whose tile grid is derived from the image and tile sizes.</summary>
     /// <param name="modelId">Model pack identity.</param>
     /// <param name="width">Image width in pixels.</param>

@@ -155,20 +155,8 @@ public sealed class ContainerWriter : IDisposable
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, (int)source.Header.LayerCount);
-        return WritePrefix(source.Header, source.Packets, layers, destination);
-    }
-
-    /// <summary>
-    /// The container of the packets with <c>layer &lt; layers</c>, under <paramref name="header"/> saying
-    /// <paramref name="layers"/> layers (validated by the caller); returns the packets written. Shared by
-    /// <see cref="WriteLayerPrefix"/> and the encoder's byte-budget search, which sizes prefixes of its own streams.
-    /// </summary>
-    internal static int WritePrefix(ContainerHeader header, IEnumerable<LatentPacket> packets, int layers, Stream destination)
-    {
-        var h = header;
-        var prefix = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, (byte)layers, h.FrameCount, h.QualityLevel);
-        using var writer = new ContainerWriter(destination, prefix, leaveOpen: true);
-        foreach (LatentPacket packet in packets)
+        using var writer = new ContainerWriter(destination, source.Header.WithLayerCount(layers), leaveOpen: true);
+        foreach (LatentPacket packet in source.Packets)
         {
             if (packet.Layer < layers)
             {
