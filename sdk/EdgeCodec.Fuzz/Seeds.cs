@@ -12,7 +12,7 @@ internal static class Seeds
     public static List<byte[]> For(string target) => target switch
     {
         "packet" => PacketSeeds(),
-        "container" => [Container(complete: true), Container(complete: false)],
+        "container" => [Container(complete: true), Container(complete: false), CompactContainer(experts: false), CompactContainer(experts: true)],
         "rans" => [FuzzTargets.RansInput([0, 1, -1, 2, 0, 0, 3, -2, 5, 0, 1], 0), FuzzTargets.RansInput([int.MinValue, 0, int.MaxValue, 100, -100], 3), FuzzTargets.RansInput([], 0)],
         "message" => MessageSeeds(),
         "adapter" => [AdapterSeed(withPatch: false), AdapterSeed(withPatch: true)],
@@ -109,6 +109,19 @@ internal static class Seeds
             }
         }
 
+        return stream.ToArray();
+    }
+
+    private static byte[] CompactContainer(bool experts)
+    {
+        using var stream = new MemoryStream();
+        LatentPacket[] packets = [Packet(0, 0, 0, 6), Packet(0, 1, 0, 5), Packet(0, 0, 1, 9), Packet(0, 1, 1, 3)];
+        if (experts)
+        {
+            packets[1] = new LatentPacket { TileIndex = 1, ModelId = 42, ExpertId = 300, Payload = packets[1].Payload };
+        }
+
+        ContainerWriter.Write(ContainerHeader.Create(42, 64, 32, 32, 32, layerCount: 2, frameCount: 1), packets, stream, ContainerLayout.Compact);
         return stream.ToArray();
     }
 }

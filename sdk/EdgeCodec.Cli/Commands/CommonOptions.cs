@@ -34,6 +34,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => 0,
     };
 
+    public static Option<Format.ContainerLayout?> Layout(string fallback) => new("--layout")
+    {
+        Description = $"Container layout: compact (one picture, smallest) or indexed (appendable); default: {fallback}",
+    };
+
     public static Option<FileInfo?> Json() => new("--json")
     {
         Description = "Write measurements as JSON to this file",

@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
 using EdgeCodec.Codec;
+using EdgeCodec.Format;
 using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--max-bytes B] [--tile-size PX] [--latents IN.eclt]</c></summary>
+/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--max-bytes B] [--tile-size PX] [--layout compact|indexed] [--latents IN.eclt]</c></summary>
 internal static class EncodeCommand
 {
     public static Command Create()
@@ -25,7 +26,8 @@ internal static class EncodeCommand
         {
             Description = "Write the best stream whose container fits in this many bytes (picks the quality and layers; not with --quality, --layers or --latents)",
         };
-        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, model, threads, latents };
+        var layout = CommonOptions.Layout("compact");
+        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, layout, model, threads, latents };
         command.SetAction(r => CliRunner.Run(() =>
         {
             if (r.GetValue(maxBytes) is not null && (r.GetResult(quality) is { Implicit: false } || r.GetResult(layers) is { Implicit: false } || r.GetValue(latents) is not null))
@@ -36,17 +38,18 @@ internal static class EncodeCommand
             var pack = CliRunner.LoadPack(r.GetValue(model));
             var image = ImageFile.Load(r.GetRequiredValue(input).FullName);
             using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize) });
+            var fileLayout = r.GetValue(layout) ?? ContainerLayout.Compact;
             var sw = Stopwatch.StartNew();
             var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(file.FullName), pack) : null;
             var encoded = refined is not null ? encoder.Encode(image, refined, r.GetValue(layers))
-                : r.GetValue(maxBytes) is { } budget ? encoder.EncodeWithin(image, budget)
+                : r.GetValue(maxBytes) is { } budget ? encoder.EncodeWithin(image, budget, e => e.WriteContainer(Stream.Null, fileLayout))
                 : encoder.Encode(image, r.GetValue(quality), r.GetValue(layers));
             var target = r.GetRequiredValue(output);
             long bytes;
             string temp = target.FullName + ".tmp";
             using (var fs = File.Create(temp))
             {
-                bytes = encoded.WriteContainer(fs);
+                bytes = encoded.WriteContainer(fs, fileLayout);
             }
 
             File.Move(temp, target.FullName, overwrite: true);

@@ -19,6 +19,7 @@ internal static class InfoCommand
             var h = read.Header;
             var table = new Table().AddColumns("field", "value").Border(TableBorder.Rounded);
             table.AddRow("file", Markup.Escape($"{file.Name} ({file.Length} bytes)"));
+            table.AddRow("layout", read.Layout.ToString().ToLowerInvariant());
             table.AddRow("model id", $"{h.ModelId:x16}");
             table.AddRow("image", $"{h.Width}x{h.Height}, {h.FrameCount} frame(s)");
             table.AddRow("tiles", $"{h.TileColumns}x{h.TileRows} of {h.TileWidth}x{h.TileHeight}");
@@ -27,6 +28,8 @@ internal static class InfoCommand
             table.AddRow("status", Markup.Escape($"{read.Status}{(read.Message is null ? "" : ": " + read.Message)}"));
             table.AddRow("packets", $"{read.PacketsRecovered} (index used: {read.UsedIndex})");
             table.AddRow("bpp", $"{file.Length * 8.0 / ((double)h.Width * h.Height):F4}");
+            long payload = read.Packets.Sum(p => (long)p.Payload.Length);
+            table.AddRow("framing", $"{file.Length - payload} bytes besides the {payload} payload bytes");
             foreach (var layer in read.Packets.GroupBy(p => p.Layer).OrderBy(g => g.Key))
             {
                 table.AddRow($"layer {layer.Key}", $"{layer.Count()} packets, {layer.Sum(p => p.Payload.Length)} payload bytes");

@@ -5,8 +5,8 @@ using EdgeCodec.Format;
 namespace EdgeCodec.Cli.Commands;
 
 /// <summary>
-/// <c>edgecodec trim IN.ecx (--layers K | --max-bytes B) -o OUT.ecx</c>: keep the first K refinement layers, or as many
-/// as fit in B bytes, without re-encoding.
+/// <c>edgecodec trim IN.ecx (--layers K | --max-bytes B) -o OUT.ecx [--layout compact|indexed]</c>: keep the first K
+/// refinement layers, or as many as fit in B bytes, without re-encoding (and convert the layout on the way).
 /// </summary>
 internal static class TrimCommand
 {
@@ -16,9 +16,10 @@ internal static class TrimCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx)", Required = true };
         var layers = new Option<int?>("--layers", "-l") { Description = "Refinement layers to keep (1 = base layer only)" };
         var maxBytes = new Option<long?>("--max-bytes") { Description = "Keep as many layers as fit in this many bytes" };
+        var layout = CommonOptions.Layout("the input's");
         var command = new Command("trim", "Keep the first K refinement layers of a container (a smaller, coarser file; no re-encoding)")
         {
-            input, output, layers, maxBytes,
+            input, output, layers, maxBytes, layout,
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
@@ -60,12 +61,12 @@ internal static class TrimCommand
                 {
                     if (budget is { } b)
                     {
-                        kept = ContainerWriter.WriteLayerPrefixWithin(read, b, fs);
+                        kept = ContainerWriter.WriteLayerPrefixWithin(read, b, fs, r.GetValue(layout));
                     }
                     else
                     {
                         kept = keep!.Value;
-                        ContainerWriter.WriteLayerPrefix(read, kept, fs);
+                        ContainerWriter.WriteLayerPrefix(read, kept, fs, r.GetValue(layout));
                     }
                 }
 
@@ -73,7 +74,7 @@ internal static class TrimCommand
                 {
                     File.Delete(temp);
                     using var probe = new MemoryStream();
-                    ContainerWriter.WriteLayerPrefix(read, 1, probe);
+                    ContainerWriter.WriteLayerPrefix(read, 1, probe, r.GetValue(layout));
                     return CliRunner.Error(CliRunner.Usage, $"even the base layer alone takes {probe.Length} bytes, more than --max-bytes {budget}");
                 }
 

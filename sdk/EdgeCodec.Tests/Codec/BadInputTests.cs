@@ -8,13 +8,17 @@ public sealed class BadInputTests(CodecFixture fixture) : IClassFixture<CodecFix
 {
     private DecoderOptions Options(List<string>? log = null) => new() { Backend = "reference", Threads = 2, Log = log is null ? null : log.Add };
 
-    [PackFact]
-    public void Truncated_container_decodes_the_layers_that_survived()
+    [PackTheory]
+    [InlineData(ContainerLayout.Compact)]
+    [InlineData(ContainerLayout.Indexed)]
+    public void Truncated_container_decodes_the_layers_that_survived(ContainerLayout layout)
     {
         var encoded = fixture.Encoded(2);
-        byte[] full = encoded.ToContainerBytes();
+        byte[] full = encoded.ToContainerBytes(layout);
         var complete = Decode(full);
-        int baseBytes = ContainerHeader.Size + encoded.Packets.Where(p => p.Layer == 0).Sum(p => PacketFraming.ToArray(p).Length);
+        var entries = ContainerReader.Read(full).Entries;
+        var lastBase = entries[encoded.Header.TileCount - 1];
+        int baseBytes = (int)(lastBase.Offset + lastBase.Length);
         // Cut inside layer 1: every tile keeps its base layer, some keep layer 1.
         var (frame, read) = DecodeWithResult(full.AsSpan(0, baseBytes + 40).ToArray());
         Assert.False(read.IsComplete);
@@ -25,12 +29,15 @@ public sealed class BadInputTests(CodecFixture fixture) : IClassFixture<CodecFix
         Assert.True(CodecFixture.Psnr(fixture.Image, frame.Image) <= CodecFixture.Psnr(fixture.Image, complete.Image));
     }
 
-    [PackFact]
-    public void Container_cut_inside_the_base_layer_conceals_the_missing_tiles()
+    [PackTheory]
+    [InlineData(ContainerLayout.Compact)]
+    [InlineData(ContainerLayout.Indexed)]
+    public void Container_cut_inside_the_base_layer_conceals_the_missing_tiles(ContainerLayout layout)
     {
         var encoded = fixture.Encoded(2);
-        byte[] full = encoded.ToContainerBytes();
-        int firstPacket = ContainerHeader.Size + PacketFraming.ToArray(encoded.Packets[0]).Length;
+        byte[] full = encoded.ToContainerBytes(layout);
+        var first = ContainerReader.Read(full).Entries[0];
+        int firstPacket = (int)(first.Offset + first.Length);
         var log = new List<string>();
         var (frame, read) = DecodeWithResult(full.AsSpan(0, firstPacket + 10).ToArray(), log);
         Assert.Equal(ContainerReadStatus.Truncated, read.Status);
@@ -41,12 +48,14 @@ public sealed class BadInputTests(CodecFixture fixture) : IClassFixture<CodecFix
         Assert.Equal(fixture.Image.Width, frame.Image.Width);
     }
 
-    [PackFact]
-    public void Bit_flip_in_a_packet_is_caught_by_its_crc_and_the_prefix_still_decodes()
+    [PackTheory]
+    [InlineData(ContainerLayout.Compact)]
+    [InlineData(ContainerLayout.Indexed)]
+    public void Bit_flip_in_a_packet_is_caught_by_its_crc_and_the_prefix_still_decodes(ContainerLayout layout)
     {
         var encoded = fixture.Encoded(2);
-        byte[] data = encoded.ToContainerBytes();
-        int offset = ContainerHeader.Size + PacketFraming.ToArray(encoded.Packets[0]).Length + 20; // inside packet 1
+        byte[] data = encoded.ToContainerBytes(layout);
+        int offset = (int)ContainerReader.Read(data).Entries[1].Offset + 20; // inside packet 1
         data[offset] ^= 0x10;
         var (frame, read) = DecodeWithResult(data);
         Assert.False(read.IsComplete);

@@ -101,6 +101,19 @@ public sealed class RoundTripTests(CodecFixture fixture) : IClassFixture<CodecFi
     }
 
     [PackFact]
+    public void Both_layouts_decode_to_the_same_picture_and_compact_is_smaller_by_the_framing()
+    {
+        var encoded = fixture.Encoded(2);
+        byte[] compact = encoded.ToContainerBytes(), indexed = encoded.ToContainerBytes(ContainerLayout.Indexed);
+        Assert.Equal(Decode(fixture, indexed).Image.Pixels, Decode(fixture, compact).Image.Pixels);
+
+        // Same entropy-coded bytes; the difference is the indexed layout's per-packet fields, index and footer.
+        int packets = encoded.Packets.Count;
+        Assert.InRange(indexed.Length - compact.Length, 20 + (40 * packets), 30 + (52 * packets));
+        Assert.Equal(encoded.PayloadBytes, ContainerReader.Read(compact).Packets.Sum(p => (long)p.Payload.Length));
+    }
+
+    [PackFact]
     public void Fewer_encoded_layers_equal_a_prefix_of_the_full_stream()
     {
         var partial = Decode(fixture, fixture.Encoded(2, layers: 2).ToContainerBytes());
@@ -108,17 +121,20 @@ public sealed class RoundTripTests(CodecFixture fixture) : IClassFixture<CodecFi
         Assert.Equal(prefix.Image.Pixels, partial.Image.Pixels);
     }
 
-    [PackFact]
-    public void A_container_trimmed_to_k_layers_is_the_encoders_k_layer_file_byte_for_byte()
+    [PackTheory]
+    [InlineData(ContainerLayout.Compact)]
+    [InlineData(ContainerLayout.Indexed)]
+    public void A_container_trimmed_to_k_layers_is_the_encoders_k_layer_file_byte_for_byte(ContainerLayout layout)
     {
-        byte[] full = fixture.Encoded(2).ToContainerBytes();
+        byte[] full = fixture.Encoded(2).ToContainerBytes(layout);
         var read = ContainerReader.Read(full);
+        Assert.Equal(layout, read.Layout);
         for (int k = 1; k <= read.Header.LayerCount; k++)
         {
             using var trimmed = new MemoryStream();
             int packets = ContainerWriter.WriteLayerPrefix(read, k, trimmed);
             Assert.Equal(read.Header.TileCount * k, packets);
-            Assert.Equal(fixture.Encoded(2, layers: k).ToContainerBytes(), trimmed.ToArray());
+            Assert.Equal(fixture.Encoded(2, layers: k).ToContainerBytes(layout), trimmed.ToArray());
             Assert.True(Decode(fixture, trimmed.ToArray()).IsComplete);
         }
 
@@ -127,7 +143,7 @@ public sealed class RoundTripTests(CodecFixture fixture) : IClassFixture<CodecFi
         Assert.False(cut.IsComplete);
         using var baseOnly = new MemoryStream();
         ContainerWriter.WriteLayerPrefix(cut, 1, baseOnly);
-        Assert.Equal(fixture.Encoded(2, layers: 1).ToContainerBytes(), baseOnly.ToArray());
+        Assert.Equal(fixture.Encoded(2, layers: 1).ToContainerBytes(layout), baseOnly.ToArray());
 
         Assert.Throws<ArgumentOutOfRangeException>(() => ContainerWriter.WriteLayerPrefix(read, 0, Stream.Null));
         Assert.Throws<ArgumentOutOfRangeException>(() => ContainerWriter.WriteLayerPrefix(read, read.Header.LayerCount + 1, Stream.Null));

@@ -75,6 +75,14 @@ internal static class FormatSamples
         return stream.ToArray();
     }
 
+    /// <summary>Frame 0 of <see cref="ContainerPackets"/> in the compact layout, under a one-frame header.</summary>
+    public static byte[] CompactContainer()
+    {
+        using var stream = new MemoryStream();
+        ContainerWriter.Write(Header(frames: 1), ContainerPackets().Where(p => p.FrameIndex == 0).ToArray(), stream, ContainerLayout.Compact);
+        return stream.ToArray();
+    }
+
     /// <summary>Splits data into a sequence of segments of the given size.</summary>
     public static ReadOnlySequence<byte> Segmented(byte[] data, int segmentSize)
     {

@@ -50,6 +50,10 @@ public sealed class GoldenVectorTests
         ContainerReadResult result = ContainerReader.Read(File.ReadAllBytes(Path.Combine(directory, "container-small.ecx")));
         Assert.True(result.IsComplete);
         Assert.Equal(8, result.PacketsRecovered);
+        ContainerReadResult compact = ContainerReader.Read(File.ReadAllBytes(Path.Combine(directory, "container-compact.ecx")));
+        Assert.True(compact.IsComplete);
+        Assert.Equal(ContainerLayout.Compact, compact.Layout);
+        Assert.Equal(result.Packets.Take(4).Select(p => Convert.ToHexString(p.Payload.Span)), compact.Packets.Select(p => Convert.ToHexString(p.Payload.Span)));
 
         // Conformance from the text files alone, integer-only: what a reimplementation in another language would do.
         var cdfs = new List<int[]>();
@@ -91,6 +95,7 @@ public sealed class GoldenVectorTests
             }),
             ["packet-typical.bin"] = PacketFraming.ToArray(FormatSamples.Packet(3, 4, 1, 40)),
             ["container-small.ecx"] = FormatSamples.Container(),
+            ["container-compact.ecx"] = FormatSamples.CompactContainer(),
         };
 
         CdfTableSet set = TestTables.Gaussian(8);

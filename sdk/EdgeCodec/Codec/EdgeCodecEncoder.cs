@@ -99,7 +99,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// smaller stream). For a camera uplink with fixed-size slots or a storage quota per picture.
     /// </summary>
     /// <param name="image">The image; read only.</param>
-    /// <param name="maxBytes">The largest container, in bytes, that may be returned (header, packets and index).</param>
+    /// <param name="maxBytes">The largest container, in bytes, that may be returned, in the default (compact) layout.</param>
     /// <param name="streamId">Stream id written into every packet.</param>
     /// <param name="frameIndex">Frame index written into every packet.</param>
     /// <param name="firstSequence">Sequence number of the first packet.</param>
@@ -124,7 +124,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// Encodes one image into the stream that reconstructs it best within a byte budget counted by
     /// <paramref name="sizeOf"/>: a stream's size on a link (<c>StreamSender.LinkBytes</c> in EdgeCodec.Streaming, so
     /// that a frame fits one frame interval of the link), in a store, or in any other framing. Otherwise as
-    /// <see cref="EncodeWithin(RgbImage, long, uint, uint, ulong)"/>, which counts <c>.ecx</c> container bytes.
+    /// <see cref="EncodeWithin(RgbImage, long, uint, uint, ulong)"/>, which counts compact <c>.ecx</c> container bytes.
     /// </summary>
     /// <param name="image">The image; read only.</param>
     /// <param name="maxBytes">The largest size, as <paramref name="sizeOf"/> counts it, that may be returned.</param>
@@ -216,11 +216,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     }
 
     /// <summary>Bytes of the complete container holding <paramref name="encoded"/>.</summary>
-    private static long ContainerSize(EncodedImage encoded)
-    {
-        using var counter = new MemoryStream();
-        return encoded.WriteContainer(counter);
-    }
+    private static long ContainerSize(EncodedImage encoded) => encoded.WriteContainer(Stream.Null);
 
     /// <summary>The stream of the first <paramref name="layers"/> layers of <paramref name="full"/> (its packets are in layer order).</summary>
     private static EncodedImage Prefix(EncodedImage full, int layers)

@@ -4,12 +4,12 @@ using System.IO.Hashing;
 namespace EdgeCodec.Format;
 
 /// <summary>
-/// The fixed 48-byte header of an <c>.ecx</c> container file: what was coded, with which model, in which tile grid.
-/// Byte layout in <c>docs/format.md</c>.
+/// The header of an <c>.ecx</c> container file: what was coded, with which model, in which tile grid. An indexed
+/// container stores it in a fixed 48 bytes, a compact one in about 20 (byte layouts in <c>docs/format.md</c>).
 /// </summary>
 public sealed class ContainerHeader
 {
-    /// <summary>Serialized size of the header in bytes.</summary>
+    /// <summary>Serialized size of the header in an indexed (<see cref="ContainerLayout.Indexed"/>) container, in bytes.</summary>
     public const int Size = 48;
 
     /// <summary>The container format version this implementation writes and reads.</summary>
@@ -134,7 +134,7 @@ public sealed class ContainerHeader
 
         if (!source[..4].SequenceEqual(Magic))
         {
-            throw new EdgeCodecFormatException("Not an EdgeCodec container (magic \"ECX1\" missing).", FormatError.UnsupportedVersion, 0);
+            throw new EdgeCodecFormatException("Not an EdgeCodec container (neither magic \"ECX1\" nor \"ECXC\").", FormatError.UnsupportedVersion, 0);
         }
 
         if (BinaryPrimitives.ReadUInt32LittleEndian(source[44..]) != Crc32.HashToUInt32(source[..44]))
@@ -170,7 +170,7 @@ public sealed class ContainerHeader
         return problem is null ? header : throw new EdgeCodecFormatException($"Container header is invalid: {problem}", FormatError.Malformed, 16);
     }
 
-    private string? FindProblem()
+    internal string? FindProblem()
     {
         if (FormatVersion != CurrentFormatVersion)
         {

@@ -3,7 +3,7 @@ namespace EdgeCodec.Format;
 /// <summary>What <see cref="ContainerReader"/> recovered from a container file, and why it stopped.</summary>
 public sealed class ContainerReadResult
 {
-    internal ContainerReadResult(ContainerHeader header, IReadOnlyList<LatentPacket> packets, IReadOnlyList<ContainerIndexEntry> entries, ContainerReadStatus status, long bytesConsumed, long? firstBadOffset, bool usedIndex, string? message)
+    internal ContainerReadResult(ContainerHeader header, IReadOnlyList<LatentPacket> packets, IReadOnlyList<ContainerIndexEntry> entries, ContainerReadStatus status, long bytesConsumed, long? firstBadOffset, bool usedIndex, string? message, ContainerLayout layout = ContainerLayout.Indexed)
     {
         Header = header;
         Packets = packets;
@@ -13,10 +13,14 @@ public sealed class ContainerReadResult
         FirstBadOffset = firstBadOffset;
         UsedIndex = usedIndex;
         Message = message;
+        Layout = layout;
     }
 
     /// <summary>The file header.</summary>
     public ContainerHeader Header { get; }
+
+    /// <summary>How the file lays out its packets.</summary>
+    public ContainerLayout Layout { get; }
 
     /// <summary>Every intact packet in file order (a prefix of the file), CRC-verified.</summary>
     public IReadOnlyList<LatentPacket> Packets { get; }
@@ -27,7 +31,7 @@ public sealed class ContainerReadResult
     /// <summary>How the read ended.</summary>
     public ContainerReadStatus Status { get; }
 
-    /// <summary><see langword="true"/> when the file, index and footer are all intact.</summary>
+    /// <summary><see langword="true"/> when the whole file is intact (an indexed file's packets, index and footer; every packet a compact file announces).</summary>
     public bool IsComplete => Status == ContainerReadStatus.Complete;
 
     /// <summary>Number of packets recovered.</summary>
@@ -39,7 +43,7 @@ public sealed class ContainerReadResult
     /// <summary>Offset of the first byte that could not be used, or <see langword="null"/> when the file is complete.</summary>
     public long? FirstBadOffset { get; }
 
-    /// <summary><see langword="true"/> when the packets were located through the index rather than by scanning.</summary>
+    /// <summary><see langword="true"/> when the packets were located through the index rather than by scanning (never for <see cref="ContainerLayout.Compact"/>).</summary>
     public bool UsedIndex { get; }
 
     /// <summary>Human-readable detail of why the read stopped early, or <see langword="null"/>.</summary>

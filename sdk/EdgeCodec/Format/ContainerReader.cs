@@ -3,8 +3,9 @@ using System.Buffers;
 namespace EdgeCodec.Format;
 
 /// <summary>
-/// Reads <c>.ecx</c> container files, complete or damaged. A bad header is an error; a damaged or missing tail is
-/// not: the result holds every intact packet before the damage and says where and why reading stopped.
+/// Reads <c>.ecx</c> container files of either <see cref="ContainerLayout"/>, complete or damaged. A bad header is an
+/// error; a damaged or missing tail is not: the result holds every intact packet before the damage and says where and
+/// why reading stopped.
 /// </summary>
 public static class ContainerReader
 {
@@ -67,8 +68,13 @@ public static class ContainerReader
             throw TooLarge(options.MaxFileSize);
         }
 
+        if (CompactContainer.HasMagic(file.Span))
+        {
+            return CompactContainer.Read(file, options);
+        }
+
         ContainerHeader header = ContainerHeader.Parse(file.Span);
-        ContainerIndexEntry[]? index = ContainerLayout.TryReadIndex(file.Span, options.MaxPackets);
+        ContainerIndexEntry[]? index = IndexedTail.TryReadIndex(file.Span, options.MaxPackets);
         if (index is not null)
         {
             ContainerReadResult? indexed = TryReadIndexed(file, header, index, options);
@@ -117,7 +123,7 @@ public static class ContainerReader
             expected += entry.Length;
         }
 
-        if (expected >= file.Length || file.Span[(int)expected] != ContainerLayout.Terminator || expected + 1 + ContainerLayout.IndexCountSize + (index.Length * ContainerLayout.IndexEntrySize) + ContainerLayout.FooterSize != file.Length)
+        if (expected >= file.Length || file.Span[(int)expected] != IndexedTail.Terminator || expected + 1 + IndexedTail.IndexCountSize + (index.Length * IndexedTail.IndexEntrySize) + IndexedTail.FooterSize != file.Length)
         {
             return null;
         }
@@ -142,7 +148,7 @@ public static class ContainerReader
                 return Stop(ContainerReadStatus.Truncated, pos, "The file ends after the last packet, before the index (an interrupted write).");
             }
 
-            if (file.Span[(int)pos] == ContainerLayout.Terminator)
+            if (file.Span[(int)pos] == IndexedTail.Terminator)
             {
                 return CheckTail(file, header, options, packets, entries, pos);
             }
@@ -188,13 +194,13 @@ public static class ContainerReader
 
     private static ContainerReadResult CheckTail(ReadOnlyMemory<byte> file, ContainerHeader header, ContainerReadOptions options, List<LatentPacket> packets, List<ContainerIndexEntry> entries, long terminator)
     {
-        long expectedEnd = terminator + 1 + ContainerLayout.IndexCountSize + ((long)entries.Count * ContainerLayout.IndexEntrySize) + ContainerLayout.FooterSize;
+        long expectedEnd = terminator + 1 + IndexedTail.IndexCountSize + ((long)entries.Count * IndexedTail.IndexEntrySize) + IndexedTail.FooterSize;
         if (file.Length < expectedEnd)
         {
             return new(header, packets, entries, ContainerReadStatus.Truncated, terminator, file.Length, usedIndex: false, "The file ends inside the index or footer (an interrupted Complete).");
         }
 
-        ContainerIndexEntry[]? index = ContainerLayout.TryReadIndex(file.Span, options.MaxPackets);
+        ContainerIndexEntry[]? index = IndexedTail.TryReadIndex(file.Span, options.MaxPackets);
         if (file.Length != expectedEnd || index is null || !index.AsSpan().SequenceEqual(entries.ToArray()))
         {
             return new(header, packets, entries, ContainerReadStatus.IndexCorrupt, terminator, terminator + 1, usedIndex: false, "Every packet was recovered, but the index or footer after them is damaged.");

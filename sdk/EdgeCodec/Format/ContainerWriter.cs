@@ -3,7 +3,8 @@ using System.Buffers;
 namespace EdgeCodec.Format;
 
 /// <summary>
-/// Writes an <c>.ecx</c> container: header, framed packets in prefix order, then index and footer on <see cref="Complete"/>.
+/// Writes an <c>.ecx</c> container: packet by packet in the indexed layout (header, framed packets in prefix order,
+/// then index and footer on <see cref="Complete"/>), or whole in either layout (<see cref="Write"/>).
 /// </summary>
 /// <remarks>
 /// Crash safety: the header and each packet are written whole and flushed before the call returns, and every
@@ -75,7 +76,7 @@ public sealed class ContainerWriter : IDisposable
     /// <param name="leaveOpen"><see langword="true"/> to leave <paramref name="stream"/> open when the writer is disposed.</param>
     /// <returns>A writer positioned after the last intact packet.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException"><paramref name="stream"/> cannot read, write and seek.</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> cannot read, write and seek, or holds a compact container.</exception>
     /// <exception cref="EdgeCodecFormatException">The existing header is missing, damaged or unsupported, or the file is over the size limit.</exception>
     /// <exception cref="IOException">The stream failed.</exception>
     public static ContainerWriter OpenForAppend(Stream stream, ContainerReadOptions? options = null, bool leaveOpen = false)
@@ -88,6 +89,11 @@ public sealed class ContainerWriter : IDisposable
 
         stream.Position = 0;
         ContainerReadResult existing = ContainerReader.Read(stream, options);
+        if (existing.Layout != ContainerLayout.Indexed)
+        {
+            throw new ArgumentException("Only an indexed container can be appended to; a compact one is written whole (ContainerWriter.Write).", nameof(stream));
+        }
+
         stream.SetLength(existing.BytesConsumed);
         stream.Position = existing.BytesConsumed;
         stream.Flush();
@@ -128,7 +134,9 @@ public sealed class ContainerWriter : IDisposable
     public void Complete()
     {
         ThrowIfClosed();
-        WriteAndFlush(ContainerLayout.BuildTail(_entries, _position));
+        byte[] tail = IndexedTail.BuildTail(_entries, _position);
+        WriteAndFlush(tail);
+        _position += tail.Length;
         _completed = true;
     }
 
@@ -138,34 +146,71 @@ public sealed class ContainerWriter : IDisposable
     /// re-encoding (a server keeps one file per picture and serves smaller ones to slow links or small devices).
     /// </summary>
     /// <remarks>
-    /// The packets are copied byte for byte, in the source's order, and the header says <paramref name="layers"/>
-    /// layers, so a decoder reports the result as complete. Without domain adapters the result equals what the encoder
-    /// writes when asked for <paramref name="layers"/> layers. Packets that a damaged source had lost stay missing.
+    /// The result has the source's <see cref="ContainerReadResult.Layout"/>. The packets keep their bytes, in the
+    /// source's order, and the header says <paramref name="layers"/> layers, so a decoder reports the result as
+    /// complete. Without domain adapters the result equals what the encoder writes when asked for
+    /// <paramref name="layers"/> layers. Packets that a damaged source had lost stay missing (a compact result then
+    /// reads as truncated).
     /// </remarks>
     /// <param name="source">A container as read by <see cref="ContainerReader"/>.</param>
     /// <param name="layers">Layers to keep, 1 .. the source's layer count.</param>
     /// <param name="destination">A writable stream, positioned at the start of the new file; left open.</param>
+    /// <param name="layout">The layout to write, or <see langword="null"/> for the source's (a compact result needs a source of one frame).</param>
     /// <returns>The number of packets written.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="source"/> or <paramref name="destination"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="layers"/> is outside 1 .. the source's layer count.</exception>
+    /// <exception cref="ArgumentException">A compact result was asked of a source with packets of more than one frame.</exception>
     /// <exception cref="IOException">The stream failed.</exception>
-    public static int WriteLayerPrefix(ContainerReadResult source, int layers, Stream destination)
+    public static int WriteLayerPrefix(ContainerReadResult source, int layers, Stream destination, ContainerLayout? layout = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, (int)source.Header.LayerCount);
-        using var writer = new ContainerWriter(destination, source.Header.WithLayerCount(layers), leaveOpen: true);
-        foreach (LatentPacket packet in source.Packets)
+        LatentPacket[] kept = source.Packets.Where(p => p.Layer < layers).ToArray();
+        Write(source.Header.WithLayerCount(layers), kept, destination, layout ?? source.Layout);
+        return kept.Length;
+    }
+
+    /// <summary>Writes a complete container of <paramref name="packets"/> in <paramref name="layout"/>, and flushes it.</summary>
+    /// <param name="header">The file header.</param>
+    /// <param name="packets">
+    /// The packets, in prefix order (frame, then layer, then tile). <see cref="ContainerLayout.Compact"/> holds one
+    /// frame's packets from the first on without gaps (a prefix of that frame's stream) and keeps no stream id or
+    /// sequence number: reading it back gives stream id 0 and the packets' positions as sequence numbers.
+    /// </param>
+    /// <param name="destination">A writable stream, positioned at the start of the new file; left open.</param>
+    /// <param name="layout">The file layout.</param>
+    /// <returns>Bytes written.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">
+    /// The header is invalid, or a packet does not belong in the file (another model, outside the grid, out of prefix
+    /// order; for the compact layout, another frame or a gap).
+    /// </exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public static long Write(ContainerHeader header, IReadOnlyList<LatentPacket> packets, Stream destination, ContainerLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(packets);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (layout == ContainerLayout.Compact)
         {
-            if (packet.Layer < layers)
-            {
-                writer.Append(packet);
-            }
+            return CompactContainer.Write(header, packets, destination);
+        }
+
+        if (layout != ContainerLayout.Indexed)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown container layout.");
+        }
+
+        using var writer = new ContainerWriter(destination, header, leaveOpen: true);
+        foreach (LatentPacket packet in packets)
+        {
+            writer.Append(packet);
         }
 
         writer.Complete();
-        return writer.PacketCount;
+        return writer._position;
     }
 
     /// <summary>
@@ -177,11 +222,13 @@ public sealed class ContainerWriter : IDisposable
     /// <param name="maxBytes">The largest container, in bytes, that may be written.</param>
     /// <param name="destination">A writable stream, positioned at the start of the new file; left open. Nothing is
     /// written to it when even the base layer does not fit.</param>
+    /// <param name="layout">The layout to write, or <see langword="null"/> for the source's.</param>
     /// <returns>The number of layers written, or 0 when the base layer alone does not fit.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="source"/> or <paramref name="destination"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBytes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">A compact result was asked of a source with packets of more than one frame.</exception>
     /// <exception cref="IOException">The stream failed.</exception>
-    public static int WriteLayerPrefixWithin(ContainerReadResult source, long maxBytes, Stream destination)
+    public static int WriteLayerPrefixWithin(ContainerReadResult source, long maxBytes, Stream destination, ContainerLayout? layout = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
@@ -190,7 +237,7 @@ public sealed class ContainerWriter : IDisposable
         for (int layers = source.Header.LayerCount; layers >= 1; layers--)
         {
             candidate.SetLength(0);
-            WriteLayerPrefix(source, layers, candidate);
+            WriteLayerPrefix(source, layers, candidate, layout);
             if (candidate.Length <= maxBytes)
             {
                 candidate.Position = 0;
