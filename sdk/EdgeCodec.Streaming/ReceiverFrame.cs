@@ -27,6 +27,9 @@ internal sealed class ReceiverFrame(uint index, ContainerHeader header)
 
     public int ReportedLayers { get; set; }
 
+    /// <summary>The highest sequence applied to this frame.</summary>
+    public ulong MaxSequence { get; private set; }
+
     /// <summary>What a held packet costs against the memory budget: its payload plus the object around it.</summary>
     public static long Cost(LatentPacket p) => p.Payload.Length + 96;
 
@@ -34,6 +37,7 @@ internal sealed class ReceiverFrame(uint index, ContainerHeader header)
     public long Apply(LatentPacket p)
     {
         AppliedCount++;
+        MaxSequence = Math.Max(MaxSequence, p.Sequence);
         if (Applied is null)
         {
             return 0;

@@ -4,7 +4,8 @@ using EdgeCodec.Format;
 namespace EdgeCodec.Streaming;
 
 /// <summary>
-/// One <c>.ecx</c> container per frame, written with <see cref="ContainerWriter"/> in prefix order. The receiver
+/// One <c>.ecx</c> container per frame, written with <see cref="ContainerWriter"/> in prefix order (indexed layout;
+/// completed frames under the watermark may be rewritten compact, trimmed or deleted for a quota). The receiver
 /// appends a packet only when every packet before it in prefix order is stored, so each file is always a valid
 /// prefix; a kill at any byte loses at most the packet being written, which was not yet acknowledged. With
 /// <see cref="StoreDurability.PowerLoss"/>, <see cref="Sync"/> (called before every acknowledgement) also writes the
@@ -25,7 +26,13 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
     /// <summary>A file was created or deleted since the last <see cref="Sync"/>: the folder's entries need a sync too.</summary>
     private bool _folderChanged;
 
+    /// <summary>Bytes of every frame file, by frame.</summary>
+    private readonly Dictionary<uint, long> _sizes = [];
+
     public string Directory { get; } = directory;
+
+    /// <summary>Bytes of all frame files in the store.</summary>
+    public long Bytes { get; private set; }
 
     /// <summary>Disk syncs performed: one per <see cref="Sync"/> that had anything to write, one per closed file that had
     /// unsynced appends, one per recovered file.</summary>
@@ -33,10 +40,20 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
 
     public static string FileName(uint frame) => "frame-" + frame.ToString("D10", CultureInfo.InvariantCulture) + ".ecx";
 
-    /// <summary>Reads every frame file; damaged headers (a cut during the first write) are deleted: they held no packets.</summary>
-    public IEnumerable<(ContainerHeader Header, IReadOnlyList<LatentPacket> Packets, bool Completed)> Recover()
+    /// <summary>
+    /// Reads every frame file; damaged headers (a cut during the first write) are deleted: they held no packets. So are
+    /// the temporary files of a rewrite or state update that a kill interrupted (the files they would have replaced
+    /// are intact).
+    /// </summary>
+    public IEnumerable<(ContainerHeader Header, IReadOnlyList<LatentPacket> Packets, bool Completed, ContainerLayout Layout)> Recover()
     {
         System.IO.Directory.CreateDirectory(Directory);
+        foreach (string temp in System.IO.Directory.EnumerateFiles(Directory, "*.tmp"))
+        {
+            File.Delete(temp);
+            _folderChanged = true;
+        }
+
         foreach (string path in System.IO.Directory.EnumerateFiles(Directory, "frame-*.ecx").Order(StringComparer.Ordinal))
         {
             ContainerReadResult read;
@@ -61,8 +78,62 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
                 _folderChanged = true;
             }
 
-            yield return (read.Header, read.Packets, read.IsComplete);
+            if (read.Packets.Count > 0)
+            {
+                Resize(read.Packets[0].FrameIndex, new FileInfo(path).Length);
+            }
+
+            yield return (read.Header, read.Packets, read.IsComplete, read.Layout);
         }
+    }
+
+    /// <summary>
+    /// Rewrites a completed frame's file in the compact layout with its first <paramref name="layers"/> layers (all of
+    /// them to only drop the indexed framing), through a temporary file renamed over it, so a kill leaves the old file
+    /// or the new one. Returns the bytes saved.
+    /// </summary>
+    /// <exception cref="IOException">The rewrite failed; the old file is in place.</exception>
+    public long Rewrite(uint frame, int layers)
+    {
+        string path = Path.Combine(Directory, FileName(frame)), temp = path + ".tmp";
+        ContainerReadResult read;
+        using (var stream = File.OpenRead(path))
+        {
+            read = ContainerReader.Read(stream);
+        }
+
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+        {
+            ContainerWriter.WriteLayerPrefix(read, Math.Min(layers, read.Header.LayerCount), stream, ContainerLayout.Compact);
+            if (durability == StoreDurability.PowerLoss)
+            {
+                RandomAccess.FlushToDisk(stream.SafeFileHandle);
+                Syncs++;
+            }
+        }
+
+        File.Move(temp, path, overwrite: true);
+        _folderChanged = true;
+        long before = _sizes[frame];
+        Resize(frame, new FileInfo(path).Length);
+        return before - _sizes[frame];
+    }
+
+    /// <summary>Deletes a completed frame's file; returns its bytes.</summary>
+    public long Delete(uint frame)
+    {
+        File.Delete(Path.Combine(Directory, FileName(frame)));
+        _folderChanged = true;
+        long bytes = _sizes[frame];
+        Bytes -= bytes;
+        _sizes.Remove(frame);
+        return bytes;
+    }
+
+    private void Resize(uint frame, long bytes)
+    {
+        Bytes += bytes - _sizes.GetValueOrDefault(frame);
+        _sizes[frame] = bytes;
     }
 
     /// <summary>
@@ -97,6 +168,7 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
             throw Failed(file, "store packet " + packet.Sequence + " of", e);
         }
 
+        Resize(frame, file.Stream.Position);
         Changed(file);
     }
 
@@ -114,6 +186,7 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
             throw Failed(file, "complete", e);
         }
 
+        Resize(frame, file.Stream.Position);
         Changed(file);
         Close(file);
     }

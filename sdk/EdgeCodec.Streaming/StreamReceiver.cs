@@ -43,6 +43,12 @@ public sealed class StreamReceiver : IDisposable
     private long _displayDropped;
     private long _orphansExpired, _lastOrphanSweep;
 
+    /// <summary>Completed frames in the store, oldest first, and what the quota may still do with them.</summary>
+    private readonly SortedDictionary<uint, StoredFrame> _stored = [];
+    private ulong _persistedWatermark;
+    private bool _stateWritten;
+    private long _framesCompacted, _framesTrimmed, _framesDeleted;
+
     /// <summary>Creates a receiver and recovers its store, if any.</summary>
     /// <param name="options">Settings; <see cref="StreamReceiverOptions.ModelId"/> is required.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
@@ -62,6 +68,11 @@ public sealed class StreamReceiver : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.KeepAliveInterval, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.OrphanTimeout, TimeSpan.Zero, nameof(options));
         ArgumentNullException.ThrowIfNull(options.TimeProvider, nameof(options));
+        if (options.StoreQuotaBytes is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.StoreQuotaBytes, "StoreQuotaBytes must be positive.");
+        }
+
         _options = options;
         _time = options.TimeProvider;
         _lastOrphanSweep = _time.GetTimestamp();
@@ -131,7 +142,8 @@ public sealed class StreamReceiver : IDisposable
                     FramesEvicted = _framesEvicted, PacketsDiscarded = _discarded,
                     AdaptersInstalled = _adaptersInstalled, AdaptersRejected = _adaptersRejected,
                     DisplayStepsDropped = Interlocked.Read(ref _displayDropped), OrphansExpired = _orphansExpired,
-                    StoreSyncs = _store?.Syncs ?? 0,
+                    StoreSyncs = _store?.Syncs ?? 0, StoreBytes = _store?.Bytes ?? 0,
+                    FramesCompacted = _framesCompacted, FramesTrimmed = _framesTrimmed, FramesDeleted = _framesDeleted,
                 };
             }
         }
@@ -607,6 +619,7 @@ public sealed class StreamReceiver : IDisposable
         if (_held.Contains(p.Sequence) || _completed.Contains(p.FrameIndex))
         {
             _duplicates++;
+            _held.Add(p.Sequence); // a completed frame holds it (a store whose state file was lost no longer knows its sequences)
             touched.Add(p.Sequence); // the sender may have missed the ACK
             return;
         }
@@ -705,10 +718,89 @@ public sealed class StreamReceiver : IDisposable
             _frames.Remove(frame.Index);
             _completed.Add(frame.Index);
             _framesCompleted++;
+            if (_store is not null)
+            {
+                _stored[frame.Index] = new StoredFrame(frame.MaxSequence, header.LayerCount, Compact: false);
+                EnforceQuotaLocked();
+            }
         }
 
         EnforceBudgetLocked();
     }
+
+    /// <summary>
+    /// Brings the store under <see cref="StreamReceiverOptions.StoreQuotaBytes"/> with the oldest completed frames below
+    /// the acknowledgement watermark: compact them, then trim them to the base layer, then delete them.
+    /// </summary>
+    /// <exception cref="IOException">The store failed; what was done so far is consistent (each file is replaced whole).</exception>
+    private void EnforceQuotaLocked()
+    {
+        if (_options.StoreQuotaBytes is not long quota || _store!.Bytes <= quota)
+        {
+            return;
+        }
+
+        ulong watermark = _held.Cumulative;
+        var settled = _stored.Where(f => f.Value.Compact || f.Value.MaxSequence < watermark).Select(f => f.Key).ToList();
+        if (settled.Count == 0)
+        {
+            return;
+        }
+
+        // The files about to change stop carrying their sequence numbers: the watermark that covers them goes first.
+        if (_persistedWatermark < watermark || !_stateWritten)
+        {
+            new StoreState(_streamId ?? 0, watermark).Write(_store.Directory, _options.Durability == StoreDurability.PowerLoss);
+            _persistedWatermark = watermark;
+            _stateWritten = true;
+        }
+
+        foreach (uint index in settled)
+        {
+            if (_store.Bytes <= quota)
+            {
+                return;
+            }
+
+            if (!_stored[index].Compact)
+            {
+                _store.Rewrite(index, int.MaxValue);
+                _stored[index] = _stored[index] with { Compact = true };
+                _framesCompacted++;
+            }
+        }
+
+        foreach (uint index in settled)
+        {
+            if (_store.Bytes <= quota)
+            {
+                return;
+            }
+
+            if (_stored[index].Layers > 1)
+            {
+                _store.Rewrite(index, 1);
+                _stored[index] = _stored[index] with { Layers = 1 };
+                _framesTrimmed++;
+            }
+        }
+
+        foreach (uint index in settled)
+        {
+            if (_store.Bytes <= quota)
+            {
+                return;
+            }
+
+            _store.Delete(index);
+            _stored.Remove(index);
+            _completed.Remove(index);
+            _framesDeleted++;
+        }
+    }
+
+    /// <summary>A completed frame in the store: its highest sequence (covered by the watermark once below it), its layers, its layout.</summary>
+    private readonly record struct StoredFrame(ulong MaxSequence, int Layers, bool Compact);
 
     /// <summary>
     /// Keeps the in-memory packets within <see cref="StreamReceiverOptions.MaxBufferedBytes"/>: with a store the oldest
@@ -819,7 +911,16 @@ public sealed class StreamReceiver : IDisposable
 
     private void Recover(ReceiverStore store)
     {
-        foreach (var (header, packets, completed) in store.Recover())
+        if (StoreState.Read(store.Directory) is { } state)
+        {
+            // Frames rewritten or deleted for the quota: every sequence below the watermark is settled.
+            _streamId = state.StreamId;
+            _held.AdvanceTo(state.Watermark);
+            _persistedWatermark = state.Watermark;
+            _stateWritten = true;
+        }
+
+        foreach (var (header, packets, completed, layout) in store.Recover())
         {
             if (header.ModelId != _options.ModelId)
             {
@@ -832,6 +933,15 @@ public sealed class StreamReceiver : IDisposable
             }
 
             uint index = packets[0].FrameIndex;
+            if (layout == ContainerLayout.Compact)
+            {
+                // Written by the quota, whole, for a completed frame under the watermark; its packets keep no sequences.
+                _completed.Add(index);
+                _stored[index] = new StoredFrame(0, header.LayerCount, Compact: true);
+                _recovered += packets.Count;
+                continue;
+            }
+
             var frame = new ReceiverFrame(index, header);
             foreach (var p in packets)
             {
@@ -855,6 +965,7 @@ public sealed class StreamReceiver : IDisposable
                 }
 
                 _completed.Add(index);
+                _stored[index] = new StoredFrame(packets.Max(p => p.Sequence), header.LayerCount, Compact: false);
             }
             else
             {
@@ -863,6 +974,8 @@ public sealed class StreamReceiver : IDisposable
                 EnforceBudgetLocked();
             }
         }
+
+        EnforceQuotaLocked();
     }
 
     private async Task DisplayLoopAsync()

@@ -65,6 +65,18 @@ public sealed class StreamReceiverOptions
     /// </summary>
     public StoreDurability Durability { get; init; } = StoreDurability.ProcessCrash;
 
+    /// <summary>
+    /// Bytes the store's frame files may take (null, the default: no limit). Past it, once a frame completes and at
+    /// start, the receiver frees space from the oldest completed frames that are below its acknowledgement watermark
+    /// (every packet before them is held, so nothing there can be asked for again), in three passes that each stop
+    /// once the store fits: rewrite them in the compact layout (lossless: ~40 bytes per packet and the index go), then
+    /// trim them to their base layer (a whole, coarser picture), then delete them. Frames at or above the watermark and
+    /// incomplete frames are never touched, so the store can stay above the quota while they wait. The watermark is
+    /// persisted (<c>store-state.bin</c>) before the first file is changed, so a restarted receiver still announces it.
+    /// Ignored without a store.
+    /// </summary>
+    public long? StoreQuotaBytes { get; init; }
+
     /// <summary>Tests only: opens the store's frame files for writing (a stream that fails stands for a full disk).</summary>
     internal Func<string, FileStream>? StoreFileOpener { get; init; }
 

@@ -91,6 +91,18 @@ public sealed class StreamReceiverStatistics
     /// </summary>
     public long StoreSyncs { get; init; }
 
+    /// <summary>Bytes of the store's frame files now (0 without a store).</summary>
+    public long StoreBytes { get; init; }
+
+    /// <summary>Completed frames rewritten in the compact layout for <see cref="StreamReceiverOptions.StoreQuotaBytes"/> (lossless).</summary>
+    public long FramesCompacted { get; init; }
+
+    /// <summary>Completed frames trimmed to their base layer for <see cref="StreamReceiverOptions.StoreQuotaBytes"/>.</summary>
+    public long FramesTrimmed { get; init; }
+
+    /// <summary>Completed frames deleted for <see cref="StreamReceiverOptions.StoreQuotaBytes"/>.</summary>
+    public long FramesDeleted { get; init; }
+
     /// <summary>Adapter packages received and refused (verification failed, hash mismatch, or no installer).</summary>
     public long AdaptersRejected { get; init; }
 }
