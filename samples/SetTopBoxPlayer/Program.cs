@@ -1,6 +1,7 @@
 // Set-top box side: listens on 127.0.0.1:port, receives a stream, stores every packet in <out>/store (one .ecx per
-// frame, crash-safe) and writes a PNG per progressive step: frame-N-layers-L.png.
-// Usage: dotnet run --project samples/SetTopBoxPlayer -- [out=player-out] [port=5599] [backend=auto]
+// frame, crash-safe) and writes a PNG per progressive step: frame-N-layers-L.png. With a store quota in bytes, the
+// oldest acknowledged frames are compacted, then trimmed to their base layer, then deleted to stay within it.
+// Usage: dotnet run --project samples/SetTopBoxPlayer -- [out=player-out] [port=5599] [backend=auto] [store-quota-bytes]
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -12,6 +13,7 @@ using EdgeCodec.Streaming;
 string output = args.Length > 0 ? args[0] : "player-out";
 int port = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5599;
 string backend = args.Length > 2 ? args[2] : "auto";
+long? quota = args.Length > 3 ? long.Parse(args[3], CultureInfo.InvariantCulture) : null;
 
 var pack = ModelPack.LoadDefault();
 Directory.CreateDirectory(output);
@@ -20,6 +22,7 @@ using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = ba
 using var receiver = new StreamReceiver(new StreamReceiverOptions
 {
     ModelId = pack.ModelId, StoreDirectory = Path.Combine(output, "store"), Durability = StoreDurability.PowerLoss, Decoder = decoder,
+    StoreQuotaBytes = quota,
 });
 receiver.FrameProgress += (_, e) => Console.WriteLine($"frame {e.FrameIndex}: {e.Kind}, {e.CompleteLayers}/{e.Header.LayerCount} layers");
 receiver.FrameDecoded += (_, e) =>
@@ -52,3 +55,4 @@ while (!cts.IsCancellationRequested)
 
 var stats = receiver.Statistics;
 Console.WriteLine($"done: {stats.PacketsApplied} packets stored, {stats.Duplicates} duplicates ignored, {stats.FramesCompleted} frames complete; store: {Path.Combine(output, "store")}");
+Console.WriteLine($"store: {stats.StoreBytes} bytes{(quota is null ? "" : $" (quota {quota}: {stats.FramesCompacted} frames compacted, {stats.FramesTrimmed} trimmed, {stats.FramesDeleted} deleted)")}");
