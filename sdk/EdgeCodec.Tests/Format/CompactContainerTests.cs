@@ -24,7 +24,7 @@ public sealed class CompactContainerTests
         Assert.Equal(Packets.Length, result.PacketsRecovered);
         for (int i = 0; i < Packets.Length; i++)
         {
-            AssertSameContent(Packets[i], result.Packets[i]);
+            FormatSamples.AssertSame(Packets[i], result.Packets[i], transport: false);
             Assert.Equal(0u, result.Packets[i].StreamId);
             Assert.Equal((ulong)i, result.Packets[i].Sequence);
             Assert.Equal(result.Entries[i].Offset + result.Entries[i].Length, i + 1 < Packets.Length ? result.Entries[i + 1].Offset : file.Length);
@@ -41,7 +41,7 @@ public sealed class CompactContainerTests
     public void Layouts_convert_into_each_other_byte_for_byte()
     {
         // What the encoder writes for a still: stream 0, sequence numbers from 0.
-        LatentPacket[] still = Packets.Select((p, i) => Renumbered(p, i)).ToArray();
+        LatentPacket[] still = Packets.Select((p, i) => Copy(p, sequence: (ulong)i)).ToArray();
         byte[] indexed = Bytes(s => ContainerWriter.Write(Header, still, s, ContainerLayout.Indexed));
         byte[] compact = Write(Header, still);
         ContainerReadResult fromIndexed = ContainerReader.Read(indexed), fromCompact = ContainerReader.Read(compact);
@@ -101,7 +101,7 @@ public sealed class CompactContainerTests
             Assert.False(result.IsComplete, $"bit {bit} went unnoticed");
             for (int i = 0; i < result.PacketsRecovered; i++)
             {
-                AssertSameContent(Packets[i], result.Packets[i]);
+                FormatSamples.AssertSame(Packets[i], result.Packets[i], transport: false);
             }
         }
     }
@@ -280,20 +280,10 @@ public sealed class CompactContainerTests
         Payload = FormatSamples.Bytes(12, seed),
     };
 
-    private static LatentPacket Renumbered(LatentPacket p, int sequence) => new()
+    /// <summary>A copy of <paramref name="p"/> with stream id 0 (what the compact layout reads back) and the given changes.</summary>
+    private static LatentPacket Copy(LatentPacket p, ulong? modelId = null, ReadOnlyMemory<byte>? payload = null, uint? frame = null, ulong? sequence = null) => new()
     {
-        Sequence = (ulong)sequence,
-        FrameIndex = p.FrameIndex,
-        TileIndex = p.TileIndex,
-        Layer = p.Layer,
-        ExpertId = p.ExpertId,
-        ModelId = p.ModelId,
-        Payload = p.Payload,
-    };
-
-    private static LatentPacket Copy(LatentPacket p, ulong? modelId = null, ReadOnlyMemory<byte>? payload = null, uint? frame = null) => new()
-    {
-        Sequence = p.Sequence,
+        Sequence = sequence ?? p.Sequence,
         FrameIndex = frame ?? p.FrameIndex,
         TileIndex = p.TileIndex,
         Layer = p.Layer,
@@ -301,17 +291,6 @@ public sealed class CompactContainerTests
         ModelId = modelId ?? p.ModelId,
         Payload = payload ?? p.Payload,
     };
-
-    private static void AssertSameContent(LatentPacket expected, LatentPacket actual)
-    {
-        Assert.Equal(expected.FrameIndex, actual.FrameIndex);
-        Assert.Equal(expected.TileIndex, actual.TileIndex);
-        Assert.Equal(expected.Layer, actual.Layer);
-        Assert.Equal(expected.ExpertId, actual.ExpertId);
-        Assert.Equal(expected.ModelId, actual.ModelId);
-        Assert.True(expected.Payload.Span.SequenceEqual(actual.Payload.Span));
-        Assert.NotNull(actual.Crc32);
-    }
 
     private static void AssertSameHeader(ContainerHeader expected, ContainerHeader actual)
     {
