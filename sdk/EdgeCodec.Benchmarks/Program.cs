@@ -1,12 +1,13 @@
 using BenchmarkDotNet.Running;
 using EdgeCodec.Benchmarks;
 
-// "rans-quick [symbols] [tables]" prints a Stopwatch measurement; anything else goes to BenchmarkDotNet.
+// "rans-quick [symbols] [tables] [lanes]" prints a Stopwatch measurement; anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "rans-quick")
 {
     int symbols = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1 << 22;
     int tables = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 64;
-    return RansQuick.Run(symbols, tables);
+    int lanes = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0;
+    return RansQuick.Run(symbols, tables, lanes);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(RansBenchmarks).Assembly).Run(args);

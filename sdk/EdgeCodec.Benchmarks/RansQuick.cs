@@ -7,14 +7,18 @@ namespace EdgeCodec.Benchmarks;
 /// <summary>Stopwatch measurement of rANS throughput, for quick iterations when BenchmarkDotNet is too slow.</summary>
 internal static class RansQuick
 {
-    public static int Run(int symbols, int tableCount)
+    /// <param name="symbols">Values to code.</param>
+    /// <param name="tableCount">Gaussian tables.</param>
+    /// <param name="lanes">1, 2, 4 or 8 lanes, or 0 for the encoder's choice.</param>
+    public static int Run(int symbols, int tableCount, int lanes = 0)
     {
         CdfTableSet tables = TestTables.Gaussian(tableCount);
         (int[] values, int[] indices) = TestTables.LatentStream(symbols, seed: 42, tableCount);
-        byte[] encoded = RansCodec.Encode(values, indices, tables);
+        byte[] Encode() => lanes == 0 ? RansCodec.Encode(values, indices, tables) : RansCodec.Encode(values, indices, tables, lanes);
+        byte[] encoded = Encode();
         var decoded = new int[symbols];
 
-        (double encodeBest, double encodeCpu) = Best(() => RansCodec.Encode(values, indices, tables));
+        (double encodeBest, double encodeCpu) = Best(() => Encode());
         (double decodeBest, double decodeCpu) = Best(() => RansCodec.Decode(encoded, indices, tables, decoded));
         if (!decoded.AsSpan().SequenceEqual(values))
         {
