@@ -136,7 +136,7 @@ public sealed class RansCodecTests
         Assert.True(smallData[0] < 8, $"{smallWide.Length}-byte stream kept {smallData[0]} lanes");
         Assert.True(smallData.Length <= smallWide.Length - ((8 - smallData[0]) * 4), $"{smallData.Length} vs {smallWide.Length} bytes");
 
-        (int[] large, int[] largeTables) = TestTables.LatentStream(20_000, seed: 22);
+        (int[] large, int[] largeTables) = TestTables.LatentStream(30_000, seed: 22);
         byte[] largeData = RansCodec.Encode(large, largeTables, Gaussian);
         Assert.True(largeData.Length >= 8 * RansCodec.TargetLaneBytes);
         Assert.Equal(8, largeData[0]);
