@@ -141,6 +141,8 @@ public sealed class StoreQuotaTests
         File.WriteAllBytes(Path.Combine(store, StoreState.FileName), state);
         var ex = Assert.Throws<InvalidDataException>(() => Receiver(store, null).Dispose());
         Assert.Contains("store state", ex.Message, StringComparison.Ordinal);
+        File.WriteAllBytes(Path.Combine(store, StoreState.FileName), new byte[1 << 20]); // not read whole: the size is wrong
+        Assert.Throws<InvalidDataException>(() => Receiver(store, null).Dispose());
         Assert.Throws<ArgumentOutOfRangeException>(() => Receiver(store, 0));
         Directory.Delete(store, recursive: true);
     }

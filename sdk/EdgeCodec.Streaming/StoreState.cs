@@ -28,7 +28,8 @@ internal readonly record struct StoreState(uint StreamId, ulong Watermark)
             return null;
         }
 
-        byte[] bytes = File.ReadAllBytes(path);
+        // Sized before it is read: a file of another size is damaged, whatever it holds.
+        byte[] bytes = new FileInfo(path).Length == Size ? File.ReadAllBytes(path) : [];
         if (bytes.Length != Size || !bytes.AsSpan(0, 4).SequenceEqual(Magic) || bytes[4] != 1
             || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(Size - 4)) != Crc32.HashToUInt32(bytes.AsSpan(0, Size - 4)))
         {
