@@ -619,7 +619,6 @@ public sealed class StreamReceiver : IDisposable
         if (_held.Contains(p.Sequence) || _completed.Contains(p.FrameIndex))
         {
             _duplicates++;
-            _held.Add(p.Sequence); // a completed frame holds it (a store whose state file was lost no longer knows its sequences)
             touched.Add(p.Sequence); // the sender may have missed the ACK
             return;
         }
