@@ -6,7 +6,8 @@
 # one reconnect. Needs root (ip netns); skips with a clear message where the kernel refuses namespaces.
 # UPLINK_QUALITY (default auto; fit, or a level) is CameraUplink's quality argument, UPLINK_RATE (default 4mbit) the
 # tbf rate, UPLINK_BURST (default 32kb) its bucket, UPLINK_FPS (default 4) the camera frame rate, UPLINK_FRAMES
-# (default 16) the number of frames, e.g. `UPLINK_RATE=48kbit UPLINK_FPS=1 UPLINK_QUALITY=fit bash device-tests/netns-stream.sh`.
+# (default 16) the number of frames, UPLINK_RESETS (default 0.05) the proxy's random resets per second (0 for runs
+# that should differ only in the camera's choices), e.g. `UPLINK_RATE=48kbit UPLINK_FPS=1 UPLINK_QUALITY=fit bash device-tests/netns-stream.sh`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CAM=ec-cam-$$ STB=ec-stb-$$ VCAM=ecv$$a VSTB=ecv$$b
@@ -54,7 +55,7 @@ PY
 ip netns exec "$STB" dotnet "$BUILD/SetTopBoxPlayer/bin/Release/net10.0/SetTopBoxPlayer.dll" "$WORK/player" 5599 auto >"$WORK/player.log" 2>&1 &
 PLAYER=$!
 ip netns exec "$STB" /usr/bin/python3 "$ROOT/device-tests/netns/impair_proxy.py" --listen 10.213.0.2:9001 \
-  --target 127.0.0.1:5599 --latency-ms 40 --outage 4:3 --reset-per-second 0.05 --duration 240 >"$WORK/proxy.log" 2>&1 &
+  --target 127.0.0.1:5599 --latency-ms 40 --outage 4:3 --reset-per-second "${UPLINK_RESETS:-0.05}" --duration 240 >"$WORK/proxy.log" 2>&1 &
 sleep 2
 if ! EDGECODEC_UPLINK_DUMP="$WORK/sent" timeout 150 ip netns exec "$CAM" \
     dotnet "$BUILD/CameraUplink/bin/Release/net10.0/CameraUplink.dll" "$WORK/frames" 10.213.0.2 9001 "$QUALITY" "${UPLINK_FPS:-4}" >"$WORK/camera.log" 2>&1; then
