@@ -90,10 +90,10 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
     /// <summary>
     /// Rewrites a completed frame's file in the compact layout with its first <paramref name="layers"/> layers (all of
     /// them to only drop the indexed framing), through a temporary file renamed over it, so a kill leaves the old file
-    /// or the new one. Returns the bytes saved.
+    /// or the new one.
     /// </summary>
     /// <exception cref="IOException">The rewrite failed; the old file is in place.</exception>
-    public long Rewrite(uint frame, int layers)
+    public void Rewrite(uint frame, int layers)
     {
         string path = Path.Combine(Directory, FileName(frame)), temp = path + ".tmp";
         ContainerReadResult read;
@@ -114,20 +114,16 @@ internal sealed class ReceiverStore(string directory, int maxOpenFiles, StoreDur
 
         File.Move(temp, path, overwrite: true);
         _folderChanged = true;
-        long before = _sizes[frame];
         Resize(frame, new FileInfo(path).Length);
-        return before - _sizes[frame];
     }
 
-    /// <summary>Deletes a completed frame's file; returns its bytes.</summary>
-    public long Delete(uint frame)
+    /// <summary>Deletes a completed frame's file.</summary>
+    public void Delete(uint frame)
     {
         File.Delete(Path.Combine(Directory, FileName(frame)));
         _folderChanged = true;
-        long bytes = _sizes[frame];
-        Bytes -= bytes;
+        Bytes -= _sizes[frame];
         _sizes.Remove(frame);
-        return bytes;
     }
 
     private void Resize(uint frame, long bytes)

@@ -45,8 +45,8 @@ public sealed class StreamReceiver : IDisposable
 
     /// <summary>Completed frames in the store, oldest first, and what the quota may still do with them.</summary>
     private readonly SortedDictionary<uint, StoredFrame> _stored = [];
-    private ulong _persistedWatermark;
-    private bool _stateWritten;
+    /// <summary>The watermark in the store's state file, or null while there is none.</summary>
+    private ulong? _persistedWatermark;
     private long _framesCompacted, _framesTrimmed, _framesDeleted;
 
     /// <summary>Creates a receiver and recovers its store, if any.</summary>
@@ -747,20 +747,28 @@ public sealed class StreamReceiver : IDisposable
         }
 
         // The files about to change stop carrying their sequence numbers: the watermark that covers them goes first.
-        if (_persistedWatermark < watermark || !_stateWritten)
+        if (_persistedWatermark is not ulong persisted || persisted < watermark)
         {
             new StoreState(_streamId ?? 0, watermark).Write(_store.Directory, _options.Durability == StoreDurability.PowerLoss);
             _persistedWatermark = watermark;
-            _stateWritten = true;
         }
 
-        foreach (uint index in settled)
+        // Three passes, oldest frames first in each, until the store fits: compact (lossless), trim, delete.
+        foreach (Action<uint> pass in (Action<uint>[])[Compact, Trim, Delete])
         {
-            if (_store.Bytes <= quota)
+            foreach (uint index in settled)
             {
-                return;
-            }
+                if (_store.Bytes <= quota)
+                {
+                    return;
+                }
 
+                pass(index);
+            }
+        }
+
+        void Compact(uint index)
+        {
             if (!_stored[index].Compact)
             {
                 _store.Rewrite(index, int.MaxValue);
@@ -769,13 +777,8 @@ public sealed class StreamReceiver : IDisposable
             }
         }
 
-        foreach (uint index in settled)
+        void Trim(uint index)
         {
-            if (_store.Bytes <= quota)
-            {
-                return;
-            }
-
             if (_stored[index].Layers > 1)
             {
                 _store.Rewrite(index, 1);
@@ -784,13 +787,8 @@ public sealed class StreamReceiver : IDisposable
             }
         }
 
-        foreach (uint index in settled)
+        void Delete(uint index)
         {
-            if (_store.Bytes <= quota)
-            {
-                return;
-            }
-
             _store.Delete(index);
             _stored.Remove(index);
             _completed.Remove(index);
@@ -916,7 +914,6 @@ public sealed class StreamReceiver : IDisposable
             _streamId = state.StreamId;
             _held.AdvanceTo(state.Watermark);
             _persistedWatermark = state.Watermark;
-            _stateWritten = true;
         }
 
         foreach (var (header, packets, completed, layout) in store.Recover())

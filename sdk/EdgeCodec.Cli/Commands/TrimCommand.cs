@@ -27,6 +27,7 @@ internal static class TrimCommand
             var target = r.GetRequiredValue(output);
             int? keep = r.GetValue(layers);
             long? budget = r.GetValue(maxBytes);
+            ContainerLayout? fileLayout = r.GetValue(layout); // null: the input's
             if (keep is null == budget is null)
             {
                 return CliRunner.Error(CliRunner.Usage, "give either --layers or --max-bytes");
@@ -61,12 +62,12 @@ internal static class TrimCommand
                 {
                     if (budget is { } b)
                     {
-                        kept = ContainerWriter.WriteLayerPrefixWithin(read, b, fs, r.GetValue(layout));
+                        kept = ContainerWriter.WriteLayerPrefixWithin(read, b, fs, fileLayout);
                     }
                     else
                     {
                         kept = keep!.Value;
-                        ContainerWriter.WriteLayerPrefix(read, kept, fs, r.GetValue(layout));
+                        ContainerWriter.WriteLayerPrefix(read, kept, fs, fileLayout);
                     }
                 }
 
@@ -74,7 +75,7 @@ internal static class TrimCommand
                 {
                     File.Delete(temp);
                     using var probe = new MemoryStream();
-                    ContainerWriter.WriteLayerPrefix(read, 1, probe, r.GetValue(layout));
+                    ContainerWriter.WriteLayerPrefix(read, 1, probe, fileLayout);
                     return CliRunner.Error(CliRunner.Usage, $"even the base layer alone takes {probe.Length} bytes, more than --max-bytes {budget}");
                 }
 

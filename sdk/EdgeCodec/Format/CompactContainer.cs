@@ -265,28 +265,24 @@ internal static class CompactContainer
             throw new EdgeCodecFormatException($"Compact container header flags 0x{flags:x2} include ones this version does not know.", FormatError.UnsupportedVersion, n - 1);
         }
 
-        var header = new ContainerHeader
+        ContainerHeader header;
+        try
         {
-            ModelId = BinaryPrimitives.ReadUInt64LittleEndian(file[5..]),
-            Width = (int)values[0],
-            Height = (int)values[1],
-            TileWidth = (int)values[2],
-            TileHeight = (int)values[3],
-            TileColumns = values[2] == 0 ? 0 : (int)((values[0] + (long)values[2] - 1) / values[2]),
-            TileRows = values[3] == 0 ? 0 : (int)((values[1] + (long)values[3] - 1) / values[3]),
-            FrameCount = values[4],
-            LayerCount = layers,
-            QualityLevel = quality,
-        };
-        string? problem = header.FindProblem();
-        if (problem is null && header.FrameCount != 0 && values[5] >= header.FrameCount)
+            // The same ranges and derived tile grid as an indexed header.
+            header = ContainerHeader.Create(BinaryPrimitives.ReadUInt64LittleEndian(file[5..]), (int)values[0], (int)values[1],
+                (int)values[2], (int)values[3], layers, values[4], quality);
+        }
+        catch (ArgumentException e)
         {
-            problem = $"Frame {values[5]} is outside the header's {header.FrameCount} frames.";
+            throw new EdgeCodecFormatException($"Compact container header is invalid: {e.Message}", FormatError.Malformed, FixedHeaderBytes);
         }
 
-        return problem is null
-            ? (header, values[5], (flags & ExpertsFlag) != 0, crc, n + 4)
-            : throw new EdgeCodecFormatException($"Compact container header is invalid: {problem}", FormatError.Malformed, FixedHeaderBytes);
+        if (header.FrameCount != 0 && values[5] >= header.FrameCount)
+        {
+            throw new EdgeCodecFormatException($"Compact container header is invalid: frame {values[5]} is outside its {header.FrameCount} frames.", FormatError.Malformed, FixedHeaderBytes);
+        }
+
+        return (header, values[5], (flags & ExpertsFlag) != 0, crc, n + 4);
     }
 
     /// <summary>CRC-32 of a packet's bytes, seeded with the header's CRC and the packet's position.</summary>

@@ -5,7 +5,7 @@ namespace EdgeCodec.Format;
 
 /// <summary>
 /// The header of an <c>.ecx</c> container file: what was coded, with which model, in which tile grid. An indexed
-/// container stores it in a fixed 48 bytes, a compact one in about 20 (byte layouts in <c>docs/format.md</c>).
+/// container stores it in a fixed 48 bytes, a compact one in about 30 (byte layouts in <c>docs/format.md</c>).
 /// </summary>
 public sealed class ContainerHeader
 {
@@ -170,7 +170,7 @@ public sealed class ContainerHeader
         return problem is null ? header : throw new EdgeCodecFormatException($"Container header is invalid: {problem}", FormatError.Malformed, 16);
     }
 
-    internal string? FindProblem()
+    private string? FindProblem()
     {
         if (FormatVersion != CurrentFormatVersion)
         {
