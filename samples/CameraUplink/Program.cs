@@ -86,7 +86,8 @@ async Task ProduceAsync()
 
         long wireBytes = await sender.EnqueueAsync(encoded, cts.Token);
         adaptation.Observe(quality, pixels, wireBytes);
-        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, quality {quality}, {encoded.Header.LayerCount} layers, {encoded.Packets.Count} packets, {wireBytes} bytes on the link (estimate {link.Throughput / 1000:F1} kB/s, backlog {link.BacklogBytes} bytes)");
+        var stats = sender.Statistics;
+        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, quality {quality}, {encoded.Header.LayerCount} layers, {encoded.Packets.Count} packets, {wireBytes} bytes on the link (estimate {link.Throughput / 1000:F1} kB/s, backlog {link.BacklogBytes} bytes; {stats.PacketsAcknowledged} packets acknowledged, {stats.PacketsRetransmitted} resent)");
         frame++;
     }
 

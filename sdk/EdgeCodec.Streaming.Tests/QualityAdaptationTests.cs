@@ -208,6 +208,105 @@ public sealed class QualityAdaptationTests
     }
 
     [Fact]
+    public async Task A_queue_longer_than_the_retransmission_timeout_is_measured_without_spurious_retransmissions()
+    {
+        // The same 10 kB/s link offered 16 kB/s, with loss detection on (a relay that may drop messages) and the default
+        // 250 ms retransmission floor: the queue soon holds more than 250 ms of data. A timeout that does not grow with the round trips it fails to measure retransmits every
+        // queued packet, adds its own copies to the queue, and keeps no sample (retransmissions are not sampled), so the
+        // estimate never leaves 1 MB/s (seen in netns at 48 kbit/s: level 5 for 48 frames, 170 kB of backlog).
+        var rate = new DefaultRateController();
+        using var session = new EmulatedSession(rate, 10e3, latencyMs: 20, seed: 2, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), lossy: true);
+        var (sender, timeout, s, r) = (session.Sender, session.Timeout, session.SenderRun, session.ReceiverRun);
+        foreach (var frame in Synthetic.Frames(new Random(4), 8, 2, 1, 2, 900, 1100))
+        {
+            await sender.EnqueueAsync(frame.Header, frame.Packets);
+            await Task.Delay(250, timeout.Token);
+        }
+
+        while (sender.Link.BacklogBytes > 0 || sender.Link.InFlightBytes > 0)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
+        double measured = rate.Throughput;
+        var stats = sender.Statistics;
+        sender.Complete();
+        Assert.True(await s);
+        await r;
+        Assert.InRange(measured, 5e3, 20e3);
+        Assert.True(stats.PacketsRetransmitted * 4 <= stats.PacketsSent, $"{stats.PacketsRetransmitted} of {stats.PacketsSent} packets retransmitted on a lossless link");
+    }
+
+    [Fact]
+    public async Task A_burst_that_queues_for_seconds_is_not_retransmitted()
+    {
+        // 40 kB at once on a lossless 10 kB/s link, with loss detection on: the last packets wait 4 s, far past any round trip measured before
+        // them. The retransmission timer restarts with each acknowledgement (RFC 6298 5.3) and a packet counts as lost
+        // only when a later one was acknowledged (RACK), so nothing is sent twice. A timer that runs from each packet's
+        // send retransmits the tail of the burst, which then queues behind the originals.
+        var rate = new DefaultRateController();
+        using var session = new EmulatedSession(rate, 10e3, latencyMs: 20, seed: 3, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), lossy: true);
+        var (sender, timeout, s, r) = (session.Sender, session.Timeout, session.SenderRun, session.ReceiverRun);
+        async Task DrainAsync()
+        {
+            while (sender.Link.BacklogBytes > 0 || sender.Link.InFlightBytes > 0)
+            {
+                await Task.Delay(10, timeout.Token);
+            }
+        }
+
+        // One small frame first, so that the round trip is measured and both ends are past their first-use costs (a
+        // cold process on a loaded machine can take over a second to answer its first packet, which a timeout may
+        // rightly take for a loss).
+        var frames = Synthetic.Frames(new Random(5), 11, 2, 2, 1, 900, 1100);
+        await Sessions.EnqueueAllAsync(sender, frames.Take(1), complete: false);
+        await DrainAsync();
+        var warm = sender.Statistics;
+        await Sessions.EnqueueAllAsync(sender, frames.Skip(1), complete: false);
+        await DrainAsync();
+
+        var stats = sender.Statistics;
+        sender.Complete();
+        Assert.True(await s);
+        await r;
+        Assert.Equal(44, stats.PacketsAcknowledged);
+        long retransmitted = stats.PacketsRetransmitted - warm.PacketsRetransmitted;
+        Assert.True(retransmitted <= 2, $"{retransmitted} of {stats.PacketsSent - warm.PacketsSent} packets of the burst retransmitted on a lossless link");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_stall_on_a_reliable_transport_resends_nothing_and_a_lossy_one_resends(bool lossy)
+    {
+        // A link that carries nothing for 1.5 s (both ways) while frames keep coming: on a byte stream that loses
+        // nothing (the default, TCP) the packets are only late, and a resend would queue behind them; with
+        // LossyTransport the silence is a loss, and the retransmission timeout resends what is in flight.
+        var rate = new DefaultRateController();
+        using var session = new EmulatedSession(rate, 0, latencyMs: 10, seed: 4, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), lossy, [(400, 100e3), (1900, 0), (double.MaxValue, 100e3)]);
+        var (sender, timeout, s, r) = (session.Sender, session.Timeout, session.SenderRun, session.ReceiverRun);
+        foreach (var frame in Synthetic.Frames(new Random(6), 12, 2, 1, 2, 900, 1100))
+        {
+            await sender.EnqueueAsync(frame.Header, frame.Packets);
+            await Task.Delay(150, timeout.Token);
+        }
+
+        sender.Complete();
+        Assert.True(await s);
+        await r;
+        var stats = sender.Statistics;
+        Assert.Equal(48, stats.PacketsAcknowledged);
+        if (lossy)
+        {
+            Assert.True(stats.PacketsRetransmitted > 0, "the timeout never fired during a 1.5 s silence");
+        }
+        else
+        {
+            Assert.Equal(0, stats.PacketsRetransmitted);
+        }
+    }
+
+    [Fact]
     public async Task The_sender_reports_wire_bytes_and_a_backlog_that_drains_as_packets_are_acknowledged()
     {
         var frames = Synthetic.Frames(new Random(3), 2, 2, 2, 3, 200, 400);
@@ -235,15 +334,15 @@ public sealed class QualityAdaptationTests
         private readonly StreamReceiver _receiver;
         private readonly LinkConnection _link;
 
-        public EmulatedSession(IRateController rate, double bytesPerSecond, double latencyMs, int seed, TimeSpan retransmitTimeout, TimeSpan keepAlive, TimeSpan idleTimeout, TimeSpan timeout)
+        public EmulatedSession(IRateController rate, double bytesPerSecond, double latencyMs, int seed, TimeSpan retransmitTimeout, TimeSpan keepAlive, TimeSpan idleTimeout, TimeSpan timeout, bool lossy = false, IReadOnlyList<(double UntilMs, double Rate)>? trace = null)
         {
             Sender = new StreamSender(new StreamSenderOptions
             {
-                ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, RateController = rate,
+                ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId, RateController = rate, LossyTransport = lossy,
                 MinRetransmitTimeout = retransmitTimeout, KeepAliveInterval = keepAlive, IdleTimeout = idleTimeout,
             });
             _receiver = Sessions.Receiver(null);
-            _link = new LinkEmulator(new LinkProfile { BandwidthTrace = [(double.MaxValue, bytesPerSecond)], LatencyMs = latencyMs }, seed).Connect(0);
+            _link = new LinkEmulator(new LinkProfile { BandwidthTrace = trace ?? [(double.MaxValue, bytesPerSecond)], LatencyMs = latencyMs }, seed).Connect(0);
             Timeout = new CancellationTokenSource(timeout);
             SenderRun = Sender.RunAsync(_link.SenderSide, Timeout.Token);
             ReceiverRun = _receiver.RunAsync(_link.ReceiverSide, Timeout.Token);

@@ -45,7 +45,7 @@ public static class ScenarioRunner
         var sender = new StreamSender(new StreamSenderOptions
         {
             ModelId = Synthetic.ModelId, StreamId = Synthetic.StreamId,
-            MinRetransmitTimeout = TimeSpan.FromMilliseconds(40), KeepAliveInterval = TimeSpan.FromMilliseconds(100),
+            LossyTransport = true, MinRetransmitTimeout = TimeSpan.FromMilliseconds(40), KeepAliveInterval = TimeSpan.FromMilliseconds(100),
             IdleTimeout = TimeSpan.FromSeconds(3),
             RateController = new DefaultRateController(TimeSpan.FromMilliseconds(20), initialRate: 5e6),
             RetransmitBufferBytes = rng.Next(8, 64) << 10,

@@ -34,6 +34,9 @@ internal sealed class SenderPacket(LatentPacket packet, byte[] body, SenderFrame
 
     public long SentAt { get; set; }
 
+    /// <summary>Position of its latest send among all sends of the sender (orders packets sent in one batch, at one time).</summary>
+    public long SendOrder { get; set; }
+
     public long DeliveredAtSend { get; set; }
 
     public long DeliveredTimeAtSend { get; set; }

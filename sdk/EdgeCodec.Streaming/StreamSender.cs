@@ -22,6 +22,9 @@ public sealed class StreamSender
 {
     private const int MaxBatchBytes = 64 << 10;
     private const int AdapterWindowChunks = 4;
+    private const int MaxRtoBackoff = 6;
+    private static readonly TimeSpan MaxRetransmitTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan InitialRetransmitTimeout = TimeSpan.FromSeconds(1); // RFC 6298, before any sample
     private readonly StreamSenderOptions _options;
     private readonly IRateController _rate;
     private readonly object _gate = new();
@@ -44,7 +47,18 @@ public sealed class StreamSender
     // sampling interval (so idle time is not counted as link time), and packets sent while the sender ran out of data
     // mark their samples app-limited until everything in flight at that moment is delivered (_appLimitedUntil, 0 = not).
     private long _appLimitedUntil;
-    private double _smoothedRtt;
+    private double _smoothedRtt, _rttVariation, _minRtt;
+    // Loss detection as TCP's RACK and RTO (RFC 8985; RFC 6298 5.3): a packet is lost when one sent after it was
+    // acknowledged and it has been out for longer than that one's round trip plus a reordering window (this finds a
+    // loss in one frame by the next frame's ACKs; within a frame the receiver acknowledges in order only), or, when
+    // nothing has been acknowledged for a retransmission timeout, everything in flight is. The timer restarts with each
+    // ACK: counted from each packet's send instead, it fired on every packet behind a standing queue, whose
+    // retransmissions are never sampled, so a slow link was never measured (seen at 48 kbit/s in device-tests).
+    private long _rackOrder;   // send order of the latest-sent packet acknowledged on this connection (0 = none)
+    private long _rackRtt;     // its round trip, in timestamp ticks
+    private long _sendOrder;
+    private long _rtoArmedAt;  // last ACK or timeout on this connection
+    private int _rtoBackoff;   // timeouts since the last ACK: each doubles the timeout, so a dead link is not flooded
     private int _connection;
     private int _running;
     private bool _completed;
@@ -509,7 +523,8 @@ public sealed class StreamSender
     private bool FillBatchLocked(List<Outgoing> batch, int id, out TimeSpan wait)
     {
         long now = Stopwatch.GetTimestamp();
-        var rto = TimeSpan.FromSeconds(Math.Max(_options.MinRetransmitTimeout.TotalSeconds, 2 * _smoothedRtt));
+        var rto = RetransmitTimeoutLocked();
+        long reorderWindow = Math.Max((long)(_minRtt / 4 * Stopwatch.Frequency), Stopwatch.Frequency / 1000);
         wait = TimeSpan.FromMilliseconds(500);
         while (_inFlight.TryPeek(out var head))
         {
@@ -519,17 +534,44 @@ public sealed class StreamSender
                 continue;
             }
 
-            var age = Stopwatch.GetElapsedTime(head.SentAt, now);
+            if (!_options.LossyTransport)
+            {
+                break; // a reliable stream loses nothing while it lives: packets are resent after a reconnect only
+            }
+
+            // RACK: sent before a packet that has been acknowledged, and out for longer than that packet's round trip
+            // plus a reordering window.
+            long rackDue = head.SendOrder < _rackOrder ? head.SentAt + _rackRtt + reorderWindow : long.MaxValue;
+            if (now >= rackDue)
+            {
+                MarkLostLocked(head);
+                continue;
+            }
+
+            var age = Stopwatch.GetElapsedTime(Math.Max(head.SentAt, _rtoArmedAt), now);
             if (age < rto)
             {
-                wait = rto - age;
+                wait = rackDue == long.MaxValue ? rto - age : Min(rto - age, Stopwatch.GetElapsedTime(now, rackDue));
                 break;
             }
 
-            _inFlight.Dequeue();
-            head.InFlightOn = 0;
-            _inFlightBytes -= head.WireSize;
-            _retransmit.Enqueue(head);
+            // Timeout: everything in flight goes again (the receiver holds a frame's later packets unacknowledged until
+            // the missing one comes, so the oldest alone may not be the one it needs); the next timeout is twice as long.
+            while (_inFlight.TryPeek(out head))
+            {
+                if (head.Acked || head.InFlightOn != id)
+                {
+                    _inFlight.Dequeue();
+                }
+                else
+                {
+                    MarkLostLocked(head);
+                }
+            }
+
+            _rtoBackoff = Math.Min(_rtoBackoff + 1, MaxRtoBackoff);
+            _rtoArmedAt = now;
+            break;
         }
 
         int batchBytes = 0;
@@ -581,6 +623,7 @@ public sealed class StreamSender
             }
 
             next.SentAt = now;
+            next.SendOrder = ++_sendOrder;
             next.DeliveredAtSend = _delivered;
             next.DeliveredTimeAtSend = _deliveredTime;
             next.AppLimitedAtSend = _appLimitedUntil != 0;
@@ -593,6 +636,55 @@ public sealed class StreamSender
         }
 
         return FinishedLocked;
+    }
+
+    /// <summary>
+    /// The retransmission timeout as in RFC 6298 (smoothed RTT plus four deviations, at least twice the smoothed RTT and
+    /// <see cref="StreamSenderOptions.MinRetransmitTimeout"/>; 1 s before the first sample), doubled for each timeout since
+    /// the last acknowledgement. It runs from the latest of the oldest packet's send, the last acknowledgement and the
+    /// last timeout, so a queue that drains never fires it.
+    /// </summary>
+    private TimeSpan RetransmitTimeoutLocked()
+    {
+        double seconds = _smoothedRtt == 0
+            ? Math.Max(_options.MinRetransmitTimeout.TotalSeconds, InitialRetransmitTimeout.TotalSeconds)
+            : Math.Max(_options.MinRetransmitTimeout.TotalSeconds, Math.Max(2 * _smoothedRtt, _smoothedRtt + (4 * _rttVariation)));
+        return TimeSpan.FromSeconds(Math.Min(seconds * (1 << _rtoBackoff), MaxRetransmitTimeout.TotalSeconds));
+    }
+
+    /// <summary>Takes one round trip of a packet sent once (Karn: never of a retransmission) into the smoothed RTT.</summary>
+    private void UpdateRoundTripLocked(double rtt)
+    {
+        _minRtt = _minRtt == 0 ? rtt : Math.Min(_minRtt, rtt);
+        if (_smoothedRtt == 0)
+        {
+            _smoothedRtt = rtt;
+            _rttVariation = rtt / 2;
+        }
+        else
+        {
+            _rttVariation = (0.75 * _rttVariation) + (0.25 * Math.Abs(_smoothedRtt - rtt));
+            _smoothedRtt = (0.875 * _smoothedRtt) + (0.125 * rtt);
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private void AdvanceRackLocked(SenderPacket p, TimeSpan rtt)
+    {
+        if (p.SendOrder > _rackOrder)
+        {
+            _rackOrder = p.SendOrder;
+            _rackRtt = (long)(rtt.TotalSeconds * Stopwatch.Frequency);
+        }
+    }
+
+    private void MarkLostLocked(SenderPacket head)
+    {
+        _inFlight.Dequeue();
+        head.InFlightOn = 0;
+        _inFlightBytes -= head.WireSize;
+        _retransmit.Enqueue(head);
     }
 
     private SenderPacket? NextPacketLocked()
@@ -681,6 +773,8 @@ public sealed class StreamSender
 
         p.Acked = true;
         _acked++;
+        _rtoArmedAt = now;
+        _rtoBackoff = 0; // the link is alive; the backoff is for a silent one
         var frame = p.Frame;
         if (p.InFlightOn == _connection && p.InFlightOn != 0)
         {
@@ -691,12 +785,14 @@ public sealed class StreamSender
             {
                 _appLimitedUntil = 0;
             }
-            if (!p.Retransmitted)
+
+            var rtt = Stopwatch.GetElapsedTime(p.SentAt, now);
+            if (!p.Retransmitted) // Karn: an ACK of a resent packet may be the original's, so it times nothing
             {
-                var rtt = Stopwatch.GetElapsedTime(p.SentAt, now);
+                AdvanceRackLocked(p, rtt);
                 double interval = Stopwatch.GetElapsedTime(p.DeliveredTimeAtSend, now).TotalSeconds;
                 double rate = interval > 0 ? (_delivered - p.DeliveredAtSend) / interval : 0;
-                _smoothedRtt = _smoothedRtt == 0 ? rtt.TotalSeconds : (0.875 * _smoothedRtt) + (0.125 * rtt.TotalSeconds);
+                UpdateRoundTripLocked(rtt.TotalSeconds);
                 _rate.OnAcknowledged(new RateSample(p.WireSize, rate, rtt, p.AppLimitedAtSend));
             }
         }
@@ -748,6 +844,8 @@ public sealed class StreamSender
         _inFlight.Clear();
         _retransmit.Clear();
         _inFlightBytes = 0;
+        _rackOrder = 0;
+        _rtoArmedAt = 0;
         foreach (var frame in _frames)
         {
             frame.NextToSend = 0;

@@ -15,7 +15,21 @@ public sealed class StreamSenderOptions
     /// <summary>Rate controller; null for a new <see cref="DefaultRateController"/>.</summary>
     public IRateController? RateController { get; init; }
 
-    /// <summary>Lower bound of the retransmission timeout (the timeout is at least twice the smoothed RTT). Default 250 ms.</summary>
+    /// <summary>
+    /// Whether the transport may lose, duplicate or reorder whole messages (a relay that drops messages), so that the
+    /// sender must detect losses within a connection and resend. Default false: on a byte stream such as TCP a message in
+    /// flight is delivered or the connection fails, and the sender resends only after a reconnect, from the receiver's
+    /// HELLO. A resend on a live TCP connection can only join the queue the original waits in: on a slow link whose
+    /// acknowledgements were late (a busy receiver), timeouts resent everything in flight again and again and the
+    /// link carried mostly copies (seen at 48 kbit/s in <c>device-tests/netns-stream.sh</c>).
+    /// </summary>
+    public bool LossyTransport { get; init; }
+
+    /// <summary>
+    /// With <see cref="LossyTransport"/>: lower bound of the retransmission timeout, the time without any
+    /// acknowledgement after which everything in flight is resent (RFC 6298: smoothed RTT plus four deviations, at
+    /// least twice the smoothed RTT, 1 s before the first sample, doubled per timeout in a row). Default 250 ms.
+    /// </summary>
     public TimeSpan MinRetransmitTimeout { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Send a KEEPALIVE after this much silence. Default 1 s.</summary>
