@@ -48,7 +48,8 @@ public sealed class StreamSender
     // mark their samples app-limited until everything in flight at that moment is delivered (_appLimitedUntil, 0 = not).
     private long _appLimitedUntil;
     private double _smoothedRtt, _rttVariation, _minRtt;
-    // Loss detection as TCP's RACK and RTO (RFC 8985; RFC 6298 5.3): a packet is lost when one sent after it was
+    // Loss detection within a connection, only with StreamSenderOptions.LossyTransport (TCP loses nothing while it lives),
+    // as TCP's own RACK and RTO (RFC 8985; RFC 6298 5.3): a packet is lost when one sent after it was
     // acknowledged and it has been out for longer than that one's round trip plus a reordering window (this finds a
     // loss in one frame by the next frame's ACKs; within a frame the receiver acknowledges in order only), or, when
     // nothing has been acknowledged for a retransmission timeout, everything in flight is. The timer restarts with each
