@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using EdgeCodec.Codec;
 using EdgeCodec.Format;
@@ -30,7 +31,7 @@ public sealed class StreamSender
     private readonly object _gate = new();
     private readonly List<SenderFrame> _frames = [];
     private readonly Dictionary<ulong, SenderPacket> _bySequence = [];
-    private readonly Queue<SenderPacket> _inFlight = new();
+    private readonly Queue<SenderPacket> _inFlight = new(); // in send order; kept only with LossyTransport
     private readonly Queue<SenderPacket> _retransmit = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly SemaphoreSlim _space = new(0);
@@ -524,55 +525,10 @@ public sealed class StreamSender
     private bool FillBatchLocked(List<Outgoing> batch, int id, out TimeSpan wait)
     {
         long now = Stopwatch.GetTimestamp();
-        var rto = RetransmitTimeoutLocked();
-        long reorderWindow = Math.Max((long)(_minRtt / 4 * Stopwatch.Frequency), Stopwatch.Frequency / 1000);
         wait = TimeSpan.FromMilliseconds(500);
-        while (_inFlight.TryPeek(out var head))
+        if (_options.LossyTransport)
         {
-            if (head.Acked || head.InFlightOn != id)
-            {
-                _inFlight.Dequeue();
-                continue;
-            }
-
-            if (!_options.LossyTransport)
-            {
-                break; // a reliable stream loses nothing while it lives: packets are resent after a reconnect only
-            }
-
-            // RACK: sent before a packet that has been acknowledged, and out for longer than that packet's round trip
-            // plus a reordering window.
-            long rackDue = head.SendOrder < _rackOrder ? head.SentAt + _rackRtt + reorderWindow : long.MaxValue;
-            if (now >= rackDue)
-            {
-                MarkLostLocked(head);
-                continue;
-            }
-
-            var age = Stopwatch.GetElapsedTime(Math.Max(head.SentAt, _rtoArmedAt), now);
-            if (age < rto)
-            {
-                wait = rackDue == long.MaxValue ? rto - age : Min(rto - age, Stopwatch.GetElapsedTime(now, rackDue));
-                break;
-            }
-
-            // Timeout: everything in flight goes again (the receiver holds a frame's later packets unacknowledged until
-            // the missing one comes, so the oldest alone may not be the one it needs); the next timeout is twice as long.
-            while (_inFlight.TryPeek(out head))
-            {
-                if (head.Acked || head.InFlightOn != id)
-                {
-                    _inFlight.Dequeue();
-                }
-                else
-                {
-                    MarkLostLocked(head);
-                }
-            }
-
-            _rtoBackoff = Math.Min(_rtoBackoff + 1, MaxRtoBackoff);
-            _rtoArmedAt = now;
-            break;
+            DetectLossesLocked(id, now, ref wait);
         }
 
         int batchBytes = 0;
@@ -628,7 +584,11 @@ public sealed class StreamSender
             next.DeliveredAtSend = _delivered;
             next.DeliveredTimeAtSend = _deliveredTime;
             next.AppLimitedAtSend = _appLimitedUntil != 0;
-            _inFlight.Enqueue(next);
+            if (_options.LossyTransport)
+            {
+                _inFlight.Enqueue(next); // kept for loss detection only
+            }
+
             _inFlightBytes += next.WireSize;
             batchBytes += next.WireSize;
             _sent++;
@@ -637,6 +597,61 @@ public sealed class StreamSender
         }
 
         return FinishedLocked;
+    }
+
+    /// <summary>
+    /// Moves the packets in flight that RACK or the retransmission timeout declares lost to the retransmit queue, and
+    /// shortens <paramref name="wait"/> to when the next one could be. Only with <see cref="StreamSenderOptions.LossyTransport"/>:
+    /// a reliable stream loses nothing while it lives, and its packets are resent after a reconnect only.
+    /// </summary>
+    private void DetectLossesLocked(int id, long now, ref TimeSpan wait)
+    {
+        var rto = RetransmitTimeoutLocked();
+        long reorderWindow = Math.Max((long)(_minRtt / 4 * Stopwatch.Frequency), Stopwatch.Frequency / 1000);
+        while (TryPeekInFlightLocked(id, out var head))
+        {
+            // RACK: sent before a packet that has been acknowledged, and out for longer than that packet's round trip
+            // plus a reordering window.
+            long rackDue = head.SendOrder < _rackOrder ? head.SentAt + _rackRtt + reorderWindow : long.MaxValue;
+            if (now >= rackDue)
+            {
+                MarkLostLocked(head);
+                continue;
+            }
+
+            var age = Stopwatch.GetElapsedTime(Math.Max(head.SentAt, _rtoArmedAt), now);
+            if (age < rto)
+            {
+                wait = rackDue == long.MaxValue ? rto - age : Min(rto - age, Stopwatch.GetElapsedTime(now, rackDue));
+                return;
+            }
+
+            // Timeout: everything in flight goes again (the receiver holds a frame's later packets unacknowledged until
+            // the missing one comes, so the oldest alone may not be the one it needs); the next timeout is twice as long.
+            while (TryPeekInFlightLocked(id, out head))
+            {
+                MarkLostLocked(head);
+            }
+
+            _rtoBackoff = Math.Min(_rtoBackoff + 1, MaxRtoBackoff);
+            _rtoArmedAt = now;
+        }
+    }
+
+    /// <summary>The oldest packet still in flight on connection <paramref name="id"/>; acknowledged and stale entries are dropped.</summary>
+    private bool TryPeekInFlightLocked(int id, [NotNullWhen(true)] out SenderPacket? head)
+    {
+        while (_inFlight.TryPeek(out head))
+        {
+            if (!head.Acked && head.InFlightOn == id)
+            {
+                return true;
+            }
+
+            _inFlight.Dequeue();
+        }
+
+        return false;
     }
 
     /// <summary>
