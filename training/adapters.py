@@ -83,9 +83,11 @@ def read_pack(path: Path) -> tuple[dict, dict[str, np.ndarray], str]:
 def frozen_model_of_pack(manifest: dict, checkpoint: Path) -> EdgeCodecModel:
     """The float model a pack was exported from, in eval mode with frozen weights. Refuses a checkpoint of another
     training step: adapters and refined latents are only valid for the exact weights of the pack."""
-    from .train import load_weights
-    model = EdgeCodecModel(lambdas=[level["lambda"] for level in manifest["quality_levels"]])
-    step = load_weights(model, checkpoint)
+    from .model import model_for
+    from .train import apply_weights
+    ck = torch.load(checkpoint, map_location="cpu")
+    model = model_for(ck, lambdas=[level["lambda"] for level in manifest["quality_levels"]])
+    step = apply_weights(model, ck, checkpoint)
     if step != manifest["training_step"]:
         raise SystemExit(f"checkpoint step {step} is not the pack's training step {manifest['training_step']}")
     model.eval()

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from . import data
 from .model import EdgeCodecModel, ste_round
-from .train import load_weights
+from .train import load_model
 
 
 @torch.no_grad()
@@ -185,8 +185,7 @@ def main(argv=None) -> None:
     train_files, val_files = data.list_images(data.default_dirs())
     crops = data.center_crops(val_files, args.size)
     for path in args.checkpoints:
-        model = EdgeCodecModel()
-        step = load_weights(model, path)
+        model, step = load_model(path)
         level = args.level % len(model.lambdas)
         print(f"{path}: step {step}, synthesis {model.g_s.variant}, unquantised ceiling {ceiling(model, crops):.2f} dB")
         for f in [float(v) for v in args.gains.split(",") if v]:

@@ -23,7 +23,7 @@ import torch.nn as nn
 
 from . import data
 from .model import EdgeCodecModel, gaussian_likelihood, ste_round
-from .train import DEFAULT_COMPACT, load_weights, validate
+from .train import DEFAULT_COMPACT, load_model, validate
 from .valbd import bd_rate, text
 
 
@@ -107,8 +107,7 @@ def probe_arm(checkpoint: Path, trainable, new_branch, forward_fn, lrs: tuple[fl
     ``new_branch(model)`` builds (at ``lrs[1]``; None: the control arm) trained by ``finetune_loop``, then its
     validation rows (hard rounding).
     ``forward_fn(model, branch, x, q, hard)`` is the probe's forward pass."""
-    model = EdgeCodecModel()
-    load_weights(model, checkpoint)
+    model, _ = load_model(checkpoint)
     for p in model.parameters():
         p.requires_grad_(False)
     params = list(trainable(model))

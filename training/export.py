@@ -608,8 +608,10 @@ def main(argv=None) -> None:
     model = EdgeCodecModel()
     step, qat_parts, average = 0, [], None
     if not args.random_init:
+        from .model import model_for
         from .train import apply_weights
         ck = torch.load(args.checkpoint, map_location="cpu")
+        model = model_for(ck)
         step, qat_parts = apply_weights(model, ck, args.checkpoint), ck.get("qat")
         average = ck.get("average")
     model.eval()

@@ -29,7 +29,7 @@ import torch
 
 from . import data, qat, valbd
 from .model import EdgeCodecModel, ResidualBlock
-from .train import DEFAULT_COMPACT, load_weights, rd_loss, save_compact, validate
+from .train import DEFAULT_COMPACT, load_model, rd_loss, save_compact, validate
 
 ENCODER_PREFIXES = ("g_a.", "h_a.", "log_gain")
 
@@ -77,8 +77,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
-    model = EdgeCodecModel()
-    start = load_weights(model, args.checkpoint)
+    model, start = load_model(args.checkpoint)
     params = freeze_decoder(model, tuple(args.without))
     crops = qat.calibration_crops(args.calibration_crops)
 

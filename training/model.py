@@ -28,6 +28,7 @@ MEAN_FRACTION_BITS = 4  # the integer engine's means and dequantised latents are
 SCALE_MIN = 0.11
 SCALE_MAX = 256.0
 LIKELIHOOD_BOUND = 1e-9
+CONTEXT_HIDDEN = 96  # hidden channels of a context model (the groups of the first four; a grown group may have fewer)
 
 # MSE lambdas (x 255^2 on [0,1] images) of the quality levels. Until step 44,268 they were CompressAI's levels 1..6
 # (LEGACY_LAMBDAS); this model spent 0.23 bpp at the lowest of them on Kodak, where JPEG and the cameras' low-bandwidth
@@ -366,10 +367,15 @@ class ContextModel(nn.Module):
 
 class EdgeCodecModel(nn.Module):
     def __init__(self, m: int = 128, z: int = 64, n_enc: int = 96, hyper_ch: int = 128,
-                 groups: int = 4, lambdas=DEFAULT_LAMBDAS):
+                 groups: int = 4, lambdas=DEFAULT_LAMBDAS, context_hidden: tuple[int, ...] | None = None):
         super().__init__()
         assert m % groups == 0
         self.m, self.zc, self.groups, self.group_ch = m, z, groups, m // groups
+        self.context_hidden = tuple(context_hidden or (CONTEXT_HIDDEN,) * groups)
+        assert len(self.context_hidden) == groups
+        # Per-group weights of the rate term (None: all 1). train --grow-latent ramps a new group's weight from 0 so the
+        # synthesis learns to use its channels before their bits are charged (docs/training.md, "The latent width").
+        self.group_rate_weight: list[float] | None = None
         self.lambdas = tuple(lambdas)
         q = len(self.lambdas)
         self.g_a = Analysis(m, n_enc)
@@ -385,7 +391,7 @@ class EdgeCodecModel(nn.Module):
             conv(96, hyper_ch, 3), nn.ReLU(inplace=True),
         )
         self.context = nn.ModuleList(
-            ContextModel(hyper_ch, k * self.group_ch, self.group_ch) for k in range(groups)
+            ContextModel(hyper_ch, k * self.group_ch, self.group_ch, self.context_hidden[k]) for k in range(groups)
         )
         self.g_s = Synthesis(m)
         self.entropy_bottleneck = EntropyBottleneck(z)
@@ -418,7 +424,9 @@ class EdgeCodecModel(nn.Module):
         for k in range(self.groups):
             mu, t = self.group_params(hyper, prev, k)
             r_rate, r_hat = quantize(y[:, k * gc:(k + 1) * gc] - mu)
-            bits = bits + (-torch.log2(gaussian_likelihood(r_rate, self.scale_from_index(t)))).sum()
+            group_bits = (-torch.log2(gaussian_likelihood(r_rate, self.scale_from_index(t)))).sum()
+            weight = 1.0 if self.group_rate_weight is None else self.group_rate_weight[k]
+            bits = bits + (group_bits if weight == 1.0 else weight * group_bits)
             prev.append(r_hat + mu)
         return bits, prev
 
@@ -499,6 +507,66 @@ def checkpoint_synthesis(ck: dict) -> str:
     """The synthesis variant a checkpoint (compact or a run's) was trained with: the record names it, or it predates
     the variants (LEGACY_SYNTHESIS)."""
     return ck.get("synthesis", LEGACY_SYNTHESIS)
+
+
+def latent_layout(model: EdgeCodecModel) -> dict:
+    """The latent's shape as checkpoints record it (``"latent"``): channels, groups, each context model's width."""
+    return {"channels": model.m, "groups": model.groups, "context_hidden": list(model.context_hidden)}
+
+
+def checkpoint_layout(ck: dict) -> dict:
+    """The latent layout a checkpoint (compact or a run's) was trained with; older ones predate the record and have
+    the original 128 channels in 4 groups."""
+    return ck.get("latent", {"channels": 128, "groups": 4, "context_hidden": [CONTEXT_HIDDEN] * 4})
+
+
+def model_for(ck: dict, **kwargs) -> EdgeCodecModel:
+    """An untrained model of the layout that ``ck`` records (its weights are not loaded)."""
+    layout = checkpoint_layout(ck)
+    return EdgeCodecModel(m=layout["channels"], groups=layout["groups"],
+                          context_hidden=tuple(layout["context_hidden"]), **kwargs)
+
+
+@torch.no_grad()
+def grow_latent(model: EdgeCodecModel, hidden: int, seed: int = 0) -> EdgeCodecModel:
+    """A copy of ``model`` with one more channel group (``group_ch`` new latent channels at 1/16, coded after the
+    others, predicted by a new context model of ``hidden`` channels from the hyper features and all earlier groups).
+
+    Function-preserving for the picture: the synthesis, ``h_a`` and ``res16`` read the new channels through
+    zero-initialised weights, so every old output is unchanged; only the new channels' bits are added (the encoder's
+    last conv writes them from random weights, scaled to the old channels' spread, so the synthesis gets a gradient
+    from the first step). The gains of the new channels start at each level's median gain."""
+    gc = model.group_ch
+    grown = EdgeCodecModel(m=model.m + gc, z=model.zc, n_enc=model.g_a.res4.conv1.in_channels,
+                           hyper_ch=model.context[0].inp.in_channels, groups=model.groups + 1,
+                           lambdas=model.lambdas, context_hidden=model.context_hidden + (hidden,))
+    grown.g_s.variant = model.g_s.variant
+    old = model.state_dict()
+    new = grown.state_dict()
+    gen = torch.Generator().manual_seed(seed)
+    m = model.m
+    for key, value in new.items():
+        if key not in old:
+            continue  # the new context model keeps its initialisation
+        src = old[key]
+        if src.shape == value.shape:
+            value.copy_(src)
+            continue
+        value.zero_()
+        index = tuple(slice(0, n) for n in src.shape)
+        value[index] = src
+        if key == "g_a.6.weight":
+            spread = src.std(dim=(1, 2, 3)).median()
+            value[m:] = torch.randn(value[m:].shape, generator=gen) * spread
+        elif key == "g_a.6.bias":
+            value[m:] = 0
+        elif key == "g_a.res16.conv1.weight":
+            spread = src.std(dim=(1, 2, 3)).median()
+            value[m:, :] = torch.randn(value[m:, :].shape, generator=gen) * spread
+        elif key in ("log_gain", "log_igain"):
+            value[:, m:] = src.median(dim=1, keepdim=True).values
+    grown.load_state_dict(new)
+    return grown
 
 
 def load_state(model: nn.Module, state: dict) -> list[str]:

@@ -171,17 +171,15 @@ def main(argv=None) -> None:
     import argparse
     from pathlib import Path
 
-    from .train import DEFAULT_COMPACT, load_weights, validate
+    from .train import DEFAULT_COMPACT, load_model, validate
     from .export import pack_calibration
-    from .model import EdgeCodecModel
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--checkpoint", type=Path, default=DEFAULT_COMPACT, help="compact checkpoint")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    model = EdgeCodecModel()
-    step = load_weights(model, args.checkpoint)
+    model, step = load_model(args.checkpoint)
     vals = data.center_crops(data.list_images(data.default_dirs())[1])
     with torch.no_grad():
         cal = pack_calibration(model)  # the ranges an export of this checkpoint ships

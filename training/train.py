@@ -24,7 +24,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data, qat, valbd
-from .model import LEGACY_LAMBDAS, NEWEST_GROWTH, EdgeCodecModel, checkpoint_synthesis, load_state, relevel
+from .model import (LEGACY_LAMBDAS, NEWEST_GROWTH, EdgeCodecModel, checkpoint_layout, checkpoint_synthesis, grow_latent,
+                    latent_layout, load_state, model_for, relevel)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COMPACT = REPO / "models" / "checkpoints" / "edgecodec-train.pt"
@@ -74,11 +75,18 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | N
     qat_parts = [name for name, fq in (("synthesis", model.g_s.fake_quant), ("entropy", model.entropy_fake_quant))
                  if fq is not None]
     record = {"step": step, "weights": state, "lambdas": list(model.lambdas), "qat": qat_parts,
-              "synthesis": model.g_s.variant}
+              "synthesis": model.g_s.variant, "latent": latent_layout(model)}
     if average:
         record["average"] = average
     torch.save(record, tmp)
     os.replace(tmp, path)
+
+
+def load_model(path: Path) -> tuple[EdgeCodecModel, int]:
+    """A model of the layout that the checkpoint file records, with its weights; and its training step."""
+    ck = torch.load(path, map_location="cpu")
+    model = model_for(ck)
+    return model, apply_weights(model, ck, path)
 
 
 def load_weights(model: EdgeCodecModel, path: Path) -> int:
@@ -89,6 +97,10 @@ def load_weights(model: EdgeCodecModel, path: Path) -> int:
 def apply_weights(model: EdgeCodecModel, ck: dict, path: Path) -> int:
     """``load_weights`` for a checkpoint already read (``path`` only names it in messages)."""
     weights = ck["weights"] if "weights" in ck else ck["model"]  # compact, or a full run checkpoint (last.pt)
+    layout = checkpoint_layout(ck)
+    if (layout["channels"], layout["groups"]) != (model.m, model.groups):
+        raise ValueError(f"{path} has {layout['channels']} latent channels in {layout['groups']} groups, the model "
+                         f"{model.m} in {model.groups} (build it with model.model_for or train.load_model)")
     state = {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
     model.g_s.variant = checkpoint_synthesis(ck)
     grown = load_state(model, state)
@@ -161,7 +173,8 @@ class WeightAverage:
         self.decay = decay
         own = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
         # A saved average of the same tensors goes on; after a growth or a removal it starts again at the weights.
-        self.resumed = state is not None and state.keys() == own.keys()
+        self.resumed = (state is not None and state.keys() == own.keys()
+                        and all(state[k].shape == v.shape for k, v in own.items()))
         self.state = {k: v.detach().clone().float() for k, v in state.items()} if self.resumed else own
 
     @torch.no_grad()
@@ -263,6 +276,15 @@ def main(argv=None) -> None:
     ap.add_argument("--ema", type=float, default=0.999,
                     help="decay of the weights' moving average (train.WeightAverage), validated next to the weights "
                          "into <log>-ema.csv and written as <run-dir>/ema.pt at every checkpoint (0 = off)")
+    ap.add_argument("--fresh-optimizer", action="store_true",
+                    help="resume the weights but not the optimizer's state (the control of an A/B against a growth, "
+                         "which starts a fresh optimizer)")
+    ap.add_argument("--grow-latent", type=int, default=0, metavar="HIDDEN",
+                    help="on resuming a 4-group checkpoint, add a fifth group of latent channels with a context model "
+                         "of HIDDEN channels (model.grow_latent; function-preserving for the picture, fresh optimizer)")
+    ap.add_argument("--grow-rate-warmup", type=int, default=2000,
+                    help="after --grow-latent, the new group's bits enter the loss with a weight ramped from 0 to 1 "
+                         "over this many steps (the logged training bpp is the weighted one meanwhile)")
     ap.add_argument("--qat-recalibrate-every", type=int, default=500,
                     help="re-measure the activation ranges (export's calibration) every N steps under --qat-*")
     args = ap.parse_args(argv)
@@ -272,23 +294,38 @@ def main(argv=None) -> None:
     torch.manual_seed(seed)
     random.seed(seed)
 
-    model = EdgeCodecModel()
+    last = args.run_dir / "last.pt"
+    ck = torch.load(last, map_location="cpu") if last.exists() else None
+    model = model_for(ck) if ck is not None else EdgeCodecModel()
+    grown_at = ck.get("latent_grown_at") if ck is not None else None
     lrs = (args.lr, args.grown_lr or args.lr, args.encoder_lr or args.lr)
-    opt = torch.optim.Adam([{"params": params, "lr": lr} for params, lr in zip(parameter_groups(model), lrs)])
+
+    def new_optimizer() -> torch.optim.Optimizer:
+        return torch.optim.Adam([{"params": params, "lr": lr} for params, lr in zip(parameter_groups(model), lrs)])
+
+    opt = new_optimizer()
     step = 0
     fresh = True  # the optimizer has no state: warm its learning rates up
-    last = args.run_dir / "last.pt"
     ema_state, ema_since = None, None
-    if last.exists():
-        ck = torch.load(last, map_location="cpu")
+    if ck is not None:
         ema_state, ema_since = ck.get("ema"), ck.get("ema_since")
         model.g_s.variant = checkpoint_synthesis(ck)
-        if load_state(model, ck["model"]):
+        if args.grow_latent and model.groups == 4:
+            load_state(model, ck["model"])
+            match_levels(model, ck, last)
+            model = grow_latent(model, args.grow_latent, seed)
+            grown_at = int(ck["step"])
+            opt = new_optimizer()
+            print(f"latent grown to {model.m} channels in {model.groups} groups (context {model.context_hidden}): "
+                  f"optimizer starts fresh")
+        elif load_state(model, ck["model"]):
             print("the checkpoint predates a growth: grown layers start at the identity, optimizer starts fresh")
         elif match_levels(model, ck, last):
             print("optimizer starts fresh (the quality levels changed)")
         elif len(ck["opt"]["param_groups"]) != len(opt.param_groups):
             print("optimizer starts fresh (its parameter groups changed)")
+        elif args.fresh_optimizer:
+            print("optimizer starts fresh (--fresh-optimizer)")
         else:
             opt.load_state_dict(ck["opt"])
             fresh = False
@@ -296,8 +333,13 @@ def main(argv=None) -> None:
             group["lr"] = lr  # --lr applies on resume too (the optimizer state would restore the old rate)
         step = int(ck["step"])
         print(f"resumed from {last} at step {step}")
+        del ck
     elif args.compact.exists():
-        step = load_weights(model, args.compact)
+        model, step = load_model(args.compact)
+        if args.grow_latent and model.groups == 4:
+            model, grown_at = grow_latent(model, args.grow_latent, seed), step
+            print(f"latent grown to {model.m} channels in {model.groups} groups (context {model.context_hidden})")
+        opt = new_optimizer()
         print(f"resumed weights from {args.compact} at step {step} (fresh optimizer)")
     else:
         print(f"starting from scratch (synthesis {model.g_s.variant})")
@@ -375,7 +417,8 @@ def main(argv=None) -> None:
         args.run_dir.mkdir(parents=True, exist_ok=True)
         tmp = last.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "lambdas": list(model.lambdas),
-                    "synthesis": model.g_s.variant, "ema": ema.state if ema else None, "ema_since": ema_since}, tmp)
+                    "synthesis": model.g_s.variant, "latent": latent_layout(model), "latent_grown_at": grown_at,
+                    "ema": ema.state if ema else None, "ema_since": ema_since}, tmp)
         os.replace(tmp, last)
         save_compact(model, step, args.compact)
         if ema:
@@ -401,7 +444,12 @@ def main(argv=None) -> None:
         x = tiled_sampler.batch(args.tiled_batch) if tiled else sampler.batch(args.batch)
         q = torch.randint(0, nq, (x.shape[0],))
         drop = random.randint(1, model.groups - 1) if random.random() < args.drop_prob else None
-        loss, bpp, mse_i, mse_d = rd_loss(model, x, q, drop, lambdas, tile=args.tile if tiled else None)
+        if grown_at is not None and args.grow_rate_warmup > 0 and step - grown_at < args.grow_rate_warmup:
+            model.group_rate_weight = [1.0] * (model.groups - 1) + [(step - grown_at) / args.grow_rate_warmup]
+        try:
+            loss, bpp, mse_i, mse_d = rd_loss(model, x, q, drop, lambdas, tile=args.tile if tiled else None)
+        finally:
+            model.group_rate_weight = None
         if mse_d is not None:
             acc["drop"] += float(mse_d.mean())
             acc["nd"] += 1

@@ -17,8 +17,7 @@ from pathlib import Path
 import torch
 
 from . import data, qat, valbd
-from .model import EdgeCodecModel
-from .train import holds_whole_tiles, load_weights, validate, validate_tiled
+from .train import holds_whole_tiles, load_model, validate, validate_tiled
 
 
 def rows(paths: list[Path], size: int = 256, tile: int | None = None, quantised: bool = True,
@@ -32,8 +31,7 @@ def rows(paths: list[Path], size: int = 256, tile: int | None = None, quantised:
     calibration = qat.calibration_crops() if quantised else None
     out = []
     for path in paths:
-        model = EdgeCodecModel()
-        step = load_weights(model, path)
+        model, step = load_model(path)
         if calibration is not None:
             qat.enable(model, calibration, synthesis=True, entropy=True)
         out.append((step, validate_tiled(model, crops, tile) if tile else validate(model, crops)))

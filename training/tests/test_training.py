@@ -1047,3 +1047,45 @@ def test_the_detail_probe_starts_as_the_model_and_its_latent_reaches_the_synthes
     torch.nn.init.normal_(detail.inject.weight, std=0.1)
     moved = detailprobe.forward(model, detail, x, q, hard=True)["x_hat"]
     assert not torch.allclose(moved, plain["x_hat"], atol=1e-3)
+
+
+@torch.no_grad()
+def test_a_grown_latent_keeps_the_picture_and_fits_the_decoder_budget(shipped_model):
+    from training.model import decoder_kmac_per_pixel, grow_latent, latent_layout, model_for
+
+    model = shipped_model
+    grown = grow_latent(model, hidden=40).eval()
+    assert (grown.m, grown.groups, grown.group_ch) == (model.m + model.group_ch, model.groups + 1, model.group_ch)
+    assert decoder_kmac_per_pixel(grown)["total"] <= 20.0
+    x = torch.rand(1, 3, 128, 128)
+    for level in (0, 5):
+        q = torch.tensor([level])
+        torch.manual_seed(3)
+        before = model(x, q, hard=True)
+        torch.manual_seed(3)
+        after = grown(x, q, hard=True)
+        assert torch.equal(after["x_hat"], before["x_hat"])  # the new channels enter through zero weights
+        assert torch.equal(after["z_bits"], before["z_bits"])
+        assert float(after["y_bits"]) > float(before["y_bits"])  # ... but are coded, and cost bits until trained
+        grown.group_rate_weight = [1.0] * model.groups + [0.0]
+        assert float(grown(x, q, hard=True)["y_bits"]) == pytest.approx(float(before["y_bits"]), rel=1e-5)
+        grown.group_rate_weight = None
+    again = model_for({"latent": latent_layout(grown)})
+    again.load_state_dict(grown.state_dict())  # the recorded layout rebuilds the same shapes
+
+
+def test_training_grows_the_latent_once_and_resumes_the_grown_model(tmp_path):
+    args = ["--patch", "64", "--batch", "2", "--run-dir", str(tmp_path / "run"), "--compact", str(tmp_path / "c.pt"),
+            "--log", str(tmp_path / "log.csv"), "--save-every", "1", "--seed", "1", "--grow-latent", "16",
+            "--grow-rate-warmup", "4"]
+    train.main(["--steps", "1"] + [a for a in args if a not in ("--grow-latent", "16")])
+    train.main(["--steps", "2"] + args)
+    ck = torch.load(tmp_path / "run" / "last.pt")
+    assert ck["latent"] == {"channels": 160, "groups": 5, "context_hidden": [96, 96, 96, 96, 16]}
+    assert ck["latent_grown_at"] == 1
+    train.main(["--steps", "3"] + args)  # already grown: resumes as it is
+    assert torch.load(tmp_path / "run" / "last.pt")["model"]["log_gain"].shape == (6, 160)
+    model, step = train.load_model(tmp_path / "c.pt")
+    assert (step, model.groups) == (3, 5)
+    with pytest.raises(ValueError, match="160 latent channels in 5 groups"):
+        train.load_weights(EdgeCodecModel(), tmp_path / "c.pt")

@@ -1,0 +1,161 @@
+"""What this architecture's transforms can reproduce at a given latent width, trained from scratch on distortion alone
+(docs/training.md, "The latent width, probed").
+
+    python3 -m training.aeprobe --latent 128 --steps 2000 --threads 1      # g_a + g_s as shipped, no rate, no rounding
+    python3 -m training.aeprobe --latent 192 --steps 2000 --threads 1      # the same with 192 latent channels
+    python3 -m training.aeprobe --klt 128,160,192                          # the linear reference: a 16x16 block KLT
+    python3 -m training.aeprobe --residual CHECKPOINT --klt 16,32,64,128   # what a trained model's latent misses
+
+An autoencoder with no rate term and no quantisation has only its transforms and its latent width to limit it. Its
+validation PSNR (the 512^2 centre crops of the validation photos, as ``training.ceiling``) after N steps, for two
+latent widths, says whether the width or the transforms cap the top of the trained model's curve, which stalls at
+~28.8 dB on these crops however finely its top level is quantised (session 26). ``--klt`` prints the same measure for
+the best linear transform of each width: the Karhunen-Loeve transform of 16x16 RGB blocks, fitted on blocks of the
+training photos, so each latent position stands for one block as in the model (1/16 resolution). With
+``--residual`` the KLT is fitted to what a trained model's reconstruction misses (``x - g_s(round(g_a(x)))`` at levels
+5 and 3, on 24 training photos' centre crops) and the widths are extra coefficients on top of the model's picture:
+how much a few more latent channels per position could add if they coded that residual only linearly.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import data
+from .model import Analysis, Synthesis
+
+
+def psnr(se: float, n: int) -> float:
+    return 10 * math.log10(n / se) if se > 0 else math.inf
+
+
+def blocks(x: torch.Tensor, b: int = 16) -> torch.Tensor:
+    """(1|N, 3, H, W) in [0, 1] -> (blocks, 3*b*b); H and W are cut to multiples of b."""
+    x = x.unsqueeze(0) if x.dim() == 3 else x
+    n, c, h, w = x.shape
+    x = x[:, :, : h - h % b, : w - w % b]
+    return F.unfold(x, b, stride=b).transpose(1, 2).reshape(-1, c * b * b)
+
+
+def klt(train: list[torch.Tensor], val: list[torch.Tensor], widths: list[int], centred: bool = True) -> dict[int, float]:
+    """PSNR of the validation crops through the best linear transform of each width (fitted on ``train``). With
+    ``centred`` False the blocks are residuals (mean zero by construction) and the PSNR is of what is left after
+    adding back their projection."""
+    x = torch.cat([blocks(t) for t in train]).double()
+    mean = x.mean(0) if centred else torch.zeros(x.shape[1], dtype=x.dtype)
+    cov = (x - mean).T @ (x - mean) / (len(x) - 1)
+    _, vectors = torch.linalg.eigh(cov)
+    vectors = vectors.flip(1)
+    y = torch.cat([blocks(t) for t in val]).double()
+    out = {}
+    for k in widths:
+        p = vectors[:, :k]
+        r = (y - mean) @ p @ p.T + mean
+        err = (r.clamp(0, 1) - y) if centred else (y - r)
+        out[k] = psnr(float((err ** 2).sum()), y.numel())
+    return out
+
+
+@torch.no_grad()
+def residuals(checkpoint, crops: list[torch.Tensor], level: int) -> tuple[list[torch.Tensor], float]:
+    """``x - g_s(round(g_a(x) * gain) * inverse gain)`` of each crop at ``level`` (float model, no entropy path), and
+    the reconstruction's PSNR over all crops."""
+    from .train import load_model
+
+    model, _ = load_model(checkpoint)
+    model.eval()
+    gain = torch.exp(model.log_gain[level]).view(1, -1, 1, 1)
+    igain = torch.exp(model.log_igain[level]).view(1, -1, 1, 1)
+    out, se, n = [], 0.0, 0
+    for x in crops:
+        r = x - model.g_s(torch.round(model.g_a(x.unsqueeze(0)) * gain) * igain).clamp(0, 1)[0]
+        out.append(r)
+        se += float((r ** 2).sum())
+        n += r.numel()
+    return out, psnr(se, n)
+
+
+class AutoEncoder(nn.Module):
+    def __init__(self, latent: int, n_enc: int = 96):
+        super().__init__()
+        self.g_a = Analysis(latent, n_enc)
+        self.g_s = Synthesis(latent)
+        # The shipped model's grown residuals start at zero; from scratch they train like any other layer.
+        for block in (self.g_a.res4, self.g_a.res8, self.g_a.res16):
+            nn.init.kaiming_uniform_(block.conv2.weight, a=math.sqrt(5))
+        nn.init.kaiming_uniform_(self.g_s.res4.weight, a=math.sqrt(5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.g_s(self.g_a(x))
+
+
+@torch.no_grad()
+def validate(model: nn.Module, crops: list[torch.Tensor]) -> float:
+    model.eval()
+    se, n = 0.0, 0
+    for x in crops:
+        x = x.unsqueeze(0)
+        se += float(((model(x).clamp(0, 1) - x) ** 2).sum())
+        n += x.numel()
+    return psnr(se, n)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--latent", type=int, default=128, help="latent channels at 1/16 resolution")
+    ap.add_argument("--steps", type=int, default=0)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--every", type=int, default=250)
+    ap.add_argument("--batch", type=int, default=6)
+    ap.add_argument("--patch", type=int, default=192)
+    ap.add_argument("--size", type=int, default=512, help="side of the validation centre crops")
+    ap.add_argument("--klt", default="", help="comma-separated widths: the linear reference")
+    ap.add_argument("--residual", default=None, help="a checkpoint: fit the KLT to its reconstruction's residual")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    train_files, val_files = data.list_images(data.default_dirs())
+    crops = data.center_crops(val_files, args.size)
+    widths = [int(s) for s in args.klt.split(",")] if args.klt else []
+    if widths and args.residual:
+        import random
+
+        photos = data.center_crops(random.Random(1).sample(train_files, 24), 512)
+        for level in (5, 3):
+            fit, _ = residuals(args.residual, photos, level)
+            held, base = residuals(args.residual, crops, level)
+            cells = "; ".join(f"+{k}: {v:.2f} dB" for k, v in klt(fit, held, widths, centred=False).items())
+            print(f"level {level}: model {base:.2f} dB; with its residual's first KLT coefficients {cells}", flush=True)
+    elif widths:
+        photos = data.center_crops(train_files, 512)
+        for k, v in klt(photos, crops, widths).items():
+            print(f"16x16 block KLT, {k} coefficients: {v:.2f} dB", flush=True)
+    if not args.steps:
+        return
+    model = AutoEncoder(args.latent)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    sampler = data.CropSampler(train_files, args.patch, args.seed)
+    start, losses = time.time(), []
+    for i in range(1, args.steps + 1):
+        model.train()
+        x = sampler.batch(args.batch)
+        loss = F.mse_loss(model(x), x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+        if i % args.every == 0:
+            train_db = 10 * math.log10(1 / (sum(losses[-args.every:]) / args.every))
+            print(f"latent {args.latent}, step {i}: validation {validate(model, crops):.2f} dB, training crops "
+                  f"{train_db:.2f} dB ({(time.time() - start) / i:.2f} s/step)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
