@@ -64,7 +64,8 @@ def append_row(path: Path, header: list[str], row: list) -> None:
         w.writerow(row)
 
 
-def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | None = None) -> None:
+def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | None = None,
+                 grown_at: int | None = None) -> None:
     """The committed checkpoint format: fp16 weights, the step, the levels and what the weights were last trained
     quantisation-aware; ``average`` (``{"decay", "since"}``) marks the weights as a moving average (the model card
     says so)."""
@@ -78,6 +79,8 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | N
               "synthesis": model.g_s.variant, "latent": latent_layout(model)}
     if average:
         record["average"] = average
+    if grown_at is not None:
+        record["latent_grown_at"] = grown_at  # a weights-only resume goes on with the new group's rate warm-up
     torch.save(record, tmp)
     os.replace(tmp, path)
 
@@ -336,6 +339,7 @@ def main(argv=None) -> None:
         del ck
     elif args.compact.exists():
         model, step = load_model(args.compact)
+        grown_at = torch.load(args.compact, map_location="cpu").get("latent_grown_at")
         if args.grow_latent and model.groups == 4:
             model, grown_at = grow_latent(model, args.grow_latent, seed), step
             print(f"latent grown to {model.m} channels in {model.groups} groups (context {model.context_hidden})")
@@ -420,10 +424,10 @@ def main(argv=None) -> None:
                     "synthesis": model.g_s.variant, "latent": latent_layout(model), "latent_grown_at": grown_at,
                     "ema": ema.state if ema else None, "ema_since": ema_since}, tmp)
         os.replace(tmp, last)
-        save_compact(model, step, args.compact)
+        save_compact(model, step, args.compact, grown_at=grown_at)
         if ema:
             with ema.swapped_in(model):
-                save_compact(model, step, args.run_dir / "ema.pt", {"decay": args.ema, "since": ema_since})
+                save_compact(model, step, args.run_dir / "ema.pt", {"decay": args.ema, "since": ema_since}, grown_at)
 
     def validate_average(at: int) -> None:
         """The average's validation row, with its own calibration (what an export of it would ship)."""

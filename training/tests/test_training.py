@@ -1087,5 +1087,6 @@ def test_training_grows_the_latent_once_and_resumes_the_grown_model(tmp_path):
     assert torch.load(tmp_path / "run" / "last.pt")["model"]["log_gain"].shape == (6, 160)
     model, step = train.load_model(tmp_path / "c.pt")
     assert (step, model.groups) == (3, 5)
+    assert torch.load(tmp_path / "c.pt")["latent_grown_at"] == 1  # a weights-only resume keeps the rate warm-up
     with pytest.raises(ValueError, match="160 latent channels in 5 groups"):
         train.load_weights(EdgeCodecModel(), tmp_path / "c.pt")
