@@ -109,20 +109,11 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--latent", type=int, default=128, help="latent channels at 1/16 resolution")
     ap.add_argument("--steps", type=int, default=0)
-    ap.add_argument("--lr", type=float, default=5e-4)
-    ap.add_argument("--every", type=int, default=250)
-    ap.add_argument("--batch", type=int, default=6)
-    ap.add_argument("--patch", type=int, default=192)
-    ap.add_argument("--size", type=int, default=512, help="side of the validation centre crops")
     ap.add_argument("--klt", default="", help="comma-separated widths: the linear reference")
     ap.add_argument("--residual", default=None, help="a checkpoint: fit the KLT to its reconstruction's residual")
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--threads", type=int, default=2)
+    data.add_probe_arguments(ap, lr=5e-4, every=250)
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    train_files, val_files = data.list_images(data.default_dirs())
-    crops = data.center_crops(val_files, args.size)
+    train_files, crops = data.probe_setup(args)
     widths = [int(s) for s in args.klt.split(",")] if args.klt else []
     if widths and args.residual:
         import random

@@ -97,3 +97,23 @@ class CropSampler:
                 crop = crop.flip(3)
             out[i] = crop[0]
         return out
+
+
+def add_probe_arguments(ap, lr: float, every: int) -> None:
+    """The options that the probes training on the training crops share (``training.ceiling``, ``training.aeprobe``):
+    learning rate, validation interval, batch, patch, validation crop size, seed and threads."""
+    ap.add_argument("--lr", type=float, default=lr)
+    ap.add_argument("--every", type=int, default=every, help="validate the probe every this many steps")
+    ap.add_argument("--batch", type=int, default=6)
+    ap.add_argument("--patch", type=int, default=192)
+    ap.add_argument("--size", type=int, default=512, help="side of the validation centre crops")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=2)
+
+
+def probe_setup(args) -> tuple[list[Path], list[torch.Tensor]]:
+    """Applies a probe's --threads and --seed; returns (training files, validation centre crops of --size)."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    train_files, val_files = list_images(default_dirs())
+    return train_files, center_crops(val_files, args.size)
