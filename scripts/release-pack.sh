@@ -34,7 +34,10 @@ cp "$CHECKPOINT" "models/checkpoints/$NAME.pt"
 bash scripts/regenerate-vectors.sh
 $CLI model verify "$PACK"
 
-$CLI eval --images ../shared/datasets/kodak --backend cpu --compare-backends onnx-fp32 --prefix-layers 1,2,3 \
+# Every proper prefix of the pack's groups (1,2,3 for four groups), read from the checkpoint's recorded latent layout.
+PREFIXES=$($PY -c "import sys, torch; from training.model import checkpoint_layout; \
+g = checkpoint_layout(torch.load(sys.argv[1], map_location='cpu'))['groups']; print(','.join(map(str, range(1, g))))" "$CHECKPOINT")
+$CLI eval --images ../shared/datasets/kodak --backend cpu --compare-backends onnx-fp32 --prefix-layers "$PREFIXES" \
   --model "$PACK" --json docs/results/kodak-rd.json --plot docs/results/kodak-rd.png
 VAL="$WORK/validation"
 mkdir -p "$VAL"
