@@ -1,5 +1,5 @@
 """What this architecture's transforms can reproduce at a given latent width, trained from scratch on distortion alone
-(docs/training.md, "The latent width, probed").
+(docs/training.md, "The latent width").
 
     python3 -m training.aeprobe --latent 128 --steps 2000 --threads 1      # g_a + g_s as shipped, no rate, no rounding
     python3 -m training.aeprobe --latent 192 --steps 2000 --threads 1      # the same with 192 latent channels
