@@ -425,8 +425,7 @@ class EdgeCodecModel(nn.Module):
             mu, t = self.group_params(hyper, prev, k)
             r_rate, r_hat = quantize(y[:, k * gc:(k + 1) * gc] - mu)
             group_bits = (-torch.log2(gaussian_likelihood(r_rate, self.scale_from_index(t)))).sum()
-            weight = 1.0 if self.group_rate_weight is None else self.group_rate_weight[k]
-            bits = bits + (group_bits if weight == 1.0 else weight * group_bits)
+            bits = bits + (group_bits if self.group_rate_weight is None else self.group_rate_weight[k] * group_bits)
             prev.append(r_hat + mu)
         return bits, prev
 
@@ -558,8 +557,6 @@ def grow_latent(model: EdgeCodecModel, hidden: int, seed: int = 0) -> EdgeCodecM
         if key == "g_a.6.weight":
             spread = src.std(dim=(1, 2, 3)).median()
             value[m:] = torch.randn(value[m:].shape, generator=gen) * spread
-        elif key == "g_a.6.bias":
-            value[m:] = 0
         elif key == "g_a.res16.conv1.weight":
             spread = src.std(dim=(1, 2, 3)).median()
             value[m:, :] = torch.randn(value[m:, :].shape, generator=gen) * spread

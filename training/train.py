@@ -313,15 +313,7 @@ def main(argv=None) -> None:
     if ck is not None:
         ema_state, ema_since = ck.get("ema"), ck.get("ema_since")
         model.g_s.variant = checkpoint_synthesis(ck)
-        if args.grow_latent and model.groups == 4:
-            load_state(model, ck["model"])
-            match_levels(model, ck, last)
-            model = grow_latent(model, args.grow_latent, seed)
-            grown_at = int(ck["step"])
-            opt = new_optimizer()
-            print(f"latent grown to {model.m} channels in {model.groups} groups (context {model.context_hidden}): "
-                  f"optimizer starts fresh")
-        elif load_state(model, ck["model"]):
+        if load_state(model, ck["model"]):
             print("the checkpoint predates a growth: grown layers start at the identity, optimizer starts fresh")
         elif match_levels(model, ck, last):
             print("optimizer starts fresh (the quality levels changed)")
@@ -338,15 +330,19 @@ def main(argv=None) -> None:
         print(f"resumed from {last} at step {step}")
         del ck
     elif args.compact.exists():
-        model, step = load_model(args.compact)
-        grown_at = torch.load(args.compact, map_location="cpu").get("latent_grown_at")
-        if args.grow_latent and model.groups == 4:
-            model, grown_at = grow_latent(model, args.grow_latent, seed), step
-            print(f"latent grown to {model.m} channels in {model.groups} groups (context {model.context_hidden})")
+        compact = torch.load(args.compact, map_location="cpu")
+        model = model_for(compact)
+        step, grown_at = apply_weights(model, compact, args.compact), compact.get("latent_grown_at")
+        del compact
         opt = new_optimizer()
         print(f"resumed weights from {args.compact} at step {step} (fresh optimizer)")
     else:
         print(f"starting from scratch (synthesis {model.g_s.variant})")
+    if args.grow_latent and model.groups == 4 and step > 0:
+        model, grown_at, fresh = grow_latent(model, args.grow_latent, seed), step, True
+        opt = new_optimizer()
+        print(f"latent grown to {model.m} channels in {model.groups} groups (context {model.context_hidden}): "
+              f"optimizer starts fresh")
     # The average starts at the weights (a weights-only resume) or where the run's checkpoint left it.
     ema = WeightAverage(model, args.ema, ema_state) if args.ema > 0 else None
     if ema and (not ema.resumed or ema_since is None):
