@@ -5,6 +5,7 @@
     python3 -m training.aeprobe --latent 192 --steps 2000 --threads 1      # the same with 192 latent channels
     python3 -m training.aeprobe --klt 128,160,192                          # the linear reference: a 16x16 block KLT
     python3 -m training.aeprobe --residual CHECKPOINT --klt 16,32,64,128   # what a trained model's latent misses
+    python3 -m training.aeprobe --last-group CHECKPOINT                    # what a grown latent's new group adds
 
 An autoencoder with no rate term and no quantisation has only its transforms and its latent width to limit it. Its
 validation PSNR (the 512^2 centre crops of the validation photos, as ``training.ceiling``) after N steps, for two
@@ -80,6 +81,33 @@ def residuals(checkpoint, crops: list[torch.Tensor], level: int) -> tuple[list[t
     return out, psnr(se, n)
 
 
+@torch.no_grad()
+def last_group(model, crops: list[torch.Tensor], levels=(5, 3, 0)) -> dict[int, tuple[float, float, float]]:
+    """What a grown model's newest channel group adds to the picture (docs/training.md, "The latent width"): per level,
+    the PSNR of ``g_s(round(g_a(x) * gain) * inverse gain)`` with every group, the same with the last group's latents
+    set to zero (the picture a prefix without that group's layer decodes, in float), and the fraction of the last
+    group's rounded latents that are not zero."""
+    model.eval()
+    first = model.m - model.group_ch
+    out = {}
+    for level in levels:
+        gain = torch.exp(model.log_gain[level]).view(1, -1, 1, 1)
+        igain = torch.exp(model.log_igain[level]).view(1, -1, 1, 1)
+        se_all = se_prefix = n = nonzero = count = 0.0
+        for x in crops:
+            x = x.unsqueeze(0)
+            q = torch.round(model.g_a(x) * gain)
+            se_all += float(((model.g_s(q * igain).clamp(0, 1) - x) ** 2).sum())
+            q[:, first:] = 0
+            se_prefix += float(((model.g_s(q * igain).clamp(0, 1) - x) ** 2).sum())
+            n += x.numel()
+            new = torch.round(model.g_a(x) * gain)[:, first:]
+            nonzero += float((new != 0).sum())
+            count += new.numel()
+        out[level] = (psnr(se_all, n), psnr(se_prefix, n), nonzero / count)
+    return out
+
+
 class AutoEncoder(nn.Module):
     def __init__(self, latent: int, n_enc: int = 96):
         super().__init__()
@@ -111,9 +139,18 @@ def main(argv=None) -> None:
     ap.add_argument("--steps", type=int, default=0)
     ap.add_argument("--klt", default="", help="comma-separated widths: the linear reference")
     ap.add_argument("--residual", default=None, help="a checkpoint: fit the KLT to its reconstruction's residual")
+    ap.add_argument("--last-group", nargs="+", default=[], metavar="CHECKPOINT",
+                    help="grown checkpoints: what each one's newest channel group adds at levels 5, 3 and 0")
     data.add_probe_arguments(ap, lr=5e-4, every=250)
     args = ap.parse_args(argv)
     train_files, crops = data.probe_setup(args)
+    for path in args.last_group:
+        from .train import load_model
+
+        model, step = load_model(path)
+        for level, (full, prefix, nonzero) in last_group(model, crops).items():
+            print(f"{path} (step {step}) level {level}: {full:.3f} dB, {prefix:.3f} dB without group {model.groups} "
+                  f"({full - prefix:+.3f} dB); {nonzero:.1%} of its latents not zero", flush=True)
     widths = [int(s) for s in args.klt.split(",")] if args.klt else []
     if widths and args.residual:
         import random

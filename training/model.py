@@ -566,6 +566,30 @@ def grow_latent(model: EdgeCodecModel, hidden: int, seed: int = 0) -> EdgeCodecM
     return grown
 
 
+@torch.no_grad()
+def newest_group_slices(model: EdgeCodecModel) -> dict[str, torch.Tensor]:
+    """Masks (True = the part ``grow_latent`` added) of the parameters that the newest channel group widened: the
+    synthesis' first conv's input columns, the encoder's last conv's output rows, ``res16``'s and ``h_a``'s new rows
+    and columns, the new gains. Empty for a model of four groups. The new context model is not included: it is a whole
+    new module (train.parameter_groups gives whole modules their own rate)."""
+    if model.groups <= 4:
+        return {}
+    with torch.random.fork_rng(devices=[]):  # only the shapes are wanted: leave the training's random draws alone
+        old = EdgeCodecModel(m=model.m - model.group_ch, z=model.zc, n_enc=model.g_a.res4.conv1.in_channels,
+                             hyper_ch=model.context[0].inp.in_channels, groups=model.groups - 1,
+                             lambdas=model.lambdas, context_hidden=model.context_hidden[:-1])
+    shapes = {k: v.shape for k, v in old.state_dict().items()}
+    masks = {}
+    for name, param in model.named_parameters():
+        shape = shapes.get(name)
+        if shape is None or shape == param.shape:
+            continue
+        mask = torch.ones(param.shape, dtype=torch.bool)
+        mask[tuple(slice(0, n) for n in shape)] = False
+        masks[name] = mask
+    return masks
+
+
 def load_state(model: nn.Module, state: dict) -> list[str]:
     """Loads a state dict that may predate a growth (GROWN_KEYS) or hold removed layers (REMOVED_KEYS, dropped); returns
     the grown keys it lacked (left at their identity initialisation). Any other missing or unexpected key is an error."""

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from . import data, qat, valbd
 from .model import (LEGACY_LAMBDAS, NEWEST_GROWTH, EdgeCodecModel, checkpoint_layout, checkpoint_synthesis, grow_latent,
-                    latent_layout, load_state, model_for, relevel)
+                    latent_layout, load_state, model_for, newest_group_slices, relevel)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COMPACT = REPO / "models" / "checkpoints" / "edgecodec-train.pt"
@@ -288,6 +288,11 @@ def main(argv=None) -> None:
     ap.add_argument("--grow-rate-warmup", type=int, default=2000,
                     help="after --grow-latent, the new group's bits enter the loss with a weight ramped from 0 to 1 "
                          "over this many steps (the logged training bpp is the weighted one meanwhile)")
+    ap.add_argument("--new-group-lr-mult", type=float, default=1.0,
+                    help="multiply each optimizer step of the newest channel group's slices (model.newest_group_slices: "
+                         "the synthesis' new input columns, the encoder's new output rows, ...) by this factor. Adam's "
+                         "step is ~lr per weight whatever the gradient's scale, so a zero-initialised slice that must "
+                         "grow to the trained weights' size needs a larger rate than its tensor's other weights")
     ap.add_argument("--qat-recalibrate-every", type=int, default=500,
                     help="re-measure the activation ranges (export's calibration) every N steps under --qat-*")
     args = ap.parse_args(argv)
@@ -343,6 +348,12 @@ def main(argv=None) -> None:
         opt = new_optimizer()
         print(f"latent grown to {model.m} channels in {model.groups} groups (context {model.context_hidden}): "
               f"optimizer starts fresh")
+    boosted = []
+    if args.new_group_lr_mult != 1.0:
+        params = dict(model.named_parameters())
+        boosted = [(params[n], m) for n, m in newest_group_slices(model).items()]
+        print(f"newest group's slices ({len(boosted)} tensors, {sum(int(m.sum()) for _, m in boosted)} weights) "
+              f"step x{args.new_group_lr_mult:g}" if boosted else "no grown channel group: --new-group-lr-mult ignored")
     # The average starts at the weights (a weights-only resume) or where the run's checkpoint left it.
     ema = WeightAverage(model, args.ema, ema_state) if args.ema > 0 else None
     if ema and (not ema.resumed or ema_since is None):
@@ -462,7 +473,11 @@ def main(argv=None) -> None:
                 group["lr"] = lr * ramp
             if ramp == 1.0:
                 warm_from = None
+        before = [p.detach().clone() for p, _ in boosted]
         opt.step()
+        with torch.no_grad():
+            for (p, mask), b in zip(boosted, before):
+                p.add_((p - b) * mask * (args.new_group_lr_mult - 1.0))
         if ema:
             ema.update(model)
         step += 1

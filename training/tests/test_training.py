@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from training import data, export, intref, train
-from training.model import GROWN_KEYS, SCALE_LEVELS, EdgeCodecModel, decoder_kmac_per_pixel, load_state
+from training import aeprobe, data, export, intref, train
+from training.model import (GROWN_KEYS, SCALE_LEVELS, EdgeCodecModel, decoder_kmac_per_pixel, grow_latent, load_state,
+                            newest_group_slices)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -1090,3 +1092,45 @@ def test_training_grows_the_latent_once_and_resumes_the_grown_model(tmp_path):
     assert torch.load(tmp_path / "c.pt")["latent_grown_at"] == 1  # a weights-only resume keeps the rate warm-up
     with pytest.raises(ValueError, match="160 latent channels in 5 groups"):
         train.load_weights(EdgeCodecModel(), tmp_path / "c.pt")
+
+
+def test_the_new_group_lr_multiplier_scales_only_the_new_slices_steps(tmp_path):
+    args = ["--patch", "64", "--batch", "2", "--compact", str(tmp_path / "c.pt"), "--log", str(tmp_path / "log.csv"),
+            "--save-every", "1", "--seed", "1", "--grow-rate-warmup", "4", "--warmup", "0", "--threads", "1"]
+    run = tmp_path / "run"
+    train.main(["--steps", "1", "--run-dir", str(run)] + args)
+    train.main(["--steps", "2", "--run-dir", str(run), "--grow-latent", "16"] + args)
+    start = torch.load(run / "last.pt")["model"]
+    ends = {}
+    for mult in (1, 4):
+        copy = tmp_path / f"run{mult}"
+        shutil.copytree(run, copy)
+        train.main(["--steps", "3", "--run-dir", str(copy), "--new-group-lr-mult", str(mult)] + args)
+        ends[mult] = torch.load(copy / "last.pt")["model"]
+    model, _ = train.load_model(tmp_path / "c.pt")
+    masks = newest_group_slices(model)
+    assert masks["g_s.up1.conv.weight"].shape == (384, 160, 3, 3)
+    assert masks["g_s.up1.conv.weight"][:, 128:].all() and not masks["g_s.up1.conv.weight"][:, :128].any()
+    assert masks["g_a.6.weight"][128:].all() and not masks["g_a.6.weight"][:128].any()
+    assert not any(k.startswith("context.4.") for k in masks)  # the new context model is a module of its own
+    assert newest_group_slices(EdgeCodecModel()) == {}
+    for name, mask in masks.items():
+        d1, d4 = ends[1][name] - start[name], ends[4][name] - start[name]
+        assert torch.equal(d4[~mask], d1[~mask]), name
+        assert torch.allclose(d4[mask], 4 * d1[mask], atol=1e-6), name
+    assert (ends[1]["g_s.up1.conv.weight"] - start["g_s.up1.conv.weight"])[:, 128:].abs().max() > 0
+
+
+def test_the_last_group_probe_sees_what_the_new_channels_add():
+    torch.manual_seed(3)
+    grown = grow_latent(EdgeCodecModel(), 16, seed=1)
+    crops = [torch.rand(3, 64, 64) for _ in range(2)]
+    with torch.no_grad():
+        grown.log_gain[5, 128:] += 5.0  # an untrained encoder's latents are small: make the new ones round to values
+    before = aeprobe.last_group(grown, crops, levels=(5,))[5]
+    assert before[0] == before[1]  # function-preserving: the synthesis reads the new channels through zero weights
+    assert before[2] > 0  # but the encoder writes them
+    with torch.no_grad():
+        grown.g_s.up1.conv.weight[:, 128:] = torch.randn_like(grown.g_s.up1.conv.weight[:, 128:])
+    after = aeprobe.last_group(grown, crops, levels=(5,))[5]
+    assert after[1] == before[1] and after[0] != before[0]
