@@ -2,6 +2,8 @@
 
     python3 -m training.levelfilm --pack models/edgecodec-hp-<hash>.ecpack --checkpoint <the pack's checkpoint> \
         --levels 0 3 5 --steps 300
+    python3 -m training.levelfilm --pack ... --checkpoint ... --levels 5 3 --steps 150 --batch 2 --patch 256 \
+        --per-image 2      # one FiLM per picture: what a FiLM sent with each picture could buy at most
 
 The shipped model shares one synthesis across its quality levels; only the latent gain vectors differ (Cui et al.
 2021). A FiLM (per-channel scale and shift of every synthesis conv, the adapters' form, docs/adapters.md) selected
@@ -73,6 +75,9 @@ def main(argv=None) -> None:
     ap.add_argument("--size", type=int, default=512, help="side of the validation centre crops")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--per-image", type=int, default=0, metavar="N",
+                    help="instead: fit one FiLM to each of the first N validation crops alone, at each level, and "
+                         "report the gain on that crop (an upper bound for a FiLM sent with each picture)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -85,6 +90,14 @@ def main(argv=None) -> None:
     print(f"{len(images)} training images, {len(crops)} validation crops of {args.size}²", flush=True)
 
     t0 = time.time()
+    if args.per_image:
+        for i, crop in enumerate(crops[: args.per_image]):
+            for level in args.levels:
+                film = train_film(model, fq, [crop], [level], args.steps, args.batch, args.patch, args.lr, args.seed + i)
+                base, gain = gain_db(model, fq, [crop], level, film)
+                print(f"crop {i}, level {level}: pack int8 {base:.2f} dB, its own FiLM {gain:+.3f} dB "
+                      f"({time.time() - t0:.0f} s)", flush=True)
+        return
     shared = train_film(model, fq, images, args.levels, args.steps * len(args.levels), args.batch, args.patch,
                         args.lr, args.seed)
     print(f"arm S trained ({time.time() - t0:.0f} s)", flush=True)
