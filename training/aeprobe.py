@@ -82,29 +82,31 @@ def residuals(checkpoint, crops: list[torch.Tensor], level: int) -> tuple[list[t
 
 
 @torch.no_grad()
-def last_group(model, crops: list[torch.Tensor], levels=(5, 3, 0)) -> dict[int, tuple[float, float, float]]:
-    """What a grown model's newest channel group adds to the picture (docs/training.md, "The latent width"): per level,
-    the PSNR of ``g_s(round(g_a(x) * gain) * inverse gain)`` with every group, the same with the last group's latents
-    set to zero (the picture a prefix without that group's layer decodes, in float), and the fraction of the last
-    group's rounded latents that are not zero."""
+def last_group(model, crops: list[torch.Tensor], levels=(5, 3, 0)) -> dict[int, tuple[float, float, float, float]]:
+    """What a grown model's newest channel group adds (docs/training.md, "The latent width"): per level, on hard-rounded
+    latents through the float model, (PSNR with every group, PSNR of the prefix without the last group, bpp of y and
+    z, bpp of the last group alone). The prefix is what a decoder shows from a stream cut before the last group's
+    layer: that group's latents are their predicted means."""
     model.eval()
-    first = model.m - model.group_ch
+    last = [0.0] * (model.groups - 1) + [1.0]
     out = {}
     for level in levels:
-        gain = torch.exp(model.log_gain[level]).view(1, -1, 1, 1)
-        igain = torch.exp(model.log_igain[level]).view(1, -1, 1, 1)
-        se_all = se_prefix = n = nonzero = count = 0.0
+        se_all = se_prefix = n = bits = bits_last = pixels = 0.0
         for x in crops:
             x = x.unsqueeze(0)
-            q = torch.round(model.g_a(x) * gain)
-            se_all += float(((model.g_s(q * igain).clamp(0, 1) - x) ** 2).sum())
-            q[:, first:] = 0
-            se_prefix += float(((model.g_s(q * igain).clamp(0, 1) - x) ** 2).sum())
+            q = torch.tensor([level])
+            r = model(x, q, drop_groups=model.groups - 1, hard=True)
+            se_all += float(((r["x_hat"].clamp(0, 1) - x) ** 2).sum())
+            se_prefix += float(((r["x_hat_drop"].clamp(0, 1) - x) ** 2).sum())
+            bits += float(r["y_bits"] + r["z_bits"])
+            model.group_rate_weight = last
+            try:
+                bits_last += float(model(x, q, hard=True)["y_bits"])
+            finally:
+                model.group_rate_weight = None
             n += x.numel()
-            new = torch.round(model.g_a(x) * gain)[:, first:]
-            nonzero += float((new != 0).sum())
-            count += new.numel()
-        out[level] = (psnr(se_all, n), psnr(se_prefix, n), nonzero / count)
+            pixels += x.shape[-1] * x.shape[-2]
+        out[level] = (psnr(se_all, n), psnr(se_prefix, n), bits / pixels, bits_last / pixels)
     return out
 
 
@@ -148,9 +150,10 @@ def main(argv=None) -> None:
         from .train import load_model
 
         model, step = load_model(path)
-        for level, (full, prefix, nonzero) in last_group(model, crops).items():
-            print(f"{path} (step {step}) level {level}: {full:.3f} dB, {prefix:.3f} dB without group {model.groups} "
-                  f"({full - prefix:+.3f} dB); {nonzero:.1%} of its latents not zero", flush=True)
+        for level, (full, prefix, bpp, bpp_last) in last_group(model, crops).items():
+            print(f"{path} (step {step}) level {level}: {bpp:.4f} bpp : {full:.3f} dB; without group {model.groups} "
+                  f"{bpp - bpp_last:.4f} bpp : {prefix:.3f} dB (the group: {bpp_last:.4f} bpp, {full - prefix:+.3f} dB)",
+                  flush=True)
     widths = [int(s) for s in args.klt.split(",")] if args.klt else []
     if widths and args.residual:
         import random
