@@ -18,6 +18,21 @@ public sealed record LinkProfile
 
     public double Reorder { get; init; }
 
+    /// <summary>
+    /// Receiver-to-sender messages arrive in bursts, all those due within each period of this many milliseconds at its
+    /// end (0 = off): acknowledgement compression, as a busy receiver, a Wi-Fi aggregate or a token-bucket shaper's
+    /// queue produces it. The sender's delivery-rate samples then see bytes acknowledged in a rush.
+    /// </summary>
+    public double AckBurstMs { get; init; }
+
+    /// <summary>
+    /// Sender-to-receiver shaping by a token bucket of this many bytes (0 = off, plain serialization at the rate): tokens
+    /// accrue at the trace's rate up to this depth, and a message passes at ten times the rate while they last, as
+    /// behind Linux's <c>tbf</c> with a burst. After an idle gap the first bytes of a frame cross fast and the rest at the
+    /// rate, so a delivery-rate sample over the burst measures more than the link sustains.
+    /// </summary>
+    public double BucketBytes { get; init; }
+
     /// <summary>Per connection: sender-to-receiver bytes after which the connection is reset (absent or null = never).</summary>
     public IReadOnlyList<long?> KillAfterBytes { get; init; } = [];
 }
@@ -36,8 +51,8 @@ public sealed class LinkEmulator(LinkProfile profile, int seed)
     {
         var cts = new CancellationTokenSource();
         long? kill = index < profile.KillAfterBytes.Count ? profile.KillAfterBytes[index] : null;
-        var up = new Direction(profile, new Random(HashCode.Combine(seed, index, 1)), kill, cts);
-        var down = new Direction(profile, new Random(HashCode.Combine(seed, index, 2)), null, cts);
+        var up = new Direction(profile, new Random(HashCode.Combine(seed, index, 1)), kill, cts, 0, profile.BucketBytes);
+        var down = new Direction(profile, new Random(HashCode.Combine(seed, index, 2)), null, cts, profile.AckBurstMs, 0);
         var senderSide = new Duplex(down.Out.Reader, up.In.Writer);
         var receiverSide = new Duplex(up.Out.Reader, down.In.Writer);
         var pumps = Task.WhenAll(up.RunAsync(), down.RunAsync());
@@ -53,7 +68,7 @@ public sealed class LinkEmulator(LinkProfile profile, int seed)
         public PipeWriter Output { get; } = output;
     }
 
-    private sealed class Direction(LinkProfile profile, Random rng, long? killAfter, CancellationTokenSource reset)
+    private sealed class Direction(LinkProfile profile, Random rng, long? killAfter, CancellationTokenSource reset, double burstMs, double bucketBytes)
     {
         private readonly PriorityQueue<byte[], (double, long)> _queue = new();
         private readonly SemaphoreSlim _signal = new(0);
@@ -85,7 +100,7 @@ public sealed class LinkEmulator(LinkProfile profile, int seed)
         private async Task PumpAsync()
         {
             var reader = In.Reader;
-            double linkFreeAt = 0;
+            double linkFreeAt = 0, tokens = bucketBytes, tokensAt = 0;
             long bytes = 0;
             bool first = true;
             try
@@ -110,8 +125,29 @@ public sealed class LinkEmulator(LinkProfile profile, int seed)
                             start += 1;
                         }
 
-                        linkFreeAt = start + (message.Length * 1000.0 / RateAt(start));
+                        double rate = RateAt(start);
+                        if (bucketBytes > 0)
+                        {
+                            // Token bucket: wait for the message's tokens, then cross at the interface's speed.
+                            tokens = Math.Min(bucketBytes, tokens + ((start - tokensAt) * rate / 1000));
+                            if (tokens < message.Length)
+                            {
+                                start += (message.Length - tokens) * 1000 / rate;
+                                tokens = message.Length;
+                            }
+
+                            tokens -= message.Length;
+                            tokensAt = start;
+                            rate *= 10;
+                        }
+
+                        linkFreeAt = start + (message.Length * 1000.0 / rate);
                         double deliverAt = linkFreeAt + profile.LatencyMs;
+                        if (burstMs > 0)
+                        {
+                            deliverAt = Math.Ceiling(deliverAt / burstMs) * burstMs;
+                        }
+
                         if (first)
                         {
                             Enqueue(message, deliverAt);

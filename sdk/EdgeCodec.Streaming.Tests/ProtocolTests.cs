@@ -238,7 +238,15 @@ public sealed class ProtocolTests
         Assert.Equal(TimeSpan.FromMilliseconds(5), rate.BaseRoundTrip);  // but their round trips are real
 
         rate.OnAcknowledged(new RateSample(500, 3e6, TimeSpan.FromMilliseconds(9), IsAppLimited: true));
-        Assert.Equal(3e6, rate.Throughput);                              // a lower bound above the estimate is news
+        Assert.Equal(1.25e6, rate.Throughput);                           // a lower bound above the estimate is news,
+        rate.OnAcknowledged(new RateSample(500, 3e6, TimeSpan.FromMilliseconds(9), IsAppLimited: true));
+        Assert.Equal(1.5625e6, rate.Throughput);                         // a quarter at a time (a shaper's burst
+        for (int i = 0; i < 3; i++)                                      // after an idle gap is not the link)
+        {
+            rate.OnAcknowledged(new RateSample(500, 3e6, TimeSpan.FromMilliseconds(9), IsAppLimited: true));
+        }
+
+        Assert.Equal(3e6, rate.Throughput);                              // and never beyond the sample
 
         for (int i = 0; i < 4; i++)
         {
@@ -261,6 +269,29 @@ public sealed class ProtocolTests
         rate.OnAcknowledged(new RateSample(500, 6_100, TimeSpan.FromMilliseconds(900), IsAppLimited: true));
         Assert.Equal(6_100, rate.Throughput);                         // 820 ms of queueing: the link's rate
         Assert.Equal(16 << 10, rate.GetSendWindow());                 // and the window shrinks with it
+    }
+
+    [Fact]
+    public void A_sample_that_queued_removes_the_shapers_burst_from_the_filter_but_keeps_lower_samples()
+    {
+        // A 6 kB/s link behind a token bucket: a camera's frames start after an idle gap, their first bytes cross the
+        // full bucket at once and measure far more than the link. A sample that queued past the target delay shows
+        // what the busy link sustains; samples more than a quarter above it go, lower ones stay.
+        var rate = new DefaultRateController(initialRate: 6_000);
+        for (int i = 0; i < 3; i++)
+        {
+            rate.OnAcknowledged(new RateSample(1000, 6_100, TimeSpan.FromMilliseconds(60)));
+        }
+
+        rate.OnAcknowledged(new RateSample(1000, 30_000, TimeSpan.FromMilliseconds(70), IsAppLimited: true));
+        rate.OnAcknowledged(new RateSample(1000, 30_000, TimeSpan.FromMilliseconds(70), IsAppLimited: true));
+        Assert.Equal(6_100 * 1.25 * 1.25, rate.Throughput, 6);         // the burst, let in a quarter at a time
+        rate.OnAcknowledged(new RateSample(1000, 5_200, TimeSpan.FromMilliseconds(600), IsAppLimited: true));
+        Assert.Equal(6_100, rate.Throughput);                          // queued 540 ms: the burst is gone, 6,100 stays
+        rate.OnAcknowledged(new RateSample(1000, 1_500, TimeSpan.FromMilliseconds(900)));
+        Assert.Equal(6_100, rate.Throughput);                          // a lone packet held 840 ms: not the link
+        rate.OnAcknowledged(new RateSample(1000, 3_000, TimeSpan.FromMilliseconds(900)));
+        Assert.Equal(3_000, rate.Throughput);                          // 2.7 kB delivered meanwhile: the link, at 3 kB/s
     }
 
     [Fact]

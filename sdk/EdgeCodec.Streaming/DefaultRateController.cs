@@ -15,6 +15,14 @@ namespace EdgeCodec.Streaming;
 /// An app-limited sample whose round trip exceeds the base round trip by more than <see cref="TargetDelay"/> enters
 /// the filter too: it queued behind the link, so the link set its delivery rate (BBR is safe from this case because its
 /// congestion window starts small; this window starts at <see cref="InitialRate"/>, which a slow link may be far below).
+/// <para>An app-limited sample raises the estimate by at most a quarter: the first bytes after an idle gap may cross a
+/// shaper's full bucket at the interface's speed, and every frame of a camera starts after such a gap.</para>
+/// <para>A sample that queued for longer than <see cref="TargetDelay"/> behind the sender's own bytes (at least one more
+/// packet's worth was delivered while it was in flight) also removes from the throughput filter every sample more than a
+/// quarter above it: the link was busy throughout it, so the link sustains about its rate. A maximum filter alone keeps the
+/// highest sample for <see cref="MaxSampleAge"/>, and on a slow shaped link the highest one measures the shaper's burst:
+/// after an idle gap a token bucket lets its depth through at the interface's speed (seen at 48 kbit/s with a 3 kB
+/// <c>tbf</c> burst: an estimate of 8-12 kB/s on a 6 kB/s link).</para>
 /// <para>The filters are windowed in time as well as in count, as BBR's are: a camera at one frame a second acknowledges
 /// a handful of packets a second, so 32 samples could hold a rate the link lost half a minute ago. A sample older than
 /// <see cref="MaxSampleAge"/> leaves the filters, except that the newest sample always stays: a link that has said
@@ -25,6 +33,8 @@ public sealed class DefaultRateController : IRateController
     private readonly double[] _rates;
     private readonly TimeSpan[] _rtts;
     private readonly long[] _rateTimes, _rttTimes;
+    private readonly double[] _keptRates;
+    private readonly long[] _keptTimes;
     private readonly TimeProvider _time;
     private readonly long _maxAgeTicks;
     private int _rateCount, _nextRate;
@@ -61,6 +71,8 @@ public sealed class DefaultRateController : IRateController
         _rates = new double[sampleWindow];
         _rtts = new TimeSpan[sampleWindow];
         _rateTimes = new long[sampleWindow];
+        _keptRates = new double[sampleWindow];
+        _keptTimes = new long[sampleWindow];
         _rttTimes = new long[sampleWindow];
     }
 
@@ -78,6 +90,10 @@ public sealed class DefaultRateController : IRateController
 
     /// <summary>Age after which a sample leaves the filters, unless it is the newest.</summary>
     public TimeSpan MaxSampleAge { get; }
+
+    // Most that one app-limited sample can raise the estimate by, as a factor (BBR's probing gain). A link that is
+    // faster than believed is still found within a frame or two: each acknowledgement is a sample.
+    private const double AppLimitedGrowth = 1.25;
 
     /// <summary>Current throughput estimate, bytes/s.</summary>
     public double Throughput
@@ -143,12 +159,31 @@ public sealed class DefaultRateController : IRateController
         _rttTimes[_nextRtt] = now;
         _nextRtt = (_nextRtt + 1) % SampleWindow;
         _rttCount = Math.Min(_rttCount + 1, SampleWindow);
-        if (sample.IsAppLimited && sample.DeliveryRate <= Throughput && !QueuedBehindTheLink(sample))
+        bool queued = QueuedBehindTheLink(sample);
+        double deliveryRate = sample.DeliveryRate;
+        if (sample.IsAppLimited && !queued)
         {
-            return;
+            double estimate = Throughput;
+            if (deliveryRate <= estimate)
+            {
+                return;
+            }
+
+            // News, but at most AppLimitedGrowth times the estimate per sample: the first bytes after an idle gap may
+            // cross a shaper's full bucket at the interface's speed, and a camera's every frame starts after one.
+            deliveryRate = Math.Min(deliveryRate, estimate * AppLimitedGrowth);
         }
 
-        _rates[_nextRate] = sample.DeliveryRate;
+        if (queued && QueuedBehindItsOwnBytes(sample))
+        {
+            // The link was busy for the whole of this sample, so it sustains about this rate now: a sample in the
+            // filter more than a quarter above it measured a burst (a token bucket's after an idle gap, a rush of
+            // compressed acknowledgements) or a link that is gone. Lower ones stay: this sample's interval may have
+            // begun before an idle gap and measured less than the link.
+            ForgetRatesAbove(deliveryRate * AppLimitedGrowth);
+        }
+
+        _rates[_nextRate] = deliveryRate;
         _rateTimes[_nextRate] = now;
         _nextRate = (_nextRate + 1) % SampleWindow;
         _rateCount = Math.Min(_rateCount + 1, SampleWindow);
@@ -162,6 +197,14 @@ public sealed class DefaultRateController : IRateController
     /// while the backlog grew to 58 KB).
     /// </summary>
     private bool QueuedBehindTheLink(RateSample sample) => sample.RoundTrip > BaseRoundTrip + TargetDelay;
+
+    /// <summary>
+    /// Whether at least one more packet's worth of the sender's own bytes was delivered while this one was in flight,
+    /// so that the link's queue, and not a pause at the receiver or on the path, can explain its delay. A camera's lone
+    /// packet delayed by a receiver busy for 300 ms is not evidence of a slow link (seen on a loaded 2-core machine:
+    /// such a sample removed a 1.2 MB/s measurement and left 41 kB/s).
+    /// </summary>
+    private static bool QueuedBehindItsOwnBytes(RateSample sample) => sample.DeliveryRate * sample.RoundTrip.TotalSeconds >= 2.0 * sample.AckedBytes;
 
     /// <inheritdoc/>
     public void OnConnectionStarted()
@@ -195,6 +238,27 @@ public sealed class DefaultRateController : IRateController
 
     /// <inheritdoc/>
     public bool CanBackfill(long layerBytes, long queuedBytes) => queuedBytes + layerBytes <= Throughput * TargetDelay.TotalSeconds / 2 || queuedBytes == 0;
+
+    /// <summary>Removes the throughput samples above <paramref name="ceiling"/>, keeping the others in order.</summary>
+    private void ForgetRatesAbove(double ceiling)
+    {
+        int kept = 0;
+        for (int i = 0; i < _rateCount; i++)
+        {
+            int at = (_nextRate - _rateCount + i + SampleWindow) % SampleWindow; // oldest first
+            if (_rates[at] <= ceiling)
+            {
+                _keptRates[kept] = _rates[at];
+                _keptTimes[kept] = _rateTimes[at];
+                kept++;
+            }
+        }
+
+        Array.Copy(_keptRates, _rates, kept);
+        Array.Copy(_keptTimes, _rateTimes, kept);
+        _rateCount = kept;
+        _nextRate = kept % SampleWindow;
+    }
 
     /// <summary>Ring index of the newest entry, given the index the next one goes to.</summary>
     private int Newest(int next) => (next + SampleWindow - 1) % SampleWindow;
