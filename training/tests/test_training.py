@@ -1132,3 +1132,21 @@ def test_the_last_group_probe_sees_what_the_new_channels_add():
     after = aeprobe.last_group(grown, crops, levels=(5,))[5]
     assert after[2:] == (bpp, bpp_last)  # the synthesis does not change the bits
     assert after[0] != full  # it reads the new group now
+
+
+def test_the_dct_basis_is_orthonormal_and_the_enhancement_estimate_behaves():
+    basis = aeprobe.dct_basis()
+    assert torch.allclose(basis.T @ basis, torch.eye(768, dtype=torch.float64), atol=1e-10)
+    flat = torch.full((3, 16, 16), 0.25)  # a flat grey block is one coefficient: the DC of luma
+    coefficients = aeprobe.blocks(flat).double() @ basis
+    assert (coefficients.abs() > 1e-9).sum() == 1
+    torch.manual_seed(0)
+    fit = [torch.randn(3, 64, 64) * 0.05 for _ in range(4)]
+    held = [torch.randn(3, 64, 64) * 0.05 for _ in range(2)]
+    for name in ("klt", "dct"):
+        base, layer = aeprobe.enhancement(fit, held, [0.01, 0.1, 10.0], name)
+        (b1, p1), (b2, p2), (b3, p3) = layer[0.01], layer[0.1], layer[10.0]
+        assert b1 > b2 > b3 >= 0 and p1 > p2 > p3  # finer steps: more bits, a better picture
+        assert abs(p3 - base) < 1e-9 and b3 < 0.01  # a step far above the residual codes nothing
+    with pytest.raises(ValueError, match="unknown basis"):
+        aeprobe.enhancement(fit, held, [0.1], "wavelet")
