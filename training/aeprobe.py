@@ -6,7 +6,7 @@
     python3 -m training.aeprobe --klt 128,160,192                          # the linear reference: a 16x16 block KLT
     python3 -m training.aeprobe --residual CHECKPOINT --klt 16,32,64,128   # what a trained model's latent misses
     python3 -m training.aeprobe --last-group CHECKPOINT                    # what a grown latent's new group adds
-    python3 -m training.aeprobe --enhance CHECKPOINT --basis dct          # a residual refinement layer, estimated
+    python3 -m training.aeprobe --enhance CHECKPOINT --basis dct           # a residual refinement layer, estimated
 
 An autoencoder with no rate term and no quantisation has only its transforms and its latent width to limit it. Its
 validation PSNR (the 512^2 centre crops of the validation photos, as ``training.ceiling``) after N steps, for two
@@ -197,7 +197,7 @@ def main(argv=None) -> None:
     ap.add_argument("--residual", default=None, help="a checkpoint: fit the KLT to its reconstruction's residual")
     ap.add_argument("--enhance", default=None, metavar="CHECKPOINT",
                     help="estimate a residual refinement layer on top of this checkpoint's levels 5, 3 and 1")
-    ap.add_argument("--steps", dest="enhance_steps", default="0.32,0.48,0.64",
+    ap.add_argument("--enhance-steps", default="0.32,0.48,0.64",
                     help="with --enhance: comma-separated quantisation steps of the layer's coefficients")
     ap.add_argument("--basis", choices=("klt", "dct"), default="klt", help="with --enhance: the layer's block transform")
     ap.add_argument("--last-group", nargs="+", default=[], metavar="CHECKPOINT",
