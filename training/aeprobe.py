@@ -200,6 +200,7 @@ def main(argv=None) -> None:
     ap.add_argument("--enhance-steps", default="0.32,0.48,0.64",
                     help="with --enhance: comma-separated quantisation steps of the layer's coefficients")
     ap.add_argument("--basis", choices=("klt", "dct"), default="klt", help="with --enhance: the layer's block transform")
+    ap.add_argument("--enhance-levels", default="5,3,1", help="with --enhance: comma-separated base levels")
     ap.add_argument("--last-group", nargs="+", default=[], metavar="CHECKPOINT",
                     help="grown checkpoints: what each one's newest channel group adds at levels 5, 3 and 0")
     data.add_probe_arguments(ap, lr=5e-4, every=250)
@@ -213,7 +214,8 @@ def main(argv=None) -> None:
         model, step = load_model(args.enhance)
         photos = data.center_crops(random.Random(1).sample(train_files, 24), 512)
         steps = [float(v) for v in args.enhance_steps.split(",")]
-        for level in (5, 3, 1):
+        points = []
+        for level in (int(v) for v in args.enhance_levels.split(",")):
             fit, _ = residuals(args.enhance, photos, level)
             held, _ = residuals(args.enhance, crops, level)
             base_db, layer = enhancement(fit, held, steps, args.basis)
@@ -222,6 +224,12 @@ def main(argv=None) -> None:
                               for q, (b, db) in layer.items())
             print(f"step {step}, level {level}: {bpp:.4f} bpp : {base_db:.3f} dB; with a {args.basis} layer {cells}",
                   flush=True)
+            points += [(bpp, base_db, f"L{level}")] + [(bpp + b, db, f"L{level}+{q}") for q, (b, db) in layer.items()]
+        frontier = []
+        for point in sorted(points):  # each rate's best: a point stays if it beats every cheaper one
+            if not frontier or point[1] > frontier[-1][1]:
+                frontier.append(point)
+        print("best at each rate: " + ", ".join(f"{name} {b:.4f}:{db:.3f}" for b, db, name in frontier))
     for path in args.last_group:
         from .train import load_model
 
