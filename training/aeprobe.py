@@ -6,7 +6,7 @@
     python3 -m training.aeprobe --klt 128,160,192                          # the linear reference: a 16x16 block KLT
     python3 -m training.aeprobe --residual CHECKPOINT --klt 16,32,64,128   # what a trained model's latent misses
     python3 -m training.aeprobe --last-group CHECKPOINT                    # what a grown latent's new group adds
-    python3 -m training.aeprobe --enhance CHECKPOINT --basis dct           # a residual refinement layer, estimated
+    python3 -m training.aeprobe --enhance CHECKPOINT --basis dct [--tables gaussian]   # a residual refinement layer
 
 An autoencoder with no rate term and no quantisation has only its transforms and its latent width to limit it. Its
 validation PSNR (the 512^2 centre crops of the validation photos, as ``training.ceiling``) after N steps, for two
@@ -29,7 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data
-from .model import Analysis, Synthesis
+from .model import Analysis, Synthesis, gaussian_likelihood, scale_table
 
 
 def psnr(se: float, n: int) -> float:
@@ -124,10 +124,12 @@ def dct_basis(b: int = 16) -> torch.Tensor:
 
 
 def enhancement(fit: list[torch.Tensor], held: list[torch.Tensor], steps: list[float], basis: str = "klt",
-                ) -> tuple[float, dict[float, tuple[float, float]]]:
+                tables: str = "histogram") -> tuple[float, dict[float, tuple[float, float]]]:
     """A residual refinement layer, estimated: the residuals' 16x16 blocks in an orthonormal basis (the KLT of the
     ``fit`` residuals, or ``dct_basis``), every coefficient quantised with one step, each coefficient index coded with
-    a static histogram of the ``fit`` residuals' quantised values (what a pack's CDF tables could hold; no context).
+    a static histogram of the ``fit`` residuals' quantised values (what a pack's CDF tables could hold; no context),
+    or with ``tables="gaussian"`` by one of the model's own Gaussian scale-table entries per index (the one that codes
+    the ``fit`` values shortest: what the existing integer entropy path could code with one byte per index).
     Returns the held-out residuals' PSNR without the layer and, per step, (bits per pixel of the layer, PSNR with it)
     measured on ``held`` (cross-entropy against the ``fit`` histograms)."""
     x = torch.cat([blocks(r) for r in fit]).double()
@@ -145,6 +147,16 @@ def enhancement(fit: list[torch.Tensor], held: list[torch.Tensor], steps: list[f
     for step in steps:
         qf, qv = torch.round(cf / step), torch.round(cv / step)
         bits = 0.0
+        if tables == "gaussian":
+            scales = scale_table().double()
+            for k in range(qv.shape[1]):
+                fit_bits = -torch.log2(gaussian_likelihood(qf[:, k:k + 1], scales.view(1, -1))).sum(0)
+                best = scales[int(fit_bits.argmin())]
+                bits += float(-torch.log2(gaussian_likelihood(qv[:, k], best)).sum())
+            out[step] = (bits / (n / 3), psnr(float(((y - qv * step @ vectors.T) ** 2).sum()), n))
+            continue
+        if tables != "histogram":
+            raise ValueError(f"unknown tables {tables!r}")
         for k in range(qv.shape[1]):
             lo = int(min(qf[:, k].min(), qv[:, k].min()))
             hi = int(max(qf[:, k].max(), qv[:, k].max()))
@@ -201,6 +213,8 @@ def main(argv=None) -> None:
                     help="with --enhance: comma-separated quantisation steps of the layer's coefficients")
     ap.add_argument("--basis", choices=("klt", "dct"), default="klt", help="with --enhance: the layer's block transform")
     ap.add_argument("--enhance-levels", default="5,3,1", help="with --enhance: comma-separated base levels")
+    ap.add_argument("--tables", choices=("histogram", "gaussian"), default="histogram",
+                    help="with --enhance: how the layer's coefficients are priced")
     ap.add_argument("--last-group", nargs="+", default=[], metavar="CHECKPOINT",
                     help="grown checkpoints: what each one's newest channel group adds at levels 5, 3 and 0")
     data.add_probe_arguments(ap, lr=5e-4, every=250)
@@ -218,7 +232,7 @@ def main(argv=None) -> None:
         for level in (int(v) for v in args.enhance_levels.split(",")):
             fit, _ = residuals(args.enhance, photos, level)
             held, _ = residuals(args.enhance, crops, level)
-            base_db, layer = enhancement(fit, held, steps, args.basis)
+            base_db, layer = enhancement(fit, held, steps, args.basis, args.tables)
             bpp = level_bpp(model, crops, level)
             cells = "; ".join(f"step {q}: {bpp + b:.4f} bpp : {db:.3f} dB (+{b:.4f} bpp, {db - base_db:+.3f} dB)"
                               for q, (b, db) in layer.items())

@@ -1150,6 +1150,10 @@ def test_the_dct_basis_is_orthonormal_and_the_enhancement_estimate_behaves():
         assert abs(p3 - base) < 1e-9 and b3 < 0.01  # a step far above the residual codes nothing
     with pytest.raises(ValueError, match="unknown basis"):
         aeprobe.enhancement(fit, held, [0.1], "wavelet")
+    _, histogram = aeprobe.enhancement(fit, held, [0.05], "dct")
+    _, gaussian = aeprobe.enhancement(fit, held, [0.05], "dct", "gaussian")
+    assert gaussian[0.05][1] == histogram[0.05][1]  # the same picture, priced by another model
+    assert 0.5 < gaussian[0.05][0] / histogram[0.05][0] < 2  # Gaussian noise: the two price it alike
     with pytest.raises(SystemExit) as done:  # the probe's options parse (no clash with the training ones)
         aeprobe.main(["--help"])
     assert done.value.code == 0
