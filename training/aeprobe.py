@@ -140,6 +140,9 @@ def enhancement(fit: list[torch.Tensor], held: list[torch.Tensor], steps: list[f
         vectors = dct_basis()
     else:
         raise ValueError(f"unknown basis {basis!r}")
+    if tables not in ("histogram", "gaussian"):
+        raise ValueError(f"unknown tables {tables!r}")
+    scales = scale_table().double()
     y = torch.cat([blocks(r) for r in held]).double()
     cf, cv = x @ vectors, y @ vectors
     n = y.numel()
@@ -147,17 +150,11 @@ def enhancement(fit: list[torch.Tensor], held: list[torch.Tensor], steps: list[f
     for step in steps:
         qf, qv = torch.round(cf / step), torch.round(cv / step)
         bits = 0.0
-        if tables == "gaussian":
-            scales = scale_table().double()
-            for k in range(qv.shape[1]):
-                fit_bits = -torch.log2(gaussian_likelihood(qf[:, k:k + 1], scales.view(1, -1))).sum(0)
-                best = scales[int(fit_bits.argmin())]
-                bits += float(-torch.log2(gaussian_likelihood(qv[:, k], best)).sum())
-            out[step] = (bits / (n / 3), psnr(float(((y - qv * step @ vectors.T) ** 2).sum()), n))
-            continue
-        if tables != "histogram":
-            raise ValueError(f"unknown tables {tables!r}")
         for k in range(qv.shape[1]):
+            if tables == "gaussian":
+                fit_bits = -torch.log2(gaussian_likelihood(qf[:, k:k + 1], scales.view(1, -1))).sum(0)
+                bits += float(-torch.log2(gaussian_likelihood(qv[:, k], scales[int(fit_bits.argmin())])).sum())
+                continue
             lo = int(min(qf[:, k].min(), qv[:, k].min()))
             hi = int(max(qf[:, k].max(), qv[:, k].max()))
             hist = torch.full((hi - lo + 1,), 0.5, dtype=torch.float64)  # every value codable

@@ -526,6 +526,13 @@ def model_for(ck: dict, **kwargs) -> EdgeCodecModel:
                           context_hidden=tuple(layout["context_hidden"]), **kwargs)
 
 
+def _relayout(model: EdgeCodecModel, m: int, groups: int, context_hidden: tuple[int, ...]) -> EdgeCodecModel:
+    """An untrained model like ``model`` (encoder width, hyper channels, levels) with another latent layout."""
+    return EdgeCodecModel(m=m, z=model.zc, n_enc=model.g_a.res4.conv1.in_channels,
+                          hyper_ch=model.context[0].inp.in_channels, groups=groups, lambdas=model.lambdas,
+                          context_hidden=context_hidden)
+
+
 @torch.no_grad()
 def grow_latent(model: EdgeCodecModel, hidden: int, seed: int = 0) -> EdgeCodecModel:
     """A copy of ``model`` with one more channel group (``group_ch`` new latent channels at 1/16, coded after the
@@ -536,9 +543,7 @@ def grow_latent(model: EdgeCodecModel, hidden: int, seed: int = 0) -> EdgeCodecM
     last conv writes them from random weights, scaled to the old channels' spread, so the synthesis gets a gradient
     from the first step). The gains of the new channels start at each level's median gain."""
     gc = model.group_ch
-    grown = EdgeCodecModel(m=model.m + gc, z=model.zc, n_enc=model.g_a.res4.conv1.in_channels,
-                           hyper_ch=model.context[0].inp.in_channels, groups=model.groups + 1,
-                           lambdas=model.lambdas, context_hidden=model.context_hidden + (hidden,))
+    grown = _relayout(model, model.m + gc, model.groups + 1, model.context_hidden + (hidden,))
     grown.g_s.variant = model.g_s.variant
     old = model.state_dict()
     new = grown.state_dict()
@@ -575,9 +580,7 @@ def newest_group_slices(model: EdgeCodecModel) -> dict[str, torch.Tensor]:
     if model.groups <= 4:
         return {}
     with torch.random.fork_rng(devices=[]):  # only the shapes are wanted: leave the training's random draws alone
-        old = EdgeCodecModel(m=model.m - model.group_ch, z=model.zc, n_enc=model.g_a.res4.conv1.in_channels,
-                             hyper_ch=model.context[0].inp.in_channels, groups=model.groups - 1,
-                             lambdas=model.lambdas, context_hidden=model.context_hidden[:-1])
+        old = _relayout(model, model.m - model.group_ch, model.groups - 1, model.context_hidden[:-1])
     shapes = {k: v.shape for k, v in old.state_dict().items()}
     masks = {}
     for name, param in model.named_parameters():
