@@ -600,6 +600,8 @@ def main(argv=None) -> None:
                     help="clipping percentile of the synthesis activations (0.9999 reproduces packs before step 35k)")
     ap.add_argument("--vectors", type=Path, default=REPO / "tests" / "vectors" / "model")
     ap.add_argument("--random-init", action="store_true", help="export an untrained model (smoke tests)")
+    ap.add_argument("--residual-crops", type=int, default=24,
+                    help="training photos (512^2 centre crops) the residual layer's tables are fitted on; 0 = no layer")
     ap.add_argument("--card-extra", type=Path, default=None, help="markdown appended to the model card")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
@@ -654,6 +656,12 @@ def main(argv=None) -> None:
         "onnx/synthesis.fp32.onnx": compact_float_weights(export_synthesis_onnx(model, scales, qdq=False)),
         "onnx/synthesis.qdq.onnx": export_synthesis_onnx(model, scales, qdq=True),
     }
+    if args.residual_crops > 0:
+        from . import residual
+        tables, ladder, _ = residual.fit(model, residual.fit_crops(args.residual_crops), log=None)
+        entries["residual/tables.bin"] = tables
+        manifest["residual"] = residual.manifest_section(ladder)
+        print("residual layer ladder: " + " ".join(f"{lv}" + (f"+r{st}" if st >= 0 else "") for lv, st in ladder))
     _, val_files = data.list_images(data.default_dirs())
     val = [data.load_rgb(f)[:, :256, :256].float() / 255.0 for f in val_files[:2]]
     int_rows = integer_vs_float(model, b, graphs, val, (g_cdfs, g_offsets))

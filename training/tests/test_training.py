@@ -328,7 +328,7 @@ def test_the_encoder_only_and_the_newest_grown_parameters_get_their_own_learning
 
 def test_export_writes_a_pack_the_csharp_side_reads(tmp_path):
     export.main(["--random-init", "--out", str(tmp_path), "--vectors", str(tmp_path / "vectors"),
-                 "--calib-crops", "2"])
+                 "--calib-crops", "2", "--residual-crops", "1"])
     pack = next(tmp_path.glob("edgecodec-hp-*.ecpack"))
     with zipfile.ZipFile(pack) as z:
         manifest = json.loads(z.read("manifest.json"))
@@ -390,7 +390,7 @@ def random_init_pack(tmp_path: Path) -> tuple[Path, Path]:
     torch.manual_seed(0)
     train.save_compact(EdgeCodecModel(), 0, tmp_path / "init.pt")
     export.main(["--checkpoint", str(tmp_path / "init.pt"), "--out", str(tmp_path), "--vectors", str(tmp_path / "v"),
-                 "--calib-crops", "2"])
+                 "--calib-crops", "2", "--residual-crops", "0"])
     return next(tmp_path.glob("edgecodec-hp-*.ecpack")), tmp_path / "init.pt"
 
 
@@ -1157,3 +1157,27 @@ def test_the_dct_basis_is_orthonormal_and_the_enhancement_estimate_behaves():
     with pytest.raises(SystemExit) as done:  # the probe's options parse (no clash with the training ones)
         aeprobe.main(["--help"])
     assert done.value.code == 0
+
+
+def test_residual_transform_is_orthonormal_and_its_constants_are_the_decoders():
+    from training import residual
+
+    r = torch.randn(3, 32, 48, dtype=torch.float64) * 20
+    c = residual.forward(r)
+    assert c.shape == (6, 3, 256)
+    assert torch.allclose(residual.inverse(c, 32, 48), r, atol=1e-9)
+    assert abs(float((c ** 2).sum()) - float((r ** 2).sum())) < 1e-6 * float((r ** 2).sum())  # energy preserved
+    cos, rgb = residual.integer_constants()
+    assert cos[0][0] == 2048 and cos[1][0] == 2882 and rgb == [[4730, 5793, 3344], [4730, 0, -6689], [4730, -5793, 3344]]
+    csharp = (REPO / "sdk" / "EdgeCodec" / "Codec" / "Residual" / "ResidualTransform.cs").read_text()
+    assert ", ".join(map(str, cos[1])) in csharp and ", ".join(str(v) for row in rgb for v in row) in csharp
+
+
+def test_the_ladder_keeps_the_best_setting_at_each_rate_spaced_by_rate():
+    from training import residual
+
+    points = [(0.1, 24.0, 0, -1), (0.2, 26.0, 1, -1), (0.21, 25.0, 0, 3),  # dominated: dearer and worse than level 1
+              (0.21, 26.2, 0, 2),  # best at its rate but only 5 % dearer than level 1: thinned
+              (0.4, 26.5, 2, -1), (0.8, 29.0, 1, 0), (0.85, 29.5, 2, 0)]  # the top is kept, its neighbour goes
+    assert residual.hull(points) == [[0, -1], [1, -1], [2, -1], [2, 0]]
+    assert residual.quantise(torch.tensor([0.74, 0.76, -0.76, 1.74, -1.76]), 1.0).tolist() == [0, 1, -1, 1, -2]

@@ -16,15 +16,17 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
 
     private readonly int _layers;
     private readonly AdapterSet? _adapters;
+    private readonly IReadOnlyList<QualitySetting>? _ladder;
 
     public EdgeCodecRdCodec(ModelPack pack, string backend, string name = "edgecodec", int layers = 0, IReadOnlyList<int>? qualities = null,
-        IReadOnlyList<AdapterPackage>? experts = null, int tileSize = 0)
+        IReadOnlyList<AdapterPackage>? experts = null, int tileSize = 0, IReadOnlyList<QualitySetting>? ladder = null)
     {
+        _ladder = ladder;
         _pack = pack;
         _backend = backend;
         _layers = layers;
         Name = name;
-        QualityLevels = qualities ?? [.. Enumerable.Range(0, pack.QualityLevels.Count)];
+        QualityLevels = qualities ?? [.. Enumerable.Range(0, ladder?.Count ?? pack.QualityLevels.Count)];
         experts ??= [];
         _adapters = experts.Count > 0 ? new AdapterSet(pack, experts) : null;
         _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1, Experts = experts, TileSize = tileSize }));
@@ -34,7 +36,9 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
 
     public IReadOnlyList<int> QualityLevels { get; }
 
-    public RdSample Run(RgbImage image, int quality) => RoundTrip(encoder => encoder.Encode(image, quality));
+    /// <summary>Encodes at level <paramref name="quality"/>, or with a ladder at its entry <paramref name="quality"/>.</summary>
+    public RdSample Run(RgbImage image, int quality) =>
+        RoundTrip(encoder => _ladder is null ? encoder.Encode(image, quality) : encoder.Encode(image, _ladder[quality]));
 
     /// <summary>Encodes with this thread's encoder through <paramref name="encode"/>, writes the container, decodes it and measures.</summary>
     internal RdSample RoundTrip(Func<EdgeCodecEncoder, EncodedImage> encode)

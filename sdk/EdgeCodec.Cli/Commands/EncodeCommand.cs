@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using EdgeCodec.Codec;
+using EdgeCodec.Models;
 using EdgeCodec.Format;
 using EdgeCodec.Imaging;
 
@@ -26,13 +27,22 @@ internal static class EncodeCommand
         {
             Description = "Write the best stream whose container fits in this many bytes (picks the quality and layers; not with --quality, --layers or --latents)",
         };
+        var residual = new Option<int?>("--residual", "-r")
+        {
+            Description = "Add a residual layer with this step index of the pack (edgecodec model info lists them; larger = coarser, fewer bytes)",
+        };
         var layout = CommonOptions.Layout("compact");
-        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, layout, model, threads, latents };
+        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, layout, model, threads, latents, residual };
         command.SetAction(r => CliRunner.Run(() =>
         {
-            if (r.GetValue(maxBytes) is not null && (r.GetResult(quality) is { Implicit: false } || r.GetResult(layers) is { Implicit: false } || r.GetValue(latents) is not null))
+            if (r.GetValue(maxBytes) is not null && (r.GetResult(quality) is { Implicit: false } || r.GetResult(layers) is { Implicit: false } || r.GetValue(latents) is not null || r.GetValue(residual) is not null))
             {
-                return CliRunner.Error(CliRunner.Usage, "--max-bytes chooses the quality and layers itself: it cannot be combined with --quality, --layers or --latents");
+                return CliRunner.Error(CliRunner.Usage, "--max-bytes chooses the quality and layers itself: it cannot be combined with --quality, --layers, --latents or --residual");
+            }
+
+            if (r.GetValue(latents) is not null && r.GetValue(residual) is not null)
+            {
+                return CliRunner.Error(CliRunner.Usage, "--residual is not yet available with --latents");
             }
 
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -43,7 +53,7 @@ internal static class EncodeCommand
             var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(file.FullName), pack) : null;
             var encoded = refined is not null ? encoder.Encode(image, refined, r.GetValue(layers))
                 : r.GetValue(maxBytes) is { } budget ? encoder.EncodeWithin(image, budget, e => e.WriteContainer(Stream.Null, fileLayout))
-                : encoder.Encode(image, r.GetValue(quality), r.GetValue(layers));
+                : encoder.Encode(image, new QualitySetting(r.GetValue(quality), r.GetValue(residual)), r.GetValue(layers));
             var target = r.GetRequiredValue(output);
             long bytes;
             string temp = target.FullName + ".tmp";
@@ -53,7 +63,7 @@ internal static class EncodeCommand
             }
 
             File.Move(temp, target.FullName, overwrite: true);
-            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
+            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(r.GetValue(residual) is { } step ? $" + residual step {step} ({pack.ResidualSteps[step]:0.##} px)" : "")}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
                 $"{encoded.Header.TileCount} tiles, {bytes} bytes, {bytes * 8.0 / image.PixelCount:F4} bpp, {sw.Elapsed.TotalSeconds:F2} s");
             return CliRunner.Ok;
         }));

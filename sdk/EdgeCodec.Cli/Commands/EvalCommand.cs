@@ -37,8 +37,13 @@ internal static class EvalCommand
             Description = "Evaluate the studio encoder: code DIR/<image>.q<N>.eclt (python3 -m training.refine) as \"edgecodec\"; "
                 + "the one-pass encoder becomes \"edgecodec-fast\" and the summary holds the BD-rate between them",
         };
+        var ladder = new Option<bool>("--ladder")
+        {
+            Description = "Sweep the pack's quality ladder (quality levels with residual layers) as \"edgecodec\"; "
+                + "the quality levels alone become \"edgecodec-levels\"",
+        };
         var command = new Command("eval", "Rate-distortion evaluation of EdgeCodec vs JPEG and WebP (BD-rate, PSNR, MS-SSIM)")
-            { images, json, plot, limit, backend, model, threads, compare, prefixes, tileSize, tileSizes, adapters, adapterDir, trust, refined };
+            { images, json, plot, limit, backend, model, threads, compare, prefixes, tileSize, tileSizes, adapters, adapterDir, trust, refined, ladder };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -63,7 +68,23 @@ internal static class EvalCommand
             var experts = LoadAdapters(pack, r.GetValue(adapters)!, r.GetValue(adapterDir), r.GetValue(trust), r.GetValue(model));
             int tile = r.GetValue(tileSize);
             var studio = r.GetValue(refined) is { } refinedDir ? StudioCodec(pack, r.GetValue(backend)!, refinedDir, set, experts.Count > 0 || tile != 0) : null;
-            var codecs = new List<IRdCodec> { (IRdCodec?)studio ?? new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts, tileSize: tile), new JpegCodec(), new WebpCodec() };
+            bool useLadder = r.GetValue(ladder);
+            if (useLadder && (studio is not null || pack.ResidualSteps.Count == 0))
+            {
+                throw new ArgumentException(studio is not null ? "--ladder cannot be combined with --refined-latents" : "--ladder: the model pack has no residual layer");
+            }
+
+            var codecs = new List<IRdCodec>
+            {
+                (IRdCodec?)studio ?? new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts, tileSize: tile, ladder: useLadder ? pack.QualityLadder : null),
+                new JpegCodec(), new WebpCodec(),
+            };
+            if (useLadder)
+            {
+                CliRunner.Info($"quality ladder: {string.Join(" ", pack.QualityLadder)}");
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-levels", experts: experts, tileSize: tile));
+            }
+
             if (studio is not null)
             {
                 codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-fast"));

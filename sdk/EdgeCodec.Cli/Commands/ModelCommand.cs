@@ -24,6 +24,9 @@ internal static class ModelCommand
             table.AddRow("hyper-latents", $"{l.HyperChannels} channels at 1/{l.HyperStride}");
             table.AddRow("tile", $"{l.TileSize} px, synthesis halo {l.SynthesisHalo}");
             table.AddRow("quality levels", string.Join(", ", p.QualityLevels.Select(q => $"{q.Level} (lambda {q.Lambda})")));
+            table.AddRow("residual layer", p.ResidualSteps.Count == 0 ? "none"
+                : "steps " + string.Join(", ", p.ResidualSteps.Select((s, i) => $"{i}: {s:0.##} px")));
+            table.AddRow("quality ladder", string.Join(" ", p.QualityLadder));
             table.AddRow("decoder cost", $"{p.DecoderKmacPerPixel:F2} kMAC/pixel");
             table.AddRow("onnx graphs", string.Join(", ", p.OnnxEntries));
             AnsiConsole.Write(table);

@@ -55,4 +55,27 @@ internal static class PackEditor
     /// <summary>The first node of <paramref name="graph"/> whose op is <paramref name="op"/>.</summary>
     public static JsonObject Node(JsonObject manifest, string graph, string op)
         => manifest["graphs"]![graph]!.AsArray().Select(n => n!.AsObject()).First(n => (string?)n["op"] == op);
+
+    /// <summary>Adds (or replaces) entry <paramref name="name"/>, lists its SHA-256 in the manifest and applies <paramref name="mutate"/> to the manifest.</summary>
+    public static byte[] AddEntry(byte[] pack, string name, byte[] data, Action<JsonObject> mutate)
+        => EditManifest(AppendEntry(pack, name, data), m =>
+        {
+            m["files"]![name] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+            mutate(m);
+        });
+
+    private static byte[] AppendEntry(byte[] pack, string name, byte[] data)
+    {
+        using var output = new MemoryStream();
+        output.Write(pack);
+        using (var zip = new ZipArchive(output, ZipArchiveMode.Update, leaveOpen: true))
+        {
+            zip.GetEntry(name)?.Delete();
+            ZipArchiveEntry e = zip.CreateEntry(name, CompressionLevel.NoCompression);
+            using Stream s = e.Open();
+            s.Write(data);
+        }
+
+        return output.ToArray();
+    }
 }

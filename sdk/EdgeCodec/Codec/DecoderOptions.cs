@@ -11,7 +11,7 @@ public sealed class DecoderOptions
     /// <summary>Threads for tile decoding and synthesis; 0 = all cores. Results never depend on it. Default 0.</summary>
     public int Threads { get; init; }
 
-    /// <summary>Decode at most this many refinement layers (1..groups); 0 = all that arrived. Default 0.</summary>
+    /// <summary>Decode at most this many refinement layers (1..groups, or groups + 1 with the residual layer); 0 = all that arrived. Default 0.</summary>
     public int MaxLayers { get; init; }
 
     /// <summary>Receives backend-selection and concealment messages; may be null.</summary>

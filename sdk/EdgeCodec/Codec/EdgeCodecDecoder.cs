@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EdgeCodec.Backends;
+using EdgeCodec.Codec.Residual;
 using EdgeCodec.Entropy;
 using EdgeCodec.Format;
 using EdgeCodec.Imaging;
@@ -84,9 +85,11 @@ public sealed class EdgeCodecDecoder : IDisposable
             throw new EdgeCodecFormatException($"Tile grid {header.TileColumns}x{header.TileRows} does not match the geometry ({grid.Columns}x{grid.Rows}).", FormatError.Malformed);
         }
 
-        if (header.LayerCount < 1 || header.LayerCount > _pack.Layout.Groups)
+        int maxLayers = _pack.Layout.Groups + (_pack.Residual is null ? 0 : 1);
+        if (header.LayerCount < 1 || header.LayerCount > maxLayers)
         {
-            throw new EdgeCodecFormatException($"Layer count {header.LayerCount} is outside 1..{_pack.Layout.Groups}.", FormatError.Malformed);
+            string residual = _pack.Residual is null && header.LayerCount == maxLayers + 1 ? " (a residual layer needs a model pack with residual tables)" : "";
+            throw new EdgeCodecFormatException($"Layer count {header.LayerCount} is outside 1..{maxLayers}{residual}.", FormatError.Malformed);
         }
 
         if (header.QualityLevel >= _pack.QualityLevels.Count)
@@ -168,7 +171,7 @@ public sealed class EdgeCodecDecoder : IDisposable
 
     /// <summary>Decodes frame <paramref name="frameIndex"/> with at most <paramref name="maxLayers"/> layers (a thermal or power budget).</summary>
     /// <param name="frameIndex">The frame.</param>
-    /// <param name="maxLayers">Layers to decode, 1..groups; 0 = all that arrived.</param>
+    /// <param name="maxLayers">Layers to decode, 1..groups (groups + 1 with the residual layer); 0 = all that arrived.</param>
     /// <exception cref="InvalidOperationException"><see cref="SetHeader"/> was not called.</exception>
     public DecodedFrame DecodeFrame(uint frameIndex, int maxLayers) => DecodeFrame(frameIndex, tiledSynthesis: true, maxLayers);
 
@@ -201,6 +204,17 @@ public sealed class EdgeCodecDecoder : IDisposable
         var withoutAdapter = new List<int>();
         var image = Synthesize(grid, y, header.QualityLevel, tiledSynthesis, experts, withoutAdapter);
         double synthesisSeconds = synthesis.Elapsed.TotalSeconds;
+        if (maxLayers > layout.Groups)
+        {
+            Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
+            {
+                if (layersPerTile[tile] == layout.Groups && slots[tile, layout.Groups] is { } residual && ApplyResidual(grid, tile, residual, header.QualityLevel, image, timer))
+                {
+                    layersPerTile[tile]++;
+                }
+            });
+        }
+
         var timings = new DecodeTimings(timer.EntropySeconds, timer.HyperSeconds, tilesWall, synthesisSeconds, total.Elapsed.TotalSeconds);
         return new DecodedFrame(frameIndex, image, layersPerTile, header.LayerCount, _backend.Name, timings)
         {
@@ -325,6 +339,35 @@ public sealed class EdgeCodecDecoder : IDisposable
         }
 
         return decoded;
+    }
+
+    /// <summary>
+    /// Decodes a tile's residual layer and adds it to its pixels. A corrupt layer is logged and leaves the tile as
+    /// synthesised: the coarser picture of the layers before it.
+    /// </summary>
+    private bool ApplyResidual(TileGrid grid, int tile, LatentPacket packet, int quality, RgbImage image, EntropyTimer timer)
+    {
+        var rect = grid.PixelRect(tile);
+        var tables = _pack.Residual!;
+        int step;
+        int[] symbols;
+        long start = timer.Start();
+        try
+        {
+            (step, symbols) = ResidualLayer.Decode(packet.Payload.Span, tables, _pack.GaussianTables, quality, ResidualLayer.Blocks(rect));
+        }
+        catch (EdgeCodecFormatException ex)
+        {
+            _options.Log?.Invoke($"tile {tile}: residual layer is corrupt ({ex.Message}); shown without it");
+            return false;
+        }
+        finally
+        {
+            timer.AddEntropy(start);
+        }
+
+        ResidualTransform.Apply(symbols, tables.StepsQ2[step], rect, image);
+        return true;
     }
 
     private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality, bool tiled, ushort[] experts, List<int> withoutAdapter)

@@ -1,4 +1,5 @@
 using EdgeCodec.Backends;
+using EdgeCodec.Codec.Residual;
 using EdgeCodec.Entropy;
 using EdgeCodec.Format;
 using EdgeCodec.Imaging;
@@ -57,6 +58,53 @@ public sealed class EdgeCodecEncoder : IDisposable
         ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
         float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
         return EncodeLatents(image, grid, quality, y, z, layers, streamId, frameIndex, firstSequence);
+    }
+
+    /// <summary>
+    /// Encodes one image at a quality setting: a quality level and, when <see cref="QualitySetting.ResidualStep"/> is
+    /// set, a residual layer after its latent layers that codes what the synthesis missed (docs/format.md, "The residual
+    /// layer"). The encoder synthesises its own picture (with the tiles' experts) to measure that residual, so this
+    /// costs about one decode more than <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/>.
+    /// </summary>
+    /// <param name="image">The image; read only.</param>
+    /// <param name="setting">Level and residual step, e.g. an entry of <see cref="ModelPack.QualityLadder"/>.</param>
+    /// <param name="layers">Layers to emit: 1 .. groups (latent layers only) or groups + 1 with a residual layer; 0 = all.</param>
+    /// <param name="streamId">Stream id written into every packet.</param>
+    /// <param name="frameIndex">Frame index written into every packet.</param>
+    /// <param name="firstSequence">Sequence number of the first packet.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Level, step or layers out of range.</exception>
+    /// <exception cref="NotSupportedException">A residual step was asked for and the pack has no residual tables.</exception>
+    public EncodedImage Encode(RgbImage image, QualitySetting setting, int layers = 0, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(setting);
+        int groups = _pack.Layout.Groups;
+        if (setting.ResidualStep is not { } step || (layers > 0 && layers <= groups))
+        {
+            return Encode(image, setting.Level, layers, streamId, frameIndex, firstSequence);
+        }
+
+        var tables = _pack.Residual ?? throw new NotSupportedException($"Model pack {_pack.Sha256[..12]} has no residual layer tables.");
+        ArgumentOutOfRangeException.ThrowIfNegative(setting.Level);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(setting.Level, _pack.QualityLevels.Count);
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, tables.StepsQ2.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, groups + 1);
+        int quality = setting.Level;
+        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
+        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
+        float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
+        ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
+        float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
+        var (payloads, latents) = EncodeTiles(grid, y, z, groups);
+        var (experts, _, picture) = Synthesize(image, grid, latents, quality);
+        int stepQ2 = tables.StepsQ2[step];
+        Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
+        {
+            int[] symbols = ResidualTransform.ForwardTile(image, picture, stepQ2, grid.PixelRect(tile));
+            payloads[tile] = [.. payloads[tile], ResidualLayer.Encode(tables, _pack.GaussianTables, quality, step, symbols)];
+        });
+        return Assemble(image, grid, quality, payloads, groups + 1, experts, streamId, frameIndex, firstSequence);
     }
 
     /// <summary>
@@ -195,9 +243,12 @@ public sealed class EdgeCodecEncoder : IDisposable
             var (payloads, latents) = EncodeTiles(grid, gained[q].Y, gained[q].Z, k);
             // One synthesis pass routes the tiles (with experts) and measures the picture; a lone candidate without
             // experts needs neither.
-            var (experts, error) = candidates.Count == 1 && _options.Experts.Count == 0
-                ? (new ushort[grid.Count], 0L)
-                : Synthesize(image, grid, latents, q);
+            var (experts, error) = (new ushort[grid.Count], 0L);
+            if (candidates.Count > 1 || _options.Experts.Count > 0)
+            {
+                (experts, error, _) = Synthesize(image, grid, latents, q);
+            }
+
             var encoded = Assemble(image, grid, q, payloads, k, experts, streamId, frameIndex, firstSequence);
             long size = sizeOf(encoded);
             if (size > maxBytes)
@@ -294,14 +345,15 @@ public sealed class EdgeCodecEncoder : IDisposable
 
     /// <summary>
     /// Synthesises <paramref name="latents"/> tile by tile with the base and every expert and returns per tile the
-    /// expert with the least squared error, and the image's total squared error with those experts.
+    /// expert with the least squared error, the image's total squared error with those experts, and that picture.
     /// </summary>
-    private (ushort[] Experts, long Error) Synthesize(RgbImage image, TileGrid grid, I32Tensor latents, int quality)
+    private (ushort[] Experts, long Error, RgbImage Picture) Synthesize(RgbImage image, TileGrid grid, I32Tensor latents, int quality)
     {
         var (candidates, provider) = _routing ??= RoutingCandidates();
         var yq = (U8Tensor)((QuantizeNode)_pack.GetGraph("synthesis").Nodes[0]).Execute([latents], quality, 1);
         var best = new ushort[grid.Count];
         var bestError = Enumerable.Repeat(long.MaxValue, grid.Count).ToArray();
+        RgbImage? picture = null;
         foreach (var (expert, pack) in candidates)
         {
             using var backend = provider.Create(pack, new BackendOptions { Threads = _options.Threads });
@@ -314,11 +366,28 @@ public sealed class EdgeCodecEncoder : IDisposable
                 {
                     bestError[tile] = error;
                     best[tile] = expert;
+                    if (picture is not null)
+                    {
+                        CopyTile(reconstruction, picture, grid, tile);
+                    }
                 }
             }
+
+            picture ??= reconstruction;
         }
 
-        return (best, bestError.Sum());
+        return (best, bestError.Sum(), picture!);
+    }
+
+    private static void CopyTile(RgbImage from, RgbImage to, TileGrid grid, int tile)
+    {
+        var (x, y, w, h) = grid.PixelRect(tile);
+        w = Math.Min(w, from.Width - x);
+        h = Math.Min(h, from.Height - y);
+        for (int r = y; r < y + h; r++)
+        {
+            from.Row(r).Slice(x * 3, w * 3).CopyTo(to.Row(r).Slice(x * 3, w * 3));
+        }
     }
 
     /// <summary>

@@ -65,6 +65,8 @@ public sealed partial class ModelPack
         return new ModelPack(Sha256, ModelId, Layout, QualityLevels, GaussianTables, FactorizedTables, graphs, onnx, ModelCard, DecoderKmacPerPixel, Name)
         {
             AdapterId = adapter.Manifest.Id,
+            Residual = Residual,
+            QualityLadder = QualityLadder,
         };
     }
 }

@@ -58,6 +58,22 @@ public sealed partial class ModelPack
         Name = name;
     }
 
+    /// <summary>The residual layer's tables, or null when the pack has none (docs/format.md, "The residual layer").</summary>
+    internal ResidualTables? Residual { get; init; }
+
+    /// <summary>
+    /// The quantisation steps of the residual layer, in pixel values (0..255), by step index; empty when the pack has
+    /// no residual layer. Larger steps cost fewer bits and correct less.
+    /// </summary>
+    public IReadOnlyList<double> ResidualSteps => Residual is null ? [] : [.. Residual.StepsQ2.Select(s => s / 4.0)];
+
+    /// <summary>
+    /// The pack's quality ladder, from the smallest to the largest stream: the (quality level, residual step) pairs
+    /// its export measured on the convex hull of rate and distortion (on training photos). A pack without a residual
+    /// layer lists its quality levels.
+    /// </summary>
+    public IReadOnlyList<QualitySetting> QualityLadder { get; internal init; } = [];
+
     /// <summary>SHA-256 of the whole pack file, 64 lowercase hex digits: the pack's identity.</summary>
     public string Sha256 { get; }
 

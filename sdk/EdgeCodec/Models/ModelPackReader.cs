@@ -65,8 +65,59 @@ internal static class ModelPackReader
         double kmac = manifest["decoder_kmac_per_pixel"]["total"].Double();
         string card = Encoding.UTF8.GetString(entries["MODEL_CARD.md"]);
         var onnx = entries.Where(e => e.Key.StartsWith("onnx/", StringComparison.Ordinal)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        (ResidualTables? residual, QualitySetting[] ladder) = manifest.Has("residual")
+            ? ReadResidual(manifest["residual"], entries, levels.Length, layout.ScaleLevels)
+            : (null, [.. levels.Select(l => new QualitySetting(l.Level, null))]);
         return new ModelPack(sha, BinaryPrimitives.ReadUInt64BigEndian(hash), layout, levels, gaussian, factorized, graphs, onnx, card, kmac,
-            manifest.Has("name") ? manifest["name"].String() : "");
+            manifest.Has("name") ? manifest["name"].String() : "")
+        {
+            Residual = residual,
+            QualityLadder = ladder,
+        };
+    }
+
+    /// <summary>The optional <c>residual</c> section: block 16, constant bits 13, the steps, the tables entry, the ladder.</summary>
+    private static (ResidualTables Tables, QualitySetting[] Ladder) ReadResidual(PackJson r, Dictionary<string, byte[]> entries, int levels, int scaleLevels)
+    {
+        int block = r["block"].Int();
+        int bits = r["constant_bits"].Int();
+        if (block != Codec.Residual.ResidualTransform.Block || bits != Codec.Residual.ResidualTransform.ConstantBits)
+        {
+            throw r.Error($"block {block} / constant_bits {bits}: this decoder implements block 16 with 13-bit constants");
+        }
+
+        string entry = r["tables"].String();
+        if (!entries.TryGetValue(entry, out byte[]? bytes) || !entry.StartsWith("residual/", StringComparison.Ordinal))
+        {
+            throw r.Error($"tables entry '{entry}' is missing (it must be a residual/ entry of the pack)");
+        }
+
+        var tables = new ResidualTables(r["steps_q2"].IntArray(), bytes, levels, scaleLevels);
+        if (!r.Has("ladder"))
+        {
+            return (tables, [.. Enumerable.Range(0, levels).Select(l => new QualitySetting(l, null))]);
+        }
+
+        PackJson ladderJson = r["ladder"];
+        if (ladderJson.Count is 0 or > 256)
+        {
+            throw ladderJson.Error($"expected 1..256 settings, got {ladderJson.Count}");
+        }
+
+        var ladder = new QualitySetting[ladderJson.Count];
+        for (int i = 0; i < ladder.Length; i++)
+        {
+            PackJson item = ladderJson[i];
+            if (item.Count != 2)
+            {
+                throw item.Error("expected [level, step] (step -1: no residual layer)");
+            }
+
+            int step = item[1].Int(-1, tables.StepsQ2.Count - 1);
+            ladder[i] = new QualitySetting(item[0].Int(0, levels - 1), step < 0 ? null : step);
+        }
+
+        return (tables, ladder);
     }
 
     /// <summary>Extracts the 12 hex digits of <c>…-&lt;12 hex&gt;.ecpack</c>; names of another form carry no hash.</summary>

@@ -1,0 +1,335 @@
+using System.Text.Json.Nodes;
+using EdgeCodec.Codec;
+using EdgeCodec.Codec.Residual;
+using EdgeCodec.Format;
+using EdgeCodec.Imaging;
+using EdgeCodec.Models;
+using EdgeCodec.Tests.Models;
+
+namespace EdgeCodec.Tests.Codec;
+
+/// <summary>The residual layer: its normative integer inverse, its payload, and streams that carry it (docs/format.md).</summary>
+public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<CodecFixture>
+{
+    private const int Plane = ResidualTransform.Block * ResidualTransform.Block;
+
+    /// <summary>The inverse as docs/format.md states it, in 64-bit arithmetic: the 32-bit kernel must never differ from it.</summary>
+    private static int[] SpecInverse(int[] q, int stepQ2)
+    {
+        const int N = 16;
+        var s = new long[3 * Plane];
+        for (int p = 0; p < 3; p++)
+        {
+            var c = new long[Plane];
+            for (int i = 0; i < Plane; i++)
+            {
+                c[i] = Math.Clamp(Math.Clamp((long)q[(p * Plane) + i], -32768, 32768) * stepQ2, -32768, 32768);
+            }
+
+            var t = new long[Plane];
+            for (int k = 0; k < N; k++)
+            {
+                for (int x = 0; x < N; x++)
+                {
+                    long sum = 4096;
+                    for (int l = 0; l < N; l++)
+                    {
+                        sum += c[(k * N) + l] * ResidualTransform.Cos[(l * N) + x];
+                    }
+
+                    t[(k * N) + x] = Math.Clamp(sum >> 13, -32768, 32768);
+                }
+            }
+
+            for (int y = 0; y < N; y++)
+            {
+                for (int x = 0; x < N; x++)
+                {
+                    long sum = 4096;
+                    for (int k = 0; k < N; k++)
+                    {
+                        sum += ResidualTransform.Cos[(k * N) + y] * t[(k * N) + x];
+                    }
+
+                    s[(p * Plane) + (y * N) + x] = Math.Clamp(sum >> 13, -32768, 32768);
+                }
+            }
+        }
+
+        var rgb = new int[3 * Plane];
+        for (int ch = 0; ch < 3; ch++)
+        {
+            for (int i = 0; i < Plane; i++)
+            {
+                long sum = 1 << 14;
+                for (int p = 0; p < 3; p++)
+                {
+                    sum += ResidualTransform.Colour[(ch * 3) + p] * s[(p * Plane) + i];
+                }
+
+                rgb[(ch * Plane) + i] = checked((int)(sum >> 15));
+            }
+        }
+
+        return rgb;
+    }
+
+    private static double[] FloatInverse(int[] q, double step)
+    {
+        var rgb = new double[3 * Plane];
+        var planes = new double[3 * Plane];
+        for (int p = 0; p < 3; p++)
+        {
+            for (int y = 0; y < 16; y++)
+            {
+                for (int x = 0; x < 16; x++)
+                {
+                    double sum = 0;
+                    for (int k = 0; k < 16; k++)
+                    {
+                        for (int l = 0; l < 16; l++)
+                        {
+                            sum += q[(p * Plane) + (k * 16) + l] * step * Basis(k, y) * Basis(l, x);
+                        }
+                    }
+
+                    planes[(p * Plane) + (y * 16) + x] = sum;
+                }
+            }
+        }
+
+        double[,] m = { { 1 / Math.Sqrt(3), 1 / Math.Sqrt(2), 1 / Math.Sqrt(6) }, { 1 / Math.Sqrt(3), 0, -2 / Math.Sqrt(6) }, { 1 / Math.Sqrt(3), -1 / Math.Sqrt(2), 1 / Math.Sqrt(6) } };
+        for (int ch = 0; ch < 3; ch++)
+        {
+            for (int i = 0; i < Plane; i++)
+            {
+                rgb[(ch * Plane) + i] = (m[ch, 0] * planes[i]) + (m[ch, 1] * planes[Plane + i]) + (m[ch, 2] * planes[(2 * Plane) + i]);
+            }
+        }
+
+        return rgb;
+    }
+
+    private static double Basis(int k, int n) => (k == 0 ? Math.Sqrt(1.0 / 16) : Math.Sqrt(2.0 / 16)) * Math.Cos(Math.PI * (n + 0.5) * k / 16);
+
+    [Fact]
+    public void The_constants_are_the_rounded_transform()
+    {
+        for (int k = 0; k < 16; k++)
+        {
+            for (int n = 0; n < 16; n++)
+            {
+                Assert.Equal(Math.Round(8192 * Basis(k, n), MidpointRounding.AwayFromZero), ResidualTransform.Cos[(k * 16) + n]);
+            }
+        }
+
+        double[] colour = [1 / Math.Sqrt(3), 1 / Math.Sqrt(2), 1 / Math.Sqrt(6), 1 / Math.Sqrt(3), 0, -2 / Math.Sqrt(6), 1 / Math.Sqrt(3), -1 / Math.Sqrt(2), 1 / Math.Sqrt(6)];
+        Assert.Equal(colour.Select(v => (short)Math.Round(8192 * v, MidpointRounding.AwayFromZero)), ResidualTransform.Colour.ToArray());
+    }
+
+    [Fact]
+    public void The_integer_inverse_is_the_specified_arithmetic_on_random_and_extreme_blocks()
+    {
+        var random = new Random(7);
+        var cases = new List<(int[] Q, int Step)>();
+        for (int i = 0; i < 40; i++)
+        {
+            int magnitude = i % 4 == 0 ? 40000 : i % 4 == 1 ? 300 : 6;
+            cases.Add(([.. Enumerable.Range(0, 768).Select(_ => random.Next(-magnitude, magnitude + 1))], random.Next(1, ResidualTables.MaxStepQ2 + 1)));
+        }
+
+        foreach (int v in new[] { int.MaxValue, int.MinValue, 32768, -32768, 1 })
+        {
+            cases.Add((Enumerable.Repeat(v, 768).ToArray(), ResidualTables.MaxStepQ2));
+            cases.Add(([.. Enumerable.Range(0, 768).Select(i => (i & 1) == 0 ? v : -v)], ResidualTables.MaxStepQ2));
+        }
+
+        var rgb = new int[768];
+        foreach (var (q, step) in cases)
+        {
+            ResidualTransform.InverseBlock(q, step, rgb);
+            Assert.Equal(SpecInverse(q, step), rgb);
+        }
+    }
+
+    [Fact]
+    public void The_integer_inverse_is_within_a_pixel_of_the_float_transform()
+    {
+        var random = new Random(11);
+        var rgb = new int[768];
+        double worst = 0, total = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            // Sparse, picture-like coefficients: a few low frequencies, steps of 1.5 .. 300 pixel values.
+            int[] q = new int[768];
+            for (int j = 0; j < 24; j++)
+            {
+                q[random.Next(768) & ~0xC8] = random.Next(-6, 7);
+            }
+
+            int step = random.Next(6, 1200);
+            ResidualTransform.InverseBlock(q, step, rgb);
+            double[] exact = FloatInverse(q, step / 4.0);
+            for (int j = 0; j < 768; j++)
+            {
+                double e = Math.Abs(rgb[j] - exact[j]);
+                worst = Math.Max(worst, e);
+                total += e;
+            }
+        }
+
+        Assert.True(worst <= 1.0, $"worst {worst:F3} pixel values");
+        Assert.True(total / (20 * 768) < 0.3, $"mean {total / (20 * 768):F3}");
+    }
+
+    [Fact]
+    public void A_fine_step_codes_the_residual_back_to_the_original()
+    {
+        var random = new Random(3);
+        var original = new RgbImage(40, 24);
+        var picture = new RgbImage(40, 24);
+        random.NextBytes(original.Pixels);
+        for (int i = 0; i < picture.Pixels.Length; i++)
+        {
+            picture.Pixels[i] = (byte)Math.Clamp(original.Pixels[i] + random.Next(-30, 31), 0, 255);
+        }
+
+        var rect = (0, 0, 48, 32); // padded: two block rows, three block columns
+        int[] symbols = ResidualTransform.ForwardTile(original, picture, 1, rect);
+        Assert.Equal(6 * 768, symbols.Length);
+        var decoded = new RgbImage(40, 24, (byte[])picture.Pixels.Clone());
+        ResidualTransform.Apply(symbols, 1, rect, decoded);
+        int worst = original.Pixels.Zip(decoded.Pixels, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 1, $"worst {worst}");
+        Assert.NotEqual(original.Pixels, picture.Pixels);
+    }
+
+    /// <summary>The bundled pack when it has residual tables, else the bundled pack with plain tables added (any valid table codes correctly).</summary>
+    internal static ModelPack ResidualPack(ModelPack pack)
+    {
+        if (pack.Residual is not null)
+        {
+            return pack;
+        }
+
+        byte[] bytes = File.ReadAllBytes(TestPacks.PackPath!);
+        int levels = pack.QualityLevels.Count;
+        int[] steps = [245, 449, 816];
+        var tables = new byte[levels * steps.Length * 768];
+        for (int i = 0; i < tables.Length; i++)
+        {
+            int k = i % 256;
+            tables[i] = (byte)(k < 4 ? 30 : k < 40 ? 20 : 8); // coarse: more spread at low frequencies
+        }
+
+        return ModelPack.Load(new MemoryStream(PackEditor.AddEntry(bytes, "residual/tables.bin", tables, m => m["residual"] = new JsonObject
+        {
+            ["block"] = 16,
+            ["constant_bits"] = 13,
+            ["steps_q2"] = new JsonArray([.. steps.Select(s => (JsonNode)s)]),
+            ["tables"] = "residual/tables.bin",
+            ["ladder"] = new JsonArray(new JsonArray(0, -1), new JsonArray(3, 2), new JsonArray(5, 0)),
+        })));
+    }
+
+    private static DecodedFrame Decode(ModelPack pack, byte[] container, int layers = 0, Action<string>? log = null)
+    {
+        using var ms = new MemoryStream(container, writable: false);
+        return EdgeCodecDecoder.Decode(pack, ms, new DecoderOptions { Backend = "reference", Threads = 2, MaxLayers = layers, Log = log }).Frame;
+    }
+
+    [PackFact]
+    public void A_residual_layer_improves_the_picture_and_its_prefix_is_the_plain_stream()
+    {
+        var pack = ResidualPack(fixture.Pack);
+        using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2, TileSize = 128 });
+        int groups = pack.Layout.Groups;
+        var plain = encoder.Encode(fixture.Image, 3);
+        var full = encoder.Encode(fixture.Image, new QualitySetting(3, 0));
+        Assert.Equal(groups + 1, full.Header.LayerCount);
+        Assert.Equal(plain.Packets.Select(p => p.Payload.ToArray()), full.Packets.Take(plain.Packets.Count).Select(p => p.Payload.ToArray()));
+
+        var withLayer = Decode(pack, full.ToContainerBytes());
+        var without = Decode(pack, plain.ToContainerBytes());
+        var prefix = Decode(pack, full.ToContainerBytes(), layers: groups);
+        Assert.True(withLayer.IsComplete);
+        Assert.All(withLayer.LayersPerTile, n => Assert.Equal(groups + 1, n));
+        Assert.Equal(without.Image.Pixels, prefix.Image.Pixels);
+        double gain = CodecFixture.Psnr(fixture.Image, withLayer.Image) - CodecFixture.Psnr(fixture.Image, without.Image);
+        Assert.True(gain > 0.5, $"the residual layer at step 0 added {gain:F2} dB");
+
+        // A coarser step costs fewer bytes and corrects less.
+        var coarse = encoder.Encode(fixture.Image, new QualitySetting(3, 2));
+        Assert.True(coarse.Packets.Skip(plain.Packets.Count).Sum(p => p.Payload.Length) < full.Packets.Skip(plain.Packets.Count).Sum(p => p.Payload.Length));
+        Assert.True(CodecFixture.Psnr(fixture.Image, Decode(pack, coarse.ToContainerBytes()).Image) < CodecFixture.Psnr(fixture.Image, withLayer.Image));
+    }
+
+    [PackFact]
+    public void A_corrupt_residual_payload_leaves_its_tile_as_synthesised()
+    {
+        var pack = ResidualPack(fixture.Pack);
+        using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2, TileSize = 128 });
+        var full = encoder.Encode(fixture.Image, new QualitySetting(2, 1));
+        int groups = pack.Layout.Groups, tiles = full.Header.TileCount;
+        var prefix = Decode(pack, full.ToContainerBytes(), layers: groups);
+        var packets = full.Packets.ToList();
+        int victim = (groups * tiles) + 1;
+        byte[] damaged = packets[victim].Payload.ToArray();
+        damaged[0] = 200; // a step the pack does not have
+        packets[victim] = new LatentPacket { StreamId = 0, Sequence = packets[victim].Sequence, FrameIndex = 0, TileIndex = packets[victim].TileIndex, Layer = (byte)groups, ModelId = pack.ModelId, Payload = damaged };
+
+        var log = new List<string>();
+        using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = "reference", Threads = 1, Log = m => { lock (log) { log.Add(m); } } });
+        decoder.SetHeader(full.Header);
+        foreach (var p in packets)
+        {
+            decoder.SendPacket(p);
+        }
+
+        var frame = decoder.DecodeFrame(0);
+        Assert.Equal(groups, frame.LayersPerTile[1]);
+        Assert.Equal(groups + 1, frame.LayersPerTile[0]);
+        Assert.Contains(log, m => m.Contains("tile 1: residual layer is corrupt", StringComparison.Ordinal));
+        var grid = new TileGrid(fixture.Image.Width, fixture.Image.Height, 128);
+        var (x, y, w, h) = grid.PixelRect(1);
+        for (int r = y; r < Math.Min(y + h, fixture.Image.Height); r++)
+        {
+            int width = Math.Min(w, fixture.Image.Width - x) * 3;
+            Assert.Equal(prefix.Image.Row(r).Slice(x * 3, width).ToArray(), frame.Image.Row(r).Slice(x * 3, width).ToArray());
+        }
+    }
+
+    [PackFact]
+    public void A_pack_without_residual_tables_rejects_a_residual_stream_and_bad_tables_are_format_errors()
+    {
+        var pack = ResidualPack(fixture.Pack);
+        using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2, TileSize = 128 });
+        var full = encoder.Encode(fixture.Image, new QualitySetting(1, 0));
+        byte[] plainPack = PackEditor.Rewrite(File.ReadAllBytes(TestPacks.PackPath!), (n, d) => n.StartsWith("residual/", StringComparison.Ordinal) ? null : d);
+        plainPack = PackEditor.EditManifest(plainPack, m =>
+        {
+            m.Remove("residual");
+            m["files"]!.AsObject().Remove("residual/tables.bin");
+        });
+        var plain = ModelPack.Load(new MemoryStream(plainPack));
+        Assert.Empty(plain.ResidualSteps);
+        using var plainDecoder = new EdgeCodecDecoder(plain, new DecoderOptions { Backend = "reference" });
+        var header = ContainerHeader.Create(plain.ModelId, full.Header.Width, full.Header.Height, 128, 128, full.Header.LayerCount, 1, full.Header.QualityLevel);
+        var ex = Assert.Throws<EdgeCodecFormatException>(() => plainDecoder.SetHeader(header));
+        Assert.Contains("residual", ex.Message, StringComparison.Ordinal);
+
+        byte[] good = File.ReadAllBytes(TestPacks.PackPath!);
+        ModelPack Broken(Action<JsonObject> edit, byte[]? tables = null) => ModelPack.Load(new MemoryStream(PackEditor.AddEntry(good, "residual/tables.bin",
+            tables ?? new byte[pack.QualityLevels.Count * 768], m =>
+            {
+                m["residual"] = new JsonObject { ["block"] = 16, ["constant_bits"] = 13, ["steps_q2"] = new JsonArray(300), ["tables"] = "residual/tables.bin" };
+                edit(m["residual"]!.AsObject());
+            })));
+        Assert.NotNull(Broken(_ => { }).Residual);
+        Assert.Throws<EdgeCodecFormatException>(() => Broken(r => r["steps_q2"] = new JsonArray(5000)));
+        Assert.Throws<EdgeCodecFormatException>(() => Broken(r => r["steps_q2"] = new JsonArray(300, 400)));
+        Assert.Throws<EdgeCodecFormatException>(() => Broken(r => r["block"] = 8));
+        Assert.Throws<EdgeCodecFormatException>(() => Broken(r => r["ladder"] = new JsonArray(new JsonArray(0, 1))));
+        Assert.Throws<EdgeCodecFormatException>(() => Broken(_ => { }, Enumerable.Repeat((byte)200, pack.QualityLevels.Count * 768).ToArray()));
+    }
+}
