@@ -3,8 +3,9 @@
 #   1. export the pack (models/edgecodec-hp-<hash>.ecpack + model card), replacing the previous pack and its weights
 #   2. regenerate the test vectors (scripts/regenerate-vectors.sh)
 #   3. keep the exact source weights as models/checkpoints/edgecodec-hp-<hash>.pt (studio encoder, adapter training)
-#   4. measure it: Kodak and the validation photos with real bitstreams (docs/results/{kodak,validation}-rd.json),
-#      and write those figures into the model card's measured section (training/card.py)
+#   4. measure it: Kodak and the validation photos with real bitstreams (docs/results/{kodak,validation}-rd.json; with
+#      a residual layer also the quality ladder: docs/results/{kodak,validation}-ladder-rd.json), and write those
+#      figures into the model card's measured section (training/card.py)
 #   5. retrain, package and sign the shipped domain adapters for it, with a fresh development key, and measure them
 #   6. rerun the AdapterDeploy sample
 # Usage: scripts/release-pack.sh CHECKPOINT [WORKDIR]
@@ -39,12 +40,22 @@ PREFIXES=$($PY -c "import sys, torch; from training.model import checkpoint_layo
 g = checkpoint_layout(torch.load(sys.argv[1], map_location='cpu'))['groups']; print(','.join(map(str, range(1, g))))" "$CHECKPOINT")
 $CLI eval --images ../shared/datasets/kodak --backend cpu --compare-backends onnx-fp32 --prefix-layers "$PREFIXES" \
   --model "$PACK" --json docs/results/kodak-rd.json --plot docs/results/kodak-rd.png
+if $CLI model info "$PACK" | grep -q "residual layer.*steps"; then
+  # The quality ladder (levels with residual layers) as the test codec, the levels alone as edgecodec-levels.
+  $CLI eval --images ../shared/datasets/kodak --backend cpu --ladder --model "$PACK" \
+    --json docs/results/kodak-ladder-rd.json --plot docs/results/kodak-ladder-rd.png
+  LADDER=(--ladder docs/results/kodak-ladder-rd.json)
+fi
 VAL="$WORK/validation"
 mkdir -p "$VAL"
 for i in 046 047 048 049; do ln -sf "$(realpath ../shared/datasets/wikipedia-photos/$i.png)" "$VAL/$i.png"; done
 $CLI eval --images "$VAL" --backend cpu --model "$PACK" --compare-tile-sizes 256 --json docs/results/validation-rd.json
+if [ -n "${LADDER[*]:-}" ]; then
+  $CLI eval --images "$VAL" --backend cpu --ladder --model "$PACK" --json docs/results/validation-ladder-rd.json
+  LADDER+=(--validation-ladder docs/results/validation-ladder-rd.json)
+fi
 $PY -m training.card --card models/edgecodec-hp.MODEL_CARD.md --pack "$PACK" \
-  --kodak docs/results/kodak-rd.json --validation docs/results/validation-rd.json
+  --kodak docs/results/kodak-rd.json --validation docs/results/validation-rd.json ${LADDER[@]+"${LADDER[@]}"}
 
 KEYS="$WORK/keys-$NAME"  # a fresh key per release: `keys new` never overwrites one
 $CLI keys new --out "$KEYS"

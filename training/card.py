@@ -39,7 +39,8 @@ def _db(value: float) -> str:
     return f"{value:+.2f} dB".replace("-", "−")
 
 
-def section(kodak: dict, validation: dict | None, pack: str) -> str:
+def section(kodak: dict, validation: dict | None, pack: str, ladder: dict | None = None,
+            validation_ladder: dict | None = None) -> str:
     """The markdown of the measured section for ``pack`` (its file name) from the two ``edgecodec eval`` reports."""
     test = kodak["test_codec"]
     points = _curve(kodak, test)
@@ -91,6 +92,16 @@ def section(kodak: dict, validation: dict | None, pack: str) -> str:
                 size = c["anchor"].rsplit("-tile", 1)[1]
                 facts.append(f"There, the pack's own entropy tiles against {size}-px tiles (`--compare-tile-sizes "
                              f"{size}`): {_pct(c['bd_rate'])}.")
+    for name, report in (("Kodak", ladder), ("the validation split", validation_ladder)):
+        if not report:
+            continue
+        lj, lw = _comparison(report, "jpeg"), _comparison(report, "webp")
+        levels = next((c for c in report["comparisons"] if c["test"] == report["test_codec"]
+                       and c["anchor"] == report["test_codec"] + "-levels"), None)
+        ladder_points = " ".join(str(p["quality"]) for p in _curve(report, report["test_codec"]))
+        facts.append(f"With the residual layer (`eval --ladder`: the pack's quality ladder, {len(ladder_points.split())} "
+                     f"settings) on {name}: **{_pct(lj['bd_rate'])} vs JPEG**, **{_pct(lw['bd_rate'])} vs WebP**"
+                     + (f", {_pct(levels['bd_rate'])} against the quality levels alone" if levels else "") + ".")
     facts.append("Reference points (CompressAI, Kodak, BD-rate vs JPEG): factorized prior −45 %, scale hyperprior "
                  "−55 %. Earlier packs and the studio encoder: `docs/benchmarks.md`. This is a checkpoint of a training "
                  "run that continues.")
@@ -112,11 +123,16 @@ def main(argv=None) -> None:
     ap.add_argument("--pack", type=Path, required=True, help="the pack the reports measured")
     ap.add_argument("--kodak", type=Path, required=True, help="edgecodec eval --json report on Kodak")
     ap.add_argument("--validation", type=Path, help="the same on the own validation split")
+    ap.add_argument("--ladder", type=Path, help="edgecodec eval --ladder --json report on Kodak (the residual layer)")
+    ap.add_argument("--validation-ladder", type=Path, help="the same on the own validation split")
     args = ap.parse_args(argv)
-    kodak = json.loads(args.kodak.read_text())
-    validation = json.loads(args.validation.read_text()) if args.validation else None
+
+    def load(path: Path | None) -> dict | None:
+        return json.loads(path.read_text()) if path else None
+
     name = args.pack.stem.removeprefix("edgecodec-hp-")
-    write(args.card, section(kodak, validation, name))
+    write(args.card, section(load(args.kodak), load(args.validation), name, load(args.ladder),
+                             load(args.validation_ladder)))
     print(f"wrote the measured section of {args.card}")
 
 

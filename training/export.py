@@ -601,7 +601,8 @@ def main(argv=None) -> None:
     ap.add_argument("--vectors", type=Path, default=REPO / "tests" / "vectors" / "model")
     ap.add_argument("--random-init", action="store_true", help="export an untrained model (smoke tests)")
     ap.add_argument("--residual-crops", type=int, default=24,
-                    help="training photos (512^2 centre crops) the residual layer's tables are fitted on; 0 = no layer")
+                    help="training photos (512^2 centre crops) the residual layer's tables are fitted on (half as many others "
+                         "measure its quality ladder); 0 = no layer")
     ap.add_argument("--card-extra", type=Path, default=None, help="markdown appended to the model card")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
@@ -658,7 +659,8 @@ def main(argv=None) -> None:
     }
     if args.residual_crops > 0:
         from . import residual
-        tables, ladder, _ = residual.fit(model, residual.fit_crops(args.residual_crops), log=None)
+        tables, ladder, _ = residual.fit(model, *residual.fit_crops(args.residual_crops, max(1, args.residual_crops // 2)),
+                                         log=None)
         entries["residual/tables.bin"] = tables
         manifest["residual"] = residual.manifest_section(ladder)
         print("residual layer ladder: " + " ".join(f"{lv}" + (f"+r{st}" if st >= 0 else "") for lv, st in ladder))

@@ -28,6 +28,10 @@ STEPS_Q2 = [80, 95, 113, 135, 160, 190, 226, 269, 320, 381, 453, 538, 640]
 #: The encoder's dead zone: ``q = sign(c) * floor(|c| / step + 0.5 - DEAD_ZONE)``. 0.25 against plain rounding: the
 #: same PSNR for ~20 % fewer bits of the layer (session 31, 8 training crops, levels 3 and 5; 0.2..0.3 are equal).
 DEAD_ZONE = 0.25
+#: A table entry for a coefficient that is not coded (always zero): one that is nonzero in fewer than RARE of the
+#: fitting blocks. Its rare values would cost ~15 bits each, and skipping it spares the decoder most of its symbols.
+NOT_CODED = 255
+RARE = 1 / 4096
 #: Fixed-point bits of the inverse transform's cosine and colour constants (docs/format.md).
 CONSTANT_BITS = 13
 #: Rows: luma, two chroma planes (orthonormal after normalisation).
@@ -99,6 +103,8 @@ def quantise(c: torch.Tensor, step: float) -> torch.Tensor:
 
 def table_bits(q: torch.Tensor, indices: list[int]) -> float:
     """Bits of (N, K) quantised coefficients coded with the Gaussian scale level ``indices[k]`` for index k."""
+    if not indices:
+        return 0.0
     scales = scale_table().double()[torch.tensor(indices)]
     return float(-torch.log2(gaussian_likelihood(q, scales.view(1, -1))).sum())
 
@@ -108,59 +114,96 @@ def psnr(se: float, n: int) -> float:
 
 
 @torch.no_grad()
-def fit(model, crops: list[torch.Tensor], steps_q2: list[int] = STEPS_Q2, log=print) -> tuple[bytes, list, list]:
-    """Fits the residual layer on ``crops`` (each (3, H, W) in [0, 1], sides multiples of 64) through the float model
-    with hard rounding. Returns the pack's tables (scale levels for every (level, step, plane, coefficient):
-    ``levels * len(steps) * 768`` bytes), the quality ladder (``[level, step or -1]``, see ``hull``; rates estimated with the model's likelihoods and the fitted tables) and every measured point
-    ``(bpp, PSNR, level, step)``."""
+def level_residuals(model, crops: list[torch.Tensor], level: int) -> tuple[torch.Tensor, float, float]:
+    """The crops' residual coefficients at ``level`` (float model, hard rounding, 8-bit pictures as the decoder's),
+    (blocks, 768); the latents' bits (the model's likelihoods) and the squared error without the layer."""
+    coefs, bits, se = [], 0.0, 0.0
+    for x in crops:
+        r = model(x.unsqueeze(0), torch.tensor([level]), hard=True)
+        bits += float(r["y_bits"] + r["z_bits"])
+        res = torch.round(x * 255) - torch.round(r["x_hat"].clamp(0, 1)[0] * 255)
+        se += float((res.double() ** 2).sum())
+        coefs.append(forward(res))
+    return torch.cat(coefs).reshape(-1, 3 * BLOCK * BLOCK), bits, se
+
+
+@torch.no_grad()
+def fit(model, crops: list[torch.Tensor], held: list[torch.Tensor], steps_q2: list[int] = STEPS_Q2,
+        log=print) -> tuple[bytes, list, list]:
+    """Fits the residual layer's tables on ``crops`` and measures the settings on ``held`` (other photos: a table
+    prices its own photos' rare values too cheaply, most at coarse steps), each (3, H, W) in [0, 1] with sides
+    multiples of 64, through the float model with hard rounding. Returns the pack's tables (scale levels for every
+    (level, step, plane, coefficient): ``levels * len(steps) * 768`` bytes), the quality ladder (``[level, step or
+    -1]``, see ``hull``) and every measured point ``(bpp, PSNR, level, step)`` of ``held``."""
     model.eval()
     table = bytearray()
     points = []
-    pixels = sum(x.shape[-1] * x.shape[-2] for x in crops)
+    pixels = sum(x.shape[-1] * x.shape[-2] for x in held)
     for level in range(len(model.lambdas)):
-        coefs, bits, se = [], 0.0, 0.0
-        for x in crops:
-            r = model(x.unsqueeze(0), torch.tensor([level]), hard=True)
-            bits += float(r["y_bits"] + r["z_bits"])
-            res = torch.round(x * 255) - torch.round(r["x_hat"].clamp(0, 1)[0] * 255)  # the decoder's picture is 8-bit
-            se += float((res.double() ** 2).sum())
-            coefs.append(forward(res))
+        c, _, _ = level_residuals(model, crops, level)
+        h, bits, se = level_residuals(model, held, level)
         points.append((bits / pixels, psnr(se, 3 * pixels), level, -1))
-        c = torch.cat(coefs).reshape(-1, 3 * BLOCK * BLOCK)
         for i, s in enumerate(steps_q2):
-            q = quantise(c, s / 4)
-            idx = best_indices(q)
+            qc = quantise(c, s / 4)
+            coded = (qc != 0).double().mean(0) >= RARE
+            idx = [v if k else NOT_CODED for v, k in zip(best_indices(qc), coded.tolist())]
             table += bytes(idx)
-            err = float(((c - q * (s / 4)) ** 2).sum())  # orthonormal: coefficient error = pixel error
-            points.append(((bits + table_bits(q, idx)) / pixels, psnr(err, 3 * pixels), level, i))
+            q = quantise(h, s / 4) * coded
+            err = float(((h - q * (s / 4)) ** 2).sum())  # orthonormal: coefficient error = pixel error
+            points.append(((bits + table_bits(q[:, coded], [v for v in idx if v != NOT_CODED])) / pixels,
+                           psnr(err, 3 * pixels), level, i))
             if log:
                 b, db = points[-1][:2]
                 log(f"level {level} step {s / 4:.2f} px: {b:.4f} bpp : {db:.3f} dB (level alone {points[-1 - i - 1][0]:.4f} : "
-                    f"{points[-1 - i - 1][1]:.3f}), {float((q != 0).double().mean()):.4f} nonzero")
+                    f"{points[-1 - i - 1][1]:.3f}), {float((q != 0).double().mean()):.4f} nonzero, "
+                    f"{int(coded.sum())} of 768 coded")
     return bytes(table), hull(points), points
 
 
-def hull(points: list, spacing: float = 1.12) -> list[list[int]]:
-    """The quality ladder: the settings that reconstruct best at their rate (each beats every cheaper one), from the
-    smallest rate up, thinned so that each costs at least ``spacing`` times the one before (the last one is kept)."""
+def hull(points: list, spacing: float = 1.12, tolerance: float = 0.0) -> list[list[int]]:
+    """The quality ladder from measured ``(bpp, PSNR, level, step)`` points, from the smallest rate up: the settings
+    within ``tolerance`` dB of the upper convex hull of (bpp, PSNR) (the hull alone leaves a few far-apart
+    settings; a point under the chord of two others is worse than switching between them), each at least ``spacing``
+    times the rate of the one before (the hull's last point is kept)."""
     front = []
     for p in sorted(points):
         if not front or p[1] > front[-1][1]:
-            front.append(p)
-    chosen = [front[0]]
-    for p in front[1:-1]:
+            front.append(p)  # costs more and reconstructs better than every cheaper point
+    top = []
+    for p in front:
+        while len(top) >= 2:
+            (x0, y0), (x1, y1) = (top[-2][0], top[-2][1]), (top[-1][0], top[-1][1])
+            if (y1 - y0) * (p[0] - x0) <= (p[1] - y0) * (x1 - x0):
+                top.pop()  # the middle point lies on or under the chord
+            else:
+                break
+        top.append(p)
+
+    def chord(x: float) -> float:
+        for a, b in zip(top, top[1:]):
+            xa, xb = a[0], b[0]
+            if xa <= x <= xb:
+                return a[1] + (b[1] - a[1]) * (x - xa) / (xb - xa)
+        return top[-1][1]
+
+    near = [p for p in front if p[1] >= chord(p[0]) - tolerance]
+    chosen = [near[0]]
+    for p in near[1:-1]:
         if p[0] >= spacing * chosen[-1][0]:
             chosen.append(p)
-    if len(front) > 1:
-        if front[-1][0] < spacing * chosen[-1][0] and len(chosen) > 1:
+    if len(near) > 1:
+        if near[-1][0] < spacing * chosen[-1][0] and len(chosen) > 1:
             chosen.pop()
-        chosen.append(front[-1])
+        chosen.append(near[-1])
     return [[p[2], p[3]] for p in chosen]
 
 
-def fit_crops(count: int = 24, size: int = 512) -> list[torch.Tensor]:
+def fit_crops(count: int = 24, held: int = 12, size: int = 512) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """512^2 centre crops of ``count`` training photos to fit the tables on and of ``held`` others to measure the
+    ladder on (a fixed random choice)."""
     train_files, _ = data.list_images(data.default_dirs())
-    return data.center_crops(random.Random(1).sample(train_files, min(count, len(train_files))), size)
+    chosen = random.Random(1).sample(train_files, min(count + held, len(train_files)))
+    return data.center_crops(chosen[:count], size), data.center_crops(chosen[count:], size)
 
 
 def manifest_section(ladder: list[list[int]]) -> dict:
@@ -172,12 +215,13 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--crops", type=int, default=24)
+    ap.add_argument("--held", type=int, default=12)
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     from .train import load_model
 
     model, _ = load_model(args.checkpoint)
-    _, ladder, _ = fit(model, fit_crops(args.crops))
+    _, ladder, _ = fit(model, *fit_crops(args.crops, args.held))
     print("ladder:", " ".join(f"{lv}" + (f"+r{st}" if st >= 0 else "") for lv, st in ladder))
 
 

@@ -53,12 +53,30 @@ Console.WriteLine($"adapters: {(adapters.Count == 0 ? "none" : string.Join(", ",
 var decoderOptions = new DecoderOptions { Adapters = new AdapterSet(pack, adapters) };
 using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Experts = adapters });
 Console.WriteLine($"{"image",-14} {"bytes",8} {"bpp",7} {"PSNR",7} {"decode",9} {"backend",-10} {"synthesis",-16} | {"JPEG q",6} {"bytes",8} {"PSNR",7}");
+// With a residual layer in the pack, each picture is also coded at the first setting of the pack's quality ladder
+// that adds one on top of this quality level (docs/format.md, "The residual layer").
+var refined = pack.QualityLadder.FirstOrDefault(s => s.ResidualStep is not null && s.Level >= quality);
+if (refined is not null)
+{
+    Console.WriteLine($"rows marked +r: quality {refined.Level} with a residual layer at step {pack.ResidualSteps[refined.ResidualStep!.Value]:0.##} pixel values");
+}
+
 foreach (string file in Directory.GetFiles(media, "*.png").Order(StringComparer.Ordinal))
 {
     var image = ImageFile.Load(file);
     string name = Path.GetFileNameWithoutExtension(file);
-    string container = Path.Combine(outDir, name + ".ecx");
-    var encoded = encoder.Encode(image, quality);
+    Row(image, name, encoder.Encode(image, quality));
+    if (refined is not null)
+    {
+        Row(image, name + " +r", encoder.Encode(image, refined));
+    }
+}
+
+Console.WriteLine($"containers and decoded PNGs in {outDir}");
+
+void Row(RgbImage image, string name, EncodedImage encoded)
+{
+    string container = Path.Combine(outDir, name.Replace(" +r", ".residual", StringComparison.Ordinal) + ".ecx");
     using (var fs = File.Create(container))
     {
         encoded.WriteContainer(fs);
@@ -67,7 +85,7 @@ foreach (string file in Directory.GetFiles(media, "*.png").Order(StringComparer.
     using var input = File.OpenRead(container);
     var (frame, _) = EdgeCodecDecoder.Decode(pack, input, decoderOptions);
     string synthesis = string.Join("+", frame.ExpertsPerTile.Distinct().Order().Select(e => e == 0 ? "base" : names[e]));
-    ImageFile.SavePng(frame.Image, Path.Combine(outDir, name + ".decoded.png"));
+    ImageFile.SavePng(frame.Image, Path.ChangeExtension(container, ".decoded.png"));
     long bytes = new FileInfo(container).Length;
     double psnr = Metrics.Psnr(image, frame.Image);
 
@@ -79,8 +97,6 @@ foreach (string file in Directory.GetFiles(media, "*.png").Order(StringComparer.
             : default;
     Console.WriteLine($"{name,-14} {bytes,8} {bytes * 8.0 / image.PixelCount,7:F3} {psnr,7:F2} {frame.Timings.TotalSeconds * 1000,7:F0}ms {frame.Backend,-10} {synthesis,-16} | {jq,6} {jbytes,8} {jpsnr,7:F2}");
 }
-
-Console.WriteLine($"containers and decoded PNGs in {outDir}");
 
 static string FindMedia()
 {

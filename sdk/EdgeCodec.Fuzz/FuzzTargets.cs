@@ -2,7 +2,9 @@ using System.Buffers;
 using EdgeCodec.Entropy;
 using EdgeCodec.Adapters;
 using EdgeCodec.Codec;
+using EdgeCodec.Codec.Residual;
 using EdgeCodec.Format;
+using EdgeCodec.Imaging;
 using EdgeCodec.Models;
 using EdgeCodec.Streaming;
 using EdgeCodec.Streaming.Protocol;
@@ -24,6 +26,7 @@ internal static class FuzzTargets
         ["adapter"] = Adapter,
         ["onnxpatch"] = OnnxPatchBase,
         ["latents"] = Latents,
+        ["residual"] = Residual,
     };
 
     /// <summary>A fixed table set: 16 two-sided geometric tables of widths 3..93, built with integers only.</summary>
@@ -92,6 +95,34 @@ internal static class FuzzTargets
 
         var values = new int[count];
         RansCodec.TryDecode(input.AsSpan(3), tables, Tables, values, out _);
+    }
+
+    private static ResidualTables? s_residual;
+
+    /// <summary>
+    /// A residual-layer payload (docs/format.md, "The residual layer") for a tile of 1..8 blocks (byte 0) decoded
+    /// with 4 steps over <see cref="Tables"/>, then added to a picture: every symbol the stream can produce goes
+    /// through the integer inverse.
+    /// </summary>
+    public static void Residual(byte[] input)
+    {
+        if (input.Length < 1)
+        {
+            return;
+        }
+
+        s_residual ??= new ResidualTables([1, 100, 1000, ResidualTables.MaxStepQ2],
+            [.. Enumerable.Range(0, 4 * ResidualTransform.Coefficients).Select(i => (byte)(i % Tables.TableCount))], 1, Tables.TableCount);
+        int blocks = 1 + (input[0] & 7);
+        try
+        {
+            var (step, symbols) = ResidualLayer.Decode(input.AsSpan(1), s_residual, Tables, 0, blocks);
+            var picture = new RgbImage(16 * blocks, 16);
+            ResidualTransform.Apply(symbols, s_residual.StepsQ2[step], (0, 0, 16 * blocks, 16), picture);
+        }
+        catch (EdgeCodecFormatException)
+        {
+        }
     }
 
     /// <summary>Session messages (docs/streaming.md) over segmented input; a compact LATENT is also rebuilt and CRC-checked.

@@ -18,10 +18,25 @@ internal static class Seeds
         "adapter" => [AdapterSeed(withPatch: false), AdapterSeed(withPatch: true)],
         "onnxpatch" => [OnnxGraph(), [.. OnnxGraph(), 0x0A, 0x00]],
         "latents" => [LatentsSeed(16, 16), LatentsSeed(100, 70)],
+        "residual" => [ResidualSeed(1, 0), ResidualSeed(3, 2)],
         _ => throw new ArgumentException($"Unknown target '{target}'."),
     };
 
     /// <summary>A valid refined-latents file for a <paramref name="width"/>×<paramref name="height"/> image under the bundled pack.</summary>
+    /// <summary>A valid payload for a tile of <paramref name="blocks"/> blocks: a few values per block, as pictures give.</summary>
+    private static byte[] ResidualSeed(int blocks, int step)
+    {
+        var values = new int[blocks * EdgeCodec.Codec.Residual.ResidualTransform.Coefficients];
+        for (int i = 0; i < values.Length; i += 37)
+        {
+            values[i] = (i % 5) - 2;
+        }
+
+        var indices = Enumerable.Range(0, values.Length).Select(i => i % EdgeCodec.Codec.Residual.ResidualTransform.Coefficients % FuzzTargets.Tables.TableCount).ToArray();
+        byte[] stream = EdgeCodec.Entropy.RansCodec.Encode(values, indices, FuzzTargets.Tables);
+        return [(byte)(blocks - 1), (byte)step, .. stream];
+    }
+
     private static byte[] LatentsSeed(int width, int height)
     {
         var layout = FuzzTargets.Pack.Layout;

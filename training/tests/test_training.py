@@ -1023,6 +1023,13 @@ def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
     assert "**−33.0 % vs JPEG**, +8.00 % vs WebP" in text and "against 256-px tiles (`--compare-tile-sizes 256`): −20.0 %" in text
     assert "Pack `abc`, 24 Kodak images, 2026-12-03" in text
 
+    ladder = {"test_codec": "edgecodec", "average_curves": [curve("edgecodec", 25.5)],
+              "comparisons": [comparison("jpeg", -45.0), comparison("webp", -5.0), comparison("edgecodec-levels", -12.0)]}
+    text_ladder = card.section(report, validation, "abc", ladder=ladder)
+    assert ("With the residual layer (`eval --ladder`: the pack's quality ladder, 2 settings) on Kodak: **−45.0 % vs "
+            "JPEG**, **−5.0 % vs WebP**, −12.0 % against the quality levels alone.") in text_ladder
+    assert "residual layer" not in text
+
     path = tmp_path / "card.md"
     path.write_text("# Model card\n\n- step 1\n")
     card.write(path, text)
@@ -1173,11 +1180,12 @@ def test_residual_transform_is_orthonormal_and_its_constants_are_the_decoders():
     assert ", ".join(map(str, cos[1])) in csharp and ", ".join(str(v) for row in rgb for v in row) in csharp
 
 
-def test_the_ladder_keeps_the_best_setting_at_each_rate_spaced_by_rate():
+def test_the_ladder_keeps_the_settings_on_the_convex_hull_spaced_by_rate():
     from training import residual
 
     points = [(0.1, 24.0, 0, -1), (0.2, 26.0, 1, -1), (0.21, 25.0, 0, 3),  # dominated: dearer and worse than level 1
-              (0.21, 26.2, 0, 2),  # best at its rate but only 5 % dearer than level 1: thinned
-              (0.4, 26.5, 2, -1), (0.8, 29.0, 1, 0), (0.85, 29.5, 2, 0)]  # the top is kept, its neighbour goes
-    assert residual.hull(points) == [[0, -1], [1, -1], [2, -1], [2, 0]]
+              (0.22, 26.1, 0, 2), (0.4, 26.5, 2, -1),  # under the chord from level 1 to 1+r0: switching would beat them
+              (0.8, 29.3, 1, 0), (0.85, 29.5, 2, 0)]  # both on the hull; the top is kept, its close neighbour goes
+    assert residual.hull(points) == [[0, -1], [1, -1], [2, 0]]
+    assert residual.hull(points, tolerance=0.6) == [[0, -1], [1, -1], [2, -1], [2, 0]]
     assert residual.quantise(torch.tensor([0.74, 0.76, -0.76, 1.74, -1.76]), 1.0).tolist() == [0, 1, -1, 1, -2]

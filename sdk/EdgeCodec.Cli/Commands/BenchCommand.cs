@@ -20,12 +20,13 @@ internal static class BenchCommand
         var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1,2" };
         var repeat = new Option<int>("--repeat") { Description = "Timed decodes per configuration (median is reported)", DefaultValueFactory = _ => 5 };
         var quality = new Option<int>("--quality", "-q") { Description = "Quality level", DefaultValueFactory = _ => 2 };
+        var residual = new Option<int?>("--residual", "-r") { Description = "Add a residual layer with this step index of the pack" };
         var region = CommonOptions.SynthesisRegion();
         var tileSize = CommonOptions.TileSize();
         var model = CommonOptions.Model();
         var json = CommonOptions.Json();
         var command = new Command("bench", "Benchmark whole-image decoding per backend (not a test: numbers go to docs/benchmarks.md)")
-            { image, backends, threads, repeat, quality, region, tileSize, model, json };
+            { image, backends, threads, repeat, quality, residual, region, tileSize, model, json };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -34,7 +35,7 @@ internal static class BenchCommand
             byte[] container;
             using (var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { TileSize = r.GetValue(tileSize) }))
             {
-                container = encoder.Encode(picture, r.GetValue(quality)).ToContainerBytes();
+                container = encoder.Encode(picture, new Models.QualitySetting(r.GetValue(quality), r.GetValue(residual))).ToContainerBytes();
             }
 
             var rows = new List<BenchRow>();
@@ -59,11 +60,11 @@ internal static class BenchCommand
                 var onnx = rows.FirstOrDefault(o => o.Backend == "onnx" && o.Threads == row.Threads);
                 return row with { RatioVsOnnx = onnx is null ? null : row.MegapixelsPerSecond / onnx.MegapixelsPerSecond };
             }).ToList();
-            var table = new Table().AddColumns("backend", "threads", "decode ms", "entropy ms", "hyper ms", "synthesis ms", "MP/s", "x onnx").Border(TableBorder.Rounded);
+            var table = new Table().AddColumns("backend", "threads", "decode ms", "entropy ms", "hyper ms", "synthesis ms", "residual ms", "MP/s", "x onnx").Border(TableBorder.Rounded);
             foreach (var row in withRatio)
             {
                 table.AddRow(row.Backend, $"{row.Threads}", $"{row.DecodeSeconds * 1000:F1}", $"{row.EntropySeconds * 1000:F1}", $"{row.HyperSeconds * 1000:F1}",
-                    $"{row.SynthesisSeconds * 1000:F1}", $"{row.MegapixelsPerSecond:F3}", row.RatioVsOnnx is { } x ? $"{x:F2}" : "-");
+                    $"{row.SynthesisSeconds * 1000:F1}", $"{row.ResidualSeconds * 1000:F1}", $"{row.MegapixelsPerSecond:F3}", row.RatioVsOnnx is { } x ? $"{x:F2}" : "-");
             }
 
             AnsiConsole.Write(table);
@@ -114,7 +115,10 @@ internal static class BenchCommand
         var median = runs.OrderBy(f => f.Timings.TotalSeconds).ElementAt(runs.Count / 2);
         var t = median.Timings;
         return new BenchRow(warm.Backend, threads, t.TotalSeconds, t.EntropySeconds, t.HyperSeconds, t.SynthesisSeconds,
-            median.Image.PixelCount / 1e6 / t.TotalSeconds, median.Image.PixelCount / 1e6 / t.SynthesisSeconds, null);
+            median.Image.PixelCount / 1e6 / t.TotalSeconds, median.Image.PixelCount / 1e6 / t.SynthesisSeconds, null)
+        {
+            ResidualSeconds = t.ResidualSeconds,
+        };
     }
 
     private static string DefaultImage()
@@ -134,7 +138,11 @@ internal static class BenchCommand
 
 /// <summary>One configuration of <c>bench</c>.</summary>
 internal sealed record BenchRow(string Backend, int Threads, double DecodeSeconds, double EntropySeconds, double HyperSeconds,
-    double SynthesisSeconds, double MegapixelsPerSecond, double SynthesisMegapixelsPerSecond, double? RatioVsOnnx);
+    double SynthesisSeconds, double MegapixelsPerSecond, double SynthesisMegapixelsPerSecond, double? RatioVsOnnx)
+{
+    /// <summary>Wall time of the residual layer (0 without one).</summary>
+    public double ResidualSeconds { get; init; }
+}
 
 /// <summary>What <c>bench --json</c> writes.</summary>
 internal sealed record BenchReport(string Image, int Width, int Height, int ContainerBytes, string ModelSha256, int ProcessorCount,

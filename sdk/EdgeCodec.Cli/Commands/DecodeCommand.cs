@@ -37,7 +37,7 @@ internal static class DecodeCommand
             double mps = frame.Image.PixelCount / 1e6 / t.TotalSeconds;
             Console.WriteLine($"{r.GetRequiredValue(output).Name}: {frame.Image.Width}x{frame.Image.Height} on '{frame.Backend}', " +
                 $"layers per tile {string.Join(",", frame.LayersPerTile.Distinct())}/{frame.ExpectedLayers}, " +
-                $"{t.TotalSeconds * 1000:F1} ms (entropy {t.EntropySeconds * 1000:F1}, hyper {t.HyperSeconds * 1000:F1}, synthesis {t.SynthesisSeconds * 1000:F1}), {mps:F2} MP/s");
+                $"{t.TotalSeconds * 1000:F1} ms (entropy {t.EntropySeconds * 1000:F1}, hyper {t.HyperSeconds * 1000:F1}, synthesis {t.SynthesisSeconds * 1000:F1}{(t.ResidualSeconds > 0 ? $", residual layer {t.ResidualSeconds * 1000:F1}" : "")}), {mps:F2} MP/s");
             if (!container.IsComplete)
             {
                 Console.WriteLine($"container: {container.Status}: {container.Message} ({container.PacketsRecovered} packets recovered)");

@@ -138,6 +138,18 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
             cases.Add(([.. Enumerable.Range(0, 768).Select(_ => random.Next(-magnitude, magnitude + 1))], random.Next(1, ResidualTables.MaxStepQ2 + 1)));
         }
 
+        for (int i = 0; i < 40; i++)
+        {
+            // Sparse, as pictures are: a few values, whole rows and planes empty.
+            int[] q = new int[768];
+            for (int j = random.Next(0, 12); j > 0; j--)
+            {
+                q[random.Next(768)] = random.Next(-40, 41);
+            }
+
+            cases.Add((q, random.Next(1, ResidualTables.MaxStepQ2 + 1)));
+        }
+
         foreach (int v in new[] { int.MaxValue, int.MinValue, 32768, -32768, 1 })
         {
             cases.Add((Enumerable.Repeat(v, 768).ToArray(), ResidualTables.MaxStepQ2));
@@ -219,7 +231,7 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         for (int i = 0; i < tables.Length; i++)
         {
             int k = i % 256;
-            tables[i] = (byte)(k < 4 ? 30 : k < 40 ? 20 : 8); // coarse: more spread at low frequencies
+            tables[i] = (byte)(k < 4 ? 30 : k < 40 ? 20 : k < 200 ? 8 : ResidualTables.NotCoded); // more spread at low frequencies; the highest not coded
         }
 
         return ModelPack.Load(new MemoryStream(PackEditor.AddEntry(bytes, "residual/tables.bin", tables, m => m["residual"] = new JsonObject
@@ -262,6 +274,30 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         var coarse = encoder.Encode(fixture.Image, new QualitySetting(3, 2));
         Assert.True(coarse.Packets.Skip(plain.Packets.Count).Sum(p => p.Payload.Length) < full.Packets.Skip(plain.Packets.Count).Sum(p => p.Payload.Length));
         Assert.True(CodecFixture.Psnr(fixture.Image, Decode(pack, coarse.ToContainerBytes()).Image) < CodecFixture.Psnr(fixture.Image, withLayer.Image));
+    }
+
+    [PackFact]
+    public void Coefficients_the_tables_do_not_code_cost_nothing_and_decode_as_zero()
+    {
+        var gaussian = fixture.Pack.GaussianTables;
+        byte[] entries = new byte[2 * 768];
+        for (int j = 0; j < 768; j++)
+        {
+            entries[j] = (byte)(j % 3 == 0 ? 10 : ResidualTables.NotCoded); // step 0: a third coded
+            entries[768 + j] = ResidualTables.NotCoded;                     // step 1: nothing coded
+        }
+
+        var tables = new ResidualTables([100, 200], entries, 1, gaussian.TableCount);
+        Assert.Equal(256, tables.Coded(0, 0).Length);
+        var random = new Random(5);
+        int[] symbols = [.. Enumerable.Range(0, 2 * 768).Select(_ => random.Next(-3, 4))];
+        var (step, decoded) = ResidualLayer.Decode(ResidualLayer.Encode(tables, gaussian, 0, 0, symbols), tables, gaussian, 0, 2);
+        Assert.Equal(0, step);
+        Assert.Equal(symbols.Select((v, i) => i % 768 % 3 == 0 ? v : 0), decoded);
+
+        byte[] empty = ResidualLayer.Encode(tables, gaussian, 0, 1, symbols);
+        Assert.True(empty.Length < 8, $"{empty.Length} bytes for a layer that codes nothing");
+        Assert.All(ResidualLayer.Decode(empty, tables, gaussian, 0, 2).Symbols, v => Assert.Equal(0, v));
     }
 
     [PackFact]

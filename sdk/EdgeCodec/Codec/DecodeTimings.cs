@@ -6,4 +6,8 @@ namespace EdgeCodec.Codec;
 /// <param name="TilesWallSeconds">Wall time of the whole entropy + hyper phase.</param>
 /// <param name="SynthesisSeconds">Wall time of the synthesis on the backend.</param>
 /// <param name="TotalSeconds">Wall time of the whole frame decode.</param>
-public readonly record struct DecodeTimings(double EntropySeconds, double HyperSeconds, double TilesWallSeconds, double SynthesisSeconds, double TotalSeconds);
+public readonly record struct DecodeTimings(double EntropySeconds, double HyperSeconds, double TilesWallSeconds, double SynthesisSeconds, double TotalSeconds)
+{
+    /// <summary>Wall time of the residual layer (its rANS decoding and integer inverse transform); 0 without one.</summary>
+    public double ResidualSeconds { get; init; }
+}

@@ -204,6 +204,7 @@ public sealed class EdgeCodecDecoder : IDisposable
         var withoutAdapter = new List<int>();
         var image = Synthesize(grid, y, header.QualityLevel, tiledSynthesis, experts, withoutAdapter);
         double synthesisSeconds = synthesis.Elapsed.TotalSeconds;
+        var residualClock = Stopwatch.StartNew();
         if (maxLayers > layout.Groups)
         {
             Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
@@ -215,7 +216,11 @@ public sealed class EdgeCodecDecoder : IDisposable
             });
         }
 
-        var timings = new DecodeTimings(timer.EntropySeconds, timer.HyperSeconds, tilesWall, synthesisSeconds, total.Elapsed.TotalSeconds);
+        double residualSeconds = maxLayers > layout.Groups ? residualClock.Elapsed.TotalSeconds : 0;
+        var timings = new DecodeTimings(timer.EntropySeconds, timer.HyperSeconds, tilesWall, synthesisSeconds, total.Elapsed.TotalSeconds)
+        {
+            ResidualSeconds = residualSeconds,
+        };
         return new DecodedFrame(frameIndex, image, layersPerTile, header.LayerCount, _backend.Name, timings)
         {
             ExpertsPerTile = experts,

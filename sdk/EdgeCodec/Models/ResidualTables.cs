@@ -15,7 +15,11 @@ internal sealed class ResidualTables
     /// <summary>The largest step, in quarter pixels, so that a clamped symbol times the step stays inside 32 bits.</summary>
     public const int MaxStepQ2 = 4096;
 
+    /// <summary>A table entry saying the coefficient is not coded: it is zero in every block.</summary>
+    public const byte NotCoded = 255;
+
     private readonly byte[] _indices;
+    private readonly int[][] _coded;
 
     public ResidualTables(int[] stepsQ2, byte[] indices, int levels, int scaleLevels)
     {
@@ -38,20 +42,40 @@ internal sealed class ResidualTables
             throw new EdgeCodecFormatException($"residual/tables.bin: {indices.Length} bytes, expected {expected} ({levels} levels x {stepsQ2.Length} steps x {ResidualTransform.Coefficients}).", FormatError.Malformed);
         }
 
-        int bad = indices.AsSpan().IndexOfAnyInRange((byte)scaleLevels, byte.MaxValue);
-        if (bad >= 0)
+        for (int i = 0; i < indices.Length; i++)
         {
-            throw new EdgeCodecFormatException($"residual/tables.bin: byte {bad} names scale level {indices[bad]}, the pack has {scaleLevels}.", FormatError.Malformed);
+            if (indices[i] != NotCoded && indices[i] >= scaleLevels)
+            {
+                throw new EdgeCodecFormatException($"residual/tables.bin: byte {i} names scale level {indices[i]}, the pack has {scaleLevels} (255 = not coded).", FormatError.Malformed);
+            }
         }
 
         StepsQ2 = stepsQ2;
         _indices = indices;
+        _coded = new int[levels * stepsQ2.Length][];
+        for (int i = 0; i < _coded.Length; i++)
+        {
+            var row = indices.AsSpan(i * ResidualTransform.Coefficients, ResidualTransform.Coefficients);
+            var coded = new List<int>(ResidualTransform.Coefficients);
+            for (int j = 0; j < row.Length; j++)
+            {
+                if (row[j] != NotCoded)
+                {
+                    coded.Add(j);
+                }
+            }
+
+            _coded[i] = [.. coded];
+        }
     }
 
     /// <summary>The steps in quarter pixels (pixel values 0..255), by step index.</summary>
     public IReadOnlyList<int> StepsQ2 { get; }
 
-    /// <summary>The 768 scale levels of one quality level and step, in the order of a block's symbols.</summary>
+    /// <summary>The 768 table entries of one quality level and step, by coefficient (<see cref="NotCoded"/> or a scale level).</summary>
     public ReadOnlySpan<byte> Indices(int level, int step)
         => _indices.AsSpan(((level * StepsQ2.Count) + step) * ResidualTransform.Coefficients, ResidualTransform.Coefficients);
+
+    /// <summary>The coefficients a block codes at one quality level and step, in coding order (ascending).</summary>
+    public ReadOnlySpan<int> Coded(int level, int step) => _coded[(level * StepsQ2.Count) + step];
 }

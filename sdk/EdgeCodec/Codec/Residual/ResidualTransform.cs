@@ -77,27 +77,41 @@ internal static class ResidualTransform
         Span<int> c = stackalloc int[Plane];
         Span<int> t = stackalloc int[Plane];
         Span<int> s = stackalloc int[Coefficients];
+        Span<int> rows = stackalloc int[N];
         for (int p = 0; p < 3; p++)
         {
+            // A row of zero coefficients transforms to (0 + Round) >> ConstantBits = 0 and adds nothing to the column
+            // sums, so only the rows holding a value are computed: the same numbers for a fraction of the work
+            // (a picture's residual has a few values per block).
             var qp = q.Slice(p * Plane, Plane);
-            for (int i = 0; i < Plane; i++)
-            {
-                c[i] = Math.Clamp(Math.Clamp(qp[i], -MaxSymbol, MaxSymbol) * stepQ2, -Limit, Limit);
-            }
-
-            // Rows: horizontal frequency l -> column x, for every vertical frequency k.
+            int used = 0;
             for (int k = 0; k < N; k++)
             {
+                var row = qp.Slice(k * N, N);
+                if (!row.ContainsAnyExcept(0))
+                {
+                    continue;
+                }
+
+                var ck = c.Slice(k * N, N);
+                for (int l = 0; l < N; l++)
+                {
+                    ck[l] = Math.Clamp(Math.Clamp(row[l], -MaxSymbol, MaxSymbol) * stepQ2, -Limit, Limit);
+                }
+
+                // Rows: horizontal frequency l -> column x.
                 for (int x = 0; x < N; x++)
                 {
                     int sum = Round;
                     for (int l = 0; l < N; l++)
                     {
-                        sum += c[(k * N) + l] * cos[(l * N) + x];
+                        sum += ck[l] * cos[(l * N) + x];
                     }
 
                     t[(k * N) + x] = Math.Clamp(sum >> ConstantBits, -Limit, Limit);
                 }
+
+                rows[used++] = k;
             }
 
             // Columns: vertical frequency k -> row y.
@@ -107,8 +121,9 @@ internal static class ResidualTransform
                 for (int x = 0; x < N; x++)
                 {
                     int sum = Round;
-                    for (int k = 0; k < N; k++)
+                    for (int i = 0; i < used; i++)
                     {
+                        int k = rows[i];
                         sum += cos[(k * N) + y] * t[(k * N) + x];
                     }
 
