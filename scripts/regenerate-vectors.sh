@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # After exporting a new model pack (python3 -m training.export), rewrite every vector that is tied to the pack:
 #   tests/vectors/model/vectors.{json,bin}   written by the export itself (Python integer reference)
-#   tests/vectors/model/golden-q2.{ecx,sha256}  container + hash of its reference decode (C#)
+#   tests/vectors/model/golden-q2.{ecx,sha256}  container + hash of its reference decode (C#); golden-q2-residual.* the
+#     same with a residual layer (packs with residual tables)
 #   device-tests/vectors/coffee-128x96-q2.{ecx,sha256}  stream for the Arm64 checks (C#, x64 scalar reference)
 # Changing these is the deliberate act that a new model or a format change requires.
 set -euo pipefail

@@ -8,7 +8,8 @@
 #      figures into the model card's measured section (training/card.py)
 #   5. retrain, package and sign the shipped domain adapters for it, with a fresh development key, and measure them
 #   6. rerun the AdapterDeploy sample
-# Usage: scripts/release-pack.sh CHECKPOINT [WORKDIR]
+# Usage: [EXPORTED=DIR] scripts/release-pack.sh CHECKPOINT [WORKDIR]
+# EXPORTED: a folder where `training.export --checkpoint CHECKPOINT --out DIR --vectors DIR/v` already ran (skips it).
 # CHECKPOINT is a compact training checkpoint (models/checkpoints/edgecodec-train.pt after a stopped run); copy it
 # first if training is still writing it. WORKDIR (default: a temporary folder) receives the development signing key
 # and the adapters' parts; the private key is never committed. ~30 minutes on 2 idle cores.
@@ -28,7 +29,13 @@ for old in models/edgecodec-hp-*.ecpack; do
   rm -f "$old"
 done
 
-$PY -m training.export --checkpoint "$CHECKPOINT" --out models/
+if [ -n "${EXPORTED:-}" ]; then
+  # A pack already exported from CHECKPOINT (training.export --out DIR --vectors DIR/v): reuse it and its vectors.
+  cp "$EXPORTED"/edgecodec-hp-*.ecpack "$EXPORTED/edgecodec-hp.MODEL_CARD.md" models/
+  cp "$EXPORTED"/v/* tests/vectors/model/
+else
+  $PY -m training.export --checkpoint "$CHECKPOINT" --out models/
+fi
 PACK=$(ls models/edgecodec-hp-*.ecpack)
 NAME=$(basename "${PACK%.ecpack}")
 cp "$CHECKPOINT" "models/checkpoints/$NAME.pt"

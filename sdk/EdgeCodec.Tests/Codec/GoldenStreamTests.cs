@@ -31,6 +31,35 @@ public sealed class GoldenStreamTests(CodecFixture fixture) : IClassFixture<Code
         Assert.Equal(expected, Hash(Decode(ecx, 2)));
     }
 
+    /// <summary>
+    /// The same for a stream with a residual layer (docs/format.md, "The residual layer"), written when the pack has
+    /// residual tables: level 2 with the middle step.
+    /// </summary>
+    [PackFact]
+    public void Committed_residual_stream_decodes_to_the_committed_hash()
+    {
+        string ecx = Path.Combine(Folder, "golden-q2-residual.ecx");
+        string sums = Path.Combine(Folder, "golden-q2-residual.sha256");
+        if (Environment.GetEnvironmentVariable("EDGECODEC_REGENERATE_VECTORS") == "1" && fixture.Pack.Residual is not null)
+        {
+            var setting = new EdgeCodec.Models.QualitySetting(2, fixture.Pack.ResidualSteps.Count / 2);
+            File.WriteAllBytes(ecx, fixture.Encoder.Encode(fixture.Image, setting).ToContainerBytes());
+            File.WriteAllText(sums, $"{Hash(Decode(ecx, 1))}  reference-decode\n{fixture.Pack.Sha256}  pack\n");
+        }
+
+        if (fixture.Pack.Residual is null)
+        {
+            Assert.False(File.Exists(ecx), "a residual golden stream is committed but the pack has no residual tables");
+            return;
+        }
+
+        string[] lines = File.ReadAllLines(sums);
+        Assert.Equal(fixture.Pack.Sha256, lines[1].Split(' ')[0]);
+        Assert.Equal(lines[0].Split(' ')[0], Hash(Decode(ecx, 2)));
+        using var fs = File.OpenRead(ecx);
+        Assert.Equal(fixture.Pack.Layout.Groups + 1, EdgeCodecDecoder.Decode(fixture.Pack, fs).Container.Header.LayerCount);
+    }
+
     private RgbImageBytes Decode(string path, int threads)
     {
         using var fs = File.OpenRead(path);
