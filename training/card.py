@@ -98,10 +98,14 @@ def section(kodak: dict, validation: dict | None, pack: str, ladder: dict | None
         lj, lw = _comparison(report, "jpeg"), _comparison(report, "webp")
         levels = next((c for c in report["comparisons"] if c["test"] == report["test_codec"]
                        and c["anchor"] == report["test_codec"] + "-levels"), None)
-        ladder_points = " ".join(str(p["quality"]) for p in _curve(report, report["test_codec"]))
-        facts.append(f"With the residual layer (`eval --ladder`: the pack's quality ladder, {len(ladder_points.split())} "
+        points = _curve(report, report["test_codec"])
+        alone = _curve(report, report["test_codec"] + "-levels")
+        reach = (f"; the ladder reaches {max(p['psnr'] for p in points):.1f} dB, the levels "
+                 f"{max(p['psnr'] for p in alone):.1f} dB, and each BD-rate spans the PSNR range it shares with that "
+                 "codec (`edgecodec bd REPORT --window` compares like with like)") if alone else ""
+        facts.append(f"With the residual layer (`eval --ladder`: the pack's quality ladder, {len(points)} "
                      f"settings) on {name}: **{_pct(lj['bd_rate'])} vs JPEG**, **{_pct(lw['bd_rate'])} vs WebP**"
-                     + (f", {_pct(levels['bd_rate'])} against the quality levels alone" if levels else "") + ".")
+                     + (f", {_pct(levels['bd_rate'])} against the quality levels alone" if levels else "") + reach + ".")
     facts.append("Reference points (CompressAI, Kodak, BD-rate vs JPEG): factorized prior −45 %, scale hyperprior "
                  "−55 %. Earlier packs and the studio encoder: `docs/benchmarks.md`. This is a checkpoint of a training "
                  "run that continues.")

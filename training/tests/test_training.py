@@ -1023,11 +1023,12 @@ def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
     assert "**−33.0 % vs JPEG**, +8.00 % vs WebP" in text and "against 256-px tiles (`--compare-tile-sizes 256`): −20.0 %" in text
     assert "Pack `abc`, 24 Kodak images, 2026-12-03" in text
 
-    ladder = {"test_codec": "edgecodec", "average_curves": [curve("edgecodec", 25.5)],
+    ladder = {"test_codec": "edgecodec", "average_curves": [curve("edgecodec", 25.5), curve("edgecodec-levels", 25.0)],
               "comparisons": [comparison("jpeg", -45.0), comparison("webp", -5.0), comparison("edgecodec-levels", -12.0)]}
     text_ladder = card.section(report, validation, "abc", ladder=ladder)
     assert ("With the residual layer (`eval --ladder`: the pack's quality ladder, 2 settings) on Kodak: **−45.0 % vs "
-            "JPEG**, **−5.0 % vs WebP**, −12.0 % against the quality levels alone.") in text_ladder
+            "JPEG**, **−5.0 % vs WebP**, −12.0 % against the quality levels alone; the ladder reaches 26.5 dB, the levels "
+            "26.0 dB, and each BD-rate") in text_ladder
     assert "residual layer" not in text
 
     path = tmp_path / "card.md"

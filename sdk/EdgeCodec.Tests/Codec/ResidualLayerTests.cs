@@ -216,6 +216,26 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         Assert.NotEqual(original.Pixels, picture.Pixels);
     }
 
+    [Fact]
+    public void Applying_a_tile_on_several_threads_gives_the_same_bytes()
+    {
+        var random = new Random(9);
+        var picture = new RgbImage(70, 50); // the tile's padded rectangle is 80x64: blocks in and beyond the picture
+        random.NextBytes(picture.Pixels);
+        int[] symbols = new int[5 * 4 * 768];
+        for (int i = 0; i < 300; i++)
+        {
+            symbols[random.Next(symbols.Length)] = random.Next(-9, 10);
+        }
+
+        var one = new RgbImage(70, 50, (byte[])picture.Pixels.Clone());
+        var three = new RgbImage(70, 50, (byte[])picture.Pixels.Clone());
+        ResidualTransform.Apply(symbols, 200, (0, 0, 80, 64), one);
+        ResidualTransform.Apply(symbols, 200, (0, 0, 80, 64), three, threads: 3);
+        Assert.Equal(one.Pixels, three.Pixels);
+        Assert.NotEqual(picture.Pixels, one.Pixels);
+    }
+
     /// <summary>The bundled pack when it has residual tables, else the bundled pack with plain tables added (any valid table codes correctly).</summary>
     internal static ModelPack ResidualPack(ModelPack pack)
     {

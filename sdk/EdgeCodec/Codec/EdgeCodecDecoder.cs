@@ -371,7 +371,7 @@ public sealed class EdgeCodecDecoder : IDisposable
             timer.AddEntropy(start);
         }
 
-        ResidualTransform.Apply(symbols, tables.StepsQ2[step], rect, image);
+        ResidualTransform.Apply(symbols, tables.StepsQ2[step], rect, image, TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count));
         return true;
     }
 

@@ -151,29 +151,54 @@ internal static class ResidualTransform
     /// </summary>
     public static void Apply(ReadOnlySpan<int> symbols, int stepQ2, (int X, int Y, int Width, int Height) rect, Imaging.RgbImage image)
     {
-        const int Plane = Block * Block;
         int columns = rect.Width / Block, rows = rect.Height / Block;
+        for (int r = 0; r < rows; r++)
+        {
+            ApplyRow(symbols.Slice(r * columns * Coefficients, columns * Coefficients), stepQ2, rect.X, rect.Y + (r * Block), image);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Apply(ReadOnlySpan{int}, int, ValueTuple{int, int, int, int}, Imaging.RgbImage)"/> on up to
+    /// <paramref name="threads"/> threads, a row of blocks at a time (rows touch disjoint pixels: the same bytes).
+    /// </summary>
+    public static void Apply(int[] symbols, int stepQ2, (int X, int Y, int Width, int Height) rect, Imaging.RgbImage image, int threads)
+    {
+        int columns = rect.Width / Block, rows = rect.Height / Block;
+        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, r =>
+            ApplyRow(symbols.AsSpan(r * columns * Coefficients, columns * Coefficients), stepQ2, rect.X, rect.Y + (r * Block), image));
+    }
+
+    private static void ApplyRow(ReadOnlySpan<int> symbols, int stepQ2, int x, int y0, Imaging.RgbImage image)
+    {
+        const int Plane = Block * Block;
+        int h = Math.Min(Block, image.Height - y0);
+        if (h <= 0)
+        {
+            return; // padding below the picture
+        }
+
         Span<int> rgb = stackalloc int[Coefficients];
-        for (int b = 0; b < columns * rows; b++)
+        for (int b = 0; b < symbols.Length / Coefficients; b++)
         {
             var q = symbols.Slice(b * Coefficients, Coefficients);
-            int x0 = rect.X + (b % columns * Block), y0 = rect.Y + (b / columns * Block);
-            int w = Math.Min(Block, image.Width - x0), h = Math.Min(Block, image.Height - y0);
-            if (w <= 0 || h <= 0 || !q.ContainsAnyExcept(0))
+            int x0 = x + (b * Block);
+            int w = Math.Min(Block, image.Width - x0);
+            if (w <= 0 || !q.ContainsAnyExcept(0))
             {
                 continue; // padding beyond the picture, or no correction
             }
 
             InverseBlock(q, stepQ2, rgb);
-            for (int y = 0; y < h; y++)
+            for (int yy = 0; yy < h; yy++)
             {
-                var row = image.Row(y0 + y).Slice(x0 * 3, w * 3);
-                for (int x = 0; x < w; x++)
+                var row = image.Row(y0 + yy).Slice(x0 * 3, w * 3);
+                for (int xx = 0; xx < w; xx++)
                 {
-                    int i = (y * Block) + x;
-                    row[x * 3] = (byte)Math.Clamp(row[x * 3] + rgb[i], 0, 255);
-                    row[(x * 3) + 1] = (byte)Math.Clamp(row[(x * 3) + 1] + rgb[Plane + i], 0, 255);
-                    row[(x * 3) + 2] = (byte)Math.Clamp(row[(x * 3) + 2] + rgb[(2 * Plane) + i], 0, 255);
+                    int i = (yy * Block) + xx;
+                    row[xx * 3] = (byte)Math.Clamp(row[xx * 3] + rgb[i], 0, 255);
+                    row[(xx * 3) + 1] = (byte)Math.Clamp(row[(xx * 3) + 1] + rgb[Plane + i], 0, 255);
+                    row[(xx * 3) + 2] = (byte)Math.Clamp(row[(xx * 3) + 2] + rgb[(2 * Plane) + i], 0, 255);
                 }
             }
         }
