@@ -167,7 +167,9 @@ def hull(points: list, spacing: float = 1.12, tolerance: float = 0.0) -> list[li
     times the rate of the one before (the hull's last point is kept)."""
     front = []
     for p in sorted(points):
-        if not front or p[1] > front[-1][1]:
+        if front and p[0] == front[-1][0] and p[1] > front[-1][1]:
+            front[-1] = p  # the same rate, better: the other one is never worth it
+        elif not front or p[1] > front[-1][1]:
             front.append(p)  # costs more and reconstructs better than every cheaper point
     top = []
     for p in front:

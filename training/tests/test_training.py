@@ -1189,4 +1189,6 @@ def test_the_ladder_keeps_the_settings_on_the_convex_hull_spaced_by_rate():
               (0.8, 29.3, 1, 0), (0.85, 29.5, 2, 0)]  # both on the hull; the top is kept, its close neighbour goes
     assert residual.hull(points) == [[0, -1], [1, -1], [2, 0]]
     assert residual.hull(points, tolerance=0.6) == [[0, -1], [1, -1], [2, -1], [2, 0]]
+    # An untrained model gives settings of the same rate: the better one stands for them.
+    assert residual.hull([(0.1, 20.0, 0, -1), (0.1, 20.5, 0, 3), (0.1, 20.2, 1, -1), (0.3, 21.0, 1, 0)]) == [[0, 3], [1, 0]]
     assert residual.quantise(torch.tensor([0.74, 0.76, -0.76, 1.74, -1.76]), 1.0).tolist() == [0, 1, -1, 1, -2]
