@@ -29,7 +29,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data
-from .model import Analysis, Synthesis, gaussian_likelihood, scale_table
+from .model import Analysis, Synthesis
+from .residual import best_indices, colour_matrix, dct_matrix, table_bits
 
 
 def psnr(se: float, n: int) -> float:
@@ -113,14 +114,10 @@ def last_group(model, crops: list[torch.Tensor], levels=(5, 3, 0)) -> dict[int, 
 
 def dct_basis(b: int = 16) -> torch.Tensor:
     """(3*b*b, 3*b*b) orthonormal columns: the 2-D DCT-II of each colour plane of a ``blocks`` row, after an orthonormal
-    luma/chroma rotation (so a codec would code one luma and two chroma planes, each in b x b DCT blocks)."""
-    n = torch.arange(b, dtype=torch.float64)
-    d = torch.cos(math.pi * (n.view(1, -1) + 0.5) * n.view(-1, 1) / b) * math.sqrt(2 / b)
-    d[0] /= math.sqrt(2)
+    luma/chroma rotation: the residual layer's transform (``training.residual``) as one matrix."""
+    d = dct_matrix(b)
     plane = torch.kron(d, d)  # rows: 2-D frequencies; columns: pixels in unfold order (row-major)
-    colour = torch.tensor([[1, 1, 1], [1, 0, -1], [1, -2, 1]], dtype=torch.float64)
-    colour = colour / colour.norm(dim=1, keepdim=True)
-    return torch.kron(colour, plane).T  # blocks rows are channel-major: (c, y, x)
+    return torch.kron(colour_matrix(), plane).T  # blocks rows are channel-major: (c, y, x)
 
 
 def enhancement(fit: list[torch.Tensor], held: list[torch.Tensor], steps: list[float], basis: str = "klt",
@@ -142,24 +139,22 @@ def enhancement(fit: list[torch.Tensor], held: list[torch.Tensor], steps: list[f
         raise ValueError(f"unknown basis {basis!r}")
     if tables not in ("histogram", "gaussian"):
         raise ValueError(f"unknown tables {tables!r}")
-    scales = scale_table().double()
     y = torch.cat([blocks(r) for r in held]).double()
     cf, cv = x @ vectors, y @ vectors
     n = y.numel()
     out = {}
     for step in steps:
         qf, qv = torch.round(cf / step), torch.round(cv / step)
-        bits = 0.0
-        for k in range(qv.shape[1]):
-            if tables == "gaussian":
-                fit_bits = -torch.log2(gaussian_likelihood(qf[:, k:k + 1], scales.view(1, -1))).sum(0)
-                bits += float(-torch.log2(gaussian_likelihood(qv[:, k], scales[int(fit_bits.argmin())])).sum())
-                continue
-            lo = int(min(qf[:, k].min(), qv[:, k].min()))
-            hi = int(max(qf[:, k].max(), qv[:, k].max()))
-            hist = torch.full((hi - lo + 1,), 0.5, dtype=torch.float64)  # every value codable
-            hist.index_add_(0, (qf[:, k] - lo).long(), torch.ones(len(qf), dtype=torch.float64))
-            bits += float(-torch.log2(hist[(qv[:, k] - lo).long()] / hist.sum()).sum())
+        if tables == "gaussian":
+            bits = table_bits(qv, best_indices(qf))
+        else:
+            bits = 0.0
+            for k in range(qv.shape[1]):
+                lo = int(min(qf[:, k].min(), qv[:, k].min()))
+                hi = int(max(qf[:, k].max(), qv[:, k].max()))
+                hist = torch.full((hi - lo + 1,), 0.5, dtype=torch.float64)  # every value codable
+                hist.index_add_(0, (qf[:, k] - lo).long(), torch.ones(len(qf), dtype=torch.float64))
+                bits += float(-torch.log2(hist[(qv[:, k] - lo).long()] / hist.sum()).sum())
         out[step] = (bits / (n / 3), psnr(float(((y - qv * step @ vectors.T) ** 2).sum()), n))
     return psnr(float((y ** 2).sum()), n), out
 

@@ -16,7 +16,6 @@ import math
 import random
 
 import torch
-import torch.nn.functional as F
 
 from . import data
 from .model import gaussian_likelihood, scale_table

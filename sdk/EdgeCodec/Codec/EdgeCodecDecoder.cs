@@ -204,9 +204,10 @@ public sealed class EdgeCodecDecoder : IDisposable
         var withoutAdapter = new List<int>();
         var image = Synthesize(grid, y, header.QualityLevel, tiledSynthesis, experts, withoutAdapter);
         double synthesisSeconds = synthesis.Elapsed.TotalSeconds;
-        var residualClock = Stopwatch.StartNew();
+        double residualSeconds = 0;
         if (maxLayers > layout.Groups)
         {
+            var residualClock = Stopwatch.StartNew();
             Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
             {
                 if (layersPerTile[tile] == layout.Groups && slots[tile, layout.Groups] is { } residual && ApplyResidual(grid, tile, residual, header.QualityLevel, image, timer))
@@ -214,9 +215,9 @@ public sealed class EdgeCodecDecoder : IDisposable
                     layersPerTile[tile]++;
                 }
             });
+            residualSeconds = residualClock.Elapsed.TotalSeconds;
         }
 
-        double residualSeconds = maxLayers > layout.Groups ? residualClock.Elapsed.TotalSeconds : 0;
         var timings = new DecodeTimings(timer.EntropySeconds, timer.HyperSeconds, tilesWall, synthesisSeconds, total.Elapsed.TotalSeconds)
         {
             ResidualSeconds = residualSeconds,

@@ -52,11 +52,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(quality);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(quality, _pack.QualityLevels.Count);
         ValidateLayers(layers);
-        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
-        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
-        float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
-        ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
-        float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
+        var (grid, y, z) = Analyse(image, quality);
         return EncodeLatents(image, grid, quality, y, z, layers, streamId, frameIndex, firstSequence);
     }
 
@@ -91,11 +87,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, tables.StepsQ2.Count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, groups + 1);
         int quality = setting.Level;
-        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
-        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
-        float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
-        ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
-        float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
+        var (grid, y, z) = Analyse(image, quality);
         var (payloads, latents) = EncodeTiles(grid, y, z, groups);
         var (experts, _, picture) = Synthesize(image, grid, latents, quality);
         int stepQ2 = tables.StepsQ2[step];
@@ -135,7 +127,7 @@ public sealed class EdgeCodecEncoder : IDisposable
             throw new ArgumentException($"The latents are for a {latents.Width}x{latents.Height} image, not {image.Width}x{image.Height}.", nameof(latents));
         }
 
-        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
+        var grid = Grid(image);
         float[] z = Array.ConvertAll(latents.Z, v => (float)v); // |z| <= 2^20: exact in float
         return EncodeLatents(image, grid, latents.Quality, latents.Y, z, layers, streamId, frameIndex, firstSequence);
     }
@@ -194,7 +186,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(sizeOf);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
-        var grid = new TileGrid(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
+        var grid = Grid(image);
         float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
         float[] analysed = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
         int groups = _pack.Layout.Groups, plane = grid.LatentHeight * grid.LatentWidth;
@@ -264,6 +256,19 @@ public sealed class EdgeCodecEncoder : IDisposable
 
         return best ?? throw new ArgumentOutOfRangeException(nameof(maxBytes),
             $"The smallest stream for this {image.Width}x{image.Height} image is {smallest} bytes (quality 0, base layer only).");
+    }
+
+    /// <summary>The image's tile grid: the encoder's tile size, or the pack's.</summary>
+    private TileGrid Grid(RgbImage image) => new(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
+
+    /// <summary>The analysis transforms at <paramref name="quality"/>: the grid, gained latents y and hyper-latents z.</summary>
+    private (TileGrid Grid, float[] Y, float[] Z) Analyse(RgbImage image, int quality)
+    {
+        var grid = Grid(image);
+        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
+        float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
+        ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
+        return (grid, y, _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth));
     }
 
     /// <summary>Bytes of the complete container holding <paramref name="encoded"/>.</summary>

@@ -65,19 +65,19 @@ internal static class ModelPackReader
         double kmac = manifest["decoder_kmac_per_pixel"]["total"].Double();
         string card = Encoding.UTF8.GetString(entries["MODEL_CARD.md"]);
         var onnx = entries.Where(e => e.Key.StartsWith("onnx/", StringComparison.Ordinal)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
-        (ResidualTables? residual, QualitySetting[] ladder) = manifest.Has("residual")
+        (ResidualTables? residual, QualitySetting[]? ladder) = manifest.Has("residual")
             ? ReadResidual(manifest["residual"], entries, levels.Length, layout.ScaleLevels)
-            : (null, [.. levels.Select(l => new QualitySetting(l.Level, null))]);
+            : (null, null);
         return new ModelPack(sha, BinaryPrimitives.ReadUInt64BigEndian(hash), layout, levels, gaussian, factorized, graphs, onnx, card, kmac,
             manifest.Has("name") ? manifest["name"].String() : "")
         {
             Residual = residual,
-            QualityLadder = ladder,
+            QualityLadder = ladder ?? [.. levels.Select(l => new QualitySetting(l.Level, null))], // the levels alone
         };
     }
 
-    /// <summary>The optional <c>residual</c> section: block 16, constant bits 13, the steps, the tables entry, the ladder.</summary>
-    private static (ResidualTables Tables, QualitySetting[] Ladder) ReadResidual(PackJson r, Dictionary<string, byte[]> entries, int levels, int scaleLevels)
+    /// <summary>The optional <c>residual</c> section: block 16, constant bits 13, the steps, the tables entry, the ladder (null when absent).</summary>
+    private static (ResidualTables Tables, QualitySetting[]? Ladder) ReadResidual(PackJson r, Dictionary<string, byte[]> entries, int levels, int scaleLevels)
     {
         int block = r["block"].Int();
         int bits = r["constant_bits"].Int();
@@ -95,7 +95,7 @@ internal static class ModelPackReader
         var tables = new ResidualTables(r["steps_q2"].IntArray(), bytes, levels, scaleLevels);
         if (!r.Has("ladder"))
         {
-            return (tables, [.. Enumerable.Range(0, levels).Select(l => new QualitySetting(l, null))]);
+            return (tables, null);
         }
 
         PackJson ladderJson = r["ladder"];
