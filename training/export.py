@@ -659,9 +659,10 @@ def main(argv=None) -> None:
     }
     if args.residual_crops > 0:
         from . import residual
-        tables, ladder, _ = residual.fit(model, *residual.fit_crops(args.residual_crops, max(1, args.residual_crops // 2)),
+        tables, weights, ladder, _ = residual.fit(model, *residual.fit_crops(args.residual_crops, max(1, args.residual_crops // 2)),
                                          log=None)
         entries["residual/tables.bin"] = tables
+        entries["residual/classes.bin"] = weights
         manifest["residual"] = residual.manifest_section(ladder)
         print("residual layer ladder: " + " ".join(f"{lv}" + (f"+r{st}" if st >= 0 else "") for lv, st in ladder))
     _, val_files = data.list_images(data.default_dirs())

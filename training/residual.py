@@ -126,16 +126,128 @@ def level_residuals(model, crops: list[torch.Tensor], level: int) -> tuple[torch
     return torch.cat(coefs).reshape(-1, 3 * BLOCK * BLOCK), bits, se
 
 
+#: Block classes per (level, step): each block of a tile names one (coded first, with the pack's class frequencies),
+#: and its values are coded with that class's tables. A quiet block, one with a few low frequencies and a busy one want
+#: different tables; one table for all prices each too dearly. Session 32, tables fitted on 24 training crops, bits
+#: of 12 others (side information included), against one class: level 3 at 80 and 57 px steps 2 classes -17.0 / -18.6 %,
+#: 4 classes -18.9 / -20.1 %, 8 classes -19.2 / -22.5 %; level 4 at 48 and 24 px 4 classes -19.9 / -27.2 %, 8 classes
+#: -22.7 / -30.1 % (/tmp experiments, docs/training.md). Fitting 8 classes takes ~15 s per (level, step).
+CLASSES = 8
+#: Values beyond +-V are priced as +-V when fitting (the largest coefficient, 255 * 16, over the finest step is 204).
+V = 255
+#: The class frequencies are stored as 16-bit weights.
+WEIGHT_MAX = 65535
+
+
+def value_bits_table() -> torch.Tensor:
+    """(scale levels, 2V+1): the bits of each value -V..V under each Gaussian scale level."""
+    v = torch.arange(-V, V + 1, dtype=torch.float64)
+    return -torch.log2(gaussian_likelihood(v.view(1, -1), scale_table().double().view(-1, 1)))
+
+
+def histogram(q: torch.Tensor) -> torch.Tensor:
+    """(N, K) values -> (K, 2V+1) counts of each value per column."""
+    idx = (q.clamp(-V, V) + V).long().T
+    return torch.zeros(q.shape[1], 2 * V + 1, dtype=torch.float64).scatter_add_(1, idx, torch.ones_like(idx, dtype=torch.float64))
+
+
+def quantize_pmf(weights: list[int]) -> list[int]:
+    """``CdfTableSet.QuantizePmf``: frequencies (total 65536) of the weights' symbols, each at least 1."""
+    n, total = len(weights), sum(weights)
+    spare = 65536 - n
+    freq = [1 + (spare // n if total == 0 else w * spare // total) for w in weights]
+    freq[max(range(n), key=lambda i: (weights[i], -i))] += 65536 - sum(freq)
+    return freq
+
+
+def class_bits(weights: list[int]) -> torch.Tensor:
+    """The bits of each class symbol under the class table of ``weights`` (plus the escape symbol, weight 0)."""
+    freq = quantize_pmf(list(weights) + [0])[:-1]
+    return torch.tensor([16 - math.log2(f) for f in freq], dtype=torch.float64)
+
+
+def value_indices(q: torch.Tensor) -> torch.Tensor:
+    """(N, 768) values -> (768, N) their columns of ``value_bits_table`` (values beyond +-V at +-V)."""
+    return (q.clamp(-V, V) + V).long().T.contiguous()
+
+
+def block_bits(idx: torch.Tensor, nonzero: torch.Tensor, row: list[int], lut: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blocks (``value_indices``, and their (N, 768) nonzero mask) under one class's 768 entries: each block's bits
+    and its count of nonzero values the class does not code (they would be dropped)."""
+    entries = torch.tensor(row)
+    coded = entries != NOT_CODED
+    table = torch.zeros(len(row), lut.shape[1], dtype=lut.dtype)
+    table[coded] = lut[entries[coded]]
+    dropped = nonzero @ (~coded).to(nonzero.dtype)
+    return table.gather(1, idx).sum(0), dropped
+
+
+def choose_classes(q: torch.Tensor, rows: list[list[int]], weights: list[int], lut: torch.Tensor,
+                   idx: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The encoder's class choice (``ResidualLayer.Encode``): per block the class that drops fewest nonzero values,
+    then codes it in the fewest bits (class symbol included), then the lowest. Returns the classes and the bits."""
+    idx = value_indices(q) if idx is None else idx
+    nonzero = (q != 0).to(lut.dtype)
+    side = class_bits(weights).to(lut.dtype)
+    costs, drops = [], []
+    for k, row in enumerate(rows):
+        bits, dropped = block_bits(idx, nonzero, row, lut)
+        costs.append(bits + side[k])
+        drops.append(dropped)
+    cost, drop = torch.stack(costs, 1), torch.stack(drops, 1).double()
+    key = drop * 1e9 + cost.double()
+    chosen = key.argmin(1)
+    return chosen, cost.gather(1, chosen.view(-1, 1)).squeeze(1).double()
+
+
+def fit_classes(q: torch.Tensor, classes: int = CLASSES, iterations: int = 6, lut: torch.Tensor | None = None) -> tuple[list[list[int]], list[int]]:
+    """The class tables of one (level, step) from (N, 768) quantised blocks: ``classes`` rows of 768 entries (a scale
+    level, or NOT_CODED where the class's blocks are nonzero in fewer than RARE of them, or where all blocks are) and
+    the classes' 16-bit weights. Starts from a class of the zero blocks and classes of equal size of the others by
+    activity (nonzero count, then magnitude), and alternates fitting the tables to the blocks and choosing each block's class as the encoder does."""
+    lut = value_bits_table() if lut is None else lut
+    idx = value_indices(q)
+    nonzero = (q != 0).sum(1)
+    activity = nonzero.double() * 1e6 + q.abs().sum(1).double()
+    assign = torch.zeros(q.shape[0], dtype=torch.long)
+    first = 1 if classes > 1 and bool((nonzero == 0).any()) else 0  # zero blocks start as a class of their own
+    busy = (nonzero > 0).nonzero().squeeze(1) if first else torch.arange(q.shape[0])
+    order = busy[activity[busy].argsort(stable=True)]
+    for k in range(first, classes):
+        n = classes - first
+        assign[order[(k - first) * len(order) // n:(k - first + 1) * len(order) // n]] = k
+    for it in range(iterations + 1):
+        rows, counts = [], []
+        for k in range(classes):
+            sel = q[assign == k]
+            counts.append(len(sel))
+            if not len(sel):
+                rows.append([NOT_CODED] * q.shape[1])
+                continue
+            coded = (sel != 0).double().mean(0) >= RARE
+            best = (histogram(sel) @ lut.T.double()).argmin(1).tolist()
+            rows.append([b if c else NOT_CODED for b, c in zip(best, coded.tolist())])
+        total = max(1, sum(counts))
+        weights = [c * WEIGHT_MAX // total for c in counts]
+        if it < iterations:
+            assign, previous = choose_classes(q, rows, weights, lut, idx)[0], assign
+            if torch.equal(assign, previous):
+                break  # settled: the tables just fitted are the blocks' own
+    return rows, weights
+
+
 @torch.no_grad()
 def fit(model, crops: list[torch.Tensor], held: list[torch.Tensor], steps_q2: list[int] = STEPS_Q2,
-        log=print) -> tuple[bytes, list, list]:
+        classes: int = CLASSES, log=print) -> tuple[bytes, bytes, list, list]:
     """Fits the residual layer's tables on ``crops`` and measures the settings on ``held`` (other photos: a table
     prices its own photos' rare values too cheaply, most at coarse steps), each (3, H, W) in [0, 1] with sides
     multiples of 64, through the float model with hard rounding. Returns the pack's tables (scale levels for every
-    (level, step, plane, coefficient): ``levels * len(steps) * 768`` bytes), the quality ladder (``[level, step or
-    -1]``, see ``hull``) and every measured point ``(bpp, PSNR, level, step)`` of ``held``."""
+    (level, step, class, plane, coefficient): ``levels * len(steps) * classes * 768`` bytes), the class weights
+    (``levels * len(steps) * classes`` little-endian uint16), the quality ladder (``[level, step or -1]``, see
+    ``hull``) and every measured point ``(bpp, PSNR, level, step)`` of ``held``."""
     model.eval()
-    table = bytearray()
+    lut = value_bits_table().float()
+    table, weight_bytes = bytearray(), bytearray()
     points = []
     pixels = sum(x.shape[-1] * x.shape[-2] for x in held)
     for level in range(len(model.lambdas)):
@@ -143,20 +255,20 @@ def fit(model, crops: list[torch.Tensor], held: list[torch.Tensor], steps_q2: li
         h, bits, se = level_residuals(model, held, level)
         points.append((bits / pixels, psnr(se, 3 * pixels), level, -1))
         for i, s in enumerate(steps_q2):
-            qc = quantise(c, s / 4)
-            coded = (qc != 0).double().mean(0) >= RARE
-            idx = [v if k else NOT_CODED for v, k in zip(best_indices(qc), coded.tolist())]
-            table += bytes(idx)
-            q = quantise(h, s / 4) * coded
-            err = float(((h - q * (s / 4)) ** 2).sum())  # orthonormal: coefficient error = pixel error
-            points.append(((bits + table_bits(q[:, coded], [v for v in idx if v != NOT_CODED])) / pixels,
-                           psnr(err, 3 * pixels), level, i))
+            rows, weights = fit_classes(quantise(c, s / 4), classes, lut=lut)
+            table += bytes(v for row in rows for v in row)
+            weight_bytes += b"".join(w.to_bytes(2, "little") for w in weights)
+            q = quantise(h, s / 4)
+            chosen, layer_bits = choose_classes(q, rows, weights, lut)
+            kept = q * torch.tensor(rows)[chosen].ne(NOT_CODED)
+            err = float(((h - kept * (s / 4)) ** 2).sum())  # orthonormal: coefficient error = pixel error
+            points.append(((bits + float(layer_bits.sum())) / pixels, psnr(err, 3 * pixels), level, i))
             if log:
                 b, db = points[-1][:2]
                 log(f"level {level} step {s / 4:.2f} px: {b:.4f} bpp : {db:.3f} dB (level alone {points[-1 - i - 1][0]:.4f} : "
-                    f"{points[-1 - i - 1][1]:.3f}), {float((q != 0).double().mean()):.4f} nonzero, "
-                    f"{int(coded.sum())} of 768 coded")
-    return bytes(table), hull(points), points
+                    f"{points[-1 - i - 1][1]:.3f}), {float((kept != 0).double().mean()):.4f} nonzero, classes "
+                    + "/".join(str(int((chosen == k).sum())) for k in range(classes)))
+    return bytes(table), bytes(weight_bytes), hull(points), points
 
 
 def hull(points: list, spacing: float = 1.12, tolerance: float = 0.0) -> list[list[int]]:
@@ -207,9 +319,9 @@ def fit_crops(count: int = 24, held: int = 12, size: int = 512) -> tuple[list[to
     return data.center_crops(chosen[:count], size), data.center_crops(chosen[count:], size)
 
 
-def manifest_section(ladder: list[list[int]]) -> dict:
+def manifest_section(ladder: list[list[int]], classes: int = CLASSES) -> dict:
     return {"block": BLOCK, "steps_q2": STEPS_Q2, "tables": "residual/tables.bin", "constant_bits": CONSTANT_BITS,
-            "ladder": ladder}
+            "classes": classes, "class_weights": "residual/classes.bin", "ladder": ladder}
 
 
 def main(argv=None) -> None:
@@ -217,12 +329,13 @@ def main(argv=None) -> None:
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--crops", type=int, default=24)
     ap.add_argument("--held", type=int, default=12)
+    ap.add_argument("--classes", type=int, default=CLASSES)
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     from .train import load_model
 
     model, _ = load_model(args.checkpoint)
-    _, ladder, _ = fit(model, *fit_crops(args.crops, args.held))
+    _, _, ladder, _ = fit(model, *fit_crops(args.crops, args.held), classes=args.classes)
     print("ladder:", " ".join(f"{lv}" + (f"+r{st}" if st >= 0 else "") for lv, st in ladder))
 
 

@@ -98,11 +98,17 @@ internal static class FuzzTargets
     }
 
     private static ResidualTables? s_residual;
+    private static ResidualTables? s_residualClasses;
+
+    /// <summary>The residual target's tables of 3 block classes per step (class 0 codes nothing).</summary>
+    internal static ResidualTables ResidualClasses => s_residualClasses ??= new ResidualTables([1, 100, 1000, ResidualTables.MaxStepQ2],
+        [.. Enumerable.Range(0, 4 * 3 * ResidualTransform.Coefficients).Select(i => i / ResidualTransform.Coefficients % 3 == 0 ? ResidualTables.NotCoded : (byte)(i % Tables.TableCount))],
+        1, Tables.TableCount, 3, [.. Enumerable.Range(0, 4 * 3 * 2).Select(i => (byte)(i * 37))]);
 
     /// <summary>
-    /// A residual-layer payload (docs/format.md, "The residual layer") for a tile of 1..8 blocks (byte 0) decoded
-    /// with 4 steps over <see cref="Tables"/>, then added to a picture: every symbol the stream can produce goes
-    /// through the integer inverse.
+    /// A residual-layer payload (docs/format.md, "The residual layer") for a tile of 1..8 blocks (byte 0, bits 0-2)
+    /// decoded with 4 steps over <see cref="Tables"/>, with one table per step or (bit 3) 3 block classes, one of
+    /// which codes nothing, then added to a picture: every symbol the stream can produce goes through the integer inverse.
     /// </summary>
     public static void Residual(byte[] input)
     {
@@ -114,11 +120,12 @@ internal static class FuzzTargets
         s_residual ??= new ResidualTables([1, 100, 1000, ResidualTables.MaxStepQ2],
             [.. Enumerable.Range(0, 4 * ResidualTransform.Coefficients).Select(i => (byte)(i % Tables.TableCount))], 1, Tables.TableCount);
         int blocks = 1 + (input[0] & 7);
+        var tables = (input[0] & 8) == 0 ? s_residual : ResidualClasses;
         try
         {
-            var (step, symbols) = ResidualLayer.Decode(input.AsSpan(1), s_residual, Tables, 0, blocks);
+            var (step, symbols) = ResidualLayer.Decode(input.AsSpan(1), tables, Tables, 0, blocks);
             var picture = new RgbImage(16 * blocks, 16);
-            ResidualTransform.Apply(symbols, s_residual.StepsQ2[step], (0, 0, 16 * blocks, 16), picture);
+            ResidualTransform.Apply(symbols, tables.StepsQ2[step], (0, 0, 16 * blocks, 16), picture);
         }
         catch (EdgeCodecFormatException)
         {

@@ -18,7 +18,7 @@ internal static class Seeds
         "adapter" => [AdapterSeed(withPatch: false), AdapterSeed(withPatch: true)],
         "onnxpatch" => [OnnxGraph(), [.. OnnxGraph(), 0x0A, 0x00]],
         "latents" => [LatentsSeed(16, 16), LatentsSeed(100, 70)],
-        "residual" => [ResidualSeed(1, 0), ResidualSeed(3, 2)],
+        "residual" => [ResidualSeed(1, 0), ResidualSeed(3, 2), ResidualClassSeed(5, 1)],
         _ => throw new ArgumentException($"Unknown target '{target}'."),
     };
 
@@ -35,6 +35,19 @@ internal static class Seeds
         var indices = Enumerable.Range(0, values.Length).Select(i => i % EdgeCodec.Codec.Residual.ResidualTransform.Coefficients % FuzzTargets.Tables.TableCount).ToArray();
         byte[] stream = EdgeCodec.Entropy.RansCodec.Encode(values, indices, FuzzTargets.Tables);
         return [(byte)(blocks - 1), (byte)step, .. stream];
+    }
+
+    /// <summary>A valid payload of the block-class tables for <paramref name="blocks"/> blocks, every other one quiet.</summary>
+    private static byte[] ResidualClassSeed(int blocks, int step)
+    {
+        var values = new int[blocks * EdgeCodec.Codec.Residual.ResidualTransform.Coefficients];
+        for (int i = 0; i < values.Length; i += 29)
+        {
+            values[i] = i / EdgeCodec.Codec.Residual.ResidualTransform.Coefficients % 2 == 0 ? 0 : (i % 7) - 3;
+        }
+
+        byte[] payload = EdgeCodec.Codec.Residual.ResidualLayer.Encode(FuzzTargets.ResidualClasses, FuzzTargets.Tables, 0, step, values);
+        return [(byte)((blocks - 1) | 8), .. payload];
     }
 
     private static byte[] LatentsSeed(int width, int height)

@@ -1192,3 +1192,26 @@ def test_the_ladder_keeps_the_settings_on_the_convex_hull_spaced_by_rate():
     # An untrained model gives settings of the same rate: the better one stands for them.
     assert residual.hull([(0.1, 20.0, 0, -1), (0.1, 20.5, 0, 3), (0.1, 20.2, 1, -1), (0.3, 21.0, 1, 0)]) == [[0, 3], [1, 0]]
     assert residual.quantise(torch.tensor([0.74, 0.76, -0.76, 1.74, -1.76]), 1.0).tolist() == [0, 1, -1, 1, -2]
+
+
+def test_block_classes_give_quiet_blocks_their_own_table_and_price_as_the_coder_does():
+    from training import residual
+
+    assert residual.quantize_pmf([3, 1, 0]) == [49151, 16384, 1]  # CdfTableSet.QuantizePmf's rule
+    assert residual.quantize_pmf([0, 0]) == [32768, 32768]
+    torch.manual_seed(3)
+    busy = torch.round(torch.randn(300, 768) * torch.linspace(3, 0.05, 768))
+    q = torch.cat([torch.zeros(500, 768), busy])
+    lut = residual.value_bits_table()
+    rows, weights = residual.fit_classes(q, classes=3, lut=lut)
+    assert len(rows) == 3 and all(len(r) == 768 for r in rows) and 65535 - 3 <= sum(weights) <= 65535
+    quiet = [k for k, r in enumerate(rows) if all(e == residual.NOT_CODED for e in r)]
+    assert len(quiet) == 1  # the zero blocks' class codes nothing
+    chosen, bits = residual.choose_classes(q, rows, weights, lut)
+    assert (chosen[:500] == quiet[0]).all() and (chosen[500:] != quiet[0]).all()
+    assert bits[:500].max() < 1.0  # a zero block costs its class symbol only
+    kept = q * torch.tensor(rows)[chosen].ne(residual.NOT_CODED)
+    assert (kept != q).sum() <= 0.001 * (q != 0).sum()  # classes drop only their rarest values
+    one_rows, one_weights = residual.fit_classes(q, classes=1, lut=lut)
+    _, one_bits = residual.choose_classes(q, one_rows, one_weights, lut)
+    assert one_weights == [65535] and float(bits.sum()) < 0.95 * float(one_bits.sum())

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using EdgeCodec.Codec;
 using EdgeCodec.Codec.Residual;
+using EdgeCodec.Entropy;
 using EdgeCodec.Format;
 using EdgeCodec.Imaging;
 using EdgeCodec.Models;
@@ -318,6 +319,53 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         byte[] empty = ResidualLayer.Encode(tables, gaussian, 0, 1, symbols);
         Assert.True(empty.Length < 8, $"{empty.Length} bytes for a layer that codes nothing");
         Assert.All(ResidualLayer.Decode(empty, tables, gaussian, 0, 2).Symbols, v => Assert.Equal(0, v));
+    }
+
+    [PackFact]
+    public void Block_classes_code_quiet_blocks_almost_for_free_and_bad_class_streams_are_format_errors()
+    {
+        var gaussian = fixture.Pack.GaussianTables;
+        byte[] entries = new byte[2 * 768];
+        for (int j = 0; j < 768; j++)
+        {
+            entries[j] = ResidualTables.NotCoded;             // class 0: a block of zeros, nothing coded
+            entries[768 + j] = (byte)(j < 16 ? 30 : 12);      // class 1: everything, wider at the lowest frequencies
+        }
+
+        byte[] weights = [0x50, 0xC3, 0xAF, 0x3C];            // 50000 and 15535: most blocks are quiet
+        var classes = new ResidualTables([100], entries, 1, gaussian.TableCount, 2, weights);
+        var single = new ResidualTables([100], entries[768..], 1, gaussian.TableCount);
+        var random = new Random(7);
+        int blocks = 16;
+        var symbols = new int[blocks * 768];
+        foreach (int b in new[] { 3, 9, 10 })
+        {
+            for (int j = 0; j < 768; j++)
+            {
+                symbols[(b * 768) + j] = random.Next(8) == 0 ? random.Next(-4, 5) : 0;
+            }
+        }
+
+        byte[] payload = ResidualLayer.Encode(classes, gaussian, 0, 0, symbols);
+        var (step, decoded) = ResidualLayer.Decode(payload, classes, gaussian, 0, blocks);
+        Assert.Equal(0, step);
+        Assert.Equal(symbols, decoded); // every nonzero block took the class that codes it: nothing dropped
+        byte[] one = ResidualLayer.Encode(single, gaussian, 0, 0, symbols);
+        Assert.Equal(symbols, ResidualLayer.Decode(one, single, gaussian, 0, blocks).Symbols);
+        Assert.True(payload.Length < one.Length * 0.9, $"{payload.Length} bytes with classes, {one.Length} with one table for all");
+
+        // The class stream's length beyond the payload, a class the pack lacks, a cut coefficient stream.
+        byte[] tooLong = [payload[0], 0xFF, 0x7F, .. payload[2..]]; // 16383 bytes
+        Assert.Equal(FormatError.Truncated, Assert.Throws<EdgeCodecFormatException>(() => ResidualLayer.Decode(tooLong, classes, gaussian, 0, blocks)).Error);
+        byte[] badClasses = RansCodec.Encode([0, 0, 5, 0], [0, 0, 0, 0], classes.ClassTables!);
+        byte[] bad = [0, (byte)badClasses.Length, .. badClasses];
+        Assert.Equal(FormatError.Malformed, Assert.Throws<EdgeCodecFormatException>(() => ResidualLayer.Decode(bad, classes, gaussian, 0, 4)).Error);
+        Assert.Throws<EdgeCodecFormatException>(() => ResidualLayer.Decode(payload[..^3], classes, gaussian, 0, blocks));
+
+        // Tables that do not add up are format errors.
+        Assert.Throws<EdgeCodecFormatException>(() => new ResidualTables([100], entries, 1, gaussian.TableCount, 2, weights[..2]));
+        Assert.Throws<EdgeCodecFormatException>(() => new ResidualTables([100], entries, 1, gaussian.TableCount, 3, [.. weights, 1, 0]));
+        Assert.Throws<EdgeCodecFormatException>(() => new ResidualTables([100], [.. Enumerable.Repeat((byte)0, 17 * 768)], 1, gaussian.TableCount, 17, new byte[34]));
     }
 
     [PackFact]

@@ -76,7 +76,7 @@ internal static class ModelPackReader
         };
     }
 
-    /// <summary>The optional <c>residual</c> section: block 16, constant bits 13, the steps, the tables entry, the ladder (null when absent).</summary>
+    /// <summary>The optional <c>residual</c> section: block 16, constant bits 13, the steps, the tables entry, the block classes and their weights' entry (1 and none when absent), the ladder (null when absent).</summary>
     private static (ResidualTables Tables, QualitySetting[]? Ladder) ReadResidual(PackJson r, Dictionary<string, byte[]> entries, int levels, int scaleLevels)
     {
         int block = r["block"].Int();
@@ -92,7 +92,18 @@ internal static class ModelPackReader
             throw r.Error($"tables entry '{entry}' is missing (it must be a residual/ entry of the pack)");
         }
 
-        var tables = new ResidualTables(r["steps_q2"].IntArray(), bytes, levels, scaleLevels);
+        int classes = r.Has("classes") ? r["classes"].Int() : 1;
+        byte[] weights = [];
+        if (classes > 1)
+        {
+            string weightsEntry = r["class_weights"].String();
+            if (!entries.TryGetValue(weightsEntry, out weights!) || !weightsEntry.StartsWith("residual/", StringComparison.Ordinal))
+            {
+                throw r.Error($"class_weights entry '{weightsEntry}' is missing (it must be a residual/ entry of the pack)");
+            }
+        }
+
+        var tables = new ResidualTables(r["steps_q2"].IntArray(), bytes, levels, scaleLevels, classes, weights);
         if (!r.Has("ladder"))
         {
             return (tables, null);

@@ -6,35 +6,64 @@ namespace EdgeCodec.Codec.Residual;
 
 /// <summary>
 /// The payload of a tile's residual layer (docs/format.md, "The residual layer"): <c>step index (1 byte) ‖ rANS
-/// stream</c>. The stream holds the tile's blocks in row-major order, each as 3 planes × 256 coefficients, every value
-/// coded with the Gaussian table the pack names for (quality level, step, plane, coefficient).
+/// stream</c>, or with a pack of several block classes <c>step index ‖ varint class stream length ‖ class stream ‖
+/// coefficient stream</c>. The class stream holds one class per block; the coefficient stream the tile's blocks in
+/// row-major order, each as the values of its class's coded coefficients (of 3 planes × 256), every value coded with
+/// the Gaussian table the pack names for (quality level, step, class, plane, coefficient).
 /// </summary>
 internal static class ResidualLayer
 {
-    /// <summary>Codes one tile's quantised coefficients, 768 per block; the values of coefficients the tables do not code are dropped (decoders see zero).</summary>
+    /// <summary>Codes one tile's quantised coefficients, 768 per block, choosing each block's class; the values of coefficients its class does not code are dropped (decoders see zero).</summary>
     public static byte[] Encode(ResidualTables tables, CdfTableSet gaussian, int level, int step, int[] symbols)
     {
-        ReadOnlySpan<int> coded = tables.Coded(level, step);
         int blocks = symbols.Length / ResidualTransform.Coefficients;
-        var values = new int[blocks * coded.Length];
-        for (int b = 0, i = 0; b < blocks; b++)
+        var classes = new int[blocks];
+        if (tables.Classes > 1)
         {
-            var block = symbols.AsSpan(b * ResidualTransform.Coefficients, ResidualTransform.Coefficients);
-            foreach (int j in coded)
+            var classBits = ClassBits(tables, level, step);
+            var zeroBits = new double[gaussian.TableCount]; // most values are zero: their cost per table, once
+            for (int t = 0; t < zeroBits.Length; t++)
             {
-                values[i++] = block[j];
+                zeroBits[t] = Bits(gaussian, t, 0);
+            }
+
+            for (int b = 0; b < blocks; b++)
+            {
+                classes[b] = ChooseClass(tables, gaussian, level, step, classBits, zeroBits, symbols.AsSpan(b * ResidualTransform.Coefficients, ResidualTransform.Coefficients));
             }
         }
 
-        byte[] stream = RansCodec.Encode(values, Indices(tables, level, step, blocks), gaussian);
-        var payload = new byte[stream.Length + 1];
+        int count = CodedCount(tables, level, step, classes);
+        var values = new int[count];
+        var indices = new int[count];
+        for (int b = 0, i = 0; b < blocks; b++)
+        {
+            var block = symbols.AsSpan(b * ResidualTransform.Coefficients, ResidualTransform.Coefficients);
+            ReadOnlySpan<byte> row = tables.Indices(level, step, classes[b]);
+            foreach (int j in tables.Coded(level, step, classes[b]))
+            {
+                values[i] = block[j];
+                indices[i++] = row[j];
+            }
+        }
+
+        byte[] stream = RansCodec.Encode(values, indices, gaussian);
+        if (tables.Classes == 1)
+        {
+            return [(byte)step, .. stream];
+        }
+
+        byte[] classStream = RansCodec.Encode(classes, ClassIndices(tables, level, step, blocks), tables.ClassTables!);
+        var payload = new byte[1 + Varint.Length((uint)classStream.Length) + classStream.Length + stream.Length];
         payload[0] = (byte)step;
-        stream.CopyTo(payload, 1);
+        int at = 1 + Varint.Write(payload.AsSpan(1), (uint)classStream.Length);
+        classStream.CopyTo(payload, at);
+        stream.CopyTo(payload, at + classStream.Length);
         return payload;
     }
 
     /// <summary>Decodes one tile's quantised coefficients (<paramref name="blocks"/> blocks of 768, zero where not coded) and its step index.</summary>
-    /// <exception cref="EdgeCodecFormatException">The payload is empty, names a step the pack lacks, or its stream is corrupt.</exception>
+    /// <exception cref="EdgeCodecFormatException">The payload is empty, names a step the pack lacks, a class stream length beyond the payload or a class the pack lacks, or a stream is corrupt.</exception>
     public static (int Step, int[] Symbols) Decode(ReadOnlySpan<byte> payload, ResidualTables tables, CdfTableSet gaussian, int level, int blocks)
     {
         if (payload.IsEmpty)
@@ -48,14 +77,51 @@ internal static class ResidualLayer
             throw new EdgeCodecFormatException($"Residual layer: step index {step}, the model pack has {tables.StepsQ2.Count} steps.", FormatError.Malformed, 0);
         }
 
-        ReadOnlySpan<int> coded = tables.Coded(level, step);
-        var values = new int[blocks * coded.Length];
-        RansCodec.Decode(payload[1..], Indices(tables, level, step, blocks), gaussian, values);
+        var classes = new int[blocks];
+        ReadOnlySpan<byte> stream = payload[1..];
+        if (tables.Classes > 1)
+        {
+            FormatError error = Varint.TryRead(stream, out int length, out int used);
+            if (error != FormatError.None)
+            {
+                throw new EdgeCodecFormatException("Residual layer: the class stream's length is corrupt.", error, 1);
+            }
+
+            if (length > stream.Length - used)
+            {
+                throw new EdgeCodecFormatException($"Residual layer: a class stream of {length} bytes in a payload of {payload.Length}.", FormatError.Truncated, 1);
+            }
+
+            RansCodec.Decode(stream.Slice(used, length), ClassIndices(tables, level, step, blocks), tables.ClassTables!, classes);
+            foreach (int c in classes)
+            {
+                if ((uint)c >= (uint)tables.Classes)
+                {
+                    throw new EdgeCodecFormatException($"Residual layer: block class {c}, the model pack has {tables.Classes}.", FormatError.Malformed, 1 + used);
+                }
+            }
+
+            stream = stream[(used + length)..];
+        }
+
+        int count = CodedCount(tables, level, step, classes);
+        var indices = new int[count];
+        for (int b = 0, i = 0; b < blocks; b++)
+        {
+            ReadOnlySpan<byte> row = tables.Indices(level, step, classes[b]);
+            foreach (int j in tables.Coded(level, step, classes[b]))
+            {
+                indices[i++] = row[j];
+            }
+        }
+
+        var values = new int[count];
+        RansCodec.Decode(stream, indices, gaussian, values);
         var symbols = new int[blocks * ResidualTransform.Coefficients];
         for (int b = 0, i = 0; b < blocks; b++)
         {
             var block = symbols.AsSpan(b * ResidualTransform.Coefficients, ResidualTransform.Coefficients);
-            foreach (int j in coded)
+            foreach (int j in tables.Coded(level, step, classes[b]))
             {
                 block[j] = values[i++];
             }
@@ -67,17 +133,84 @@ internal static class ResidualLayer
     /// <summary>The number of blocks of a tile of <paramref name="rect"/> padded pixels.</summary>
     public static int Blocks((int X, int Y, int Width, int Height) rect) => rect.Width / ResidualTransform.Block * (rect.Height / ResidualTransform.Block);
 
-    /// <summary>The scale level of every coded value of a tile of <paramref name="blocks"/> blocks, in coding order.</summary>
-    private static int[] Indices(ResidualTables tables, int level, int step, int blocks)
+    /// <summary>
+    /// The encoder's class for one block (informative: any class decodes): the one that drops the fewest nonzero values
+    /// (those at coefficients it does not code), then codes the block in the fewest bits with its class symbol, then
+    /// the lowest. <c>training/residual.py</c> (<c>choose_classes</c>) fits the tables with the same rule.
+    /// </summary>
+    private static int ChooseClass(ResidualTables tables, CdfTableSet gaussian, int level, int step, double[] classBits, double[] zeroBits, ReadOnlySpan<int> block)
     {
-        ReadOnlySpan<byte> row = tables.Indices(level, step);
-        ReadOnlySpan<int> coded = tables.Coded(level, step);
-        var indices = new int[blocks * coded.Length];
-        for (int i = 0; i < indices.Length; i++)
+        int best = 0;
+        int bestDropped = int.MaxValue;
+        double bestBits = double.MaxValue;
+        for (int k = 0; k < tables.Classes; k++)
         {
-            indices[i] = row[coded[i % coded.Length]];
+            ReadOnlySpan<byte> row = tables.Indices(level, step, k);
+            int dropped = 0;
+            double bits = classBits[k];
+            for (int j = 0; j < block.Length; j++)
+            {
+                if (row[j] == ResidualTables.NotCoded)
+                {
+                    dropped += block[j] != 0 ? 1 : 0;
+                }
+                else
+                {
+                    bits += block[j] == 0 ? zeroBits[row[j]] : Bits(gaussian, row[j], block[j]);
+                }
+            }
+
+            if (dropped < bestDropped || (dropped == bestDropped && bits < bestBits))
+            {
+                (best, bestDropped, bestBits) = (k, dropped, bits);
+            }
         }
 
+        return best;
+    }
+
+    /// <summary>The cost in bits of <paramref name="value"/> in one table: its frequency's, an escape's approximately.</summary>
+    private static double Bits(CdfTableSet set, int table, int value)
+    {
+        ReadOnlySpan<int> cdf = set.GetCdf(table);
+        long s = (long)value - set.Offset(table);
+        int n = cdf.Length - 2;
+        if (s >= 0 && s < n)
+        {
+            return CdfTableSet.PrecisionBits - Math.Log2(cdf[(int)s + 1] - cdf[(int)s]);
+        }
+
+        // The escape symbol, then a 3-bit length and the zigzagged difference's 4-bit chunks (docs/entropy.md).
+        int bitLength = 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)Math.Abs(s)) + 1;
+        return CdfTableSet.PrecisionBits - Math.Log2(cdf[n + 1] - cdf[n]) + 3 + (4 * Math.Max(1, (bitLength + 3) / 4));
+    }
+
+    private static double[] ClassBits(ResidualTables tables, int level, int step)
+    {
+        var bits = new double[tables.Classes];
+        for (int k = 0; k < bits.Length; k++)
+        {
+            bits[k] = Bits(tables.ClassTables!, tables.ClassTable(level, step), k);
+        }
+
+        return bits;
+    }
+
+    private static int CodedCount(ResidualTables tables, int level, int step, int[] classes)
+    {
+        int count = 0;
+        foreach (int c in classes)
+        {
+            count += tables.Coded(level, step, c).Length;
+        }
+
+        return count;
+    }
+
+    private static int[] ClassIndices(ResidualTables tables, int level, int step, int blocks)
+    {
+        var indices = new int[blocks];
+        Array.Fill(indices, tables.ClassTable(level, step));
         return indices;
     }
 }
