@@ -130,6 +130,60 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task A_stream_with_a_residual_layer_is_stored_and_decoded_whole_and_its_cut_store_shows_the_groups()
+    {
+        // The pack's first ladder setting with a residual layer, on a real frame: one more packet per tile, last.
+        var setting = fixture.Pack.QualityLadder.First(s => s.ResidualStep is not null);
+        using var encoder = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 2, TileSize = 64 });
+        var frame = encoder.Encode(fixture.Images[0], setting, 0, Synthetic.StreamId, frameIndex: 0, firstSequence: 0);
+        int groups = fixture.Pack.Layout.Groups;
+        Assert.Equal(groups + 1, frame.Header.LayerCount);
+
+        string store = Synthetic.TempDirectory();
+        var options = new DecoderOptions { Backend = "reference", Threads = 2 };
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
+        var decoded = new List<FrameDecodedEventArgs>();
+        var sender = NewSender();
+        using (var receiver = NewReceiver(store, decoder))
+        {
+            receiver.FrameDecoded += (_, e) => decoded.Add(e);
+            await sender.EnqueueAsync(frame);
+            sender.Complete();
+            var link = new MemoryLink();
+            var s = sender.RunAsync(link.SenderPipe);
+            var r = receiver.RunAsync(link.ReceiverPipe);
+            Assert.True(await s);
+            await r;
+        }
+
+        string path = Path.Combine(store, "frame-0000000000.ecx");
+        byte[] stored = File.ReadAllBytes(path);
+        using (var file = new MemoryStream(stored, writable: false))
+        {
+            var read = ContainerReader.Read(file);
+            Assert.True(read.IsComplete);
+            Assert.Equal(frame.Packets.Count, read.Packets.Count);
+            for (int i = 0; i < read.Packets.Count; i++)
+            {
+                Synthetic.AssertSame(frame.Packets[i], read.Packets[i]);
+            }
+        }
+
+        var direct = EdgeCodecDecoder.Decode(fixture.Pack, new MemoryStream(frame.ToContainerBytes()), options).Frame;
+        var plain = EdgeCodecDecoder.Decode(fixture.Pack, new MemoryStream(frame.ToContainerBytes()), new DecoderOptions { Backend = "reference", Threads = 2, MaxLayers = groups }).Frame;
+        Assert.True(decoded[^1].Progress.IsComplete);
+        Assert.Equal(direct.Image.Pixels, decoded[^1].Frame.Image.Pixels);
+        Assert.NotEqual(plain.Image.Pixels, direct.Image.Pixels); // the layer changed the picture
+
+        // A store cut inside the residual layer (its first packet half written) shows every tile's groups, exactly.
+        int groupBytes = ContainerHeader.Size + frame.Packets.Where(p => p.Layer < groups).Sum(p => PacketFraming.ToArray(p).Length);
+        int cutAt = groupBytes + (PacketFraming.ToArray(frame.Packets.First(p => p.Layer == groups)).Length / 2);
+        var cut = EdgeCodecDecoder.Decode(fixture.Pack, new MemoryStream(stored[..cutAt]), options).Frame;
+        Assert.All(cut.LayersPerTile, n => Assert.Equal(groups, n));
+        Assert.Equal(plain.Image.Pixels, cut.Image.Pixels);
+    }
+
+    [Fact]
     public async Task A_stalled_display_drops_its_oldest_steps_and_loses_nothing_stored()
     {
         string store = Synthetic.TempDirectory();

@@ -1,6 +1,7 @@
 using EdgeCodec.Codec;
 using EdgeCodec.Imaging;
 using EdgeCodec.Format;
+using EdgeCodec.Models;
 
 namespace EdgeCodec.Streaming.Tests;
 
@@ -64,11 +65,14 @@ public sealed class FrameFittingTests(CodecFixture fixture) : IClassFixture<Code
             long link = StreamSender.LinkBytes(chosen);
             Assert.True(link <= budget, $"{link} link bytes for a budget of {budget}");
             int q = chosen.Header.QualityLevel, k = chosen.Header.LayerCount;
-            var same = encoder.Encode(image, q, k, Synthetic.StreamId, frameIndex: 3, firstSequence: FirstSequence);
+            var same = k <= groups
+                ? encoder.Encode(image, q, k, Synthetic.StreamId, frameIndex: 3, firstSequence: FirstSequence)
+                : encoder.Encode(image, new QualitySetting(q, chosen.Packets[^1].Payload.Span[0]), 0, Synthetic.StreamId, frameIndex: 3, firstSequence: FirstSequence);
             Assert.Equal(same.ToContainerBytes(), chosen.ToContainerBytes());
 
+            // The latent streams that fit; the pack's residual layer (tried too) may only do better.
             double best = all.Where(s => s.Link <= budget).Max(s => s.Psnr);
-            double psnr = all.Single(s => s.Quality == q && s.Layers == k).Psnr;
+            double psnr = DecodedPsnr(chosen, image);
             Assert.True(psnr >= best - 0.02, $"budget {budget}: q{q}/{k} layers at {psnr:F3} dB, best fitting {best:F3} dB");
 
             // Counted as an indexed container (header, index, footer: more bytes than the link's framing for this
@@ -76,7 +80,7 @@ public sealed class FrameFittingTests(CodecFixture fixture) : IClassFixture<Code
             if (all.Any(s => s.Container <= budget))
             {
                 var byContainer = encoder.EncodeWithin(image, budget, e => e.WriteContainer(Stream.Null, ContainerLayout.Indexed), Synthetic.StreamId, frameIndex: 3, firstSequence: FirstSequence);
-                double containerPsnr = all.Single(s => s.Quality == byContainer.Header.QualityLevel && s.Layers == byContainer.Header.LayerCount).Psnr;
+                double containerPsnr = DecodedPsnr(byContainer, image);
                 Assert.True(psnr >= containerPsnr - 0.02);
                 linkBoughtMore |= psnr > containerPsnr + 0.05;
             }

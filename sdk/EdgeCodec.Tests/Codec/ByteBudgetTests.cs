@@ -1,4 +1,5 @@
 using EdgeCodec.Codec;
+using EdgeCodec.Models;
 using EdgeCodec.Tests.Models;
 
 namespace EdgeCodec.Tests.Codec;
@@ -45,13 +46,14 @@ public sealed class ByteBudgetTests(CodecFixture fixture) : IClassFixture<CodecF
         }
 
         bool prefixCompeted = false;
+        using var plain = new EdgeCodecEncoder(ResidualLayerTests.PlainPack(), new EncoderOptions { Threads = 2 }); // latent layers only
         foreach (long budget in budgets)
         {
-            var chosen = fixture.Encoder.EncodeWithin(fixture.Image, budget);
+            var chosen = plain.EncodeWithin(fixture.Image, budget);
             byte[] bytes = chosen.ToContainerBytes();
             Assert.True(bytes.Length <= budget, $"{bytes.Length} bytes for a budget of {budget}");
             int q = chosen.Header.QualityLevel, k = chosen.Header.LayerCount;
-            Assert.Equal(fixture.Encoded(q, k).ToContainerBytes(), bytes);
+            Assert.Equal(plain.Encode(fixture.Image, q, k).ToContainerBytes(), bytes);
 
             var fitting = all.Where(s => s.Bytes.Length <= budget).ToList();
             prefixCompeted |= fitting.Any(s => s.Layers < groups && s.Quality > fitting.Where(f => f.Layers == groups).Max(f => f.Quality));
@@ -65,11 +67,40 @@ public sealed class ByteBudgetTests(CodecFixture fixture) : IClassFixture<CodecF
     }
 
     [PackFact]
-    public void A_budget_above_every_stream_gives_the_top_level_whole()
+    public void With_residual_tables_a_budget_gets_a_residual_layer_where_the_ladder_says_it_pays()
+    {
+        var pack = fixture.Pack;
+        Assert.NotEmpty(pack.ResidualSteps);
+        int groups = pack.Layout.Groups;
+        bool residualChosen = false;
+        foreach (var setting in pack.QualityLadder.Where(s => s.ResidualStep is not null))
+        {
+            // The ladder's own stream fits its size: what the encoder picks for that budget is at least as good.
+            byte[] rung = fixture.Encoder.Encode(fixture.Image, setting).ToContainerBytes();
+            var chosen = fixture.Encoder.EncodeWithin(fixture.Image, rung.Length);
+            byte[] bytes = chosen.ToContainerBytes();
+            Assert.True(bytes.Length <= rung.Length, $"{bytes.Length} bytes for a budget of {rung.Length}");
+            double psnr = DecodedPsnr(bytes), rungPsnr = DecodedPsnr(rung);
+            Assert.True(psnr >= rungPsnr - 0.02, $"budget {rung.Length} ({setting}): chose {psnr:F3} dB, the rung decodes to {rungPsnr:F3} dB");
+            if (chosen.Header.LayerCount == groups + 1)
+            {
+                residualChosen = true;
+                int step = chosen.Packets[^1].Payload.Span[0]; // a residual payload starts with its step index
+                Assert.Equal(fixture.Encoder.Encode(fixture.Image, new QualitySetting(chosen.Header.QualityLevel, step)).ToContainerBytes(), bytes);
+            }
+        }
+
+        Assert.True(residualChosen, "no ladder budget chose a stream with a residual layer");
+    }
+
+    [PackFact]
+    public void A_budget_above_every_stream_gives_the_top_level_whole_with_the_finest_residual_step()
     {
         var chosen = fixture.Encoder.EncodeWithin(fixture.Image, long.MaxValue);
         Assert.Equal(fixture.Pack.QualityLevels.Count - 1, chosen.Header.QualityLevel);
-        Assert.Equal(fixture.Pack.Layout.Groups, chosen.Header.LayerCount);
+        Assert.Equal(fixture.Pack.Layout.Groups + 1, chosen.Header.LayerCount);
+        int finest = fixture.Pack.ResidualSteps.Select((s, i) => (s, i)).Min().i;
+        Assert.Equal(finest, chosen.Packets[^1].Payload.Span[0]);
     }
 
     [PackFact]

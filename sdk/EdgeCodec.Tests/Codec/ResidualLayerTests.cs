@@ -265,6 +265,22 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         })));
     }
 
+    /// <summary>The bundled pack without its residual section and entries.</summary>
+    internal static ModelPack PlainPack()
+    {
+        byte[] plainPack = PackEditor.Rewrite(File.ReadAllBytes(TestPacks.PackPath!), (n, d) => n.StartsWith("residual/", StringComparison.Ordinal) ? null : d);
+        plainPack = PackEditor.EditManifest(plainPack, m =>
+        {
+            m.Remove("residual");
+            var files = m["files"]!.AsObject();
+            foreach (string name in files.Select(f => f.Key).Where(n => n.StartsWith("residual/", StringComparison.Ordinal)).ToList())
+            {
+                files.Remove(name);
+            }
+        });
+        return ModelPack.Load(new MemoryStream(plainPack));
+    }
+
     private static DecodedFrame Decode(ModelPack pack, byte[] container, int layers = 0, Action<string>? log = null)
     {
         using var ms = new MemoryStream(container, writable: false);
@@ -409,13 +425,7 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         var pack = ResidualPack(fixture.Pack);
         using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2, TileSize = 128 });
         var full = encoder.Encode(fixture.Image, new QualitySetting(1, 0));
-        byte[] plainPack = PackEditor.Rewrite(File.ReadAllBytes(TestPacks.PackPath!), (n, d) => n.StartsWith("residual/", StringComparison.Ordinal) ? null : d);
-        plainPack = PackEditor.EditManifest(plainPack, m =>
-        {
-            m.Remove("residual");
-            m["files"]!.AsObject().Remove("residual/tables.bin");
-        });
-        var plain = ModelPack.Load(new MemoryStream(plainPack));
+        var plain = PlainPack();
         Assert.Empty(plain.ResidualSteps);
         using var plainDecoder = new EdgeCodecDecoder(plain, new DecoderOptions { Backend = "reference" });
         var header = ContainerHeader.Create(plain.ModelId, full.Header.Width, full.Header.Height, 128, 128, full.Header.LayerCount, 1, full.Header.QualityLevel);

@@ -90,13 +90,76 @@ public sealed class EdgeCodecEncoder : IDisposable
         var (grid, y, z) = Analyse(image, quality);
         var (payloads, latents) = EncodeTiles(grid, y, z, groups);
         var (experts, _, picture) = Synthesize(image, grid, latents, quality);
+        byte[][] layer = ResidualPayloads(image, picture, grid, quality, step);
+        return Assemble(image, grid, quality, WithLayer(payloads, layer), groups + 1, experts, streamId, frameIndex, firstSequence);
+    }
+
+    /// <summary>Each tile's residual-layer payload for <paramref name="picture"/>, the synthesis of <paramref name="quality"/>.</summary>
+    private byte[][] ResidualPayloads(RgbImage image, RgbImage picture, TileGrid grid, int quality, int step)
+    {
+        var tables = _pack.Residual!;
         int stepQ2 = tables.StepsQ2[step];
+        var layer = new byte[grid.Count][];
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
         {
             int[] symbols = ResidualTransform.ForwardTile(image, picture, stepQ2, grid.PixelRect(tile));
-            payloads[tile] = [.. payloads[tile], ResidualLayer.Encode(tables, _pack.GaussianTables, quality, step, symbols)];
+            layer[tile] = ResidualLayer.Encode(tables, _pack.GaussianTables, quality, step, symbols);
         });
-        return Assemble(image, grid, quality, payloads, groups + 1, experts, streamId, frameIndex, firstSequence);
+        return layer;
+    }
+
+    private static byte[][][] WithLayer(byte[][][] payloads, byte[][] layer)
+        => [.. payloads.Select((tile, i) => (byte[][])[.. tile, layer[i]])];
+
+    /// <summary>The squared error of <paramref name="picture"/> with a residual layer applied as a decoder applies it.</summary>
+    private long ResidualError(RgbImage image, RgbImage picture, TileGrid grid, int quality, byte[][] layer)
+    {
+        var tables = _pack.Residual!;
+        var corrected = new RgbImage(picture.Width, picture.Height, (byte[])picture.Pixels.Clone());
+        long error = 0;
+        for (int tile = 0; tile < grid.Count; tile++)
+        {
+            var rect = grid.PixelRect(tile);
+            var (step, symbols) = ResidualLayer.Decode(layer[tile], tables, _pack.GaussianTables, quality, ResidualLayer.Blocks(rect));
+            ResidualTransform.Apply(symbols, tables.StepsQ2[step], rect, corrected, _options.EffectiveThreads);
+            error += TileSynthesis.SquaredError(image, corrected, grid, tile);
+        }
+
+        return error;
+    }
+
+    /// <summary>
+    /// For <see cref="EncodeWithin(RgbImage, long, Func{EncodedImage, long}, uint, uint, ulong)"/>: the best stream of
+    /// <paramref name="quality"/>, all its groups and a residual layer, that fits the budget: the finest step that fits
+    /// (a finer step never codes fewer bytes, so a binary search over the steps by size finds it), with its error.
+    /// </summary>
+    private (EncodedImage Encoded, long Error)? WithinResidual(RgbImage image, TileGrid grid, (float[] Y, float[] Z) gained, int quality,
+        long maxBytes, Func<EncodedImage, long> sizeOf, uint streamId, uint frameIndex, ulong firstSequence)
+    {
+        var tables = _pack.Residual!;
+        int groups = _pack.Layout.Groups;
+        var (payloads, latents) = EncodeTiles(grid, gained.Y, gained.Z, groups);
+        var (experts, _, picture) = Synthesize(image, grid, latents, quality);
+        int[] byFineness = [.. Enumerable.Range(0, tables.StepsQ2.Count).OrderByDescending(i => tables.StepsQ2[i])]; // coarsest first
+        int lo = 0, hi = byFineness.Length - 1;
+        (EncodedImage Encoded, byte[][] Layer)? found = null;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) / 2;
+            byte[][] layer = ResidualPayloads(image, picture, grid, quality, byFineness[mid]);
+            var encoded = Assemble(image, grid, quality, WithLayer(payloads, layer), groups + 1, experts, streamId, frameIndex, firstSequence);
+            if (sizeOf(encoded) <= maxBytes)
+            {
+                found = (encoded, layer);
+                lo = mid + 1; // fits: try finer
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return found is { } f ? (f.Encoded, ResidualError(image, picture, grid, quality, f.Layer)) : null;
     }
 
     /// <summary>
@@ -134,7 +197,8 @@ public sealed class EdgeCodecEncoder : IDisposable
 
     /// <summary>
     /// Encodes one image into the stream that reconstructs it best within a byte budget: of every quality level and
-    /// number of refinement layers whose complete <c>.ecx</c> container fits in <paramref name="maxBytes"/>, the one
+    /// number of refinement layers (with the pack's residual tables, also a residual layer at any of its steps) whose
+    /// complete <c>.ecx</c> container fits in <paramref name="maxBytes"/>, the one
     /// whose decoded picture has the least squared error (measured by synthesising the candidates; ties go to the
     /// smaller stream). For a camera uplink with fixed-size slots or a storage quota per picture.
     /// </summary>
@@ -145,7 +209,9 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <param name="firstSequence">Sequence number of the first packet.</param>
     /// <returns>
     /// The chosen stream (its <see cref="EncodedImage.Header"/> names the quality level and layer count), byte for
-    /// byte what <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/> writes for that level and layer count.
+    /// byte what <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/> writes for that level and layer count, or
+    /// with a residual layer (layer count groups + 1) what <see cref="Encode(RgbImage, QualitySetting, int, uint, uint, ulong)"/>
+    /// writes for that level and step.
     /// </returns>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <paramref name="maxBytes"/> is smaller than this image's smallest stream (quality 0, base layer only); the
@@ -155,7 +221,10 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// Runs the analysis transform once, the entropy path once per quality level, and the synthesis once per
     /// candidate that can win: the highest level that fits with all its layers and every higher level that fits
     /// with fewer (a prefix of a higher level can beat a lower level whole). Lower levels are not synthesised: the
-    /// model's levels rise in quality with rate, and within a level every layer adds to it.
+    /// model's levels rise in quality with rate, and within a level every layer adds to it. With a pack that has
+    /// residual tables, the three highest levels that fit whole are also tried with a residual layer after their
+    /// groups, each at the finest step that still fits (a binary search over the steps: a few layer encodes, one
+    /// synthesis per level), and the stream of least squared error wins; that search costs about three decodes more.
     /// </remarks>
     public EncodedImage EncodeWithin(RgbImage image, long maxBytes, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
         => EncodeWithin(image, maxBytes, ContainerSize, streamId, frameIndex, firstSequence);
@@ -175,7 +244,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <param name="streamId">Stream id written into every packet.</param>
     /// <param name="frameIndex">Frame index written into every packet.</param>
     /// <param name="firstSequence">Sequence number of the first packet (sizes on a link depend on it).</param>
-    /// <returns>The chosen stream, byte for byte what <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/> writes for its level and layer count.</returns>
+    /// <returns>The chosen stream, byte for byte what <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/> (or, with a residual layer, <see cref="Encode(RgbImage, QualitySetting, int, uint, uint, ulong)"/>) writes for its setting.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="image"/> or <paramref name="sizeOf"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <paramref name="maxBytes"/> is smaller than this image's smallest stream (quality 0, base layer only); the
@@ -221,6 +290,10 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
         }
 
+        // With a residual layer, a lower level plus the layer can beat a higher level alone (the pack's ladder).
+        int[] residualLevels = _pack.Residual is null ? []
+            : [.. candidates.Where(c => c.Layers == groups).Select(c => c.Quality).OrderDescending().Take(ResidualCandidateLevels)];
+
         // A level below the highest one that fits whole reconstructs worse than it (fewer bits of the same model).
         int complete = candidates.FindLastIndex(c => c.Layers == groups);
         if (complete > 0)
@@ -236,7 +309,7 @@ public sealed class EdgeCodecEncoder : IDisposable
             // One synthesis pass routes the tiles (with experts) and measures the picture; a lone candidate without
             // experts needs neither.
             var (experts, error) = (new ushort[grid.Count], 0L);
-            if (candidates.Count > 1 || _options.Experts.Count > 0)
+            if (candidates.Count > 1 || _options.Experts.Count > 0 || residualLevels.Length > 0)
             {
                 (experts, error, _) = Synthesize(image, grid, latents, q);
             }
@@ -254,9 +327,21 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
         }
 
+        foreach (int q in residualLevels)
+        {
+            if (WithinResidual(image, grid, gained[q], q, maxBytes, sizeOf, streamId, frameIndex, firstSequence) is { } r
+                && (r.Error < bestError || (r.Error == bestError && sizeOf(r.Encoded) < bestSize)))
+            {
+                (best, bestError, bestSize) = (r.Encoded, r.Error, sizeOf(r.Encoded));
+            }
+        }
+
         return best ?? throw new ArgumentOutOfRangeException(nameof(maxBytes),
             $"The smallest stream for this {image.Width}x{image.Height} image is {smallest} bytes (quality 0, base layer only).");
     }
+
+    /// <summary>How many of the highest levels that fit whole <see cref="EncodeWithin(RgbImage, long, Func{EncodedImage, long}, uint, uint, ulong)"/> also tries with a residual layer (the shipped ladder adds one to levels 2..5, two levels below the top at most).</summary>
+    private const int ResidualCandidateLevels = 3;
 
     /// <summary>The image's tile grid: the encoder's tile size, or the pack's.</summary>
     private TileGrid Grid(RgbImage image) => new(image.Width, image.Height, _options.TileSize > 0 ? _options.TileSize : _pack.Layout.TileSize);
