@@ -17,6 +17,27 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
         ModelId = fixture.Pack.ModelId, StoreDirectory = store, Decoder = decoder, IdleTimeout = TimeSpan.FromSeconds(5),
     });
 
+    /// <summary>Sends one frame over an in-memory link to a receiver that stores it in <paramref name="store"/> and decodes it; returns every display step.</summary>
+    private async Task<List<FrameDecodedEventArgs>> DeliverDecoding(EncodedImage frame, string store, DecoderOptions options)
+    {
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
+        var decoded = new List<FrameDecodedEventArgs>();
+        var sender = NewSender();
+        using (var receiver = NewReceiver(store, decoder))
+        {
+            receiver.FrameDecoded += (_, e) => decoded.Add(e);
+            await sender.EnqueueAsync(frame);
+            sender.Complete();
+            var link = new MemoryLink();
+            var s = sender.RunAsync(link.SenderPipe);
+            var r = receiver.RunAsync(link.ReceiverPipe);
+            Assert.True(await s);
+            await r;
+        } // Dispose waits for the display task
+
+        return decoded;
+    }
+
     [Fact]
     public async Task Real_tcp_on_loopback_with_a_reset_mid_stream_delivers_identical_frames()
     {
@@ -99,20 +120,7 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
     {
         string store = Synthetic.TempDirectory();
         var options = new DecoderOptions { Backend = "reference", Threads = 2 };
-        using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
-        var decoded = new List<FrameDecodedEventArgs>();
-        var sender = NewSender();
-        using (var receiver = NewReceiver(store, decoder))
-        {
-            receiver.FrameDecoded += (_, e) => decoded.Add(e);
-            await sender.EnqueueAsync(fixture.Frames[0]);
-            sender.Complete();
-            var link = new MemoryLink();
-            var s = sender.RunAsync(link.SenderPipe);
-            var r = receiver.RunAsync(link.ReceiverPipe);
-            Assert.True(await s);
-            await r;
-        } // Dispose waits for the display task
+        var decoded = await DeliverDecoding(fixture.Frames[0], store, options);
 
         Assert.NotEmpty(decoded);
         Assert.True(decoded[^1].Progress.IsComplete);
@@ -141,20 +149,7 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
 
         string store = Synthetic.TempDirectory();
         var options = new DecoderOptions { Backend = "reference", Threads = 2 };
-        using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
-        var decoded = new List<FrameDecodedEventArgs>();
-        var sender = NewSender();
-        using (var receiver = NewReceiver(store, decoder))
-        {
-            receiver.FrameDecoded += (_, e) => decoded.Add(e);
-            await sender.EnqueueAsync(frame);
-            sender.Complete();
-            var link = new MemoryLink();
-            var s = sender.RunAsync(link.SenderPipe);
-            var r = receiver.RunAsync(link.ReceiverPipe);
-            Assert.True(await s);
-            await r;
-        }
+        var decoded = await DeliverDecoding(frame, store, options);
 
         string path = Path.Combine(store, "frame-0000000000.ecx");
         byte[] stored = File.ReadAllBytes(path);
