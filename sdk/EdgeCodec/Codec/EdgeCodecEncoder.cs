@@ -130,16 +130,15 @@ public sealed class EdgeCodecEncoder : IDisposable
 
     /// <summary>
     /// For <see cref="EncodeWithin(RgbImage, long, Func{EncodedImage, long}, uint, uint, ulong)"/>: the best stream of
-    /// <paramref name="quality"/>, all its groups and a residual layer, that fits the budget: the finest step that fits
+    /// <paramref name="quality"/> (<paramref name="whole"/>: its groups' payloads, routing and picture), all its groups and a residual layer, that fits the budget: the finest step that fits
     /// (a finer step never codes fewer bytes, so a binary search over the steps by size finds it), with its error.
     /// </summary>
-    private (EncodedImage Encoded, long Error)? WithinResidual(RgbImage image, TileGrid grid, (float[] Y, float[] Z) gained, int quality,
-        long maxBytes, Func<EncodedImage, long> sizeOf, uint streamId, uint frameIndex, ulong firstSequence)
+    private (EncodedImage Encoded, long Error)? WithinResidual(RgbImage image, TileGrid grid, (byte[][][] Payloads, ushort[] Experts, RgbImage Picture) whole,
+        int quality, long maxBytes, Func<EncodedImage, long> sizeOf, uint streamId, uint frameIndex, ulong firstSequence)
     {
         var tables = _pack.Residual!;
         int groups = _pack.Layout.Groups;
-        var (payloads, latents) = EncodeTiles(grid, gained.Y, gained.Z, groups);
-        var (experts, _, picture) = Synthesize(image, grid, latents, quality);
+        var (payloads, experts, picture) = whole;
         int[] byFineness = [.. Enumerable.Range(0, tables.StepsQ2.Count).OrderByDescending(i => tables.StepsQ2[i])]; // coarsest first
         int lo = 0, hi = byFineness.Length - 1;
         (EncodedImage Encoded, byte[][] Layer)? found = null;
@@ -224,7 +223,8 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// model's levels rise in quality with rate, and within a level every layer adds to it. With a pack that has
     /// residual tables, the three highest levels that fit whole are also tried with a residual layer after their
     /// groups, each at the finest step that still fits (a binary search over the steps: a few layer encodes, one
-    /// synthesis per level), and the stream of least squared error wins; that search costs about three decodes more.
+    /// synthesis per level, the highest one shared with the search above), and the stream of least squared error wins;
+    /// that search costs about two decodes more.
     /// </remarks>
     public EncodedImage EncodeWithin(RgbImage image, long maxBytes, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
         => EncodeWithin(image, maxBytes, ContainerSize, streamId, frameIndex, firstSequence);
@@ -303,6 +303,7 @@ public sealed class EdgeCodecEncoder : IDisposable
 
         EncodedImage? best = null;
         long bestError = long.MaxValue, bestSize = long.MaxValue;
+        var whole = new Dictionary<int, (byte[][][] Payloads, ushort[] Experts, RgbImage Picture)>(); // for the residual search
         foreach (var (q, k) in candidates)
         {
             var (payloads, latents) = EncodeTiles(grid, gained[q].Y, gained[q].Z, k);
@@ -311,7 +312,11 @@ public sealed class EdgeCodecEncoder : IDisposable
             var (experts, error) = (new ushort[grid.Count], 0L);
             if (candidates.Count > 1 || _options.Experts.Count > 0 || residualLevels.Length > 0)
             {
-                (experts, error, _) = Synthesize(image, grid, latents, q);
+                (experts, error, var picture) = Synthesize(image, grid, latents, q);
+                if (k == groups)
+                {
+                    whole[q] = (payloads, experts, picture);
+                }
             }
 
             var encoded = Assemble(image, grid, q, payloads, k, experts, streamId, frameIndex, firstSequence);
@@ -329,7 +334,14 @@ public sealed class EdgeCodecEncoder : IDisposable
 
         foreach (int q in residualLevels)
         {
-            if (WithinResidual(image, grid, gained[q], q, maxBytes, sizeOf, streamId, frameIndex, firstSequence) is { } r
+            if (!whole.TryGetValue(q, out var synthesized))
+            {
+                var (payloads, latents) = EncodeTiles(grid, gained[q].Y, gained[q].Z, groups);
+                var (experts, _, picture) = Synthesize(image, grid, latents, q);
+                synthesized = (payloads, experts, picture);
+            }
+
+            if (WithinResidual(image, grid, synthesized, q, maxBytes, sizeOf, streamId, frameIndex, firstSequence) is { } r
                 && (r.Error < bestError || (r.Error == bestError && sizeOf(r.Encoded) < bestSize)))
             {
                 (best, bestError, bestSize) = (r.Encoded, r.Error, sizeOf(r.Encoded));
