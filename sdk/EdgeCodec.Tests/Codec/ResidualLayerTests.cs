@@ -385,6 +385,31 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
     }
 
     [PackFact]
+    public void Rate_distortion_optimisation_drops_an_expensive_near_tie_and_keeps_what_pays()
+    {
+        var gaussian = fixture.Pack.GaussianTables;
+        byte[] entries = new byte[768];
+        Array.Fill(entries, (byte)2); // a narrow table: a ±1 costs many bits, a 0 almost none
+        var tables = new ResidualTables([100], entries, 1, gaussian.TableCount);
+        var scaled = new double[2 * 768];
+        scaled[5] = 0.8;      // rounds to 1 (dead zone 0.25); zero adds 0.64 - 0.04 = 0.6 steps² of error
+        scaled[6] = -3.1;     // rounds to -3; -2 adds 1.21 - 0.01 = 1.2 steps²
+        scaled[768 + 7] = 1.4; // rounds to 1; zero adds 1.96 - 0.16 = 1.8 steps²
+        int[] plain = ResidualTransform.Quantise(scaled);
+        int[] optimised = ResidualLayer.Optimise(tables, gaussian, 0, 0, scaled);
+        Assert.Equal([1, -3, 1], new[] { plain[5], plain[6], plain[768 + 7] });
+        // Each change is one step towards zero, and only where the bits saved outweigh the error added.
+        for (int i = 0; i < plain.Length; i++)
+        {
+            Assert.True(optimised[i] == plain[i] || optimised[i] == plain[i] - Math.Sign(plain[i]), $"value {i}: {plain[i]} -> {optimised[i]}");
+        }
+
+        Assert.Equal(0, optimised[5]);
+        Assert.Equal(-3, optimised[6]); // -3 and -2 are both rare in this table: the step saves next to no bits
+        Assert.True(ResidualLayer.Encode(tables, gaussian, 0, 0, optimised).Length < ResidualLayer.Encode(tables, gaussian, 0, 0, plain).Length);
+    }
+
+    [PackFact]
     public void A_corrupt_residual_payload_leaves_its_tile_as_synthesised()
     {
         var pack = ResidualPack(fixture.Pack);

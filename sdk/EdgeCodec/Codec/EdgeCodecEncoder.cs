@@ -102,7 +102,8 @@ public sealed class EdgeCodecEncoder : IDisposable
         var layer = new byte[grid.Count][];
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
         {
-            int[] symbols = ResidualTransform.ForwardTile(image, picture, stepQ2, grid.PixelRect(tile));
+            double[] scaled = ResidualTransform.ForwardTileScaled(image, picture, stepQ2, grid.PixelRect(tile));
+            int[] symbols = ResidualLayer.Optimise(tables, _pack.GaussianTables, quality, step, scaled);
             layer[tile] = ResidualLayer.Encode(tables, _pack.GaussianTables, quality, step, symbols);
         });
         return layer;

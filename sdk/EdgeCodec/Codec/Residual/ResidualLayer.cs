@@ -21,11 +21,7 @@ internal static class ResidualLayer
         if (tables.Classes > 1)
         {
             var classBits = ClassBits(tables, level, step);
-            var zeroBits = new double[gaussian.TableCount]; // most values are zero: their cost per table, once
-            for (int t = 0; t < zeroBits.Length; t++)
-            {
-                zeroBits[t] = Bits(gaussian, t, 0);
-            }
+            var zeroBits = ZeroBits(gaussian);
 
             for (int b = 0; b < blocks; b++)
             {
@@ -60,6 +56,53 @@ internal static class ResidualLayer
         classStream.CopyTo(payload, at);
         stream.CopyTo(payload, at + classStream.Length);
         return payload;
+    }
+
+    /// <summary>
+    /// What one step towards zero must save in bits, per squared step of added error, for the encoder to take it
+    /// (<see cref="Optimise"/>; λ = 0.12 · step² in squared pixel values; 0.12 did best of 0.06, 0.12 and 0.2 on 12
+    /// held-out training crops). On Kodak (session 32, the pack's ladder) it spares 0.1–0.2 % of the rate over
+    /// 25–30 dB and 0.6–0.9 % over 30–36 dB against the dead zone alone: the dead zone had taken most of it.
+    /// </summary>
+    public const double RateDistortionWeight = 0.12;
+
+    /// <summary>
+    /// The encoder's rate-distortion optimised quantisation of one tile's coefficients (<paramref name="scaled"/>:
+    /// divided by the step, <see cref="ResidualTransform.ForwardTileScaled"/>): the dead-zone quantiser, then, under
+    /// each block's cheapest class, every nonzero value moves one step towards zero where its added squared error
+    /// (in steps²) is less than <see cref="RateDistortionWeight"/> times the bits it saves. Informative: decoders read
+    /// any symbols; <see cref="Encode"/> chooses the classes again for the result.
+    /// </summary>
+    public static int[] Optimise(ResidualTables tables, CdfTableSet gaussian, int level, int step, double[] scaled)
+    {
+        int[] symbols = ResidualTransform.Quantise(scaled);
+        var classBits = tables.Classes > 1 ? ClassBits(tables, level, step) : [0.0];
+        var zeroBits = ZeroBits(gaussian);
+        for (int b = 0; b < symbols.Length / ResidualTransform.Coefficients; b++)
+        {
+            var block = symbols.AsSpan(b * ResidualTransform.Coefficients, ResidualTransform.Coefficients);
+            int cls = tables.Classes > 1 ? ChooseClass(tables, gaussian, level, step, classBits, zeroBits, block) : 0;
+            ReadOnlySpan<byte> row = tables.Indices(level, step, cls);
+            foreach (int j in tables.Coded(level, step, cls))
+            {
+                int q = block[j];
+                if (q == 0)
+                {
+                    continue;
+                }
+
+                int towards = q - Math.Sign(q);
+                double c = Math.Abs(scaled[(b * ResidualTransform.Coefficients) + j]);
+                double addedError = ((c - Math.Abs(towards)) * (c - Math.Abs(towards))) - ((c - Math.Abs(q)) * (c - Math.Abs(q)));
+                double savedBits = Bits(gaussian, row[j], q) - (towards == 0 ? zeroBits[row[j]] : Bits(gaussian, row[j], towards));
+                if (addedError < RateDistortionWeight * savedBits)
+                {
+                    block[j] = towards;
+                }
+            }
+        }
+
+        return symbols;
     }
 
     /// <summary>Decodes one tile's quantised coefficients (<paramref name="blocks"/> blocks of 768, zero where not coded) and its step index.</summary>
@@ -183,6 +226,18 @@ internal static class ResidualLayer
         // The escape symbol, then a 3-bit length and the zigzagged difference's 4-bit chunks (docs/entropy.md).
         int bitLength = 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)Math.Abs(s)) + 1;
         return CdfTableSet.PrecisionBits - Math.Log2(cdf[n + 1] - cdf[n]) + 3 + (4 * Math.Max(1, (bitLength + 3) / 4));
+    }
+
+    /// <summary>Most values are zero: their cost in each table, once per tile.</summary>
+    private static double[] ZeroBits(CdfTableSet gaussian)
+    {
+        var bits = new double[gaussian.TableCount];
+        for (int t = 0; t < bits.Length; t++)
+        {
+            bits[t] = Bits(gaussian, t, 0);
+        }
+
+        return bits;
     }
 
     private static double[] ClassBits(ResidualTables tables, int level, int step)

@@ -212,12 +212,29 @@ internal static class ResidualTransform
     /// Returns the tile's symbols in the order <see cref="Apply"/> reads them.
     /// </summary>
     public static int[] ForwardTile(Imaging.RgbImage original, Imaging.RgbImage picture, int stepQ2, (int X, int Y, int Width, int Height) rect)
+        => Quantise(ForwardTileScaled(original, picture, stepQ2, rect));
+
+    /// <summary>The dead-zone quantiser of <see cref="ForwardTile"/> on coefficients already divided by the step.</summary>
+    public static int[] Quantise(double[] scaled)
+    {
+        var symbols = new int[scaled.Length];
+        for (int i = 0; i < scaled.Length; i++)
+        {
+            double magnitude = Math.Floor(Math.Abs(scaled[i]) + 0.5 - DeadZone);
+            symbols[i] = (int)Math.Clamp(Math.CopySign(magnitude, scaled[i]), -MaxSymbol, MaxSymbol);
+        }
+
+        return symbols;
+    }
+
+    /// <summary>The tile's coefficients in the order <see cref="Apply"/> reads them, divided by the step, not yet rounded (<see cref="ForwardTile"/>).</summary>
+    public static double[] ForwardTileScaled(Imaging.RgbImage original, Imaging.RgbImage picture, int stepQ2, (int X, int Y, int Width, int Height) rect)
     {
         const int N = Block, Plane = Block * Block;
         double[] basis = FloatBasis.Value;
         double[] rotation = FloatRotation.Value;
         int columns = rect.Width / Block, rows = rect.Height / Block;
-        var symbols = new int[columns * rows * Coefficients];
+        var symbols = new double[columns * rows * Coefficients];
         double step = stepQ2 / 4.0;
         var planes = new double[Coefficients];
         var t = new double[Plane];
@@ -268,8 +285,7 @@ internal static class ResidualTransform
                             sum += t[(k * N) + x] * basis[(l * N) + x];
                         }
 
-                        double magnitude = Math.Floor((Math.Abs(sum) / step) + 0.5 - DeadZone);
-                        output[(p * Plane) + (k * N) + l] = (int)Math.Clamp(Math.CopySign(magnitude, sum), -MaxSymbol, MaxSymbol);
+                        output[(p * Plane) + (k * N) + l] = sum / step;
                     }
                 }
             }
