@@ -132,9 +132,9 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <summary>
     /// For <see cref="EncodeWithin(RgbImage, long, Func{EncodedImage, long}, uint, uint, ulong)"/>: the best stream of
     /// <paramref name="quality"/> (<paramref name="whole"/>: its groups' payloads, routing and picture), all its groups and a residual layer, that fits the budget: the finest step that fits
-    /// (a finer step never codes fewer bytes, so a binary search over the steps by size finds it), with its error.
+    /// (a finer step never codes fewer bytes, so a binary search over the steps by size finds it), with its size and error.
     /// </summary>
-    private (EncodedImage Encoded, long Error)? WithinResidual(RgbImage image, TileGrid grid, (byte[][][] Payloads, ushort[] Experts, RgbImage Picture) whole,
+    private (EncodedImage Encoded, long Size, long Error)? WithinResidual(RgbImage image, TileGrid grid, (byte[][][] Payloads, ushort[] Experts, RgbImage Picture) whole,
         int quality, long maxBytes, Func<EncodedImage, long> sizeOf, uint streamId, uint frameIndex, ulong firstSequence)
     {
         var tables = _pack.Residual!;
@@ -142,15 +142,16 @@ public sealed class EdgeCodecEncoder : IDisposable
         var (payloads, experts, picture) = whole;
         int[] byFineness = [.. Enumerable.Range(0, tables.StepsQ2.Count).OrderByDescending(i => tables.StepsQ2[i])]; // coarsest first
         int lo = 0, hi = byFineness.Length - 1;
-        (EncodedImage Encoded, byte[][] Layer)? found = null;
+        (EncodedImage Encoded, long Size, byte[][] Layer)? found = null;
         while (lo <= hi)
         {
             int mid = (lo + hi) / 2;
             byte[][] layer = ResidualPayloads(image, picture, grid, quality, byFineness[mid]);
             var encoded = Assemble(image, grid, quality, WithLayer(payloads, layer), groups + 1, experts, streamId, frameIndex, firstSequence);
-            if (sizeOf(encoded) <= maxBytes)
+            long size = sizeOf(encoded);
+            if (size <= maxBytes)
             {
-                found = (encoded, layer);
+                found = (encoded, size, layer);
                 lo = mid + 1; // fits: try finer
             }
             else
@@ -159,7 +160,7 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
         }
 
-        return found is { } f ? (f.Encoded, ResidualError(image, picture, grid, quality, f.Layer)) : null;
+        return found is { } f ? (f.Encoded, f.Size, ResidualError(image, picture, grid, quality, f.Layer)) : null;
     }
 
     /// <summary>
@@ -343,9 +344,9 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
 
             if (WithinResidual(image, grid, synthesized, q, maxBytes, sizeOf, streamId, frameIndex, firstSequence) is { } r
-                && (r.Error < bestError || (r.Error == bestError && sizeOf(r.Encoded) < bestSize)))
+                && (r.Error < bestError || (r.Error == bestError && r.Size < bestSize)))
             {
-                (best, bestError, bestSize) = (r.Encoded, r.Error, sizeOf(r.Encoded));
+                (best, bestError, bestSize) = (r.Encoded, r.Error, r.Size);
             }
         }
 
