@@ -71,7 +71,7 @@ done
 connections=$(grep -oE '[0-9]+ connection' "$WORK/camera.log" | grep -oE '[0-9]+' || echo 0)
 grep -E '^(done|outage|proxy done)' "$WORK/camera.log" "$WORK/player.log" "$WORK/proxy.log" | sed 's/^/  /' || true
 # Per frame: quality level / layers, and the bytes it took on the link.
-echo "  frames ($QUALITY, $RATE): $(grep -E '^frame [0-9]+:' "$WORK/camera.log" | sed -E 's/.*quality ([0-9]+), ([0-9]+) layers.* ([0-9]+) bytes on the link.*/q\1\/\2:\3/' | tr '\n' ' ')"
+echo "  frames ($QUALITY, $RATE): $(grep -E '^frame [0-9]+:' "$WORK/camera.log" | sed -E 's/.*quality ([0-9]+(\+r[0-9]+)?), ([0-9]+) layers.* ([0-9]+) bytes on the link.*/q\1\/\3:\4/' | tr '\n' ' ')"
 if [ "$status" = 0 ] && [ "${connections:-0}" -ge 2 ]; then
   echo "PASS netns-stream: $(ls "$WORK"/sent | wc -l) frames byte-identical after $connections connections (quality $QUALITY, tbf $RATE, 40 ms, outage, resets)"
 else

@@ -659,11 +659,11 @@ def main(argv=None) -> None:
     }
     if args.residual_crops > 0:
         from . import residual
-        tables, weights, ladder, _ = residual.fit(model, *residual.fit_crops(args.residual_crops, max(1, args.residual_crops // 2)),
+        tables, weights, ladder, points = residual.fit(model, *residual.fit_crops(args.residual_crops, max(1, args.residual_crops // 2)),
                                          log=None)
         entries["residual/tables.bin"] = tables
         entries["residual/classes.bin"] = weights
-        manifest["residual"] = residual.manifest_section(ladder)
+        manifest["residual"] = residual.manifest_section(ladder, rates=residual.ladder_rates(ladder, points))
         print("residual layer ladder: " + " ".join(f"{lv}" + (f"+r{st}" if st >= 0 else "") for lv, st in ladder))
     _, val_files = data.list_images(data.default_dirs())
     val = [data.load_rgb(f)[:, :256, :256].float() / 255.0 for f in val_files[:2]]

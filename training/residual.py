@@ -311,6 +311,13 @@ def hull(points: list, spacing: float = 1.12, tolerance: float = 0.0) -> list[li
     return [[p[2], p[3]] for p in chosen]
 
 
+def ladder_rates(ladder: list[list[int]], points: list) -> list[float]:
+    """The measured bits per pixel of each ladder setting (``points`` as ``fit`` returns them), rounded to 5 decimals:
+    the pack's ``ladder_bpp``, the relative sizes a sender's rate adaptation predicts with (QualityAdaptation.ForLadder)."""
+    rate = {(p[2], p[3]): p[0] for p in points}
+    return [round(rate[(level, step)], 5) for level, step in ladder]
+
+
 def fit_crops(count: int = 24, held: int = 12, size: int = 512) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """512^2 centre crops of ``count`` training photos to fit the tables on and of ``held`` others to measure the
     ladder on (a fixed random choice)."""
@@ -319,9 +326,12 @@ def fit_crops(count: int = 24, held: int = 12, size: int = 512) -> tuple[list[to
     return data.center_crops(chosen[:count], size), data.center_crops(chosen[count:], size)
 
 
-def manifest_section(ladder: list[list[int]], classes: int = CLASSES) -> dict:
-    return {"block": BLOCK, "steps_q2": STEPS_Q2, "tables": "residual/tables.bin", "constant_bits": CONSTANT_BITS,
-            "classes": classes, "class_weights": "residual/classes.bin", "ladder": ladder}
+def manifest_section(ladder: list[list[int]], classes: int = CLASSES, rates: list[float] | None = None) -> dict:
+    section = {"block": BLOCK, "steps_q2": STEPS_Q2, "tables": "residual/tables.bin", "constant_bits": CONSTANT_BITS,
+               "classes": classes, "class_weights": "residual/classes.bin", "ladder": ladder}
+    if rates is not None:
+        section["ladder_bpp"] = rates
+    return section
 
 
 def main(argv=None) -> None:

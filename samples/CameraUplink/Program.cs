@@ -1,8 +1,8 @@
 // Camera side: encodes every image of a folder (all layers up front) and streams them to host:port, reconnecting
 // until the receiver has acknowledged everything. Loopback only in this repository's tests and docs.
 // Usage: dotnet run --project samples/CameraUplink -- <image-folder> [host=127.0.0.1] [port=5599] [quality=1|auto|fit] [fps=5]
-// With quality "auto" the camera paces frames at fps and picks each frame's quality level from the sender's link
-// estimate (QualityAdaptation); "fit" paces the same way but encodes each frame into the best stream that fits the
+// With quality "auto" the camera paces frames at fps and picks each frame's setting of the pack's quality ladder (a
+// level, with or without a residual layer) from the sender's link estimate (QualityAdaptation.ForLadder); "fit" paces the same way but encodes each frame into the best stream that fits the
 // frame's link budget exactly (EncodeWithin, about two encodes a frame); with a number it sends every frame at that
 // level as fast as the link takes them.
 using System.Globalization;
@@ -26,7 +26,12 @@ var pack = ModelPack.LoadDefault();
 // larger tile, which costs fewer bits; docs/format.md, "Tiles").
 using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { TileSize = 256 });
 var sender = new StreamSender(new StreamSenderOptions { ModelId = pack.ModelId, StreamId = 1 });
-var adaptation = new QualityAdaptation(pack.QualityLevels.Count, TimeSpan.FromSeconds(1 / fps), initialLevel: quality);
+var interval = TimeSpan.FromSeconds(1 / fps);
+// "auto" chooses among the ladder's settings (the first one that is the start level alone or with a layer); "fit"
+// encodes to the budget and learns the scene per level.
+var adaptation = fit || !auto
+    ? new QualityAdaptation(pack.QualityLevels.Count, interval, initialLevel: quality)
+    : QualityAdaptation.ForLadder(pack, interval, Math.Max(0, pack.QualityLadder.ToList().FindIndex(s => s.Level == quality)));
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
 
@@ -46,6 +51,7 @@ var produce = Task.Run(async () =>
 async Task ProduceAsync()
 {
     uint frame = 0;
+    int choice = adaptation.Current;
     var clock = System.Diagnostics.Stopwatch.StartNew();
     foreach (string path in Directory.EnumerateFiles(folder).Where(p => p.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
     {
@@ -59,14 +65,18 @@ async Task ProduceAsync()
                 await Task.Delay(due - clock.Elapsed, cts.Token);
             }
 
-            quality = adaptation.Choose(pixels, sender.Link);
+            choice = adaptation.Choose(pixels, sender.Link);
         }
 
         var link = sender.Link;
         var encoded = fit
             ? FitToLink(image, adaptation.FrameBudget(link), frame)
-            : encoder.Encode(image, quality, layers: 0, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
+            : encoder.Encode(image, adaptation.Settings[choice], layers: 0, streamId: 1, frameIndex: frame, firstSequence: sender.NextSequence);
         quality = encoded.Header.QualityLevel;
+        if (fit)
+        {
+            choice = quality; // the levels' adaptation learns from the level the fitted stream has
+        }
         if (Environment.GetEnvironmentVariable("EDGECODEC_UPLINK_DUMP") is { Length: > 0 } dump)
         {
             // What was sent, as the receiver records it (a live stream: frame count 0): its store must end
@@ -85,9 +95,9 @@ async Task ProduceAsync()
         }
 
         long wireBytes = await sender.EnqueueAsync(encoded, cts.Token);
-        adaptation.Observe(quality, pixels, wireBytes);
+        adaptation.Observe(choice, pixels, wireBytes);
         var stats = sender.Statistics;
-        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, quality {quality}, {encoded.Header.LayerCount} layers, {encoded.Packets.Count} packets, {wireBytes} bytes on the link (estimate {link.Throughput / 1000:F1} kB/s, backlog {link.BacklogBytes} bytes; {stats.PacketsAcknowledged} packets acknowledged, {stats.PacketsRetransmitted} resent)");
+        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, quality {quality}{(adaptation.Settings[choice].ResidualStep is { } step && !fit ? $"+r{step}" : "")}, {encoded.Header.LayerCount} layers, {encoded.Packets.Count} packets, {wireBytes} bytes on the link (estimate {link.Throughput / 1000:F1} kB/s, backlog {link.BacklogBytes} bytes; {stats.PacketsAcknowledged} packets acknowledged, {stats.PacketsRetransmitted} resent)");
         frame++;
     }
 

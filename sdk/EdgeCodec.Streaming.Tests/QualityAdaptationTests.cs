@@ -1,3 +1,7 @@
+using System.Text.Json.Nodes;
+using EdgeCodec.Models;
+using EdgeCodec.Tests.Models;
+
 namespace EdgeCodec.Streaming.Tests;
 
 public sealed class QualityAdaptationTests
@@ -122,6 +126,45 @@ public sealed class QualityAdaptationTests
 
         Assert.True(sent / frames <= capacity, $"{sent / frames:F0} bytes per frame on a {capacity} link");
         Assert.True(sent >= 0.85 * ideal, $"{sent / frames:F0} bytes per frame vs the oracle's {ideal / frames:F0}");
+    }
+
+    [Fact]
+    public void Over_the_pack_ladder_it_predicts_with_the_rates_the_pack_states_and_chooses_its_settings()
+    {
+        byte[] bytes = File.ReadAllBytes(ModelPack.FindDefaultPath());
+        var bundled = ModelPack.Load(new MemoryStream(bytes));
+        int n = bundled.QualityLadder.Count;
+        Assert.True(n > bundled.QualityLevels.Count, "the bundled pack has a quality ladder with residual layers");
+
+        // Rates that are not geometric, so that a prediction from them differs from the default profile.
+        double[] rates = [.. Enumerable.Range(0, n).Select(i => 0.08 + (0.1 * i * i))];
+        var pack = ModelPack.Load(new MemoryStream(PackEditor.EditManifest(bytes,
+            m => m["residual"]!["ladder_bpp"] = new JsonArray([.. rates.Select(r => (JsonNode?)r)]))));
+        var a = QualityAdaptation.ForLadder(pack, Interval, initialSetting: 2);
+        Assert.Equal(n, a.Levels);
+        Assert.Equal(pack.QualityLadder, a.Settings);
+        Assert.Equal(pack.QualityLadder[2], a.CurrentSetting);
+
+        a.Observe(2, Pixels, 5000);
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(5000 * rates[i] / rates[2], a.PredictBytes(i, Pixels), 6);
+        }
+
+        // The highest setting whose prediction fits 0.8 of the link's bytes per frame, reached at once from above.
+        double perFrame = 5000 * rates[n - 2] / rates[2] / 0.8 * 1.01;
+        var high = QualityAdaptation.ForLadder(pack, Interval, initialSetting: n - 1);
+        high.Observe(n - 1, Pixels, (long)(5000 * rates[n - 1] / rates[2]));
+        Assert.Equal(n - 2, high.Choose(Pixels, Link(perFrame)));
+        Assert.Equal(pack.QualityLadder[n - 2], high.CurrentSetting);
+
+        // A pack that states no rates: the default ratio per setting; and the levels-only constructor's settings.
+        var plain = QualityAdaptation.ForLadder(bundled.QualityLadderBitsPerPixel.Count == 0 ? bundled : ModelPack.Load(new MemoryStream(
+            PackEditor.EditManifest(bytes, m => m["residual"]!.AsObject().Remove("ladder_bpp")))), Interval);
+        plain.Observe(0, Pixels, 1000);
+        Assert.Equal(1000 * Math.Pow(QualityAdaptation.DefaultLevelRatio, n - 1), plain.PredictBytes(n - 1, Pixels), 6);
+        Assert.Equal([new QualitySetting(0, null), new QualitySetting(1, null)], new QualityAdaptation(2, Interval).Settings);
+        Assert.Throws<ArgumentOutOfRangeException>(() => QualityAdaptation.ForLadder(pack, Interval, initialSetting: n));
     }
 
     [Fact]

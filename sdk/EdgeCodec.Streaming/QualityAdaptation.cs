@@ -1,7 +1,10 @@
+using EdgeCodec.Models;
+
 namespace EdgeCodec.Streaming;
 
 /// <summary>
-/// Chooses each frame's quality level (the model's gain-vector rate points) so that frames fit the link: a frame
+/// Chooses each frame's quality level (the model's gain-vector rate points), or its rung of the pack's quality ladder
+/// (<see cref="ForLadder"/>: levels with and without a residual layer), so that frames fit the link: a frame
 /// should take at most <see cref="Headroom"/> of one <see cref="FrameInterval"/> of the estimated throughput, less
 /// whatever backlog exceeds one frame interval. The camera asks before encoding and reports the encoded size after.
 /// </summary>
@@ -13,6 +16,10 @@ namespace EdgeCodec.Streaming;
 /// <para>The choice drops at once to the highest level that fits and climbs at most one level per frame, so a
 /// recovering link is probed gently. Before the first observation the level stays at the initial level. Layers are
 /// still deferred by the <see cref="IRateController"/> for short dips; this class follows the sustained rate.</para>
+/// <para>With <see cref="ForLadder"/> the choices are indices into the pack's <see cref="ModelPack.QualityLadder"/>
+/// (<see cref="Settings"/>; encode with <see cref="CurrentSetting"/>), predicted from the rates the pack's export measured
+/// for them (<see cref="ModelPack.QualityLadderBitsPerPixel"/>): twice as many rate points as the levels alone, each
+/// the best setting the pack knows near its rate.</para>
 /// <para>Not thread-safe: one producer calls <see cref="Choose"/> and <see cref="Observe"/> in turn.</para>
 /// </remarks>
 /// <example>
@@ -65,15 +72,48 @@ public sealed class QualityAdaptation
         Levels = levels;
         FrameInterval = frameInterval;
         Current = initialLevel;
+        Settings = [.. Enumerable.Range(0, levels).Select(l => new QualitySetting(l, null))];
     }
 
-    /// <summary>Number of quality levels.</summary>
+    /// <summary>
+    /// Creates the adaptation over <paramref name="pack"/>'s quality ladder: choice <c>i</c> is
+    /// <c>pack.QualityLadder[i]</c>, with the sizes the pack states for its settings (or, from a pack that states
+    /// none, ×<see cref="DefaultLevelRatio"/> per setting: the shipped ladder's mean ratio on Kodak).
+    /// </summary>
+    /// <param name="pack">The model pack the camera encodes with.</param>
+    /// <param name="frameInterval">Time between frames (1 / frame rate).</param>
+    /// <param name="initialSetting">Index of the ladder setting used until the first observation.</param>
+    /// <returns>An adaptation whose <see cref="Settings"/> are the pack's ladder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The interval or the initial setting is out of range.</exception>
+    /// <example>
+    /// <code>
+    /// var adaptation = QualityAdaptation.ForLadder(pack, TimeSpan.FromSeconds(1 / fps));
+    /// int i = adaptation.Choose(pixels, sender.Link);
+    /// var encoded = encoder.Encode(image, adaptation.CurrentSetting, frameIndex: n, firstSequence: sender.NextSequence);
+    /// adaptation.Observe(i, pixels, await sender.EnqueueAsync(encoded));
+    /// </code>
+    /// </example>
+    public static QualityAdaptation ForLadder(ModelPack pack, TimeSpan frameInterval, int initialSetting = 0)
+    {
+        ArgumentNullException.ThrowIfNull(pack);
+        IReadOnlyList<QualitySetting> ladder = pack.QualityLadder;
+        IReadOnlyList<double>? rates = pack.QualityLadderBitsPerPixel.Count == ladder.Count ? pack.QualityLadderBitsPerPixel : null;
+        return new QualityAdaptation(ladder.Count, frameInterval, rates, initialSetting) { Settings = ladder };
+    }
+
+    /// <summary>Number of choices: quality levels, or ladder settings (<see cref="ForLadder"/>).</summary>
     public int Levels { get; }
+
+    /// <summary>What each choice encodes: <c>(level, no residual layer)</c> per level, or the pack's ladder (<see cref="ForLadder"/>).</summary>
+    public IReadOnlyList<QualitySetting> Settings { get; private init; }
+
+    /// <summary>The setting of <see cref="Current"/>: what to encode the next frame with.</summary>
+    public QualitySetting CurrentSetting => Settings[Current];
 
     /// <summary>Time between frames.</summary>
     public TimeSpan FrameInterval { get; }
 
-    /// <summary>The level chosen last (the initial level before the first choice).</summary>
+    /// <summary>The level (or ladder setting) chosen last (the initial one before the first choice).</summary>
     public int Current { get; private set; }
 
     /// <summary>Share of one frame interval's throughput a frame may take; default 0.8.</summary>

@@ -334,6 +334,8 @@ def test_export_writes_a_pack_the_csharp_side_reads(tmp_path):
         manifest = json.loads(z.read("manifest.json"))
         assert set(manifest["files"]) <= set(z.namelist())
     assert manifest["decoder_kmac_per_pixel"]["total"] <= 20.0
+    rates = manifest["residual"]["ladder_bpp"]  # the ladder's measured rates, one per setting, in order of size
+    assert len(rates) == len(manifest["residual"]["ladder"]) and all(r > 0 for r in rates) and rates == sorted(rates)
     meta = json.loads((tmp_path / "vectors" / "vectors.json").read_text())
     assert meta["pack_sha256"].startswith(pack.stem.split("-")[-1])
     assert "vectors: identical" in csharp_cli()("model", "verify", str(pack), "--vectors", str(tmp_path / "vectors"))
@@ -1191,6 +1193,7 @@ def test_the_ladder_keeps_the_settings_on_the_convex_hull_spaced_by_rate():
     assert residual.hull(points, tolerance=0.6) == [[0, -1], [1, -1], [2, -1], [2, 0]]
     # An untrained model gives settings of the same rate: the better one stands for them.
     assert residual.hull([(0.1, 20.0, 0, -1), (0.1, 20.5, 0, 3), (0.1, 20.2, 1, -1), (0.3, 21.0, 1, 0)]) == [[0, 3], [1, 0]]
+    assert residual.ladder_rates(residual.hull(points), points) == [0.1, 0.2, 0.85]
     assert residual.quantise(torch.tensor([0.74, 0.76, -0.76, 1.74, -1.76]), 1.0).tolist() == [0, 1, -1, 1, -2]
 
 

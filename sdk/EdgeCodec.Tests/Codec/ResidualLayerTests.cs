@@ -471,4 +471,29 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         Assert.Throws<EdgeCodecFormatException>(() => Broken(r => r["ladder"] = new JsonArray(new JsonArray(0, 1))));
         Assert.Throws<EdgeCodecFormatException>(() => Broken(_ => { }, Enumerable.Repeat((byte)200, pack.QualityLevels.Count * 768).ToArray()));
     }
+    [PackFact]
+    public void The_ladders_measured_rates_are_read_in_order_and_a_wrong_list_is_rejected()
+    {
+        byte[] good = File.ReadAllBytes(TestPacks.PackPath!);
+        var pack = fixture.Pack;
+        Assert.NotNull(pack.Residual); // the bundled pack has a ladder
+        int n = pack.QualityLadder.Count;
+        ModelPack With(Func<int, JsonNode?> rate, int count = -1) => ModelPack.Load(new MemoryStream(PackEditor.EditManifest(good, m => m["residual"]!["ladder_bpp"] = new JsonArray([.. Enumerable.Range(0, count < 0 ? n : count).Select(rate)]))));
+
+        var read = With(i => 0.05 * (i + 1));
+        Assert.Equal(Enumerable.Range(0, n).Select(i => 0.05 * (i + 1)), read.QualityLadderBitsPerPixel);
+        Assert.Equal(pack.QualityLadder, read.QualityLadder);
+        Assert.Equal(n, With(_ => 0.3).QualityLadderBitsPerPixel.Count); // equal neighbours: settings of the same rate
+        Assert.Throws<EdgeCodecFormatException>(() => With(i => 0.05 * (i + 1), n - 1)); // one rate short
+        Assert.Throws<EdgeCodecFormatException>(() => With(i => 0.05 * (n - i))); // decreasing
+        Assert.Throws<EdgeCodecFormatException>(() => With(i => i == 0 ? 0.0 : 0.05 * i)); // zero
+        Assert.Throws<EdgeCodecFormatException>(() => With(i => i == n - 1 ? 1e6 : 0.05 * (i + 1))); // beyond any codec
+        Assert.Throws<EdgeCodecFormatException>(() => With(i => i == 1 ? JsonValue.Create("0.1") : JsonValue.Create(0.05 * (i + 1)))); // not a number
+        var noLadder = PackEditor.EditManifest(good, m =>
+        {
+            m["residual"]!.AsObject().Remove("ladder");
+            m["residual"]!["ladder_bpp"] = new JsonArray(0.1);
+        });
+        Assert.Throws<EdgeCodecFormatException>(() => ModelPack.Load(new MemoryStream(noLadder)));
+    }
 }

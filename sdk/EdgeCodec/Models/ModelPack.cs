@@ -74,6 +74,14 @@ public sealed partial class ModelPack
     /// </summary>
     public IReadOnlyList<QualitySetting> QualityLadder { get; internal init; } = [];
 
+    /// <summary>
+    /// The rate of each <see cref="QualityLadder"/> setting as the pack's export measured it (bits per pixel on
+    /// held-out training photos; the manifest's <c>ladder_bpp</c>), in the ladder's order; empty when the pack does
+    /// not state them. Only their ratios matter to a sender: content scales them all alike
+    /// (<c>QualityAdaptation.ForLadder</c> in EdgeCodec.Streaming).
+    /// </summary>
+    public IReadOnlyList<double> QualityLadderBitsPerPixel { get; internal init; } = [];
+
     /// <summary>SHA-256 of the whole pack file, 64 lowercase hex digits: the pack's identity.</summary>
     public string Sha256 { get; }
 

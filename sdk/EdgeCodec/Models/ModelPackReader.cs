@@ -21,6 +21,9 @@ internal static class ModelPackReader
     public const string Architecture = "mean-scale-hyperprior-cc4-v1";
     private const int MaxEntries = 64;
 
+    /// <summary>The largest rate a ladder setting may state: three 8-bit planes, twice over (no setting of a codec costs more).</summary>
+    private const double MaxLadderBitsPerPixel = 48;
+
     /// <summary>Entries every version-1 pack has besides <c>manifest.json</c>.</summary>
     internal static readonly string[] RequiredEntries =
     [
@@ -65,19 +68,20 @@ internal static class ModelPackReader
         double kmac = manifest["decoder_kmac_per_pixel"]["total"].Double();
         string card = Encoding.UTF8.GetString(entries["MODEL_CARD.md"]);
         var onnx = entries.Where(e => e.Key.StartsWith("onnx/", StringComparison.Ordinal)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
-        (ResidualTables? residual, QualitySetting[]? ladder) = manifest.Has("residual")
+        (ResidualTables? residual, QualitySetting[]? ladder, double[] ladderBpp) = manifest.Has("residual")
             ? ReadResidual(manifest["residual"], entries, levels.Length, layout.ScaleLevels)
-            : (null, null);
+            : (null, null, []);
         return new ModelPack(sha, BinaryPrimitives.ReadUInt64BigEndian(hash), layout, levels, gaussian, factorized, graphs, onnx, card, kmac,
             manifest.Has("name") ? manifest["name"].String() : "")
         {
             Residual = residual,
             QualityLadder = ladder ?? [.. levels.Select(l => new QualitySetting(l.Level, null))], // the levels alone
+            QualityLadderBitsPerPixel = ladderBpp,
         };
     }
 
-    /// <summary>The optional <c>residual</c> section: block 16, constant bits 13, the steps, the tables entry, the block classes and their weights' entry (1 and none when absent), the ladder (null when absent).</summary>
-    private static (ResidualTables Tables, QualitySetting[]? Ladder) ReadResidual(PackJson r, Dictionary<string, byte[]> entries, int levels, int scaleLevels)
+    /// <summary>The optional <c>residual</c> section: block 16, constant bits 13, the steps, the tables entry, the block classes and their weights' entry (1 and none when absent), the ladder (null when absent) and its measured rates (empty when absent).</summary>
+    private static (ResidualTables Tables, QualitySetting[]? Ladder, double[] LadderBpp) ReadResidual(PackJson r, Dictionary<string, byte[]> entries, int levels, int scaleLevels)
     {
         int block = r["block"].Int();
         int bits = r["constant_bits"].Int();
@@ -106,7 +110,7 @@ internal static class ModelPackReader
         var tables = new ResidualTables(r["steps_q2"].IntArray(), bytes, levels, scaleLevels, classes, weights);
         if (!r.Has("ladder"))
         {
-            return (tables, null);
+            return r.Has("ladder_bpp") ? throw r.Error("ladder_bpp without a ladder") : (tables, null, []);
         }
 
         PackJson ladderJson = r["ladder"];
@@ -128,7 +132,33 @@ internal static class ModelPackReader
             ladder[i] = new QualitySetting(item[0].Int(0, levels - 1), step < 0 ? null : step);
         }
 
-        return (tables, ladder);
+        return (tables, ladder, r.Has("ladder_bpp") ? ReadLadderRates(r["ladder_bpp"], ladder.Length) : []);
+    }
+
+    /// <summary>
+    /// The optional <c>ladder_bpp</c>: one measured rate per ladder setting, in bits per pixel, each in
+    /// (0, <see cref="MaxLadderBitsPerPixel"/>] and none below the one before (the ladder is in order of size).
+    /// </summary>
+    private static double[] ReadLadderRates(PackJson json, int settings)
+    {
+        if (json.Count != settings)
+        {
+            throw json.Error($"expected one rate per ladder setting ({settings}), got {json.Count}");
+        }
+
+        var rates = new double[settings];
+        for (int i = 0; i < settings; i++)
+        {
+            double bpp = json[i].Double();
+            if (!(bpp > 0 && bpp <= MaxLadderBitsPerPixel) || (i > 0 && bpp < rates[i - 1]))
+            {
+                throw json[i].Error($"rate {bpp} must be in (0, {MaxLadderBitsPerPixel}] bits per pixel and not below the setting before");
+            }
+
+            rates[i] = bpp;
+        }
+
+        return rates;
     }
 
     /// <summary>Extracts the 12 hex digits of <c>…-&lt;12 hex&gt;.ecpack</c>; names of another form carry no hash.</summary>
