@@ -25,8 +25,10 @@ internal static class ModelCommand
             table.AddRow("tile", $"{l.TileSize} px, synthesis halo {l.SynthesisHalo}");
             table.AddRow("quality levels", string.Join(", ", p.QualityLevels.Select(q => $"{q.Level} (lambda {q.Lambda})")));
             table.AddRow("residual layer", p.ResidualSteps.Count == 0 ? "none"
-                : "steps " + string.Join(", ", p.ResidualSteps.Select((s, i) => $"{i}: {s:0.##} px")));
-            table.AddRow("quality ladder", string.Join(" ", p.QualityLadder));
+                : $"{p.ResidualBlockClasses} block class{(p.ResidualBlockClasses == 1 ? "" : "es")}, steps " + string.Join(", ", p.ResidualSteps.Select((s, i) => $"{i}: {s:0.##} px")));
+            table.AddRow("quality ladder", p.QualityLadderBitsPerPixel.Count == 0
+                ? string.Join(" ", p.QualityLadder)
+                : string.Join(" ", p.QualityLadder.Select((q, i) => $"{q} ({p.QualityLadderBitsPerPixel[i]:0.###} bpp)")));
             table.AddRow("decoder cost", $"{p.DecoderKmacPerPixel:F2} kMAC/pixel");
             table.AddRow("onnx graphs", string.Join(", ", p.OnnxEntries));
             AnsiConsole.Write(table);

@@ -452,6 +452,8 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         var full = encoder.Encode(fixture.Image, new QualitySetting(1, 0));
         var plain = PlainPack();
         Assert.Empty(plain.ResidualSteps);
+        Assert.Equal(0, plain.ResidualBlockClasses);
+        Assert.Equal(pack.Residual!.Classes, pack.ResidualBlockClasses);
         using var plainDecoder = new EdgeCodecDecoder(plain, new DecoderOptions { Backend = "reference" });
         var header = ContainerHeader.Create(plain.ModelId, full.Header.Width, full.Header.Height, 128, 128, full.Header.LayerCount, 1, full.Header.QualityLevel);
         var ex = Assert.Throws<EdgeCodecFormatException>(() => plainDecoder.SetHeader(header));

@@ -68,6 +68,12 @@ public sealed partial class ModelPack
     public IReadOnlyList<double> ResidualSteps => Residual is null ? [] : [.. Residual.StepsQ2.Select(s => s / 4.0)];
 
     /// <summary>
+    /// The residual layer's block classes (each 16×16 block is coded with the tables of one of them; 1: one set of
+    /// tables for all blocks), or 0 when the pack has no residual layer.
+    /// </summary>
+    public int ResidualBlockClasses => Residual?.Classes ?? 0;
+
+    /// <summary>
     /// The pack's quality ladder, from the smallest to the largest stream: the (quality level, residual step) pairs
     /// its export measured on the convex hull of rate and distortion (on training photos). A pack without a residual
     /// layer lists its quality levels.
