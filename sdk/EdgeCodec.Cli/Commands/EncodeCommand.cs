@@ -40,18 +40,13 @@ internal static class EncodeCommand
                 return CliRunner.Error(CliRunner.Usage, "--max-bytes chooses the quality and layers itself: it cannot be combined with --quality, --layers, --latents or --residual");
             }
 
-            if (r.GetValue(latents) is not null && r.GetValue(residual) is not null)
-            {
-                return CliRunner.Error(CliRunner.Usage, "--residual is not yet available with --latents");
-            }
-
             var pack = CliRunner.LoadPack(r.GetValue(model));
             var image = ImageFile.Load(r.GetRequiredValue(input).FullName);
             using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize) });
             var fileLayout = r.GetValue(layout) ?? ContainerLayout.Compact;
             var sw = Stopwatch.StartNew();
             var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(file.FullName), pack) : null;
-            var encoded = refined is not null ? encoder.Encode(image, refined, r.GetValue(layers))
+            var encoded = refined is not null ? encoder.Encode(image, refined, new QualitySetting(refined.Quality, r.GetValue(residual)), r.GetValue(layers))
                 : r.GetValue(maxBytes) is { } budget ? encoder.EncodeWithin(image, budget, e => e.WriteContainer(Stream.Null, fileLayout))
                 : encoder.Encode(image, new QualitySetting(r.GetValue(quality), r.GetValue(residual)), r.GetValue(layers));
             var target = r.GetRequiredValue(output);

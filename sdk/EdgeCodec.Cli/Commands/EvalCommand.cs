@@ -40,7 +40,8 @@ internal static class EvalCommand
         var ladder = new Option<bool>("--ladder")
         {
             Description = "Sweep the pack's quality ladder (quality levels with residual layers) as \"edgecodec\"; "
-                + "the quality levels alone become \"edgecodec-levels\"",
+                + "the quality levels alone become \"edgecodec-levels\" (with --refined-latents: the studio encoder's ladder and levels, "
+                + "and the one-pass ladder as \"edgecodec-fast\")",
         };
         var command = new Command("eval", "Rate-distortion evaluation of EdgeCodec vs JPEG and WebP (BD-rate, PSNR, MS-SSIM)")
             { images, json, plot, limit, backend, model, threads, compare, prefixes, tileSize, tileSizes, adapters, adapterDir, trust, refined, ladder };
@@ -67,12 +68,15 @@ internal static class EvalCommand
             var set = files.Select(f => (Path.GetFileNameWithoutExtension(f.Name), ImageFile.Load(f.FullName))).ToList();
             var experts = LoadAdapters(pack, r.GetValue(adapters)!, r.GetValue(adapterDir), r.GetValue(trust), r.GetValue(model));
             int tile = r.GetValue(tileSize);
-            var studio = r.GetValue(refined) is { } refinedDir ? StudioCodec(pack, r.GetValue(backend)!, refinedDir, set, experts.Count > 0 || tile != 0) : null;
             bool useLadder = r.GetValue(ladder);
-            if (useLadder && (studio is not null || pack.ResidualSteps.Count == 0))
+            if (useLadder && pack.ResidualSteps.Count == 0)
             {
-                throw new ArgumentException(studio is not null ? "--ladder cannot be combined with --refined-latents" : "--ladder: the model pack has no residual layer");
+                throw new ArgumentException("--ladder: the model pack has no residual layer");
             }
+
+            var studio = r.GetValue(refined) is { } refinedDir
+                ? StudioCodec(pack, r.GetValue(backend)!, refinedDir, set, experts.Count > 0 || tile != 0, useLadder ? pack.QualityLadder : null)
+                : null;
 
             var codecs = new List<IRdCodec>
             {
@@ -81,13 +85,15 @@ internal static class EvalCommand
             };
             if (useLadder)
             {
-                CliRunner.Info($"quality ladder: {string.Join(" ", pack.QualityLadder)}");
-                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-levels", experts: experts, tileSize: tile));
+                CliRunner.Info($"quality ladder: {string.Join(" ", studio is null ? pack.QualityLadder : studio.QualityLevels.Select(i => pack.QualityLadder[i]))}");
+                codecs.Add(studio is null
+                    ? new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-levels", experts: experts, tileSize: tile)
+                    : new RefinedRdCodec(pack, r.GetValue(backend)!, r.GetValue(refined)!.FullName, set, "edgecodec-levels"));
             }
 
             if (studio is not null)
             {
-                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-fast"));
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-fast", ladder: useLadder ? pack.QualityLadder : null));
             }
 
             if (experts.Count > 0)
@@ -207,21 +213,22 @@ internal static class EvalCommand
     }
 
     /// <summary>The studio encoder's codec over <paramref name="folder"/>; it needs whole-image tiles, no adapters and 4 complete levels.</summary>
-    private static RefinedRdCodec StudioCodec(ModelPack pack, string backend, DirectoryInfo folder, List<(string, RgbImage)> set, bool tilesOrAdapters)
+    private static RefinedRdCodec StudioCodec(ModelPack pack, string backend, DirectoryInfo folder, List<(string, RgbImage)> set, bool tilesOrAdapters,
+        IReadOnlyList<QualitySetting>? ladder)
     {
         if (tilesOrAdapters)
         {
             throw new ArgumentException("--refined-latents is evaluated with whole-image tiles and without adapters.");
         }
 
-        var studio = new RefinedRdCodec(pack, backend, folder.FullName, set);
+        var studio = new RefinedRdCodec(pack, backend, folder.FullName, set, ladder: ladder);
         if (studio.QualityLevels.Count < 4)
         {
-            throw new FileNotFoundException($"{folder.FullName} has refined latents of every image for {studio.QualityLevels.Count} quality levels; "
-                + "BD-rate needs 4 (run python3 -m training.refine).");
+            throw new FileNotFoundException($"{folder.FullName} has refined latents of every image for {studio.RefinedLevels.Count} quality levels"
+                + (ladder is null ? "" : $", {studio.QualityLevels.Count} ladder settings") + "; BD-rate needs 4 (run python3 -m training.refine).");
         }
 
-        CliRunner.Info($"refined latents: quality levels {string.Join(",", studio.QualityLevels)} from {folder.FullName}");
+        CliRunner.Info($"refined latents: quality levels {string.Join(",", studio.RefinedLevels)} from {folder.FullName}");
         return studio;
     }
 

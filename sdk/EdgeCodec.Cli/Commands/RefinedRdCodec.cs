@@ -9,8 +9,9 @@ namespace EdgeCodec.Cli.Commands;
 /// <summary>
 /// EdgeCodec with the studio encoder in the RD harness: the latents come from <c>DIR/&lt;image&gt;.q&lt;N&gt;.eclt</c>
 /// (<c>python3 -m training.refine</c>), the C# encoder entropy-codes them into a real container and a real decoder
-/// decodes it. The quality levels swept are those with a file for every image. Encode time is the C# part only; the
-/// refinement's own time is in its log.
+/// decodes it. The quality levels swept are those with a file for every image; with a ladder, the ladder's settings
+/// whose level has a file for every image (the residual layer is measured over the refined latents' picture). Encode
+/// time is the C# part only; the refinement's own time is in its log.
 /// </summary>
 internal sealed class RefinedRdCodec : IRdCodec
 {
@@ -18,10 +19,13 @@ internal sealed class RefinedRdCodec : IRdCodec
     private readonly string _folder;
     private readonly ConditionalWeakTable<RgbImage, string> _names = [];
     private readonly EdgeCodecRdCodec _roundTrip; // one-pass codec's encoders, decoder and checks, fed refined latents
+    private readonly IReadOnlyList<QualitySetting>? _ladder;
 
-    public RefinedRdCodec(ModelPack pack, string backend, string folder, IEnumerable<(string Name, RgbImage Image)> images, string name = "edgecodec")
+    public RefinedRdCodec(ModelPack pack, string backend, string folder, IEnumerable<(string Name, RgbImage Image)> images, string name = "edgecodec",
+        IReadOnlyList<QualitySetting>? ladder = null)
     {
         _pack = pack;
+        _ladder = ladder;
         _folder = folder;
         Name = name;
         var list = images.ToList();
@@ -30,16 +34,24 @@ internal sealed class RefinedRdCodec : IRdCodec
             _names.Add(image, n);
         }
 
-        QualityLevels = [.. Enumerable.Range(0, pack.QualityLevels.Count).Where(q => list.All(i => File.Exists(PathOf(i.Name, q))))];
+        int[] levels = [.. Enumerable.Range(0, pack.QualityLevels.Count).Where(q => list.All(i => File.Exists(PathOf(i.Name, q))))];
+        RefinedLevels = levels;
+        QualityLevels = ladder is null ? levels : [.. Enumerable.Range(0, ladder.Count).Where(i => levels.Contains(ladder[i].Level))];
         _roundTrip = new EdgeCodecRdCodec(pack, backend, name);
     }
 
     public string Name { get; }
 
+    /// <summary>The sweep's qualities: quality levels, or with a ladder indices into it.</summary>
     public IReadOnlyList<int> QualityLevels { get; }
 
-    public RdSample Run(RgbImage image, int quality)
+    /// <summary>The quality levels that have refined latents for every image.</summary>
+    public IReadOnlyList<int> RefinedLevels { get; }
+
+    public RdSample Run(RgbImage image, int index)
     {
+        QualitySetting setting = _ladder is null ? new QualitySetting(index, null) : _ladder[index];
+        int quality = setting.Level;
         if (!_names.TryGetValue(image, out string? name))
         {
             throw new ArgumentException("The image is not one this codec was given refined latents for.", nameof(image));
@@ -51,7 +63,7 @@ internal sealed class RefinedRdCodec : IRdCodec
             throw new InvalidDataException($"{PathOf(name, quality)} holds quality {latents.Quality}.");
         }
 
-        return _roundTrip.RoundTrip(encoder => encoder.Encode(image, latents));
+        return _roundTrip.RoundTrip(encoder => encoder.Encode(image, latents, setting));
     }
 
     private string PathOf(string name, int quality) => Path.Combine(_folder, $"{name}.q{quality}.eclt");

@@ -49,6 +49,24 @@ public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<Co
     }
 
     [PackFact]
+    public void Refined_latents_take_a_residual_layer_as_the_one_pass_latents_do()
+    {
+        // The studio ladder: the same latents with a residual setting write what the one-pass encoder writes for that
+        // setting, byte for byte; a setting of another level is refused; a latent-only prefix is the plain stream.
+        Assert.NotNull(fixture.Pack.Residual); // the bundled pack has residual tables
+        int step = fixture.Pack.ResidualSteps.Count / 2;
+        var latents = RefinedLatents.Read(AmortisedLatentsFile(3), fixture.Pack);
+        var setting = new EdgeCodec.Models.QualitySetting(3, step);
+        var studio = fixture.Encoder.Encode(fixture.Image, latents, setting);
+        Assert.Equal(fixture.Pack.Layout.Groups + 1, studio.Header.LayerCount);
+        Assert.Equal(fixture.Encoder.Encode(fixture.Image, setting).ToContainerBytes(), studio.ToContainerBytes());
+        Assert.Equal(fixture.Encoded(3).ToContainerBytes(), fixture.Encoder.Encode(fixture.Image, latents, new EdgeCodec.Models.QualitySetting(3, null)).ToContainerBytes());
+        Assert.Equal(2, fixture.Encoder.Encode(fixture.Image, latents, setting, layers: 2).Header.LayerCount);
+        Assert.Throws<ArgumentException>(() => fixture.Encoder.Encode(fixture.Image, latents, new EdgeCodec.Models.QualitySetting(2, step)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Encoder.Encode(fixture.Image, latents, new EdgeCodec.Models.QualitySetting(3, fixture.Pack.ResidualSteps.Count)));
+    }
+
+    [PackFact]
     public void Changed_latents_change_the_stream_and_still_decode()
     {
         byte[] file = AmortisedLatentsFile(1);

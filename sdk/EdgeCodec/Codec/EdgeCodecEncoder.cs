@@ -88,6 +88,13 @@ public sealed class EdgeCodecEncoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, groups + 1);
         int quality = setting.Level;
         var (grid, y, z) = Analyse(image, quality);
+        return EncodeWithLayer(image, grid, quality, y, z, step, streamId, frameIndex, firstSequence);
+    }
+
+    /// <summary>All groups of gained latents <paramref name="y"/> and hyper-latents <paramref name="z"/>, then a residual layer of step index <paramref name="step"/> over their picture.</summary>
+    private EncodedImage EncodeWithLayer(RgbImage image, TileGrid grid, int quality, float[] y, float[] z, int step, uint streamId, uint frameIndex, ulong firstSequence)
+    {
+        int groups = _pack.Layout.Groups;
         var (payloads, latents) = EncodeTiles(grid, y, z, groups);
         var (experts, _, picture) = Synthesize(image, grid, latents, quality);
         byte[][] layer = ResidualPayloads(image, picture, grid, quality, step);
@@ -181,6 +188,55 @@ public sealed class EdgeCodecEncoder : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(latents);
         ValidateLayers(layers);
+        CheckLatents(image, latents);
+        var grid = Grid(image);
+        float[] z = Array.ConvertAll(latents.Z, v => (float)v); // |z| <= 2^20: exact in float
+        return EncodeLatents(image, grid, latents.Quality, latents.Y, z, layers, streamId, frameIndex, firstSequence);
+    }
+
+    /// <summary>
+    /// Encodes one image from refined latents (<see cref="Encode(RgbImage, RefinedLatents, int, uint, uint, ulong)"/>)
+    /// at a quality setting: with <see cref="QualitySetting.ResidualStep"/> set, a residual layer after the latent
+    /// layers codes what the synthesis of the refined latents missed, as <see cref="Encode(RgbImage, QualitySetting, int, uint, uint, ulong)"/>
+    /// does for the one-pass latents. The studio encoder's ladder: <c>edgecodec eval --refined-latents DIR --ladder</c>.
+    /// </summary>
+    /// <param name="image">The image the latents were refined for.</param>
+    /// <param name="latents">Refined latents read with <see cref="RefinedLatents.Read"/> for this encoder's pack.</param>
+    /// <param name="setting">The setting; its level must be the one the latents were refined for.</param>
+    /// <param name="layers">Layers to emit: 1 .. groups (latent layers only) or groups + 1 with a residual layer; 0 = all.</param>
+    /// <param name="streamId">Stream id written into every packet.</param>
+    /// <param name="frameIndex">Frame index written into every packet.</param>
+    /// <param name="firstSequence">Sequence number of the first packet.</param>
+    /// <exception cref="ArgumentException">The latents belong to another model, another image size or another level than <paramref name="setting"/>'s.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Step or layers out of range.</exception>
+    /// <exception cref="NotSupportedException">A residual step was asked for and the pack has no residual tables.</exception>
+    public EncodedImage Encode(RgbImage image, RefinedLatents latents, QualitySetting setting, int layers = 0, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
+    {
+        ArgumentNullException.ThrowIfNull(latents);
+        ArgumentNullException.ThrowIfNull(setting);
+        if (setting.Level != latents.Quality)
+        {
+            throw new ArgumentException($"The latents were refined for quality level {latents.Quality}, not {setting.Level}.", nameof(setting));
+        }
+
+        int groups = _pack.Layout.Groups;
+        if (setting.ResidualStep is not { } step || (layers > 0 && layers <= groups))
+        {
+            return Encode(image, latents, layers, streamId, frameIndex, firstSequence);
+        }
+
+        var tables = _pack.Residual ?? throw new NotSupportedException($"Model pack {_pack.Sha256[..12]} has no residual layer tables.");
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, tables.StepsQ2.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, groups + 1);
+        ArgumentNullException.ThrowIfNull(image);
+        CheckLatents(image, latents);
+        float[] z = Array.ConvertAll(latents.Z, v => (float)v);
+        return EncodeWithLayer(image, Grid(image), latents.Quality, latents.Y, z, step, streamId, frameIndex, firstSequence);
+    }
+
+    private void CheckLatents(RgbImage image, RefinedLatents latents)
+    {
         if (latents.ModelId != _pack.ModelId)
         {
             throw new ArgumentException($"The latents are for model {latents.ModelId:x16}, the encoder's pack is {_pack.ModelId:x16}.", nameof(latents));
@@ -190,10 +246,6 @@ public sealed class EdgeCodecEncoder : IDisposable
         {
             throw new ArgumentException($"The latents are for a {latents.Width}x{latents.Height} image, not {image.Width}x{image.Height}.", nameof(latents));
         }
-
-        var grid = Grid(image);
-        float[] z = Array.ConvertAll(latents.Z, v => (float)v); // |z| <= 2^20: exact in float
-        return EncodeLatents(image, grid, latents.Quality, latents.Y, z, layers, streamId, frameIndex, firstSequence);
     }
 
     /// <summary>
