@@ -409,8 +409,10 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         Assert.True(ResidualLayer.Encode(tables, gaussian, 0, 0, optimised).Length < ResidualLayer.Encode(tables, gaussian, 0, 0, plain).Length);
     }
 
-    [PackFact]
-    public void A_corrupt_residual_payload_leaves_its_tile_as_synthesised()
+    [PackTheory]
+    [InlineData(1)] // the layer parsed after the synthesis
+    [InlineData(2)] // parsed beside the synthesis
+    public void A_corrupt_residual_payload_leaves_its_tile_as_synthesised(int threads)
     {
         var pack = ResidualPack(fixture.Pack);
         using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2, TileSize = 128 });
@@ -424,7 +426,7 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         packets[victim] = new LatentPacket { StreamId = 0, Sequence = packets[victim].Sequence, FrameIndex = 0, TileIndex = packets[victim].TileIndex, Layer = (byte)groups, ModelId = pack.ModelId, Payload = damaged };
 
         var log = new List<string>();
-        using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = "reference", Threads = 1, Log = m => { lock (log) { log.Add(m); } } });
+        using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = "reference", Threads = threads, Log = m => { lock (log) { log.Add(m); } } });
         decoder.SetHeader(full.Header);
         foreach (var p in packets)
         {
@@ -436,11 +438,15 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         Assert.Equal(groups + 1, frame.LayersPerTile[0]);
         Assert.Contains(log, m => m.Contains("tile 1: residual layer is corrupt", StringComparison.Ordinal));
         var grid = new TileGrid(fixture.Image.Width, fixture.Image.Height, 128);
-        var (x, y, w, h) = grid.PixelRect(1);
-        for (int r = y; r < Math.Min(y + h, fixture.Image.Height); r++)
+        var clean = Decode(pack, full.ToContainerBytes()); // two threads, every layer intact
+        foreach (var (tile, expected) in new[] { (1, prefix), (0, clean) })
         {
-            int width = Math.Min(w, fixture.Image.Width - x) * 3;
-            Assert.Equal(prefix.Image.Row(r).Slice(x * 3, width).ToArray(), frame.Image.Row(r).Slice(x * 3, width).ToArray());
+            var (x, y, w, h) = grid.PixelRect(tile);
+            for (int r = y; r < Math.Min(y + h, fixture.Image.Height); r++)
+            {
+                int width = Math.Min(w, fixture.Image.Width - x) * 3;
+                Assert.Equal(expected.Image.Row(r).Slice(x * 3, width).ToArray(), frame.Image.Row(r).Slice(x * 3, width).ToArray());
+            }
         }
     }
 

@@ -8,6 +8,10 @@ namespace EdgeCodec.Codec;
 /// <param name="TotalSeconds">Wall time of the whole frame decode.</param>
 public readonly record struct DecodeTimings(double EntropySeconds, double HyperSeconds, double TilesWallSeconds, double SynthesisSeconds, double TotalSeconds)
 {
-    /// <summary>Wall time of the residual layer (its rANS decoding and integer inverse transform); 0 without one.</summary>
+    /// <summary>
+    /// Wall time of the residual layer after the synthesis: its integer inverse transform, and its rANS decoding when
+    /// that could not run beside the synthesis (one thread); 0 without one. The decoding's own time is in
+    /// <see cref="EntropySeconds"/>.
+    /// </summary>
     public double ResidualSeconds { get; init; }
 }

@@ -201,17 +201,40 @@ public sealed class EdgeCodecDecoder : IDisposable
             experts[t] = layersPerTile[t] > 0 ? slots[t, 0]!.ExpertId : (ushort)0;
         }
 
+        // The residual layer's parsing never depends on the picture, so with a thread to spare its entropy decoding
+        // runs beside the synthesis and only its inverse transform waits for the picture.
+        bool residual = maxLayers > layout.Groups;
+        var parsed = new Task<(int Step, int[] Symbols)?>?[grid.Count];
+        if (residual && _options.EffectiveThreads > 1)
+        {
+            for (int t = 0; t < grid.Count; t++)
+            {
+                if (layersPerTile[t] == layout.Groups && slots[t, layout.Groups] is { } packet)
+                {
+                    int tile = t;
+                    parsed[t] = Task.Run(() => ParseResidual(grid, tile, packet, header.QualityLevel, timer));
+                }
+            }
+        }
+
         var withoutAdapter = new List<int>();
         var image = Synthesize(grid, y, header.QualityLevel, tiledSynthesis, experts, withoutAdapter);
         double synthesisSeconds = synthesis.Elapsed.TotalSeconds;
         double residualSeconds = 0;
-        if (maxLayers > layout.Groups)
+        if (residual)
         {
             var residualClock = Stopwatch.StartNew();
             Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
             {
-                if (layersPerTile[tile] == layout.Groups && slots[tile, layout.Groups] is { } residual && ApplyResidual(grid, tile, residual, header.QualityLevel, image, timer))
+                if (layersPerTile[tile] != layout.Groups || slots[tile, layout.Groups] is not { } packet)
                 {
+                    return;
+                }
+
+                if ((parsed[tile] is { } task ? task.GetAwaiter().GetResult() : ParseResidual(grid, tile, packet, header.QualityLevel, timer)) is { } layer)
+                {
+                    ResidualTransform.Apply(layer.Symbols, _pack.Residual!.StepsQ2[layer.Step], grid.PixelRect(tile), image,
+                        TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count));
                     layersPerTile[tile]++;
                 }
             });
@@ -351,29 +374,23 @@ public sealed class EdgeCodecDecoder : IDisposable
     /// Decodes a tile's residual layer and adds it to its pixels. A corrupt layer is logged and leaves the tile as
     /// synthesised: the coarser picture of the layers before it.
     /// </summary>
-    private bool ApplyResidual(TileGrid grid, int tile, LatentPacket packet, int quality, RgbImage image, EntropyTimer timer)
+    /// <summary>A tile's residual layer parsed (its step index and quantised values), or null when it is corrupt (logged: the tile is shown without it).</summary>
+    private (int Step, int[] Symbols)? ParseResidual(TileGrid grid, int tile, LatentPacket packet, int quality, EntropyTimer timer)
     {
-        var rect = grid.PixelRect(tile);
-        var tables = _pack.Residual!;
-        int step;
-        int[] symbols;
         long start = timer.Start();
         try
         {
-            (step, symbols) = ResidualLayer.Decode(packet.Payload.Span, tables, _pack.GaussianTables, quality, ResidualLayer.Blocks(rect));
+            return ResidualLayer.Decode(packet.Payload.Span, _pack.Residual!, _pack.GaussianTables, quality, ResidualLayer.Blocks(grid.PixelRect(tile)));
         }
         catch (EdgeCodecFormatException ex)
         {
             _options.Log?.Invoke($"tile {tile}: residual layer is corrupt ({ex.Message}); shown without it");
-            return false;
+            return null;
         }
         finally
         {
             timer.AddEntropy(start);
         }
-
-        ResidualTransform.Apply(symbols, tables.StepsQ2[step], rect, image, TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count));
-        return true;
     }
 
     private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality, bool tiled, ushort[] experts, List<int> withoutAdapter)
