@@ -158,11 +158,46 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         }
 
         var rgb = new int[768];
+        var simd = new int[768];
         foreach (var (q, step) in cases)
         {
             ResidualTransform.InverseBlock(q, step, rgb);
             Assert.Equal(SpecInverse(q, step), rgb);
+            ResidualInverseSimd.InverseBlock(q, step, simd); // the vector kernel (software vectors where not accelerated)
+            Assert.Equal(rgb, simd);
         }
+    }
+
+    [Fact]
+    public void The_vector_inverse_equals_the_scalar_reference_on_many_blocks_and_steps()
+    {
+        var random = new Random(19);
+        var rgb = new int[768];
+        var simd = new int[768];
+        for (int i = 0; i < 3000; i++)
+        {
+            int[] q = new int[768];
+            int kind = i % 5;
+            int count = kind switch { 0 => 1, 1 => random.Next(2, 30), 2 => random.Next(30, 300), 3 => 768, _ => random.Next(1, 8) };
+            for (int j = 0; j < count; j++)
+            {
+                int at = kind == 3 ? j : random.Next(768);
+                q[at] = kind switch
+                {
+                    3 => random.Next(-3, 4),
+                    4 => random.Next(2) == 0 ? int.MaxValue - random.Next(3) : int.MinValue + random.Next(3), // clamped symbols
+                    _ => random.Next(-64, 65),
+                };
+            }
+
+            int step = i % 7 == 0 ? ResidualTables.MaxStepQ2 : random.Next(1, 1200);
+            Array.Fill(simd, 12345); // every output is written
+            ResidualTransform.InverseBlock(q, step, rgb);
+            ResidualInverseSimd.InverseBlock(q, step, simd);
+            Assert.Equal(rgb, simd);
+        }
+
+        Assert.Equal(System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated, ResidualInverseSimd.IsSelected);
     }
 
     [Fact]

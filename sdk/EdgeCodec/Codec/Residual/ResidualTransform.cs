@@ -64,7 +64,8 @@ internal static class ResidualTransform
     internal static ReadOnlySpan<short> Colour => [4730, 5793, 3344, 4730, 0, -6689, 4730, -5793, 3344];
 
     /// <summary>
-    /// The normative inverse of one block (scalar reference): quantised values <paramref name="q"/> (768: plane-major,
+    /// The normative inverse of one block (scalar reference; <see cref="ResidualInverseSimd"/> is the vector kernel, chosen
+    /// once where 128-bit vectors are accelerated): quantised values <paramref name="q"/> (768: plane-major,
     /// then vertical and horizontal frequency) times <paramref name="stepQ2"/> (quarter pixels) → the RGB correction
     /// in pixel values (768: channel-major, then row and column). Every intermediate is clamped to ±2^15 quarter pixels,
     /// so no step can overflow 32 bits; pictures never reach the clamps.
@@ -189,7 +190,15 @@ internal static class ResidualTransform
                 continue; // padding beyond the picture, or no correction
             }
 
-            InverseBlock(q, stepQ2, rgb);
+            if (ResidualInverseSimd.IsSelected)
+            {
+                ResidualInverseSimd.InverseBlock(q, stepQ2, rgb);
+            }
+            else
+            {
+                InverseBlock(q, stepQ2, rgb);
+            }
+
             for (int yy = 0; yy < h; yy++)
             {
                 var row = image.Row(y0 + yy).Slice(x0 * 3, w * 3);
