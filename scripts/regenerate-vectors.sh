@@ -3,7 +3,9 @@
 #   tests/vectors/model/vectors.{json,bin}   written by the export itself (Python integer reference)
 #   tests/vectors/model/golden-q2.{ecx,sha256}  container + hash of its reference decode (C#); golden-q2-residual.* the
 #     same with a residual layer (packs with residual tables)
-#   device-tests/vectors/coffee-128x96-q2.{ecx,sha256}  stream for the Arm64 checks (C#, x64 scalar reference)
+#   device-tests/vectors/coffee-128x96-q2.{ecx,sha256}  stream for the Arm64 checks (C#, x64 scalar reference);
+#     coffee-128x96-q2-r2.* the same with a residual layer of step 2 (packs with residual tables), hashed with every
+#     vector kernel off, so that the layer's NEON inverse is checked against the scalar one
 # Changing these is the deliberate act that a new model or a format change requires.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +27,12 @@ dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/crop
   -o device-tests/vectors/coffee-128x96-q2.ecx --model "$PACK"
 dotnet backends/EdgeCodec.Backends.Cpu.Check/bin/Release/net10.0/EdgeCodec.Backends.Cpu.Check.dll vector \
   device-tests/vectors/coffee-128x96-q2.ecx device-tests/vectors/coffee-128x96-q2.sha256 --model "$PACK" --write
+if unzip -l "$PACK" | grep -q "residual/tables.bin"; then
+  dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/crop.png" -q 2 --residual 2 \
+    -o device-tests/vectors/coffee-128x96-q2-r2.ecx --model "$PACK"
+  DOTNET_EnableHWIntrinsic=0 dotnet backends/EdgeCodec.Backends.Cpu.Check/bin/Release/net10.0/EdgeCodec.Backends.Cpu.Check.dll vector \
+    device-tests/vectors/coffee-128x96-q2-r2.ecx device-tests/vectors/coffee-128x96-q2-r2.sha256 --model "$PACK" --write
+else
+  rm -f device-tests/vectors/coffee-128x96-q2-r2.*
+fi
 echo "vectors regenerated for $(basename "$PACK")"
