@@ -539,4 +539,19 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         });
         Assert.Throws<EdgeCodecFormatException>(() => ModelPack.Load(new MemoryStream(noLadder)));
     }
+    [PackFact]
+    public void The_encoder_measures_its_picture_with_a_backend_chosen_by_priority_or_by_name_never_by_timing()
+    {
+        using var byPriority = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 2, TileSize = 128 });
+        string expected = EdgeCodec.Backends.DecoderBackends.All.First(b => b.IsAvailable(fixture.Pack, out _)).Name;
+        Assert.Equal(expected, byPriority.SynthesisBackend);
+        using var byName = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 2, TileSize = 128, Backend = "reference" });
+        Assert.Equal("reference", byName.SynthesisBackend);
+        var setting = new QualitySetting(2, fixture.Pack.ResidualSteps.Count - 1);
+        byte[] first = byName.Encode(fixture.Image, setting).ToContainerBytes();
+        using var again = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 1, TileSize = 128, Backend = "reference" });
+        Assert.Equal(first, again.Encode(fixture.Image, setting).ToContainerBytes()); // same backend, same bytes, any thread count
+        using var unknown = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Backend = "no-such-backend" });
+        Assert.Throws<ArgumentException>(() => unknown.Encode(fixture.Image, setting));
+    }
 }

@@ -101,15 +101,21 @@ public sealed class EdgeCodecEncoder : IDisposable
         return Assemble(image, grid, quality, WithLayer(payloads, layer), groups + 1, experts, streamId, frameIndex, firstSequence);
     }
 
-    /// <summary>Each tile's residual-layer payload for <paramref name="picture"/>, the synthesis of <paramref name="quality"/>.</summary>
-    private byte[][] ResidualPayloads(RgbImage image, RgbImage picture, TileGrid grid, int quality, int step)
+    /// <summary>
+    /// Each tile's residual-layer payload for <paramref name="picture"/>, the synthesis of <paramref name="quality"/>;
+    /// from the tiles' <paramref name="coefficients"/> (<see cref="ResidualTransform.ForwardTileCoefficients"/>) when
+    /// the caller tries several steps over one picture.
+    /// </summary>
+    private byte[][] ResidualPayloads(RgbImage image, RgbImage picture, TileGrid grid, int quality, int step, double[][]? coefficients = null)
     {
         var tables = _pack.Residual!;
         int stepQ2 = tables.StepsQ2[step];
         var layer = new byte[grid.Count][];
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
         {
-            double[] scaled = ResidualTransform.ForwardTileScaled(image, picture, stepQ2, grid.PixelRect(tile));
+            double[] scaled = coefficients is null
+                ? ResidualTransform.ForwardTileScaled(image, picture, stepQ2, grid.PixelRect(tile))
+                : ResidualTransform.Scale(coefficients[tile], stepQ2);
             int[] symbols = ResidualLayer.Optimise(tables, _pack.GaussianTables, quality, step, scaled);
             layer[tile] = ResidualLayer.Encode(tables, _pack.GaussianTables, quality, step, symbols);
         });
@@ -148,12 +154,15 @@ public sealed class EdgeCodecEncoder : IDisposable
         int groups = _pack.Layout.Groups;
         var (payloads, experts, picture) = whole;
         int[] byFineness = [.. Enumerable.Range(0, tables.StepsQ2.Count).OrderByDescending(i => tables.StepsQ2[i])]; // coarsest first
+        var coefficients = new double[grid.Count][]; // one transform of the picture's residual serves every step tried
+        Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
+            coefficients[tile] = ResidualTransform.ForwardTileCoefficients(image, picture, grid.PixelRect(tile)));
         int lo = 0, hi = byFineness.Length - 1;
         (EncodedImage Encoded, long Size, byte[][] Layer)? found = null;
         while (lo <= hi)
         {
             int mid = (lo + hi) / 2;
-            byte[][] layer = ResidualPayloads(image, picture, grid, quality, byFineness[mid]);
+            byte[][] layer = ResidualPayloads(image, picture, grid, quality, byFineness[mid], coefficients);
             var encoded = Assemble(image, grid, quality, WithLayer(payloads, layer), groups + 1, experts, streamId, frameIndex, firstSequence);
             long size = sizeOf(encoded);
             if (size <= maxBytes)
@@ -547,15 +556,24 @@ public sealed class EdgeCodecEncoder : IDisposable
     }
 
     /// <summary>
-    /// The base and every expert as packs, and one backend for all of them, chosen among those that can run adapters so
-    /// the comparison is fair. Built once per encoder: adapted packs are new objects, and building them per frame would
-    /// also re-run the backend speed probe every frame.
+    /// The base and every expert as packs, and one backend for all of them (<see cref="EncoderOptions.Backend"/>), one
+    /// that can run the adapters so the comparison is fair. Built once per encoder: adapted packs are new objects.
+    /// The backend is never the timing probe's choice (<see cref="DecoderBackends.Auto"/>): under load the probe can
+    /// pick another backend from one encoder to the next, whose picture differs within the synthesis tolerance, and
+    /// the same image would get a different residual layer.
     /// </summary>
+    /// <summary>The backend this encoder synthesises its own picture with (<see cref="EncoderOptions.Backend"/>).</summary>
+    internal string SynthesisBackend => (_routing ??= RoutingCandidates()).Provider.Name;
+
     private (List<(ushort Expert, ModelPack Pack)> Candidates, DecoderBackend Provider) RoutingCandidates()
     {
         var candidates = new List<(ushort Expert, ModelPack Pack)> { (0, _pack) };
         candidates.AddRange(_options.Experts.Select(a => (a.Manifest.ExpertId, _pack.WithAdapter(a))));
-        return (candidates, DecoderBackends.Resolve(DecoderBackends.Auto, candidates[^1].Pack));
+        ModelPack widest = candidates[^1].Pack;
+        DecoderBackend provider = _options.Backend is { Length: > 0 } name && !string.Equals(name, DecoderBackends.Auto, StringComparison.OrdinalIgnoreCase)
+            ? DecoderBackends.Resolve(name, widest)
+            : DecoderBackends.All.First(b => b.IsAvailable(widest, out _)); // by priority; the reference is always available
+        return (candidates, provider);
     }
 
     private byte[][] EncodeTile(TileGrid grid, int tile, float[] y, float[] z, int layers, I32Tensor latents)

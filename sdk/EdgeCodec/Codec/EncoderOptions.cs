@@ -24,5 +24,15 @@ public sealed class EncoderOptions
     /// </summary>
     public IReadOnlyList<Adapters.AdapterPackage> Experts { get; init; } = [];
 
+    /// <summary>
+    /// The decoder backend the encoder synthesises its own picture with, wherever it needs one (the residual layer's
+    /// residual, the routing of <see cref="Experts"/>, <c>EncodeWithin</c>'s comparisons): a
+    /// <see cref="Backends.DecoderBackends"/> name, or empty (or <c>auto</c>) for the highest-priority backend available for the pack
+    /// (<c>cpu</c> where the CPU engine is registered, whose pictures equal the integer reference's on every machine;
+    /// otherwise <c>onnx</c>). Never chosen by timing, so one configuration writes the same bytes however loaded the
+    /// machine is. Default empty.
+    /// </summary>
+    public string Backend { get; init; } = "";
+
     internal int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 }

@@ -238,13 +238,29 @@ internal static class ResidualTransform
 
     /// <summary>The tile's coefficients in the order <see cref="Apply"/> reads them, divided by the step, not yet rounded (<see cref="ForwardTile"/>).</summary>
     public static double[] ForwardTileScaled(Imaging.RgbImage original, Imaging.RgbImage picture, int stepQ2, (int X, int Y, int Width, int Height) rect)
+        => Scale(ForwardTileCoefficients(original, picture, rect), stepQ2);
+
+    /// <summary><paramref name="coefficients"/> (<see cref="ForwardTileCoefficients"/>) divided by the step of <paramref name="stepQ2"/> quarter pixels: <see cref="ForwardTileScaled"/> for each step an encoder tries, from one transform.</summary>
+    public static double[] Scale(double[] coefficients, int stepQ2)
+    {
+        double step = stepQ2 / 4.0;
+        var scaled = new double[coefficients.Length];
+        for (int i = 0; i < scaled.Length; i++)
+        {
+            scaled[i] = coefficients[i] / step;
+        }
+
+        return scaled;
+    }
+
+    /// <summary>The tile's residual coefficients in pixel values (the orthonormal transform of <c>original − picture</c>), in the order <see cref="Apply"/> reads them.</summary>
+    public static double[] ForwardTileCoefficients(Imaging.RgbImage original, Imaging.RgbImage picture, (int X, int Y, int Width, int Height) rect)
     {
         const int N = Block, Plane = Block * Block;
         double[] basis = FloatBasis.Value;
         double[] rotation = FloatRotation.Value;
         int columns = rect.Width / Block, rows = rect.Height / Block;
         var symbols = new double[columns * rows * Coefficients];
-        double step = stepQ2 / 4.0;
         var planes = new double[Coefficients];
         var t = new double[Plane];
         for (int b = 0; b < columns * rows; b++)
@@ -294,7 +310,7 @@ internal static class ResidualTransform
                             sum += t[(k * N) + x] * basis[(l * N) + x];
                         }
 
-                        output[(p * Plane) + (k * N) + l] = sum / step;
+                        output[(p * Plane) + (k * N) + l] = sum;
                     }
                 }
             }
