@@ -444,35 +444,6 @@ public sealed class ResidualLayerTests(CodecFixture fixture) : IClassFixture<Cod
         Assert.True(ResidualLayer.Encode(tables, gaussian, 0, 0, optimised).Length < ResidualLayer.Encode(tables, gaussian, 0, 0, plain).Length);
     }
 
-    [PackFact]
-    public void A_block_whose_values_do_not_pay_for_their_class_goes_to_the_class_that_codes_nothing()
-    {
-        // Class 0 codes nothing (the quiet blocks'), class 1 every value with a narrow table, and class 1 is rare, so
-        // its symbol is dear. A lone value that rounds to 1 drops nothing under class 1, which the old rule (fewest
-        // dropped values first) chose; rate and distortion choose class 0. A large value is worth its class.
-        var gaussian = fixture.Pack.GaussianTables;
-        byte[] entries = [.. Enumerable.Repeat(ResidualTables.NotCoded, 768), .. Enumerable.Repeat((byte)2, 768)];
-        byte[] weights = [0xC0, 0xFF, 0x3F, 0x00]; // 65472 : 63
-        var tables = new ResidualTables([100], entries, 1, gaussian.TableCount, 2, weights);
-        var scaled = new double[3 * 768];
-        scaled[40] = 1.3;        // block 0: one small value
-        scaled[768 + 40] = 9.0;  // block 1: one large value
-        scaled[1536 + 3] = 1.3;  // block 2: small values at many places
-        for (int j = 4; j < 60; j += 2)
-        {
-            scaled[1536 + j] = 1.3;
-        }
-
-        int[] plain = ResidualTransform.Quantise(scaled);
-        Assert.Equal(1, plain[40]);
-        int[] optimised = ResidualLayer.Optimise(tables, gaussian, 0, 0, scaled);
-        Assert.All(optimised.AsSpan(0, 768).ToArray(), v => Assert.Equal(0, v)); // block 0 dropped whole
-        Assert.Equal(9, optimised[768 + 40]);                                   // block 1 coded
-        Assert.Equal(plain.AsSpan(1536, 768).ToArray(), optimised.AsSpan(1536, 768).ToArray()); // block 2: 29 values pay for the symbol
-        byte[] payload = ResidualLayer.Encode(tables, gaussian, 0, 0, optimised);
-        Assert.Equal(optimised, ResidualLayer.Decode(payload, tables, gaussian, 0, 3).Symbols);
-    }
-
     [PackTheory]
     [InlineData(1)] // the layer parsed after the synthesis
     [InlineData(2)] // parsed beside the synthesis

@@ -70,11 +70,8 @@ internal static class ResidualLayer
     /// The encoder's rate-distortion optimised quantisation of one tile's coefficients (<paramref name="scaled"/>:
     /// divided by the step, <see cref="ResidualTransform.ForwardTileScaled"/>): the dead-zone quantiser, then, under
     /// each block's cheapest class, every nonzero value moves one step towards zero where its added squared error
-    /// (in steps²) is less than <see cref="RateDistortionWeight"/> times the bits it saves; then the block takes the
-    /// class of least rate and distortion (which may leave small values uncoded: they become zero, and the block is
-    /// optimised again under that class; since session 33). Informative: decoders read any symbols;
-    /// <see cref="Encode"/> chooses the classes again for the result (the same one, or one as good that codes the
-    /// same values in fewer bits).
+    /// (in steps²) is less than <see cref="RateDistortionWeight"/> times the bits it saves. Informative: decoders read
+    /// any symbols; <see cref="Encode"/> chooses the classes again for the result.
     /// </summary>
     public static int[] Optimise(ResidualTables tables, CdfTableSet gaussian, int level, int step, double[] scaled)
     {
@@ -84,95 +81,28 @@ internal static class ResidualLayer
         for (int b = 0; b < symbols.Length / ResidualTransform.Coefficients; b++)
         {
             var block = symbols.AsSpan(b * ResidualTransform.Coefficients, ResidualTransform.Coefficients);
-            var c = scaled.AsSpan(b * ResidualTransform.Coefficients, ResidualTransform.Coefficients);
             int cls = tables.Classes > 1 ? ChooseClass(tables, gaussian, level, step, classBits, zeroBits, block) : 0;
-            MoveTowardsZero(tables, gaussian, level, step, cls, zeroBits, c, block);
-            if (tables.Classes > 1 && RateDistortionClass(tables, gaussian, level, step, classBits, zeroBits, c, block) is var chosen && chosen != cls)
+            ReadOnlySpan<byte> row = tables.Indices(level, step, cls);
+            foreach (int j in tables.Coded(level, step, cls))
             {
-                // The class that costs least in rate and distortion may leave some values uncoded: they become zero,
-                // and the values it codes get their own chance to move towards zero under its tables.
-                ReadOnlySpan<byte> row = tables.Indices(level, step, chosen);
-                for (int j = 0; j < block.Length; j++)
+                int q = block[j];
+                if (q == 0)
                 {
-                    if (row[j] == ResidualTables.NotCoded)
-                    {
-                        block[j] = 0;
-                    }
+                    continue;
                 }
 
-                MoveTowardsZero(tables, gaussian, level, step, chosen, zeroBits, c, block);
+                int towards = q - Math.Sign(q);
+                double c = Math.Abs(scaled[(b * ResidualTransform.Coefficients) + j]);
+                double addedError = ((c - Math.Abs(towards)) * (c - Math.Abs(towards))) - ((c - Math.Abs(q)) * (c - Math.Abs(q)));
+                double savedBits = Bits(gaussian, row[j], q) - (towards == 0 ? zeroBits[row[j]] : Bits(gaussian, row[j], towards));
+                if (addedError < RateDistortionWeight * savedBits)
+                {
+                    block[j] = towards;
+                }
             }
         }
 
         return symbols;
-    }
-
-    /// <summary>Under class <paramref name="cls"/>, every nonzero value moves one step towards zero where the squared error it adds (in steps²) is less than <see cref="RateDistortionWeight"/> times the bits it saves.</summary>
-    private static void MoveTowardsZero(ResidualTables tables, CdfTableSet gaussian, int level, int step, int cls, double[] zeroBits, ReadOnlySpan<double> scaled, Span<int> block)
-    {
-        ReadOnlySpan<byte> row = tables.Indices(level, step, cls);
-        foreach (int j in tables.Coded(level, step, cls))
-        {
-            int q = block[j];
-            if (q == 0)
-            {
-                continue;
-            }
-
-            int towards = q - Math.Sign(q);
-            double c = Math.Abs(scaled[j]);
-            double addedError = ((c - Math.Abs(towards)) * (c - Math.Abs(towards))) - ((c - Math.Abs(q)) * (c - Math.Abs(q)));
-            double savedBits = Bits(gaussian, row[j], q) - (towards == 0 ? zeroBits[row[j]] : Bits(gaussian, row[j], towards));
-            if (addedError < RateDistortionWeight * savedBits)
-            {
-                block[j] = towards;
-            }
-        }
-    }
-
-    /// <summary>
-    /// The class of least <c>D + λ·R</c> for a block (<paramref name="scaled"/>: its coefficients over the step, in
-    /// steps; <paramref name="block"/>: its values): a value the class codes costs its bits and its rounding error, a
-    /// nonzero value it does not code costs its whole coefficient as error, and the class symbol its bits; λ is
-    /// <see cref="RateDistortionWeight"/>. So a block whose few small values are not worth their bits goes to a class
-    /// that codes none of them, the quiet blocks' class.
-    /// </summary>
-    private static int RateDistortionClass(ResidualTables tables, CdfTableSet gaussian, int level, int step, double[] classBits, double[] zeroBits,
-        ReadOnlySpan<double> scaled, ReadOnlySpan<int> block)
-    {
-        int best = 0;
-        double bestCost = double.MaxValue;
-        for (int k = 0; k < tables.Classes; k++)
-        {
-            ReadOnlySpan<byte> row = tables.Indices(level, step, k);
-            double bits = classBits[k], error = 0;
-            for (int j = 0; j < block.Length; j++)
-            {
-                int q = block[j];
-                if (row[j] == ResidualTables.NotCoded)
-                {
-                    error += q != 0 ? scaled[j] * scaled[j] : 0; // a zero value costs the same error either way
-                }
-                else if (q == 0)
-                {
-                    bits += zeroBits[row[j]];
-                }
-                else
-                {
-                    double e = Math.Abs(scaled[j]) - Math.Abs(q);
-                    error += e * e;
-                    bits += Bits(gaussian, row[j], q);
-                }
-            }
-
-            double cost = error + (RateDistortionWeight * bits);
-            if (cost < bestCost)
-            {
-                (best, bestCost) = (k, cost);
-            }
-        }
-
-        return best;
     }
 
     /// <summary>Decodes one tile's quantised coefficients (<paramref name="blocks"/> blocks of 768, zero where not coded) and its step index.</summary>
