@@ -371,10 +371,9 @@ public sealed class EdgeCodecDecoder : IDisposable
     }
 
     /// <summary>
-    /// Decodes a tile's residual layer and adds it to its pixels. A corrupt layer is logged and leaves the tile as
-    /// synthesised: the coarser picture of the layers before it.
+    /// A tile's residual layer parsed (its step index and quantised values), or null when it is corrupt: that is
+    /// logged, and the tile is shown as synthesised, the coarser picture of the layers before it.
     /// </summary>
-    /// <summary>A tile's residual layer parsed (its step index and quantised values), or null when it is corrupt (logged: the tile is shown without it).</summary>
     private (int Step, int[] Symbols)? ParseResidual(TileGrid grid, int tile, LatentPacket packet, int quality, EntropyTimer timer)
     {
         long start = timer.Start();

@@ -80,25 +80,39 @@ public sealed class EdgeCodecEncoder : IDisposable
             return Encode(image, setting.Level, layers, streamId, frameIndex, firstSequence);
         }
 
-        var tables = _pack.Residual ?? throw new NotSupportedException($"Model pack {_pack.Sha256[..12]} has no residual layer tables.");
+        CheckResidualStep(step, layers);
         ArgumentOutOfRangeException.ThrowIfNegative(setting.Level);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(setting.Level, _pack.QualityLevels.Count);
-        ArgumentOutOfRangeException.ThrowIfNegative(step);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, tables.StepsQ2.Count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, groups + 1);
         int quality = setting.Level;
         var (grid, y, z) = Analyse(image, quality);
         return EncodeWithLayer(image, grid, quality, y, z, step, streamId, frameIndex, firstSequence);
     }
 
+    /// <summary>A residual step index and a layer count valid for this encoder's pack (<paramref name="step"/> set: the stream gets a residual layer).</summary>
+    /// <exception cref="NotSupportedException">The pack has no residual tables.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Step or layers out of range.</exception>
+    private void CheckResidualStep(int step, int layers)
+    {
+        var tables = _pack.Residual ?? throw new NotSupportedException($"Model pack {_pack.Sha256[..12]} has no residual layer tables.");
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, tables.StepsQ2.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, _pack.Layout.Groups + 1);
+    }
+
     /// <summary>All groups of gained latents <paramref name="y"/> and hyper-latents <paramref name="z"/>, then a residual layer of step index <paramref name="step"/> over their picture.</summary>
     private EncodedImage EncodeWithLayer(RgbImage image, TileGrid grid, int quality, float[] y, float[] z, int step, uint streamId, uint frameIndex, ulong firstSequence)
     {
-        int groups = _pack.Layout.Groups;
-        var (payloads, latents) = EncodeTiles(grid, y, z, groups);
-        var (experts, _, picture) = Synthesize(image, grid, latents, quality);
+        var (payloads, experts, picture) = EncodeWhole(image, grid, quality, y, z);
         byte[][] layer = ResidualPayloads(image, picture, grid, quality, step);
-        return Assemble(image, grid, quality, WithLayer(payloads, layer), groups + 1, experts, streamId, frameIndex, firstSequence);
+        return Assemble(image, grid, quality, WithLayer(payloads, layer), _pack.Layout.Groups + 1, experts, streamId, frameIndex, firstSequence);
+    }
+
+    /// <summary>Every group of <paramref name="y"/> and <paramref name="z"/> coded, and the picture a decoder draws from them (with the tiles' experts): what a residual layer is measured against.</summary>
+    private (byte[][][] Payloads, ushort[] Experts, RgbImage Picture) EncodeWhole(RgbImage image, TileGrid grid, int quality, float[] y, float[] z)
+    {
+        var (payloads, latents) = EncodeTiles(grid, y, z, _pack.Layout.Groups);
+        var (experts, _, picture) = Synthesize(image, grid, latents, quality);
+        return (payloads, experts, picture);
     }
 
     /// <summary>
@@ -197,10 +211,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(latents);
         ValidateLayers(layers);
-        CheckLatents(image, latents);
-        var grid = Grid(image);
-        float[] z = Array.ConvertAll(latents.Z, v => (float)v); // |z| <= 2^20: exact in float
-        return EncodeLatents(image, grid, latents.Quality, latents.Y, z, layers, streamId, frameIndex, firstSequence);
+        return EncodeLatents(image, Grid(image), latents.Quality, latents.Y, RefinedZ(image, latents), layers, streamId, frameIndex, firstSequence);
     }
 
     /// <summary>
@@ -234,17 +245,14 @@ public sealed class EdgeCodecEncoder : IDisposable
             return Encode(image, latents, layers, streamId, frameIndex, firstSequence);
         }
 
-        var tables = _pack.Residual ?? throw new NotSupportedException($"Model pack {_pack.Sha256[..12]} has no residual layer tables.");
-        ArgumentOutOfRangeException.ThrowIfNegative(step);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, tables.StepsQ2.Count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, groups + 1);
+        CheckResidualStep(step, layers);
         ArgumentNullException.ThrowIfNull(image);
-        CheckLatents(image, latents);
-        float[] z = Array.ConvertAll(latents.Z, v => (float)v);
-        return EncodeWithLayer(image, Grid(image), latents.Quality, latents.Y, z, step, streamId, frameIndex, firstSequence);
+        return EncodeWithLayer(image, Grid(image), latents.Quality, latents.Y, RefinedZ(image, latents), step, streamId, frameIndex, firstSequence);
     }
 
-    private void CheckLatents(RgbImage image, RefinedLatents latents)
+    /// <summary>The hyper-latents of <paramref name="latents"/> as the entropy path takes them, once they are checked to be for this pack and <paramref name="image"/>.</summary>
+    /// <exception cref="ArgumentException">The latents belong to another model or to an image of another size.</exception>
+    private float[] RefinedZ(RgbImage image, RefinedLatents latents)
     {
         if (latents.ModelId != _pack.ModelId)
         {
@@ -255,6 +263,8 @@ public sealed class EdgeCodecEncoder : IDisposable
         {
             throw new ArgumentException($"The latents are for a {latents.Width}x{latents.Height} image, not {image.Width}x{image.Height}.", nameof(latents));
         }
+
+        return Array.ConvertAll(latents.Z, v => (float)v); // |z| <= 2^20: exact in float
     }
 
     /// <summary>
@@ -399,9 +409,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         {
             if (!whole.TryGetValue(q, out var synthesized))
             {
-                var (payloads, latents) = EncodeTiles(grid, gained[q].Y, gained[q].Z, groups);
-                var (experts, _, picture) = Synthesize(image, grid, latents, q);
-                synthesized = (payloads, experts, picture);
+                synthesized = EncodeWhole(image, grid, q, gained[q].Y, gained[q].Z);
             }
 
             if (WithinResidual(image, grid, synthesized, q, maxBytes, sizeOf, streamId, frameIndex, firstSequence) is { } r
@@ -555,6 +563,9 @@ public sealed class EdgeCodecEncoder : IDisposable
         }
     }
 
+    /// <summary>The backend this encoder synthesises its own picture with (<see cref="EncoderOptions.Backend"/>).</summary>
+    internal string SynthesisBackend => (_routing ??= RoutingCandidates()).Provider.Name;
+
     /// <summary>
     /// The base and every expert as packs, and one backend for all of them (<see cref="EncoderOptions.Backend"/>), one
     /// that can run the adapters so the comparison is fair. Built once per encoder: adapted packs are new objects.
@@ -562,8 +573,6 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// pick another backend from one encoder to the next, whose picture differs within the synthesis tolerance, and
     /// the same image would get a different residual layer.
     /// </summary>
-    /// <summary>The backend this encoder synthesises its own picture with (<see cref="EncoderOptions.Backend"/>).</summary>
-    internal string SynthesisBackend => (_routing ??= RoutingCandidates()).Provider.Name;
 
     private (List<(ushort Expert, ModelPack Pack)> Candidates, DecoderBackend Provider) RoutingCandidates()
     {
