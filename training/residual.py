@@ -65,10 +65,12 @@ def integer_constants() -> tuple[list[list[int]], list[list[int]]]:
 
 def forward(residual: torch.Tensor) -> torch.Tensor:
     """(3, H, W) residual in pixel units, H and W multiples of BLOCK -> (blocks, 3, 256) coefficients, blocks in
-    row-major order, coefficients in row-major (vertical frequency, horizontal frequency) order."""
+    row-major order, coefficients in row-major (vertical frequency, horizontal frequency) order. Float32 input stays
+    float32 (and differentiable: the studio encoder prices the layer through it); anything else is computed in float64."""
     c, h, w = residual.shape
-    planes = torch.einsum("pc,chw->phw", colour_matrix(), residual.double())
-    d = dct_matrix()
+    dtype = residual.dtype if residual.dtype in (torch.float32, torch.float64) else torch.float64
+    planes = torch.einsum("pc,chw->phw", colour_matrix().to(dtype), residual.to(dtype))
+    d = dct_matrix().to(dtype)
     x = planes.reshape(3, h // BLOCK, BLOCK, w // BLOCK, BLOCK).permute(1, 3, 0, 2, 4)  # by, bx, p, y, x
     coef = torch.einsum("ky,abpyx,lx->abpkl", d, x, d)
     return coef.reshape(-1, 3, BLOCK * BLOCK)
@@ -324,6 +326,82 @@ def fit_crops(count: int = 24, held: int = 12, size: int = 512) -> tuple[list[to
     train_files, _ = data.list_images(data.default_dirs())
     chosen = random.Random(1).sample(train_files, min(count + held, len(train_files)))
     return data.center_crops(chosen[:count], size), data.center_crops(chosen[count:], size)
+
+
+class PackTables:
+    """The residual layer's tables of a shipped pack (``residual/tables.bin`` and ``residual/classes.bin``): the
+    class rows and weights of each (quality level, step index), as the C# ``ResidualTables`` reads them."""
+
+    def __init__(self, manifest: dict, tables: bytes, weights: bytes):
+        section = manifest["residual"]
+        self.steps_q2 = list(section["steps_q2"])
+        self.classes = int(section["classes"])
+        self.levels = len(manifest["quality_levels"])
+        self.ladder = [tuple(s) for s in section["ladder"]]
+        entries = self.levels * len(self.steps_q2) * self.classes
+        if len(tables) != entries * 3 * BLOCK * BLOCK or len(weights) != 2 * entries:
+            raise ValueError("the pack's residual tables do not match its manifest")
+        self._tables, self._weights = tables, weights
+
+    @classmethod
+    def of_pack(cls, path) -> "PackTables":
+        import json
+        import zipfile
+        with zipfile.ZipFile(path) as z:
+            manifest = json.loads(z.read("manifest.json"))
+            if "residual" not in manifest:
+                raise ValueError(f"{path} has no residual layer")
+            return cls(manifest, z.read(manifest["residual"]["tables"]), z.read(manifest["residual"]["class_weights"]))
+
+    def step(self, index: int) -> float:
+        """The quantisation step of step index ``index``, in pixel values."""
+        return self.steps_q2[index] / 4
+
+    def setting(self, level: int, index: int) -> tuple[list[list[int]], list[int]]:
+        """(class rows of 768 entries, class weights) of level ``level`` at step index ``index``."""
+        if not (0 <= level < self.levels and 0 <= index < len(self.steps_q2)):
+            raise ValueError(f"no residual setting {level}+r{index}")
+        k = 3 * BLOCK * BLOCK
+        base = (level * len(self.steps_q2) + index) * self.classes
+        rows = [list(self._tables[(base + c) * k:(base + c + 1) * k]) for c in range(self.classes)]
+        weights = [int.from_bytes(self._weights[2 * (base + c):2 * (base + c) + 2], "little") for c in range(self.classes)]
+        return rows, weights
+
+
+def layer_cost(res: torch.Tensor, rows: list[list[int]], weights: list[int], step: float,
+               lut: torch.Tensor | None = None) -> tuple[float, float]:
+    """The layer as the C# encoder codes it, for a (3, H, W) residual of 8-bit pictures (integers, pixel units, sides
+    multiples of BLOCK): its bits (class symbols included) and the squared error left after it."""
+    c = forward(res).reshape(-1, 3 * BLOCK * BLOCK)
+    q = quantise(c, step)
+    chosen, bits = choose_classes(q, rows, weights, value_bits_table() if lut is None else lut)
+    kept = q * torch.tensor(rows)[chosen].ne(NOT_CODED)
+    return float(bits.sum()), float(((c - kept * step) ** 2).sum())
+
+
+def soft_layer_cost(res: torch.Tensor, rows: list[list[int]], weights: list[int], step: float,
+                    lut: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A differentiable stand-in for ``layer_cost`` (the studio encoder's loss with the layer in its loop), for a
+    float32 (3, H, W) residual: the blocks' classes and the quantised values are chosen as the encoder would and held
+    fixed; the bits are each coded coefficient's Gaussian likelihood under its class's scale at ``c / step`` (so they
+    pull coefficients towards zero), and the error is ``c - step * q`` (so the picture moves towards what the layer
+    can code exactly, and the coefficients it zeroes count in full)."""
+    c = forward(res).reshape(-1, 3 * BLOCK * BLOCK)
+    with torch.no_grad():
+        q = quantise(c.double(), step)
+        chosen, _ = choose_classes(q, rows, weights, value_bits_table() if lut is None else lut)
+        entries = torch.tensor(rows)[chosen]
+        coded = entries.ne(NOT_CODED)
+        scales = scale_table().to(c.dtype)[entries.clamp(max=len(scale_table()) - 1)]
+        kept = (q * coded).to(c.dtype)
+    bits = -(torch.log2(gaussian_likelihood(c / step, scales)) * coded).sum()
+    return bits, ((c - kept * step) ** 2).sum()
+
+
+def slope(step: float) -> float:
+    """Bits per unit of squared pixel error at step ``step``: a uniform quantiser's high-rate trade-off
+    (D = step^2 / 12 per coefficient, dR/dD = -1 / (2 ln 2 D)); the studio encoder weighs a ladder rung's error with it."""
+    return 6 / (math.log(2) * step * step)
 
 
 def manifest_section(ladder: list[list[int]], classes: int = CLASSES, rates: list[float] | None = None) -> dict:

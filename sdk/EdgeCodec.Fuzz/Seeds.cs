@@ -17,7 +17,7 @@ internal static class Seeds
         "message" => MessageSeeds(),
         "adapter" => [AdapterSeed(withPatch: false), AdapterSeed(withPatch: true)],
         "onnxpatch" => [OnnxGraph(), [.. OnnxGraph(), 0x0A, 0x00]],
-        "latents" => [LatentsSeed(16, 16), LatentsSeed(100, 70)],
+        "latents" => [LatentsSeed(16, 16), LatentsSeed(100, 70), LatentsSeed(100, 70, residualStep: 0)],
         "residual" => [ResidualSeed(1, 0), ResidualSeed(3, 2), ResidualClassSeed(5, 1)],
         _ => throw new ArgumentException($"Unknown target '{target}'."),
     };
@@ -50,7 +50,7 @@ internal static class Seeds
         return [(byte)((blocks - 1) | 8), .. payload];
     }
 
-    private static byte[] LatentsSeed(int width, int height)
+    private static byte[] LatentsSeed(int width, int height, int? residualStep = null)
     {
         var layout = FuzzTargets.Pack.Layout;
         int lw = (width + 63) / 64 * 4, lh = (height + 63) / 64 * 4;
@@ -62,7 +62,7 @@ internal static class Seeds
         }
 
         return RefinedLatents.Serialize(FuzzTargets.Pack.ModelId, 1, width, height,
-            [layout.LatentChannels, lh, lw, layout.HyperChannels, lh / 4, lw / 4], y, z, 60);
+            [layout.LatentChannels, lh, lw, layout.HyperChannels, lh / 4, lw / 4], y, z, 60, residualStep);
     }
 
     private static List<byte[]> PacketSeeds()

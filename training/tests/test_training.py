@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import struct
 import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -386,13 +388,14 @@ def test_adapter_trains_exports_and_the_csharp_side_verifies_it(tmp_path):
     assert "verified" in run("adapters", "verify", str(package), "--trust", str(trust), "--model", str(pack))
 
 
-def random_init_pack(tmp_path: Path) -> tuple[Path, Path]:
+def random_init_pack(tmp_path: Path, residual_crops: int = 0) -> tuple[Path, Path]:
     """A random-init compact checkpoint (step 0) and the pack exported from it, as a real pack is exported from a
-    compact checkpoint (whose fp16 weights are what the pack's integer ranges are calibrated on)."""
+    compact checkpoint (whose fp16 weights are what the pack's integer ranges are calibrated on); with
+    ``residual_crops`` its residual layer's tables are fitted on that many crops."""
     torch.manual_seed(0)
     train.save_compact(EdgeCodecModel(), 0, tmp_path / "init.pt")
     export.main(["--checkpoint", str(tmp_path / "init.pt"), "--out", str(tmp_path), "--vectors", str(tmp_path / "v"),
-                 "--calib-crops", "2", "--residual-crops", "0"])
+                 "--calib-crops", "2", "--residual-crops", str(residual_crops)])
     return next(tmp_path.glob("edgecodec-hp-*.ecpack")), tmp_path / "init.pt"
 
 
@@ -465,6 +468,68 @@ def test_refined_latents_are_never_worse_and_the_csharp_encoder_codes_them(tmp_p
         run("encode", str(images / "pic.png"), "--latents", str(out / "bad.q1.eclt"), "-o", str(tmp_path / "bad.ecx"),
             "--model", str(pack))
     assert not (tmp_path / "bad.ecx").exists()
+
+
+def test_the_studio_encoder_refines_ladder_rungs_with_the_residual_layer_in_the_loop(tmp_path):
+    """refine --ladder: a rung with a step is refined with the layer in the loop (never worse by its own measure),
+    written as IMG.q<N>r<S>.eclt with the step in the file, and the C# encoder codes it at that rung by default."""
+    from PIL import Image
+
+    from training import adapters, refine, residual
+
+    pack, checkpoint = random_init_pack(tmp_path, residual_crops=1)
+    tables = residual.PackTables.of_pack(pack)
+    level, step = next((lv, st) for lv, st in tables.ladder if st >= 0)
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(2)
+    picture = np.kron(rng.integers(0, 255, (6, 9, 3)), np.ones((12, 12, 1)))[:70, :100].astype(np.uint8)
+    Image.fromarray(picture).save(images / "pic.png")
+    out = tmp_path / "latents"
+    refine.main(["--pack", str(pack), "--checkpoint", str(checkpoint), "--images", str(images), "--ladder",
+                 "--qualities", str(level), "--iters", "4", "--threads", "1", "--calib-crops", "2", "--out", str(out)])
+    rungs = [st for lv, st in tables.ladder if lv == level]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(refine.file_name("pic", level, None if st < 0 else st) for st in rungs)
+    f = refine.decode_file((out / refine.file_name("pic", level, step)).read_bytes())
+    assert (f["version"], f["quality"], f["step"], f["iters"]) == (2, level, step, 4)
+
+    model = adapters.frozen_model_of_pack(adapters.read_pack(pack)[0], checkpoint)
+    r = refine.refine(model, torch.from_numpy(picture).permute(2, 0, 1), level, 4, layer=refine.Layer(tables, level, step))
+    assert r["step"] == step and r["after"][2] <= r["before"][2]
+
+    said = csharp_cli()("encode", str(images / "pic.png"), "--latents", str(out / refine.file_name("pic", level, step)),
+                        "-o", str(tmp_path / "rung.ecx"), "--model", str(pack))
+    assert f"+ residual step {step}" in said and "refined latents, 4 iterations" in said
+
+
+def test_the_layer_s_differentiable_cost_prices_the_encoder_s_choices():
+    """soft_layer_cost keeps the encoder's quantisation (its error is layer_cost's on a whole-pixel residual) and its
+    bits fall as the residual shrinks, with a gradient that points there."""
+    from training import residual
+    torch.manual_seed(3)
+    rows = [[residual.NOT_CODED] * 768, [20] * 768]
+    weights = [30000, 30000]
+    r = torch.round(torch.randn(3, 32, 48) * 12)
+    bits, se = residual.layer_cost(r.double(), rows, weights, 8.0)
+    soft = r.float().clone().requires_grad_(True)
+    soft_bits, soft_se = residual.soft_layer_cost(soft, rows, weights, 8.0)
+    assert abs(float(soft_se) - se) < 1e-3 * se
+    (soft_bits / 1000).backward()
+    assert float((soft.grad * r).sum()) > 0  # descending the bits shrinks the residual
+    assert float(residual.soft_layer_cost(r.float() * 0.7, rows, weights, 8.0)[0]) < float(soft_bits)
+    assert bits > 0 and residual.slope(8.0) > residual.slope(16.0)
+
+
+def test_refined_latents_files_of_version_1_still_read():
+    from training import refine
+    y = torch.zeros(128, 4, 4)
+    r = {"y": y, "z": torch.zeros(64, 1, 1, dtype=torch.int32), "width": 64, "height": 64}
+    v2 = refine.encode_file(r, 7, 2, 5)
+    body = v2[:4] + struct.pack("<H", 1) + v2[6:40] + v2[44:-4]
+    f = refine.decode_file(body + struct.pack("<I", zlib.crc32(body)))
+    assert (f["version"], f["quality"], f["step"], f["iters"]) == (1, 2, None, 5) and f["y"].shape == (128, 4, 4)
+    assert refine.decode_file(v2)["step"] is None
 
 
 def test_the_integer_target_runs_the_pack_s_ranges_and_refuses_other_ones(tmp_path):

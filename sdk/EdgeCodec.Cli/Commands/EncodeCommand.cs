@@ -21,7 +21,7 @@ internal static class EncodeCommand
         var threads = CommonOptions.Threads();
         var latents = new Option<FileInfo?>("--latents")
         {
-            Description = "Code these refined latents (.eclt from python3 -m training.refine) instead of running the analysis; the quality is theirs",
+            Description = "Code these refined latents (.eclt from python3 -m training.refine) instead of running the analysis; the quality (and residual step, if refined with the layer) is theirs",
         };
         var maxBytes = new Option<long?>("--max-bytes")
         {
@@ -46,7 +46,8 @@ internal static class EncodeCommand
             var fileLayout = r.GetValue(layout) ?? ContainerLayout.Compact;
             var sw = Stopwatch.StartNew();
             var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(file.FullName), pack) : null;
-            var encoded = refined is not null ? encoder.Encode(image, refined, new QualitySetting(refined.Quality, r.GetValue(residual)), r.GetValue(layers))
+            int? step = r.GetValue(residual) ?? refined?.ResidualStep;
+            var encoded = refined is not null ? encoder.Encode(image, refined, new QualitySetting(refined.Quality, step), r.GetValue(layers))
                 : r.GetValue(maxBytes) is { } budget ? encoder.EncodeWithin(image, budget, e => e.WriteContainer(Stream.Null, fileLayout))
                 : encoder.Encode(image, new QualitySetting(r.GetValue(quality), r.GetValue(residual)), r.GetValue(layers));
             var target = r.GetRequiredValue(output);
@@ -58,7 +59,7 @@ internal static class EncodeCommand
             }
 
             File.Move(temp, target.FullName, overwrite: true);
-            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(r.GetValue(residual) is { } step ? $" + residual step {step} ({pack.ResidualSteps[step]:0.##} px)" : "")}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
+            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(step is { } s && encoded.Header.LayerCount > pack.Layout.Groups ? $" + residual step {s} ({pack.ResidualSteps[s]:0.##} px)" : "")}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
                 $"{encoded.Header.TileCount} tiles, {bytes} bytes, {bytes * 8.0 / image.PixelCount:F4} bpp, {sw.Elapsed.TotalSeconds:F2} s");
             return CliRunner.Ok;
         }));

@@ -228,7 +228,8 @@ internal static class EvalCommand
                 + (ladder is null ? "" : $", {studio.QualityLevels.Count} ladder settings") + "; BD-rate needs 4 (run python3 -m training.refine).");
         }
 
-        CliRunner.Info($"refined latents: quality levels {string.Join(",", studio.RefinedLevels)} from {folder.FullName}");
+        CliRunner.Info($"refined latents: quality levels {string.Join(",", studio.RefinedLevels)}"
+            + (ladder is null ? "" : $", {studio.RungsRefinedWithLayer} ladder rungs refined with the residual layer in the loop") + $" from {folder.FullName}");
         return studio;
     }
 

@@ -13,7 +13,7 @@ public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<Co
         BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(data.Length - 4), Crc32.HashToUInt32(data.AsSpan(0, data.Length - 4)));
 
     /// <summary>The one-pass encoder's own latents for the fixture image at <paramref name="quality"/>, as a refined-latents file.</summary>
-    private byte[] AmortisedLatentsFile(int quality)
+    private byte[] AmortisedLatentsFile(int quality, int? residualStep = null)
     {
         var pack = fixture.Pack;
         var grid = new TileGrid(fixture.Image.Width, fixture.Image.Height, 128);
@@ -30,7 +30,7 @@ public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<Co
         var layout = pack.Layout;
         return RefinedLatents.Serialize(pack.ModelId, quality, fixture.Image.Width, fixture.Image.Height,
             [layout.LatentChannels, grid.LatentHeight, grid.LatentWidth, layout.HyperChannels, grid.HyperHeight, grid.HyperWidth],
-            y, Array.ConvertAll(z, v => (int)MathF.Round(v, MidpointRounding.ToEven)), iterations: 7);
+            y, Array.ConvertAll(z, v => (int)MathF.Round(v, MidpointRounding.ToEven)), iterations: 7, residualStep);
     }
 
     [PackFact]
@@ -64,6 +64,38 @@ public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<Co
         Assert.Equal(2, fixture.Encoder.Encode(fixture.Image, latents, setting, layers: 2).Header.LayerCount);
         Assert.Throws<ArgumentException>(() => fixture.Encoder.Encode(fixture.Image, latents, new EdgeCodec.Models.QualitySetting(2, step)));
         Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Encoder.Encode(fixture.Image, latents, new EdgeCodec.Models.QualitySetting(3, fixture.Pack.ResidualSteps.Count)));
+    }
+
+    [PackFact]
+    public void Latents_refined_with_the_layer_in_the_loop_encode_at_their_rung_and_only_there()
+    {
+        // training.refine --ladder writes the rung's step into the file: encoding without a setting takes it, another
+        // step is refused, a prefix of the latent layers is still allowed.
+        int step = fixture.Pack.ResidualSteps.Count - 2;
+        var latents = RefinedLatents.Read(AmortisedLatentsFile(3, step), fixture.Pack);
+        Assert.Equal(step, latents.ResidualStep);
+        Assert.Equal(new EdgeCodec.Models.QualitySetting(3, step), latents.Setting);
+        var rung = new EdgeCodec.Models.QualitySetting(3, step);
+        byte[] expected = fixture.Encoder.Encode(fixture.Image, rung).ToContainerBytes();
+        Assert.Equal(expected, fixture.Encoder.Encode(fixture.Image, latents).ToContainerBytes());
+        Assert.Equal(expected, fixture.Encoder.Encode(fixture.Image, latents, rung).ToContainerBytes());
+        var e = Assert.Throws<ArgumentException>(() => fixture.Encoder.Encode(fixture.Image, latents, new EdgeCodec.Models.QualitySetting(3, step - 1)));
+        Assert.Contains($"3+r{step}", e.Message);
+        Assert.Throws<ArgumentException>(() => fixture.Encoder.Encode(fixture.Image, latents, new EdgeCodec.Models.QualitySetting(3, null)));
+        Assert.Equal(fixture.Encoded(3).ToContainerBytes(), fixture.Encoder.Encode(fixture.Image, latents, layers: fixture.Pack.Layout.Groups).ToContainerBytes());
+    }
+
+    [PackFact]
+    public void Version_1_files_still_read_as_latents_of_the_level_alone()
+    {
+        byte[] v2 = AmortisedLatentsFile(2);
+        byte[] v1 = [.. v2.AsSpan(0, 40), .. v2.AsSpan(RefinedLatents.HeaderSize)];
+        BinaryPrimitives.WriteUInt16LittleEndian(v1.AsSpan(4), 1);
+        Reseal(v1);
+        var a = RefinedLatents.Read(v1, fixture.Pack);
+        Assert.Null(a.ResidualStep);
+        Assert.Equal(RefinedLatents.Read(v2, fixture.Pack).Y, a.Y);
+        Assert.Equal(fixture.Encoded(2).ToContainerBytes(), fixture.Encoder.Encode(fixture.Image, a).ToContainerBytes());
     }
 
     [PackFact]
@@ -112,6 +144,9 @@ public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<Co
         { "nan", FormatError.Malformed },
         { "huge-z", FormatError.Malformed },
         { "empty", FormatError.Malformed },
+        { "step", FormatError.Malformed },
+        { "reserved", FormatError.Malformed },
+        { "short-header", FormatError.Truncated },
     };
 
     [PackTheory]
@@ -124,13 +159,16 @@ public sealed class RefinedLatentsTests(CodecFixture fixture) : IClassFixture<Co
             "truncated" => good[..^9],
             "trailing" => [.. good, 0, 0, 0, 0],
             "empty" => [],
+            "short-header" => good[..46],
             _ => (byte[])good.Clone(),
         };
         int zStart = good.Length - 4 - (4 * fixture.Pack.Layout.HyperChannels * ((fixture.Image.Width + 63) / 64) * ((fixture.Image.Height + 63) / 64));
         switch (corruption)
         {
             case "magic": bad[0] = (byte)'X'; break;
-            case "version": bad[4] = 2; Reseal(bad); break;
+            case "version": bad[4] = 3; Reseal(bad); break;
+            case "step": BinaryPrimitives.WriteUInt16LittleEndian(bad.AsSpan(40), (ushort)fixture.Pack.ResidualSteps.Count); Reseal(bad); break;
+            case "reserved": bad[42] = 1; Reseal(bad); break;
             case "crc": bad[RefinedLatents.HeaderSize + 100] ^= 0x40; break;
             case "model": bad[8] ^= 1; Reseal(bad); break;
             case "quality": bad[6] = 200; Reseal(bad); break;

@@ -195,8 +195,9 @@ public sealed class EdgeCodecEncoder : IDisposable
 
     /// <summary>
     /// Encodes one image from latents the studio encoder refined for it (docs/refinement.md) instead of running the
-    /// analysis transforms; the quality level is the one the latents were optimised for. Quantisation, the integer
-    /// entropy path, rANS, packets and expert routing are the same as for <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/>.
+    /// analysis transforms, at the setting the latents were optimised for (<see cref="RefinedLatents.Setting"/>: their
+    /// quality level, and a residual layer at their step if they were refined with it in the loop). Quantisation, the
+    /// integer entropy path, rANS, packets and expert routing are the same as for <see cref="Encode(RgbImage, int, int, uint, uint, ulong)"/>.
     /// </summary>
     /// <param name="image">The image the latents were refined for; sets the container's size and, with experts, drives routing.</param>
     /// <param name="latents">Refined latents read with <see cref="RefinedLatents.Read"/> for this encoder's pack.</param>
@@ -208,10 +209,8 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">Layers out of range.</exception>
     public EncodedImage Encode(RgbImage image, RefinedLatents latents, int layers = 0, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
     {
-        ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(latents);
-        ValidateLayers(layers);
-        return EncodeLatents(image, Grid(image), latents.Quality, latents.Y, RefinedZ(image, latents), layers, streamId, frameIndex, firstSequence);
+        return Encode(image, latents, latents.Setting, layers, streamId, frameIndex, firstSequence);
     }
 
     /// <summary>
@@ -222,12 +221,16 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// </summary>
     /// <param name="image">The image the latents were refined for.</param>
     /// <param name="latents">Refined latents read with <see cref="RefinedLatents.Read"/> for this encoder's pack.</param>
-    /// <param name="setting">The setting; its level must be the one the latents were refined for.</param>
+    /// <param name="setting">
+    /// The setting; its level must be the one the latents were refined for, and for latents refined with the layer in
+    /// the loop (<see cref="RefinedLatents.ResidualStep"/>) so must its step (a prefix of the latent layers alone is
+    /// still allowed).
+    /// </param>
     /// <param name="layers">Layers to emit: 1 .. groups (latent layers only) or groups + 1 with a residual layer; 0 = all.</param>
     /// <param name="streamId">Stream id written into every packet.</param>
     /// <param name="frameIndex">Frame index written into every packet.</param>
     /// <param name="firstSequence">Sequence number of the first packet.</param>
-    /// <exception cref="ArgumentException">The latents belong to another model, another image size or another level than <paramref name="setting"/>'s.</exception>
+    /// <exception cref="ArgumentException">The latents belong to another model, another image size or another level or residual step than <paramref name="setting"/>'s.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Step or layers out of range.</exception>
     /// <exception cref="NotSupportedException">A residual step was asked for and the pack has no residual tables.</exception>
     public EncodedImage Encode(RgbImage image, RefinedLatents latents, QualitySetting setting, int layers = 0, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
@@ -240,9 +243,17 @@ public sealed class EdgeCodecEncoder : IDisposable
         }
 
         int groups = _pack.Layout.Groups;
-        if (setting.ResidualStep is not { } step || (layers > 0 && layers <= groups))
+        bool prefix = layers > 0 && layers <= groups;
+        if (latents.ResidualStep is { } refinedFor && setting.ResidualStep != refinedFor && !prefix)
         {
-            return Encode(image, latents, layers, streamId, frameIndex, firstSequence);
+            throw new ArgumentException($"The latents were refined for {latents.Setting} (the residual layer in the loop); encode them at that setting, not {setting}.", nameof(setting));
+        }
+
+        if (setting.ResidualStep is not { } step || prefix)
+        {
+            ArgumentNullException.ThrowIfNull(image);
+            ValidateLayers(layers);
+            return EncodeLatents(image, Grid(image), latents.Quality, latents.Y, RefinedZ(image, latents), layers, streamId, frameIndex, firstSequence);
         }
 
         CheckResidualStep(step, layers);

@@ -19,17 +19,21 @@ namespace EdgeCodec.Codec;
 /// </remarks>
 public sealed class RefinedLatents
 {
-    /// <summary>Bytes before the latent arrays.</summary>
-    public const int HeaderSize = 40;
+    /// <summary>Bytes before the latent arrays in a version-2 file (version 1: 40; it has no residual step).</summary>
+    public const int HeaderSize = 44;
 
-    /// <summary>The only version this reader understands.</summary>
-    public const ushort Version = 1;
+    /// <summary>The version <see cref="Serialize"/> writes; <see cref="Read"/> also takes version 1.</summary>
+    public const ushort Version = 2;
+
+    /// <summary>The residual-step field's value for latents refined for their level alone.</summary>
+    private const ushort NoStep = 0xFFFF;
 
     private static ReadOnlySpan<byte> Magic => "ECLT"u8;
 
-    private RefinedLatents(int quality, ulong modelId, int width, int height, int iterations, float[] y, int[] z)
+    private RefinedLatents(int quality, int? residualStep, ulong modelId, int width, int height, int iterations, float[] y, int[] z)
     {
         Quality = quality;
+        ResidualStep = residualStep;
         ModelId = modelId;
         Width = width;
         Height = height;
@@ -40,6 +44,15 @@ public sealed class RefinedLatents
 
     /// <summary>Quality level the latents were optimised for (its gain vector is already applied).</summary>
     public int Quality { get; }
+
+    /// <summary>
+    /// The residual step index the latents were refined for (the studio encoder with the residual layer in its loop,
+    /// <c>python3 -m training.refine --ladder</c>), or <see langword="null"/> for latents refined for their level alone.
+    /// </summary>
+    public int? ResidualStep { get; }
+
+    /// <summary>The quality setting the latents were refined for: their level, and their residual step if any.</summary>
+    public QualitySetting Setting => new(Quality, ResidualStep);
 
     /// <summary>Model id of the pack they belong to (first 8 bytes of its SHA-256).</summary>
     public ulong ModelId { get; }
@@ -66,15 +79,27 @@ public sealed class RefinedLatents
     public static RefinedLatents Read(ReadOnlySpan<byte> data, ModelPack pack)
     {
         ArgumentNullException.ThrowIfNull(pack);
-        if (data.Length < HeaderSize + 4 || !data[..4].SequenceEqual(Magic))
+        if (data.Length < HeaderSizeV1 + 4 || !data[..4].SequenceEqual(Magic))
         {
             throw new EdgeCodecFormatException("Not a refined-latents file (magic ECLT).", FormatError.Malformed, 0);
         }
 
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(data[4..]);
-        if (version != Version)
+        if (version is not (1 or Version))
         {
-            throw new EdgeCodecFormatException($"Refined-latents version {version} is not supported (expected {Version}).", FormatError.UnsupportedVersion, 4);
+            throw new EdgeCodecFormatException($"Refined-latents version {version} is not supported (expected 1 or {Version}).", FormatError.UnsupportedVersion, 4);
+        }
+
+        int headerSize = version == 1 ? HeaderSizeV1 : HeaderSize;
+        if (data.Length < headerSize + 4)
+        {
+            throw new EdgeCodecFormatException($"Refined-latents file is {data.Length} bytes, shorter than its header.", FormatError.Truncated, data.Length);
+        }
+
+        int stepField = version == 1 ? NoStep : BinaryPrimitives.ReadUInt16LittleEndian(data[40..]);
+        if (version > 1 && BinaryPrimitives.ReadUInt16LittleEndian(data[42..]) != 0)
+        {
+            throw new EdgeCodecFormatException("Refined-latents reserved field (bytes 42..43) is not zero.", FormatError.Malformed, 42);
         }
 
         int quality = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]);
@@ -103,7 +128,7 @@ public sealed class RefinedLatents
         }
 
         long ny = (long)dims[0] * dims[1] * dims[2], nz = (long)dims[3] * dims[4] * dims[5];
-        long size = HeaderSize + (4 * (ny + nz)) + 4;
+        long size = headerSize + (4 * (ny + nz)) + 4;
         if (data.Length != size)
         {
             throw new EdgeCodecFormatException($"Refined-latents file is {data.Length} bytes; its header implies {size}.",
@@ -126,9 +151,17 @@ public sealed class RefinedLatents
             throw new EdgeCodecFormatException($"Quality level {quality} is not one of the pack's {pack.QualityLevels.Count}.", FormatError.Malformed, 6);
         }
 
+        int? residualStep = stepField == NoStep ? null : stepField;
+        if (residualStep is { } step && step >= pack.ResidualSteps.Count)
+        {
+            throw new EdgeCodecFormatException(pack.ResidualSteps.Count == 0
+                ? $"The latents were refined for residual step {step}; model {pack.Sha256[..12]} has no residual layer."
+                : $"Residual step {step} is not one of the pack's {pack.ResidualSteps.Count}.", FormatError.Malformed, 40);
+        }
+
         var y = new float[ny];
         var z = new int[nz];
-        int offset = HeaderSize;
+        int offset = headerSize;
         for (int i = 0; i < y.Length; i++, offset += 4)
         {
             float v = BinaryPrimitives.ReadSingleLittleEndian(data[offset..]);
@@ -151,12 +184,14 @@ public sealed class RefinedLatents
             z[i] = v;
         }
 
-        return new RefinedLatents(quality, modelId, (int)width, (int)height, (int)Math.Min(iterations, int.MaxValue), y, z);
+        return new RefinedLatents(quality, residualStep, modelId, (int)width, (int)height, (int)Math.Min(iterations, int.MaxValue), y, z);
     }
 
     /// <summary>Writes a refined-latents file (the layout <c>training/refine.py</c> writes; for tests, fuzz seeds and tools).</summary>
     /// <param name="dims">Latent channels, height, width, hyper channels, height, width.</param>
-    internal static byte[] Serialize(ulong modelId, int quality, int width, int height, ReadOnlySpan<int> dims, ReadOnlySpan<float> y, ReadOnlySpan<int> z, uint iterations)
+    /// <param name="residualStep">The residual step they were refined for, or null for the level alone.</param>
+    internal static byte[] Serialize(ulong modelId, int quality, int width, int height, ReadOnlySpan<int> dims, ReadOnlySpan<float> y, ReadOnlySpan<int> z, uint iterations,
+        int? residualStep = null)
     {
         var data = new byte[HeaderSize + (4 * (y.Length + z.Length)) + 4];
         Magic.CopyTo(data);
@@ -172,6 +207,7 @@ public sealed class RefinedLatents
         }
 
         BinaryPrimitives.WriteUInt32LittleEndian(span[36..], iterations);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[40..], residualStep is { } step ? checked((ushort)step) : NoStep);
         int o = HeaderSize;
         foreach (float v in y)
         {
@@ -188,6 +224,9 @@ public sealed class RefinedLatents
         BinaryPrimitives.WriteUInt32LittleEndian(span[o..], Crc32.HashToUInt32(span[..o]));
         return data;
     }
+
+    /// <summary>Bytes before the latent arrays in a version-1 file.</summary>
+    private const int HeaderSizeV1 = 40;
 
     /// <summary>Largest latent magnitude accepted; far beyond anything a model produces, small enough for exact int32 symbol arithmetic.</summary>
     public const int MaxMagnitude = 1 << 20;
