@@ -430,6 +430,18 @@ def test_sga_rounding_becomes_hard_rounding_as_it_cools():
     assert float((warm - torch.round(v)).abs().mean()) > 0.05  # still soft
 
 
+def blocky_picture(tmp_path: Path, seed: int, width: int, height: int) -> tuple[Path, np.ndarray]:
+    """A folder ``images`` holding ``pic.png``: random 12-px blocks of colour, and the picture as an array."""
+    from PIL import Image
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(seed)
+    picture = np.kron(rng.integers(0, 255, (height // 12 + 1, width // 12 + 1, 3)), np.ones((12, 12, 1)))[:height, :width]
+    picture = picture.astype(np.uint8)
+    Image.fromarray(picture).save(images / "pic.png")
+    return images, picture
+
+
 def test_refined_latents_are_never_worse_and_the_csharp_encoder_codes_them(tmp_path):
     """Studio encoder smoke: refine a small image for a random-init pack, check the file format both ways, then let
     the C# CLI entropy-code the latents and decode the container."""
@@ -438,11 +450,7 @@ def test_refined_latents_are_never_worse_and_the_csharp_encoder_codes_them(tmp_p
     from training import adapters, refine
 
     pack, checkpoint = random_init_pack(tmp_path)
-    images = tmp_path / "images"
-    images.mkdir()
-    rng = np.random.default_rng(1)
-    smooth = np.kron(rng.integers(0, 255, (9, 13, 3)), np.ones((12, 12, 1)))[:100, :150].astype(np.uint8)
-    Image.fromarray(smooth).save(images / "pic.png")
+    images, smooth = blocky_picture(tmp_path, seed=1, width=150, height=100)
     out = tmp_path / "latents"
     refine.main(["--pack", str(pack), "--checkpoint", str(checkpoint), "--images", str(images),
                  "--qualities", "1", "--iters", "6", "--threads", "1", "--calib-crops", "2", "--out", str(out)])
@@ -473,18 +481,12 @@ def test_refined_latents_are_never_worse_and_the_csharp_encoder_codes_them(tmp_p
 def test_the_studio_encoder_refines_ladder_rungs_with_the_residual_layer_in_the_loop(tmp_path):
     """refine --ladder: a rung with a step is refined with the layer in the loop (never worse by its own measure),
     written as IMG.q<N>r<S>.eclt with the step in the file, and the C# encoder codes it at that rung by default."""
-    from PIL import Image
-
     from training import adapters, refine, residual
 
     pack, checkpoint = random_init_pack(tmp_path, residual_crops=1)
     tables = residual.PackTables.of_pack(pack)
     level, step = next((lv, st) for lv, st in tables.ladder if st >= 0)
-    images = tmp_path / "images"
-    images.mkdir()
-    rng = np.random.default_rng(2)
-    picture = np.kron(rng.integers(0, 255, (6, 9, 3)), np.ones((12, 12, 1)))[:70, :100].astype(np.uint8)
-    Image.fromarray(picture).save(images / "pic.png")
+    images, picture = blocky_picture(tmp_path, seed=2, width=100, height=70)
     out = tmp_path / "latents"
     refine.main(["--pack", str(pack), "--checkpoint", str(checkpoint), "--images", str(images), "--ladder",
                  "--qualities", str(level), "--iters", "4", "--threads", "1", "--calib-crops", "2", "--out", str(out)])
