@@ -260,9 +260,7 @@ def fit(model, crops: list[torch.Tensor], held: list[torch.Tensor], steps_q2: li
             rows, weights = fit_classes(quantise(c, s / 4), classes, lut=lut)
             table += bytes(v for row in rows for v in row)
             weight_bytes += b"".join(w.to_bytes(2, "little") for w in weights)
-            q = quantise(h, s / 4)
-            chosen, layer_bits = choose_classes(q, rows, weights, lut)
-            kept = q * torch.tensor(rows)[chosen].ne(NOT_CODED)
+            chosen, kept, layer_bits = code_blocks(h, rows, weights, s / 4, lut)
             err = float(((h - kept * (s / 4)) ** 2).sum())  # orthonormal: coefficient error = pixel error
             points.append(((bits + float(layer_bits.sum())) / pixels, psnr(err, 3 * pixels), level, i))
             if log:
@@ -368,14 +366,21 @@ class PackTables:
         return rows, weights
 
 
+def code_blocks(c: torch.Tensor, rows: list[list[int]], weights: list[int], step: float,
+                lut: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(N, 768) coefficients quantised and classed as the C# encoder codes them: each block's class, the values it
+    keeps (zero where its class does not code them) and each block's bits (class symbol included)."""
+    q = quantise(c, step)
+    chosen, bits = choose_classes(q, rows, weights, value_bits_table() if lut is None else lut)
+    return chosen, q * torch.tensor(rows)[chosen].ne(NOT_CODED), bits
+
+
 def layer_cost(res: torch.Tensor, rows: list[list[int]], weights: list[int], step: float,
                lut: torch.Tensor | None = None) -> tuple[float, float]:
     """The layer as the C# encoder codes it, for a (3, H, W) residual of 8-bit pictures (integers, pixel units, sides
     multiples of BLOCK): its bits (class symbols included) and the squared error left after it."""
     c = forward(res).reshape(-1, 3 * BLOCK * BLOCK)
-    q = quantise(c, step)
-    chosen, bits = choose_classes(q, rows, weights, value_bits_table() if lut is None else lut)
-    kept = q * torch.tensor(rows)[chosen].ne(NOT_CODED)
+    _, kept, bits = code_blocks(c, rows, weights, step, lut)
     return float(bits.sum()), float(((c - kept * step) ** 2).sum())
 
 
@@ -388,12 +393,11 @@ def soft_layer_cost(res: torch.Tensor, rows: list[list[int]], weights: list[int]
     can code exactly, and the coefficients it zeroes count in full)."""
     c = forward(res).reshape(-1, 3 * BLOCK * BLOCK)
     with torch.no_grad():
-        q = quantise(c.double(), step)
-        chosen, _ = choose_classes(q, rows, weights, value_bits_table() if lut is None else lut)
+        chosen, kept, _ = code_blocks(c.double(), rows, weights, step, lut)
         entries = torch.tensor(rows)[chosen]
         coded = entries.ne(NOT_CODED)
         scales = scale_table().to(c.dtype)[entries.clamp(max=len(scale_table()) - 1)]
-        kept = (q * coded).to(c.dtype)
+        kept = kept.to(c.dtype)
     bits = -(torch.log2(gaussian_likelihood(c / step, scales)) * coded).sum()
     return bits, ((c - kept * step) ** 2).sum()
 

@@ -47,7 +47,6 @@ internal sealed class RefinedRdCodec : IRdCodec
         {
             _inLoop = [.. ladder.Select(s => s.ResidualStep is not null && list.All(i => File.Exists(PathOf(i.Name, s.Level, s.ResidualStep))))];
             QualityLevels = [.. Enumerable.Range(0, ladder.Count).Where(i => _inLoop[i] || levels.Contains(ladder[i].Level))];
-            RungsRefinedWithLayer = _inLoop.Count(v => v);
         }
 
         _roundTrip = new EdgeCodecRdCodec(pack, backend, name);
@@ -62,7 +61,7 @@ internal sealed class RefinedRdCodec : IRdCodec
     public IReadOnlyList<int> RefinedLevels { get; }
 
     /// <summary>With a ladder: the rungs whose latents were refined with the residual layer in the loop.</summary>
-    public int RungsRefinedWithLayer { get; }
+    public int RungsRefinedWithLayer => _inLoop.Count(v => v);
 
     public RdSample Run(RgbImage image, int index)
     {

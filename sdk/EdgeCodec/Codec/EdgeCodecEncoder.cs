@@ -235,6 +235,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <exception cref="NotSupportedException">A residual step was asked for and the pack has no residual tables.</exception>
     public EncodedImage Encode(RgbImage image, RefinedLatents latents, QualitySetting setting, int layers = 0, uint streamId = 0, uint frameIndex = 0, ulong firstSequence = 0)
     {
+        ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(latents);
         ArgumentNullException.ThrowIfNull(setting);
         if (setting.Level != latents.Quality)
@@ -251,13 +252,11 @@ public sealed class EdgeCodecEncoder : IDisposable
 
         if (setting.ResidualStep is not { } step || prefix)
         {
-            ArgumentNullException.ThrowIfNull(image);
             ValidateLayers(layers);
             return EncodeLatents(image, Grid(image), latents.Quality, latents.Y, RefinedZ(image, latents), layers, streamId, frameIndex, firstSequence);
         }
 
         CheckResidualStep(step, layers);
-        ArgumentNullException.ThrowIfNull(image);
         return EncodeWithLayer(image, Grid(image), latents.Quality, latents.Y, RefinedZ(image, latents), step, streamId, frameIndex, firstSequence);
     }
 
@@ -584,7 +583,6 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// pick another backend from one encoder to the next, whose picture differs within the synthesis tolerance, and
     /// the same image would get a different residual layer.
     /// </summary>
-
     private (List<(ushort Expert, ModelPack Pack)> Candidates, DecoderBackend Provider) RoutingCandidates()
     {
         var candidates = new List<(ushort Expert, ModelPack Pack)> { (0, _pack) };
