@@ -520,8 +520,11 @@ def checkpoint_layout(ck: dict) -> dict:
 
 
 def model_for(ck: dict, **kwargs) -> EdgeCodecModel:
-    """An untrained model of the layout that ``ck`` records (its weights are not loaded)."""
+    """An untrained model of the layout that ``ck`` records (its weights are not loaded), with the checkpoint's own
+    quality levels unless ``lambdas`` is given (a checkpoint from before levels were recorded gets DEFAULT_LAMBDAS, to
+    which its legacy levels are re-levelled on load)."""
     layout = checkpoint_layout(ck)
+    kwargs.setdefault("lambdas", tuple(ck.get("lambdas") or DEFAULT_LAMBDAS))
     return EdgeCodecModel(m=layout["channels"], groups=layout["groups"],
                           context_hidden=tuple(layout["context_hidden"]), **kwargs)
 
@@ -604,21 +607,29 @@ def load_state(model: nn.Module, state: dict) -> list[str]:
     return list(result.missing_keys)
 
 
+def relevel_rows(rows: torch.Tensor, from_lambdas, to_lambdas) -> torch.Tensor:
+    """Per-level vectors (one row per level of ``from_lambdas``: log gains or log inverse gains) moved to the levels of
+    ``to_lambdas``, which may be more or fewer: per channel, piecewise-linear in log lambda, extrapolated with the end
+    segments' slopes. A level whose lambda was trained keeps its row exactly."""
+    src = torch.tensor([math.log(v) for v in from_lambdas], dtype=torch.float64)
+    if len(src) != rows.shape[0] or len(src) < 2 or not bool((src[1:] > src[:-1]).all()):
+        raise ValueError(f"cannot re-level from lambdas {tuple(from_lambdas)}")
+    old = rows.detach().double()
+    out = torch.empty((len(to_lambdas),) + tuple(rows.shape[1:]), dtype=torch.float64)
+    for i, lam in enumerate(to_lambdas):
+        x = math.log(lam)
+        k = int(torch.searchsorted(src, torch.tensor(x, dtype=torch.float64)).clamp(1, len(src) - 1))
+        t = (x - src[k - 1]) / (src[k] - src[k - 1])
+        out[i] = (1 - t) * old[k - 1] + t * old[k]
+    return out.to(rows.dtype)
+
+
 @torch.no_grad()
 def relevel(model: EdgeCodecModel, from_lambdas) -> None:
-    """Moves the gain and inverse-gain vectors, trained for ``from_lambdas``, to the model's own lambdas: per channel,
-    log gain is interpolated piecewise-linearly in log lambda (extrapolated with the end segments' slopes). A level
-    whose lambda was trained keeps its vectors exactly."""
-    src = torch.tensor([math.log(v) for v in from_lambdas], dtype=torch.float64)
-    if len(src) != model.log_gain.shape[0] or len(src) < 2 or not bool((src[1:] > src[:-1]).all()):
-        raise ValueError(f"cannot re-level from lambdas {tuple(from_lambdas)}")
+    """Moves the model's gain and inverse-gain vectors, trained for ``from_lambdas`` (as many levels as the model
+    has), to the model's own lambdas (``relevel_rows``)."""
     for param in (model.log_gain, model.log_igain):
-        old = param.detach().double().clone()
-        for i, lam in enumerate(model.lambdas):
-            x = math.log(lam)
-            k = int(torch.searchsorted(src, torch.tensor(x, dtype=torch.float64)).clamp(1, len(src) - 1))
-            t = (x - src[k - 1]) / (src[k] - src[k - 1])
-            param[i] = ((1 - t) * old[k - 1] + t * old[k]).to(param.dtype)
+        param.copy_(relevel_rows(param, from_lambdas, model.lambdas))
 
 
 @torch.no_grad()

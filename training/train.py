@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from . import data, qat, valbd
 from .model import (LEGACY_LAMBDAS, NEWEST_GROWTH, EdgeCodecModel, checkpoint_layout, checkpoint_synthesis, grow_latent,
-                    latent_layout, load_state, model_for, newest_group_slices, relevel)
+                    latent_layout, load_state, model_for, newest_group_slices, relevel_rows)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COMPACT = REPO / "models" / "checkpoints" / "edgecodec-train.pt"
@@ -106,20 +106,22 @@ def apply_weights(model: EdgeCodecModel, ck: dict, path: Path) -> int:
                          f"{model.m} in {model.groups} (build it with model.model_for or train.load_model)")
     state = {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
     model.g_s.variant = checkpoint_synthesis(ck)
+    levelled(model, state, ck, path)
     grown = load_state(model, state)
     if grown:
         print(f"{path}: predates a growth; {len(grown)} grown tensors start at the identity")
-    match_levels(model, ck, path)
     return int(ck.get("step", 0))
 
 
-def match_levels(model: EdgeCodecModel, ck: dict, path: Path) -> bool:
-    """Re-levels the gains if the checkpoint was trained for other quality lambdas (before they were recorded:
-    LEGACY_LAMBDAS). Returns whether it did."""
+def levelled(model: EdgeCodecModel, state: dict, ck: dict, path: Path) -> bool:
+    """Re-levels ``state``'s gain vectors in place if the checkpoint was trained for other quality lambdas than the
+    model's (before they were recorded: LEGACY_LAMBDAS); the number of levels may differ (``train --lambdas`` adding a
+    level: its vectors are extrapolated from the trained ones). Returns whether it did."""
     trained = tuple(ck.get("lambdas", LEGACY_LAMBDAS))
     if tuple(model.lambdas) == trained:
         return False
-    relevel(model, trained)
+    for key in ("log_gain", "log_igain"):
+        state[key] = relevel_rows(state[key], trained, model.lambdas)
     print(f"{path}: trained for lambdas {trained}; gains re-levelled to {tuple(model.lambdas)}")
     return True
 
@@ -237,6 +239,11 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--patch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--lambdas", type=lambda s: [float(v) for v in s.split(",")], default=None,
+                    help="the quality levels' MSE lambdas, rising (default: the checkpoint's, or model.DEFAULT_LAMBDAS "
+                         "from scratch). On resume, other lambdas re-level the trained gain vectors (more or fewer "
+                         "levels: a new level's vectors are inter- or extrapolated in log lambda) and the optimizer "
+                         "and the weight average start fresh")
     ap.add_argument("--grown-lr", type=float, default=None,
                     help="learning rate of the layers added by the latest growth, model.NEWEST_GROWTH (default: --lr)")
     ap.add_argument("--encoder-lr", type=float, default=None,
@@ -304,7 +311,8 @@ def main(argv=None) -> None:
 
     last = args.run_dir / "last.pt"
     ck = torch.load(last, map_location="cpu") if last.exists() else None
-    model = model_for(ck) if ck is not None else EdgeCodecModel()
+    levels = {"lambdas": tuple(args.lambdas)} if args.lambdas else {}
+    model = model_for(ck, **levels) if ck is not None else EdgeCodecModel(**levels)
     grown_at = ck.get("latent_grown_at") if ck is not None else None
     lrs = (args.lr, args.grown_lr or args.lr, args.encoder_lr or args.lr)
 
@@ -318,10 +326,14 @@ def main(argv=None) -> None:
     if ck is not None:
         ema_state, ema_since = ck.get("ema"), ck.get("ema_since")
         model.g_s.variant = checkpoint_synthesis(ck)
-        if load_state(model, ck["model"]):
+        state = dict(ck["model"])
+        relevelled = levelled(model, state, ck, last)
+        if relevelled:
+            ema_state = None  # an average of the old levels' gains would not fit the new ones
+        if load_state(model, state):
             print("the checkpoint predates a growth: grown layers start at the identity, optimizer starts fresh")
-        elif match_levels(model, ck, last):
-            print("optimizer starts fresh (the quality levels changed)")
+        elif relevelled:
+            print("optimizer and weight average start fresh (the quality levels changed)")
         elif len(ck["opt"]["param_groups"]) != len(opt.param_groups):
             print("optimizer starts fresh (its parameter groups changed)")
         elif args.fresh_optimizer:
@@ -336,7 +348,7 @@ def main(argv=None) -> None:
         del ck
     elif args.compact.exists():
         compact = torch.load(args.compact, map_location="cpu")
-        model = model_for(compact)
+        model = model_for(compact, **levels)
         step, grown_at = apply_weights(model, compact, args.compact), compact.get("latent_grown_at")
         del compact
         opt = new_optimizer()

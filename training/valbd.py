@@ -54,6 +54,9 @@ def main(argv=None) -> None:
     ap.add_argument("--log", type=Path, default=LOG)
     ap.add_argument("--test-log", type=Path, default=None,
                     help="read the test steps from this log (e.g. a training run with its own --log) instead of --log")
+    ap.add_argument("--skip-test-levels", type=int, default=0,
+                    help="leave out the first N points of each test row: rows of a run that added N levels below the "
+                         "anchor's (train --lambdas) then compare level by level, as their rows did before")
     args = ap.parse_args(argv)
     rows = validation_rows(args.log)
     test_log = args.test_log or args.log
@@ -64,7 +67,8 @@ def main(argv=None) -> None:
         if step not in test_rows:
             raise SystemExit(f"no validation row at step {step} in {test_log}")
     for step in args.test:
-        print(f"{step} vs {args.anchor}: {bd_rate(curve(rows[args.anchor]), curve(test_rows[step])):+.2f} % BD-rate")
+        test = curve(test_rows[step])[args.skip_test_levels:]
+        print(f"{step} vs {args.anchor}: {bd_rate(curve(rows[args.anchor]), test):+.2f} % BD-rate")
 
 
 if __name__ == "__main__":

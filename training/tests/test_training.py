@@ -224,6 +224,32 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
         train.main(["--steps", "8", "--val-tiled", "4", "--val-tiled-size", "96"] + args)
 
 
+def test_a_resumed_run_can_add_a_quality_level_below_the_trained_ones(tmp_path):
+    from training.model import DEFAULT_LAMBDAS, model_for, relevel_rows
+
+    args = ["--patch", "64", "--batch", "2", "--run-dir", str(tmp_path / "run"), "--compact",
+            str(tmp_path / "c.pt"), "--log", str(tmp_path / "log.csv"), "--save-every", "2", "--seed", "1"]
+    train.main(["--steps", "2"] + args)
+    before = torch.load(tmp_path / "run" / "last.pt")["model"]
+    seven = (0.00018,) + DEFAULT_LAMBDAS
+    train.main(["--steps", "3", "--lr", "0", "--lambdas", ",".join(map(str, seven))] + args)
+    ck = torch.load(tmp_path / "run" / "last.pt")
+    assert tuple(ck["lambdas"]) == seven and ck["model"]["log_gain"].shape[0] == 7
+    assert ck["ema_since"] == 2  # the weight average started again at the resume
+    # lr 0: the trained levels keep their vectors (now rows 1..6); the new row extends the first segment
+    for key in ("log_gain", "log_igain"):
+        assert torch.equal(ck["model"][key][1:], before[key])
+        assert torch.allclose(ck["model"][key], relevel_rows(before[key], DEFAULT_LAMBDAS, seven))
+        t = (math.log(0.00018) - math.log(DEFAULT_LAMBDAS[0])) / (math.log(DEFAULT_LAMBDAS[1]) - math.log(DEFAULT_LAMBDAS[0]))
+        assert t < 0 and torch.allclose(ck["model"][key][0], (1 - t) * before[key][0] + t * before[key][1], atol=1e-6)
+    # later resumes, exports and tools take the checkpoint's levels without being told
+    train.main(["--steps", "4"] + args)
+    assert tuple(torch.load(tmp_path / "run" / "last.pt")["lambdas"]) == seven
+    assert model_for(torch.load(tmp_path / "c.pt")).lambdas == seven
+    with pytest.raises(ValueError, match="cannot re-level"):
+        relevel_rows(before["log_gain"], DEFAULT_LAMBDAS[:-1], seven)
+
+
 def test_trimming_a_log_keeps_its_header_and_the_rows_up_to_the_step(tmp_path):
     log = tmp_path / "log.csv"
     log.write_text("time,step,val\n1,10,a\n2,20,b\n3,30,c\n")
@@ -753,6 +779,11 @@ def test_validation_bd_rate_matches_a_known_rate_change_and_reads_the_log(tmp_pa
     assert capsys.readouterr().out.splitlines() == ["2000 vs 1000: -10.00 % BD-rate", "2000 vs 1000: +0.00 % BD-rate"]
     with pytest.raises(SystemExit, match="no validation row at step 3000"):
         valbd.main(["1000", "3000", "--log", str(log), "--test-log", str(arm)])
+    # a run that added a level below the others compares its old levels with --skip-test-levels
+    grown = tmp_path / "grown.csv"
+    grown.write_text("time,step,val\n5,3000," + fmt([(0.07, 22.0)] + cheaper) + "\n")
+    valbd.main(["1000", "3000", "--log", str(log), "--test-log", str(grown), "--skip-test-levels", "1"])
+    assert capsys.readouterr().out.splitlines() == ["3000 vs 1000: -10.00 % BD-rate"]
 
 
 def test_a_packs_activation_scales_give_the_same_fake_quant_as_its_calibration():
