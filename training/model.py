@@ -625,14 +625,6 @@ def relevel_rows(rows: torch.Tensor, from_lambdas, to_lambdas) -> torch.Tensor:
 
 
 @torch.no_grad()
-def relevel(model: EdgeCodecModel, from_lambdas) -> None:
-    """Moves the model's gain and inverse-gain vectors, trained for ``from_lambdas`` (as many levels as the model
-    has), to the model's own lambdas (``relevel_rows``)."""
-    for param in (model.log_gain, model.log_igain):
-        param.copy_(relevel_rows(param, from_lambdas, model.lambdas))
-
-
-@torch.no_grad()
 def encoder_kmac_per_pixel(model: EdgeCodecModel) -> float:
     """Multiply-accumulates per input pixel of g_a and h_a, in thousands (they run on the sending device), counted
     from the output size of every convolution on a 256x256 input."""
