@@ -119,4 +119,76 @@ public sealed class BjontegaardDeltaTests
         Assert.Equal(-20.0, BjontegaardDelta.BdRate(Anchor, test, RdMetric.MsSsimDb), 1e-9);
         Assert.Equal(10.0, new RdPoint(1, 30, 0.9).MsSsimDb, 12);
     }
+    /// <summary>A dense ladder with uneven steps (given out of order), as a refined quality ladder looks.</summary>
+    private static readonly RdPoint[] Ladder =
+    [
+        new(0.70, 32.2, 0), new(0.18, 26.4, 0), new(0.22, 27.6, 0), new(0.31, 28.1, 0), new(1.75, 36.0, 0),
+        new(0.40, 29.9, 0), new(0.52, 30.4, 0), new(0.95, 33.1, 0), new(1.30, 35.3, 0),
+    ];
+
+    [Theory]
+    [InlineData(BdInterpolation.Pchip, double.NegativeInfinity, double.PositiveInfinity, -7.5147218000250815)]
+    [InlineData(BdInterpolation.Pchip, 28.0, 33.5, -5.48740097016357)]
+    [InlineData(BdInterpolation.Linear, double.NegativeInfinity, double.PositiveInfinity, -7.147392183983714)]
+    [InlineData(BdInterpolation.Linear, 28.0, 33.5, -5.732936890020257)]
+    public void Piecewise_BD_rates_match_an_independent_implementation(BdInterpolation method, double from, double to, double expected)
+    {
+        // Expected values: reference/bd_reference.py (scipy 1.10 PchipInterpolator(...).integrate; numpy's trapezoid
+        // of np.interp on 2e6 steps), log10(bpp) as a function of PSNR, shared range 27.1 .. 36.0 dB.
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, Ladder, RdMetric.Psnr, method, from, to, out double percent, out double lo, out double hi));
+
+        Assert.Equal(expected, percent, 1e-8);
+        Assert.Equal(double.IsInfinity(from) ? (27.1, 36.0) : (from, to), (lo, hi));
+    }
+
+    [Fact]
+    public void A_dense_ladder_reads_differently_through_its_points_than_through_a_cubic()
+    {
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, Ladder, RdMetric.Psnr, BdInterpolation.Cubic, 28, 33.5, out double cubic, out _, out _));
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, Ladder, RdMetric.Psnr, BdInterpolation.Pchip, 28, 33.5, out double pchip, out _, out _));
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, Ladder, RdMetric.Psnr, 28, 33.5, out double classic, out _, out _));
+
+        Assert.Equal(classic, cubic, 1e-12); // the overload without a method is the cubic
+        Assert.True(Math.Abs(cubic - pchip) > 0.1, $"cubic {cubic:F3} %, pchip {pchip:F3} %");
+    }
+
+    [Theory]
+    [InlineData(BdInterpolation.Cubic)]
+    [InlineData(BdInterpolation.Pchip)]
+    [InlineData(BdInterpolation.Linear)]
+    public void Every_interpolation_gives_exactly_the_rate_scale_and_a_line_in_log_rate(BdInterpolation method)
+    {
+        RdPoint[] scaled = Ladder.Select(p => p with { BitsPerPixel = p.BitsPerPixel * 0.7 }).ToArray();
+        Assert.True(BjontegaardDelta.TryBdRate(Ladder, scaled, RdMetric.Psnr, method, double.NegativeInfinity, double.PositiveInfinity, out double percent, out _, out _));
+        Assert.Equal(-30.0, percent, 1e-9);
+
+        // Both curves lines in log-rate, sampled at different qualities: every method reproduces a line exactly.
+        const double a = -3.0, b = 0.1, c = -2.8;
+        RdPoint[] lineA = [.. new[] { 26.0, 28.5, 31.0, 33.0, 36.0 }.Select(q => new RdPoint(Math.Pow(10, a + (b * q)), q, 0))];
+        RdPoint[] lineB = [.. new[] { 25.5, 27.0, 29.5, 30.0, 34.5, 35.0 }.Select(q => new RdPoint(Math.Pow(10, c + (b * q)), q, 0))];
+        Assert.True(BjontegaardDelta.TryBdRate(lineA, lineB, RdMetric.Psnr, method, 27, 34, out double shifted, out _, out _));
+        Assert.Equal((Math.Pow(10, c - a) - 1) * 100, shifted, 1e-9);
+    }
+
+    [Fact]
+    public void Piecewise_curves_merge_repeated_qualities_and_need_four_distinct()
+    {
+        // Two points at 30 dB are one knot at their mean log-rate; with 31 and 32 that is three knots: undefined.
+        RdPoint[] flat = [new(0.1, 30, 0), new(0.2, 30, 0), new(0.3, 31, 0), new(0.4, 32, 0)];
+        Assert.False(BjontegaardDelta.TryBdRate(flat, Anchor, RdMetric.Psnr, BdInterpolation.Pchip, double.NegativeInfinity, double.PositiveInfinity, out double undefined, out _, out _));
+        Assert.True(double.IsNaN(undefined));
+
+        RdPoint[] repeated = [.. flat, new(0.6, 33, 0)];
+        RdPoint[] merged = [new(Math.Sqrt(0.1 * 0.2), 30, 0), new(0.3, 31, 0), new(0.4, 32, 0), new(0.6, 33, 0)];
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, repeated, RdMetric.Psnr, BdInterpolation.Linear, double.NegativeInfinity, double.PositiveInfinity, out double r, out _, out _));
+        Assert.True(BjontegaardDelta.TryBdRate(Anchor, merged, RdMetric.Psnr, BdInterpolation.Linear, double.NegativeInfinity, double.PositiveInfinity, out double m, out _, out _));
+        Assert.Equal(m, r, 1e-9);
+    }
+
+    [Fact]
+    public void An_undefined_interpolation_is_rejected()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => BjontegaardDelta.TryBdRate(
+            Anchor, Ladder, RdMetric.Psnr, (BdInterpolation)7, 28, 33, out _, out _, out _));
+    }
 }

@@ -6,10 +6,11 @@ using Spectre.Console;
 namespace EdgeCodec.Cli.Commands;
 
 /// <summary>
-/// <c>edgecodec bd REPORT.json [--window LO,HI] [--per-image ANCHOR]</c>: the BD-rates of a saved <c>eval --json</c>
-/// report, again or over a PSNR window, so that two packs with different operating ranges can be compared on the same
-/// stretch of quality; with <c>--per-image</c>, each image's BD-rates against one anchor, worst last, to see where a
-/// codec loses.
+/// <c>edgecodec bd REPORT.json [--window LO,HI] [--interpolation cubic|pchip|linear] [--per-image ANCHOR]</c>: the
+/// BD-rates of a saved <c>eval --json</c> report, again or over a PSNR window, so that two packs with different operating
+/// ranges can be compared on the same stretch of quality; <c>--interpolation</c> reads the curves through their points
+/// instead of a least-squares cubic (dense ladders); with <c>--per-image</c>, each image's BD-rates against one anchor,
+/// worst last, to see where a codec loses.
 /// </summary>
 internal static class BdCommand
 {
@@ -24,10 +25,17 @@ internal static class BdCommand
         {
             Description = "Also list each image's BD-rates (PSNR and MS-SSIM) against this anchor codec, e.g. webp, sorted by the PSNR one",
         };
-        var command = new Command("bd", "BD-rates of a saved RD report, optionally over a PSNR window") { input, window, perImage };
+        var interpolation = new Option<BdInterpolation>("--interpolation")
+        {
+            Description = "How the windowed BD-rates read each curve: cubic (least-squares, VCEG-M33; the default), " +
+                "pchip (piecewise cubic Hermite through the points) or linear",
+            DefaultValueFactory = _ => BdInterpolation.Cubic,
+        };
+        var command = new Command("bd", "BD-rates of a saved RD report, optionally over a PSNR window") { input, window, interpolation, perImage };
         command.SetAction(r => CliRunner.Run(() =>
         {
             (double from, double to) = ParseWindow(r.GetValue(window));
+            BdInterpolation method = r.GetValue(interpolation);
             RdReport report;
             using (var fs = File.OpenRead(r.GetRequiredValue(input).FullName))
             {
@@ -43,11 +51,11 @@ internal static class BdCommand
             }
 
             var table = new Table().Border(TableBorder.Rounded)
-                .AddColumns("anchor", "BD-rate (PSNR)", "over PSNR", "full-range BD-rate", "full-range BD-rate (MS-SSIM)");
+                .AddColumns("anchor", $"BD-rate (PSNR, {Name(method)})", "over PSNR", "full-range BD-rate", "full-range BD-rate (MS-SSIM)");
             foreach (RdCurve anchor in report.AverageCurves.Where(c => c.Codec != report.TestCodec))
             {
                 IReadOnlyList<RdPoint> a = anchor.ToPoints(), t = test.ToPoints();
-                bool defined = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, from, to, out double bd, out double lo, out double hi);
+                bool defined = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, method, from, to, out double bd, out double lo, out double hi);
                 string windowed = defined ? Percent(bd) : "undefined";
                 var comparison = report.Comparisons.FirstOrDefault(c => c.Anchor == anchor.Codec); // eval computed these
                 table.AddRow(Markup.Escape(anchor.Codec), windowed, hi > lo ? $"{lo:F2} .. {hi:F2} dB" : "-",
@@ -58,7 +66,7 @@ internal static class BdCommand
             AnsiConsole.Write(table);
             if (r.GetValue(perImage) is { } anchorName)
             {
-                AnsiConsole.Write(PerImageTable(report, anchorName, from, to));
+                AnsiConsole.Write(PerImageTable(report, anchorName, method, from, to));
             }
 
             return CliRunner.Ok;
@@ -86,21 +94,21 @@ internal static class BdCommand
     }
 
     /// <summary>Each image's BD-rates of the test codec against <paramref name="anchor"/>, sorted by the PSNR one (undefined last).</summary>
-    private static Table PerImageTable(RdReport report, string anchor, double from, double to)
+    private static Table PerImageTable(RdReport report, string anchor, BdInterpolation method, double from, double to)
     {
         var rows = new List<(string Name, double? Psnr, double? MsSsim, string Range)>();
         foreach (RdImageResult image in report.Images)
         {
             RdPoint[] Points(string codec) => image.Measurements.Where(m => m.Codec == codec).OrderBy(m => m.Bpp).Select(m => m.ToPoint()).ToArray();
             RdPoint[] a = Points(anchor), t = Points(report.TestCodec);
-            double? psnr = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, from, to, out double bd, out _, out _) ? bd : null;
+            double? psnr = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, method, from, to, out double bd, out _, out _) ? bd : null;
             double? msSsim = BjontegaardDelta.TryBdRate(a, t, RdMetric.MsSsimDb, out double bdm) ? bdm : null;
             string range = t.Length == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{t.Min(p => p.Psnr):F2} .. {t.Max(p => p.Psnr):F2} dB");
             rows.Add((image.Name, psnr, msSsim, range));
         }
 
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("image", $"BD-rate vs {anchor} (PSNR)", "(MS-SSIM)", $"{report.TestCodec} PSNR");
+            .AddColumns("image", $"BD-rate vs {anchor} (PSNR, {Name(method)})", "(MS-SSIM, cubic)", $"{report.TestCodec} PSNR");
         foreach (var row in rows.OrderBy(x => x.Psnr ?? double.PositiveInfinity))
         {
             table.AddRow(Markup.Escape(row.Name), Percent(row.Psnr), Percent(row.MsSsim), row.Range);
@@ -108,6 +116,8 @@ internal static class BdCommand
 
         return table;
     }
+
+    private static string Name(BdInterpolation method) => method.ToString().ToLowerInvariant();
 
     private static string Percent(double? value) =>
         value is { } v ? string.Create(CultureInfo.InvariantCulture, $"{v:+0.0;-0.0;0.0} %") : "undefined";
