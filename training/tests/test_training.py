@@ -1314,3 +1314,51 @@ def test_block_classes_give_quiet_blocks_their_own_table_and_price_as_the_coder_
     one_rows, one_weights = residual.fit_classes(q, classes=1, lut=lut)
     _, one_bits = residual.choose_classes(q, one_rows, one_weights, lut)
     assert one_weights == [65535] and float(bits.sum()) < 0.95 * float(one_bits.sum())
+
+
+def test_the_synthesis_probes_architectures_fit_the_budget_and_the_control_is_the_shipped_one():
+    """training.synthprobe's candidates stay within the decoder budget beside h_s and the context models, and its
+    control is the shipped synthesis, measured the same way as the model card's figure."""
+    from training.synthprobe import ARCHS, kmac_per_pixel
+
+    budget = decoder_kmac_per_pixel(EdgeCodecModel())
+    assert kmac_per_pixel(ARCHS["control"](128), 128) == pytest.approx(budget["g_s"], abs=1e-3)
+    for name, make in ARCHS.items():
+        net = make(128)
+        assert kmac_per_pixel(net, 128) + budget["h_s"] + budget["context"] <= 20.0, name
+        assert net(torch.zeros(1, 128, 2, 3)).shape == (1, 3, 32, 48), name
+
+
+def test_the_synthesis_probe_caches_the_teachers_latents_and_an_arm_resumes_exactly(tmp_path):
+    """The cache holds what the teacher's synthesis receives (its own decode of the cached latents is the model's hard
+    rounded reconstruction); an arm trained 4 steps at once ends with the same weights as one stopped after 2 and
+    resumed, and its rows carry the teacher's reference."""
+    from PIL import Image
+
+    from training import synthprobe
+
+    torch.manual_seed(9)
+    model = EdgeCodecModel().eval()
+    files = []
+    for i in range(2):
+        path = tmp_path / f"t{i}.png"
+        Image.fromarray((np.random.default_rng(i).random((80, 96, 3)) * 255).astype(np.uint8)).save(path)
+        files.append(path)
+    val = [torch.rand(3, 64, 64) for _ in range(2)]
+    cache = synthprobe.build_cache(model, files, val, crops=5, patch=64, seed=3, chunk=2)
+    assert cache["x"].shape == (5, 3, 64, 64) and cache["s"].shape == (5, 128, 4, 4)
+    assert cache["val_s"].shape == (len(model.lambdas), 2, 128, 4, 4)
+    q = torch.full((2,), 2)
+    with torch.no_grad():
+        expected = model(torch.stack(val), q, hard=True)["x_hat"]
+        decoded = synthprobe.teacher_synthesis(cache)(cache["val_s"][2].float())
+    assert torch.allclose(decoded, expected, atol=2e-2)  # the cache stores latents as float16
+
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    synthprobe.train(cache, "bneck64", 4, once, tmp_path / "once.csv", batch=2, every=2, seed=1)
+    synthprobe.train(cache, "bneck64", 2, twice, tmp_path / "twice.csv", batch=2, every=2, seed=1)
+    synthprobe.train(cache, "bneck64", 4, twice, tmp_path / "twice.csv", batch=2, every=2, seed=1)
+    a, b = torch.load(once / "last.pt")["net"], torch.load(twice / "last.pt")["net"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    rows = (tmp_path / "once.csv").read_text().splitlines()
+    assert rows[1].split(",")[2] == "teacher" and [r.split(",")[1] for r in rows[2:]] == ["2", "4"]
