@@ -13,7 +13,8 @@ both arms; this probe filters candidates first, at a fraction of that cost:
   receives, ``s = y_hat * inverse gain`` (float16), next to the pictures (uint8). Crops and levels come from
   ``--seed``; each crop gets one level, drawn uniformly.
 * ``train``: a synthesis of architecture ``--arch`` (``ARCHS``), from scratch, learns ``s -> x`` on mean squared error
-  alone (Adam, ``--lr``). Arms that read one cache with one ``--seed`` see the same batches in the same order, so
+  alone (Adam, ``--lr``); with ``--warm`` it starts from the teacher's layers up to 1/4 resolution (``FRONT``, which
+  the candidates share with the shipped synthesis) and learns the rest, which is where the candidates differ. Arms that read one cache with one ``--seed`` see the same batches in the same order, so
   their validation PSNRs compare architectures at equal steps. Each validation row also carries the teacher's own
   synthesis on the same latents: where a converged decoder of the current architecture stands.
 
@@ -178,19 +179,43 @@ def validate(net: nn.Module, cache: dict) -> list[float]:
     return out
 
 
+# The layers every architecture shares with the shipped synthesis, up to 1/4 resolution (the "front"): 1/16 -> 1/8
+# upsampler, 1/8 residual, 1/8 -> 1/4 upsampler and, where a candidate keeps it, the 1/4 residual.
+FRONT = ("up1", "mid", "up2", "res4")
+
+
+def warm_front(net: nn.Module, teacher: Synthesis) -> list[str]:
+    """Copies the teacher's front layers (``FRONT``) into ``net`` wherever a layer of the same name and shape exists
+    (the shipped synthesis wraps its upsamplers' convs in ``Up``: ``up1.conv.weight`` is ``up1.weight`` here).
+    Returns the parameters copied."""
+    own = net.state_dict()
+    copied = []
+    for name, value in teacher.state_dict().items():
+        key = name.replace(".conv.", ".")
+        target = name if name in own else key
+        if name.split(".")[0] in FRONT and target in own and own[target].shape == value.shape:
+            own[target] = value.clone()
+            copied.append(target)
+    net.load_state_dict(own)
+    return copied
+
+
 def train(cache: dict, arch: str, steps: int, run_dir: Path, log: Path, batch: int = 6, lr: float = 2e-4,
-          every: int = 250, save_every: int = 500, seed: int = 0) -> list[float]:
+          every: int = 250, save_every: int = 500, seed: int = 0, warm: bool = False) -> list[float]:
     """Trains (or resumes) one arm to ``steps``; returns its last validation row (PSNR per level). The initial
-    weights and every batch are functions of ``seed``: a stopped and resumed arm ends where an uninterrupted one does."""
+    weights and every batch are functions of ``seed``: a stopped and resumed arm ends where an uninterrupted one does.
+    With ``warm``, the arm starts with the teacher's front layers (``warm_front``) and learns the rest from scratch."""
     torch.manual_seed(seed)
     net = ARCHS[arch](cache["m"])
+    if warm:
+        warm_front(net, teacher_synthesis(cache))
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     step = 0
     last = run_dir / "last.pt"
     if last.exists():
         ck = torch.load(last, map_location="cpu")
-        if ck["arch"] != arch:
-            raise ValueError(f"{last} holds arm {ck['arch']}, not {arch}")
+        if ck["arch"] != arch or ck.get("warm", False) != warm:
+            raise ValueError(f"{last} holds arm {ck['arch']}{' (warm)' if ck.get('warm') else ''}, not this one")
         net.load_state_dict(ck["net"])
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
@@ -198,7 +223,7 @@ def train(cache: dict, arch: str, steps: int, run_dir: Path, log: Path, batch: i
 
     def save() -> None:
         tmp = last.with_suffix(".tmp")
-        torch.save({"arch": arch, "step": step, "net": net.state_dict(), "opt": opt.state_dict()}, tmp)
+        torch.save({"arch": arch, "warm": warm, "step": step, "net": net.state_dict(), "opt": opt.state_dict()}, tmp)
         tmp.replace(last)
 
     stop = False
@@ -210,6 +235,7 @@ def train(cache: dict, arch: str, steps: int, run_dir: Path, log: Path, batch: i
     previous = signal.signal(signal.SIGTERM, on_term)
     teacher = teacher_synthesis(cache)
     reference = validate(teacher, cache)
+    label = f"{arch}+front" if warm else arch
     header = ["time", "step", "arch", "kmac_px", "train_mse", "psnr_mean"] + [f"psnr_q{k}" for k in range(cache["levels"])]
     levels = cache["levels"]
     n = cache["x"].shape[0]
@@ -236,9 +262,9 @@ def train(cache: dict, arch: str, steps: int, run_dir: Path, log: Path, batch: i
                         w.writerow(header)
                         w.writerow([int(time.time()), 0, "teacher", f"{kmac_per_pixel(teacher, cache['m']):.3f}", "",
                                     f"{sum(reference) / levels:.3f}"] + [f"{v:.3f}" for v in reference])
-                    w.writerow([int(time.time()), step, arch, f"{kmac_per_pixel(net, cache['m']):.3f}",
+                    w.writerow([int(time.time()), step, label, f"{kmac_per_pixel(net, cache['m']):.3f}",
                                 f"{sum(losses) / len(losses):.6f}", f"{sum(row) / levels:.3f}"] + [f"{v:.3f}" for v in row])
-                print(f"step {step} {arch}: mse {sum(losses) / len(losses):.6f}, psnr {sum(row) / levels:.2f} dB "
+                print(f"step {step} {label}: mse {sum(losses) / len(losses):.6f}, psnr {sum(row) / levels:.2f} dB "
                       f"(teacher {sum(reference) / levels:.2f})", flush=True)
                 losses.clear()
             if step % save_every == 0:
@@ -265,6 +291,8 @@ def main(argv=None) -> None:
     t.add_argument("--batch", type=int, default=6)
     t.add_argument("--lr", type=float, default=2e-4)
     t.add_argument("--every", type=int, default=250)
+    t.add_argument("--warm", action="store_true",
+                   help="start from the teacher's front layers (up to 1/4 resolution) and learn the rest")
     t.add_argument("--run-dir", type=Path, required=True)
     t.add_argument("--log", type=Path, required=True)
     for p in (c, t):
@@ -282,7 +310,8 @@ def main(argv=None) -> None:
         print(f"cached {args.crops} crops and {len(val_files)} validation crops x {cache['levels']} levels from step {step}")
     else:
         cache = torch.load(args.cache, map_location="cpu")
-        train(cache, args.arch, args.steps, args.run_dir, args.log, args.batch, args.lr, args.every, seed=args.seed)
+        train(cache, args.arch, args.steps, args.run_dir, args.log, args.batch, args.lr, args.every, seed=args.seed,
+              warm=args.warm)
 
 
 if __name__ == "__main__":

@@ -1362,3 +1362,23 @@ def test_the_synthesis_probe_caches_the_teachers_latents_and_an_arm_resumes_exac
     assert all(torch.equal(a[k], b[k]) for k in a)
     rows = (tmp_path / "once.csv").read_text().splitlines()
     assert rows[1].split(",")[2] == "teacher" and [r.split(",")[1] for r in rows[2:]] == ["2", "4"]
+
+
+def test_a_warm_arm_starts_from_the_teachers_layers_up_to_quarter_resolution():
+    """synthprobe.warm_front copies the shipped synthesis' front (up1, mid, up2, res4) into a candidate wherever the
+    layer exists with the same shape, and nothing after it."""
+    from training.synthprobe import ARCHS, warm_front
+
+    torch.manual_seed(4)
+    teacher = EdgeCodecModel().g_s
+    for p in teacher.parameters():
+        torch.nn.init.normal_(p)
+    control, half, bneck = ARCHS["control"](128), ARCHS["half"](128), ARCHS["bneck64"](128)
+    assert sorted(warm_front(control, teacher)) == sorted(
+        f"{layer}.{kind}" for layer in ("up1.conv", "mid", "up2.conv", "res4") for kind in ("weight", "bias"))
+    assert torch.equal(control.up2.conv.weight, teacher.up2.conv.weight)
+    assert not torch.equal(control.up3.conv.weight, teacher.up3.conv.weight)
+    assert sorted(warm_front(half, teacher)) == sorted(
+        f"{layer}.{kind}" for layer in ("up1", "mid", "up2", "res4") for kind in ("weight", "bias"))
+    assert torch.equal(half.res4.weight, teacher.res4.weight)
+    assert not any(k.startswith("res4") for k in warm_front(bneck, teacher))  # its 1/4 residual is another layer
