@@ -625,22 +625,29 @@ def relevel_rows(rows: torch.Tensor, from_lambdas, to_lambdas) -> torch.Tensor:
 
 
 @torch.no_grad()
-def encoder_kmac_per_pixel(model: EdgeCodecModel) -> float:
-    """Multiply-accumulates per input pixel of g_a and h_a, in thousands (they run on the sending device), counted
-    from the output size of every convolution on a 256x256 input."""
+def counted_conv_macs(nets: tuple[nn.Module, ...], run) -> int:
+    """Multiply-accumulates of every convolution inside ``nets`` while ``run()`` executes on a batch of one, counted
+    from each convolution's output size."""
     macs = []
 
     def hook(mod: nn.Conv2d, _inp, out):
-        macs.append(mod.in_channels * mod.out_channels * mod.kernel_size[0] * mod.kernel_size[1] * out[0, 0].numel())
+        k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
+        macs.append(k * out[0].numel())
 
-    handles = [c.register_forward_hook(hook) for net in (model.g_a, model.h_a)
-               for c in net.modules() if isinstance(c, nn.Conv2d)]
+    handles = [c.register_forward_hook(hook) for net in nets for c in net.modules() if isinstance(c, nn.Conv2d)]
     try:
-        model.h_a(model.g_a(torch.zeros(1, 3, 256, 256)))
+        run()
     finally:
         for h in handles:
             h.remove()
-    return sum(macs) / (256 * 256) / 1000
+    return sum(macs)
+
+
+def encoder_kmac_per_pixel(model: EdgeCodecModel) -> float:
+    """Multiply-accumulates per input pixel of g_a and h_a, in thousands (they run on the sending device), counted
+    from the output size of every convolution on a 256x256 input."""
+    macs = counted_conv_macs((model.g_a, model.h_a), lambda: model.h_a(model.g_a(torch.zeros(1, 3, 256, 256))))
+    return macs / (256 * 256) / 1000
 
 
 def decoder_kmac_per_pixel(model: EdgeCodecModel) -> dict:

@@ -37,7 +37,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import data
-from .model import EdgeCodecModel, Synthesis, conv
+from .model import EdgeCodecModel, Synthesis, conv, counted_conv_macs
 from .train import load_model
 
 
@@ -54,49 +54,55 @@ class BottleneckBlock(nn.Module):
         return F.relu(x + self.expand(F.relu(self.mid(F.relu(self.reduce(x))))))
 
 
-class BottleneckSynthesis(nn.Module):
-    """The current synthesis down to 1/4 resolution (1/16 -> 1/8 upsampler, 1/8 residual, 1/8 -> 1/4 upsampler), then
-    a bottleneck block at 1/4 in place of the dense 3x3 residual, a 1x1 upsampler to 1/2 in place of the 3x3 one (the
-    64 -> 4*48 3x3 at 1/4 is 6.9 of the 17.0 kMAC/px), ``blocks`` bottleneck blocks at 1/2 on ``n3`` channels, and the
-    3x3 upsampler to RGB. Only dense 1x1 and 3x3 convolutions, ReLU, adds and depth-to-space: every backend's integer
-    engine runs it as it is."""
+class ShippedFront(nn.Module):
+    """The shipped synthesis' layers down to 1/4 resolution, which the candidates keep (and ``warm_front`` copies):
+    1/16 -> 1/8 upsampler, the signed 1/8 residual, 1/8 -> 1/4 upsampler."""
 
-    def __init__(self, m: int, n1: int = 96, n2: int = 64, n3: int = 64, blocks: int = 2):
+    def __init__(self, m: int, n1: int, n2: int):
         super().__init__()
         self.up1 = conv(m, n1 * 4, 3)
         self.mid = conv(n1, n1, 3)
         self.up2 = conv(n1, n2 * 4, 3)
+
+    def front(self, s: torch.Tensor) -> torch.Tensor:
+        """The 1/4-resolution activation after the upsampler (before any 1/4 residual)."""
+        a1 = F.relu(F.pixel_shuffle(self.up1(s), 2))
+        a3 = F.relu(a1 + self.mid(a1))
+        return F.relu(F.pixel_shuffle(self.up2(a3), 2))
+
+
+class BottleneckSynthesis(ShippedFront):
+    """The shipped front (``ShippedFront``), then a bottleneck block at 1/4 in place of the dense 3x3 residual, a 1x1
+    upsampler to 1/2 in place of the 3x3 one (the 64 -> 4*48 3x3 at 1/4 is 6.9 of the 17.0 kMAC/px), ``blocks``
+    bottleneck blocks at 1/2 on ``n3`` channels, and the 3x3 upsampler to RGB. Only dense 1x1 and 3x3 convolutions,
+    ReLU, adds and depth-to-space: every backend's integer engine runs it as it is."""
+
+    def __init__(self, m: int, n1: int = 96, n2: int = 64, n3: int = 64, blocks: int = 2):
+        super().__init__(m, n1, n2)
         self.res4 = BottleneckBlock(n2, n2 // 2)
         self.up3 = conv(n2, n3 * 4, 1)
         self.at_half = nn.Sequential(*(BottleneckBlock(n3, n3 // 2) for _ in range(blocks)))
         self.up4 = conv(n3, 12, 3)
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
-        a1 = F.relu(F.pixel_shuffle(self.up1(s), 2))
-        a3 = F.relu(a1 + self.mid(a1))
-        a4 = self.res4(F.relu(F.pixel_shuffle(self.up2(a3), 2)))
+        a4 = self.res4(self.front(s))
         a5 = self.at_half(F.relu(F.pixel_shuffle(self.up3(a4), 2)))
         return F.pixel_shuffle(self.up4(a5), 2)
 
 
-class HalfResidualSynthesis(nn.Module):
+class HalfResidualSynthesis(ShippedFront):
     """The current synthesis with its 1/4 -> 1/2 upsampler made 1x1 and the 3x3 moved to a signed residual at 1/2
     resolution, ReLU(a5 + 3x3(a5)): the same receptive field, one more non-linearity at the higher resolution."""
 
     def __init__(self, m: int, n1: int = 96, n2: int = 64, n3: int = 48):
-        super().__init__()
-        self.up1 = conv(m, n1 * 4, 3)
-        self.mid = conv(n1, n1, 3)
-        self.up2 = conv(n1, n2 * 4, 3)
+        super().__init__(m, n1, n2)
         self.res4 = conv(n2, n2, 3)
         self.up3 = conv(n2, n3 * 4, 1)
         self.res2 = conv(n3, n3, 3)
         self.up4 = conv(n3, 12, 3)
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
-        a1 = F.relu(F.pixel_shuffle(self.up1(s), 2))
-        a3 = F.relu(a1 + self.mid(a1))
-        a4 = F.relu(F.pixel_shuffle(self.up2(a3), 2))
+        a4 = self.front(s)
         a4 = F.relu(a4 + self.res4(a4))
         a5 = F.relu(F.pixel_shuffle(self.up3(a4), 2))
         a5 = F.relu(a5 + self.res2(a5))
@@ -115,18 +121,8 @@ ARCHS = {
 
 def kmac_per_pixel(net: nn.Module, m: int, side: int = 256) -> float:
     """Multiply-adds of every convolution per output pixel, in thousands (measured on a ``side``² picture)."""
-    total = 0
-
-    def hook(c: nn.Conv2d, _inp, out: torch.Tensor) -> None:
-        nonlocal total
-        total += out.numel() // out.shape[0] * (c.in_channels // c.groups) * c.kernel_size[0] * c.kernel_size[1]
-
-    handles = [c.register_forward_hook(hook) for c in net.modules() if isinstance(c, nn.Conv2d)]
-    with torch.no_grad():
-        net(torch.zeros(1, m, side // 16, side // 16))
-    for h in handles:
-        h.remove()
-    return total / (side * side) / 1000
+    macs = counted_conv_macs((net,), lambda: net(torch.zeros(1, m, side // 16, side // 16)))
+    return macs / (side * side) / 1000
 
 
 @torch.no_grad()
@@ -238,6 +234,7 @@ def train(cache: dict, arch: str, steps: int, run_dir: Path, log: Path, batch: i
     teacher = teacher_synthesis(cache)
     reference = validate(teacher, cache)
     label = f"{arch}+front" if warm else arch
+    kmac, teacher_kmac = kmac_per_pixel(net, cache["m"]), kmac_per_pixel(teacher, cache["m"])
     header = ["time", "step", "arch", "kmac_px", "train_mse", "psnr_mean"] + [f"psnr_q{k}" for k in range(cache["levels"])]
     levels = cache["levels"]
     n = cache["x"].shape[0]
@@ -262,9 +259,9 @@ def train(cache: dict, arch: str, steps: int, run_dir: Path, log: Path, batch: i
                     w = csv.writer(f)
                     if new:
                         w.writerow(header)
-                        w.writerow([int(time.time()), 0, "teacher", f"{kmac_per_pixel(teacher, cache['m']):.3f}", "",
+                        w.writerow([int(time.time()), 0, "teacher", f"{teacher_kmac:.3f}", "",
                                     f"{sum(reference) / levels:.3f}"] + [f"{v:.3f}" for v in reference])
-                    w.writerow([int(time.time()), step, label, f"{kmac_per_pixel(net, cache['m']):.3f}",
+                    w.writerow([int(time.time()), step, label, f"{kmac:.3f}",
                                 f"{sum(losses) / len(losses):.6f}", f"{sum(row) / levels:.3f}"] + [f"{v:.3f}" for v in row])
                 print(f"step {step} {label}: mse {sum(losses) / len(losses):.6f}, psnr {sum(row) / levels:.2f} dB "
                       f"(teacher {sum(reference) / levels:.2f})", flush=True)

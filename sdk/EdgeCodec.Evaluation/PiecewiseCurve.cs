@@ -12,15 +12,13 @@ internal sealed class PiecewiseCurve
 {
     private readonly double[] _x;
     private readonly double[] _y;
-    private readonly double[] _slope; // dy/dx at each knot (unused when linear)
-    private readonly bool _linear;
+    private readonly double[]? _slope; // dy/dx at each knot of the Hermite curve; null: piecewise linear
 
-    private PiecewiseCurve(double[] x, double[] y, double[] slope, bool linear)
+    private PiecewiseCurve(double[] x, double[] y, double[]? slope)
     {
         _x = x;
         _y = y;
         _slope = slope;
-        _linear = linear;
     }
 
     /// <summary>Builds the curve; false when the points have fewer than <paramref name="minDistinct"/> distinct x.</summary>
@@ -54,7 +52,7 @@ internal sealed class PiecewiseCurve
         }
 
         double[] kx = knotsX.ToArray(), ky = knotsY.ToArray();
-        curve = new PiecewiseCurve(kx, ky, linear ? new double[kx.Length] : FritschCarlsonSlopes(kx, ky), linear);
+        curve = new PiecewiseCurve(kx, ky, linear ? null : FritschCarlsonSlopes(kx, ky));
         return true;
     }
 
@@ -79,7 +77,7 @@ internal sealed class PiecewiseCurve
     {
         double h = _x[k + 1] - _x[k];
         double s = (t - _x[k]) / h;
-        if (_linear)
+        if (_slope is null)
         {
             return _y[k] + (s * (_y[k + 1] - _y[k]));
         }
