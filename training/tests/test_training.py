@@ -686,7 +686,9 @@ def test_fake_quant_entropy_path_reproduces_the_integer_scale_indices():
                 index_f = torch.clamp(torch.round(t_f), 0, export.SCALE_LEVELS - 1)[0].numpy()
                 hit_q = float((index[0].numpy() == ent["indices"][k]).mean())
                 hit_f = float((index_f == ent["indices"][k]).mean())
-                assert hit_q >= 0.98 and 1 - hit_q < (1 - hit_f) / 3, (q, k, hit_q, hit_f)
+                # where the float path hits every index too (with pack 2c6a7815b8f0: the lowest level's last group),
+                # the fake-quant one must as well
+                assert hit_q >= 0.98 and 1 - hit_q <= (1 - hit_f) / 3, (q, k, hit_q, hit_f)
                 d_mean = np.abs(mean[0].numpy() * one - ent["means"][k])
                 assert (d_mean <= 1).mean() >= 0.99 and d_mean.max() <= one // 2, (q, k, d_mean.max())
                 prev.append(torch.tensor(ent["y"][k], dtype=torch.float32).unsqueeze(0) / one)
