@@ -6,11 +6,12 @@ using Spectre.Console;
 namespace EdgeCodec.Cli.Commands;
 
 /// <summary>
-/// <c>edgecodec bd REPORT.json [--window LO,HI] [--interpolation cubic|pchip|linear] [--per-image ANCHOR]</c>: the
+/// <c>edgecodec bd REPORT.json [--window LO,HI] [--interpolation cubic|pchip|linear] [--per-image ANCHOR] [--plot OUT.png]</c>: the
 /// BD-rates of a saved <c>eval --json</c> report, again or over a PSNR window, so that two packs with different operating
 /// ranges can be compared on the same stretch of quality; <c>--interpolation</c> reads the curves through their points
 /// instead of a least-squares cubic (dense ladders); with <c>--per-image</c>, each image's BD-rates against one anchor,
-/// worst last, to see where a codec loses.
+/// worst last, to see where a codec loses; with <c>--plot</c>, the report's curves drawn again as <c>eval --plot</c> draws
+/// them (a report written without a plot, or one whose plot was lost, needs no new evaluation).
 /// </summary>
 internal static class BdCommand
 {
@@ -31,7 +32,8 @@ internal static class BdCommand
                 "pchip (piecewise cubic Hermite through the points) or linear",
             DefaultValueFactory = _ => BdInterpolation.Cubic,
         };
-        var command = new Command("bd", "BD-rates of a saved RD report, optionally over a PSNR window") { input, window, interpolation, perImage };
+        var plot = new Option<FileInfo?>("--plot") { Description = "Also draw the report's RD curves into this PNG (as eval --plot does)" };
+        var command = new Command("bd", "BD-rates of a saved RD report, optionally over a PSNR window") { input, window, interpolation, perImage, plot };
         command.SetAction(r => CliRunner.Run(() =>
         {
             (double from, double to) = ParseWindow(r.GetValue(window));
@@ -67,6 +69,11 @@ internal static class BdCommand
             if (r.GetValue(perImage) is { } anchorName)
             {
                 AnsiConsole.Write(PerImageTable(report, anchorName, method, from, to));
+            }
+
+            if (r.GetValue(plot) is { } plotFile)
+            {
+                RdPlot.Save(report, plotFile.FullName);
             }
 
             return CliRunner.Ok;
