@@ -8,7 +8,9 @@ by hand.
 ``scripts/release-pack.sh`` runs this after its evaluations. The section ``## Kodak (real bitstreams through the C#
 SDK)`` is replaced if present, else appended, and everything before it is kept. Only measured figures go in: the RD
 table, the BD-rates against JPEG and WebP (PSNR and MS-SSIM), the int8-vs-fp32 synthesis cost, the prefix layers, the
-own validation split. How the packs compare over time is ``docs/benchmarks.md``'s job.
+own validation split, the one-pass ladder and, once it has been run on the pack, the studio encoder's ladder
+(``--studio``, ``--validation-studio``: the studio refinement takes ~2 h of both cores, so it runs after the release
+and this is run again with its reports). How the packs compare over time is ``docs/benchmarks.md``'s job.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ HEADING = "## Kodak (real bitstreams through the C# SDK)"
 
 
 def _curve(report: dict, codec: str) -> list[dict] | None:
-    for curve in report["average_curves"]:
+    for curve in report.get("average_curves", []):
         if curve["codec"] == codec:
             return sorted(curve["points"], key=lambda p: p["quality"])
     return None
@@ -39,9 +41,45 @@ def _db(value: float) -> str:
     return f"{value:+.2f} dB".replace("-", "−")
 
 
+def _points(report: dict, codec: str) -> list[tuple[float, float]]:
+    return [(p["bpp"], p["psnr"]) for p in _curve(report, codec) or []]
+
+
+def _studio(name: str, report: dict, levels_top: float | None) -> str:
+    """The sentence on the studio encoder's ladder (``eval --refined-latents --ladder``) on one image set: its BD-rates
+    over the range each anchor shares with it, against the one-pass ladder (``edgecodec-fast``), and, with
+    ``levels_top`` (where the one-pass quality levels stop, dB), over the range up to there, where issue #3's targets
+    are read (``edgecodec bd REPORT --window LO,TOP`` gives the same figures)."""
+    test = report["test_codec"]
+    points = _points(report, test)
+    if not points:
+        raise ValueError(f"the studio report has no curve of its test codec {test!r}")
+    shared = [f"**{_pct(c['bd_rate'])} vs {label}**" for label, c in
+              (("JPEG", _comparison(report, "jpeg")), ("WebP", _comparison(report, "webp"))) if c and c["bd_rate"] is not None]
+    fast = _comparison(report, "edgecodec-fast")
+    text = (f"The studio encoder (per-image latent refinement before coding, `docs/refinement.md`: the same decoder and "
+            f"bitstreams, a slower encoder) on {name}, {len(points)} settings of the quality ladder up to "
+            f"{max(p for _, p in points):.1f} dB: " + ", ".join(shared) + " over the range each shares with it"
+            + (f", {_pct(fast['bd_rate'])} against the one-pass ladder" if fast and fast["bd_rate"] is not None else ""))
+    if levels_top is not None:
+        from training.valbd import bd_rate
+        windowed = []
+        for label, codec in (("JPEG", "jpeg"), ("WebP", "webp")):
+            anchor = _points(report, codec)
+            lo = max(min(p for _, p in anchor), min(p for _, p in points)) if anchor else None
+            if lo is not None and levels_top > lo:
+                windowed.append(f"**{_pct(bd_rate(anchor, points, (lo, levels_top)))} vs {label}** over "
+                                f"{lo:.2f}–{levels_top:.2f} dB")
+        if windowed:
+            text += "; up to where the one-pass levels stop: " + ", ".join(windowed)
+    return text + "."
+
+
 def section(kodak: dict, validation: dict | None, pack: str, ladder: dict | None = None,
-            validation_ladder: dict | None = None) -> str:
-    """The markdown of the measured section for ``pack`` (its file name) from the two ``edgecodec eval`` reports."""
+            validation_ladder: dict | None = None, studio: dict | None = None,
+            validation_studio: dict | None = None) -> str:
+    """The markdown of the measured section for ``pack`` (its file name) from the ``edgecodec eval`` reports: the
+    levels on Kodak and the validation split, optionally the one-pass ladder and the studio encoder's ladder on each."""
     test = kodak["test_codec"]
     points = _curve(kodak, test)
     if not points:
@@ -106,10 +144,14 @@ def section(kodak: dict, validation: dict | None, pack: str, ladder: dict | None
         facts.append(f"With the residual layer (`eval --ladder`: the pack's quality ladder, {len(points)} "
                      f"settings) on {name}: **{_pct(lj['bd_rate'])} vs JPEG**, **{_pct(lw['bd_rate'])} vs WebP**"
                      + (f", {_pct(levels['bd_rate'])} against the quality levels alone" if levels else "") + reach + ".")
+    for name, report, levels in (("Kodak", studio, kodak), ("the validation split", validation_studio, validation)):
+        if report:
+            top = max((p for _, p in _points(levels, levels["test_codec"])), default=None) if levels else None
+            facts.append(_studio(name, report, top))
     facts.append("Reference points (CompressAI, Kodak, BD-rate vs JPEG): factorized prior −45 %, scale hyperprior "
                  "−55 %. Earlier packs and the studio encoder: `docs/benchmarks.md`. This is a checkpoint of a training "
                  "run that continues.")
-    out.append(" ".join(facts))
+    out.extend(f"- {fact}" for fact in facts)
     return "\n".join(out) + "\n"
 
 
@@ -129,6 +171,9 @@ def main(argv=None) -> None:
     ap.add_argument("--validation", type=Path, help="the same on the own validation split")
     ap.add_argument("--ladder", type=Path, help="edgecodec eval --ladder --json report on Kodak (the residual layer)")
     ap.add_argument("--validation-ladder", type=Path, help="the same on the own validation split")
+    ap.add_argument("--studio", type=Path, help="edgecodec eval --refined-latents --ladder --json report on Kodak "
+                    "(the studio encoder, docs/refinement.md; run after the release)")
+    ap.add_argument("--validation-studio", type=Path, help="the same on the own validation split")
     args = ap.parse_args(argv)
 
     def load(path: Path | None) -> dict | None:
@@ -136,7 +181,7 @@ def main(argv=None) -> None:
 
     name = args.pack.stem.removeprefix("edgecodec-hp-")
     write(args.card, section(load(args.kodak), load(args.validation), name, load(args.ladder),
-                             load(args.validation_ladder)))
+                             load(args.validation_ladder), load(args.studio), load(args.validation_studio)))
     print(f"wrote the measured section of {args.card}")
 
 

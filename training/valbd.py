@@ -27,14 +27,17 @@ def curve(val: str) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in (p.split(":") for p in val.split(";") if p)]
 
 
-def bd_rate(anchor: list[tuple[float, float]], test: list[tuple[float, float]]) -> float:
-    """Percent rate change of ``test`` against ``anchor`` at equal PSNR."""
+def bd_rate(anchor: list[tuple[float, float]], test: list[tuple[float, float]],
+            window: tuple[float, float] = (-np.inf, np.inf)) -> float:
+    """Percent rate change of ``test`` against ``anchor`` at equal PSNR: each curve's log-rate a least-squares cubic of
+    PSNR over all its points (VCEG-M33), integrated over the PSNR range the curves share, clipped to ``window`` (dB),
+    as ``edgecodec bd --window`` does."""
     if min(len(anchor), len(test)) < 4:
         raise ValueError("BD-rate needs at least 4 points per curve")
     (ra, pa), (rt, pt) = (np.array(c, dtype=np.float64).T for c in (anchor, test))
-    lo, hi = max(pa.min(), pt.min()), min(pa.max(), pt.max())
+    lo, hi = max(pa.min(), pt.min(), window[0]), min(pa.max(), pt.max(), window[1])
     if not hi > lo:
-        raise ValueError("the curves do not overlap in PSNR")
+        raise ValueError("the curves do not overlap in PSNR" + ("" if window == (-np.inf, np.inf) else " within the window"))
     fa, ft = np.polyfit(pa, np.log10(ra), 3), np.polyfit(pt, np.log10(rt), 3)
     ia, it = np.polyint(fa), np.polyint(ft)
     mean = ((np.polyval(it, hi) - np.polyval(it, lo)) - (np.polyval(ia, hi) - np.polyval(ia, lo))) / (hi - lo)

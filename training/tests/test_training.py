@@ -767,6 +767,12 @@ def test_validation_bd_rate_matches_a_known_rate_change_and_reads_the_log(tmp_pa
     assert valbd.bd_rate(anchor, cheaper) == pytest.approx(-10.0, abs=1e-6)
     with pytest.raises(ValueError, match="overlap"):
         valbd.bd_rate(anchor, [(r, p + 10) for r, p in anchor])
+    # a window: only the low end 10 % cheaper (rates scaled by a factor that is 0.9 below 25 dB and 1 above 25.5 dB)
+    bent = [(r * (0.9 if p < 25 else 1.0 if p > 25.4 else 0.95), p) for r, p in anchor]
+    assert valbd.bd_rate(anchor, bent, (23.7, 24.0)) < valbd.bd_rate(anchor, bent) < valbd.bd_rate(anchor, bent, (26.0, 26.4))
+    assert valbd.bd_rate(anchor, cheaper, (24.0, 30.0)) == pytest.approx(-10.0, abs=1e-6)  # clipped to the shared range
+    with pytest.raises(ValueError, match="within the window"):
+        valbd.bd_rate(anchor, cheaper, (27.0, 28.0))
     log = tmp_path / "train.csv"
     fmt = lambda c: ";".join(f"{r}:{p}" for r, p in c)  # noqa: E731
     log.write_text("time,step,val\n1,1000,\n2,1000," + fmt(anchor) + "\n3,2000," + fmt(cheaper) + "\n")
@@ -1130,6 +1136,24 @@ def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
             "JPEG**, **−5.0 % vs WebP**, −12.0 % against the quality levels alone; the ladder reaches 26.5 dB, the levels "
             "26.0 dB, and each BD-rate") in text_ladder
     assert "residual layer" not in text
+
+    # the studio encoder's ladder: over the shared ranges from the report, and up to the one-pass levels' top (26 dB
+    # here), computed from the curves: a studio curve 20 % cheaper than JPEG at every PSNR reads −20 % in any window
+    def rd(codec, base, scale=1.0):
+        return {"codec": codec, "points": [{"quality": q, "bpp": scale * 0.1 * 1.5 ** q, "psnr": base + q, "ms_ssim": 0.9}
+                                           for q in range(6)]}
+
+    studio = {"test_codec": "edgecodec", "average_curves": [rd("edgecodec", 23.0, 0.8), rd("jpeg", 23.0),
+                                                            rd("webp", 24.5, 0.7)],
+              "comparisons": [comparison("jpeg", -44.0), comparison("webp", -4.0), comparison("edgecodec-fast", -8.0)]}
+    text_studio = card.section(report, validation, "abc", studio=studio)
+    assert ("on Kodak, 6 settings of the quality ladder up to 28.0 dB: **−44.0 % vs JPEG**, **−4.0 % vs WebP** over "
+            "the range each shares with it, −8.0 % against the one-pass ladder; up to where the one-pass levels stop: "
+            "**−20.0 % vs JPEG** over 23.00–26.00 dB") in text_studio
+    assert "vs WebP** over 24.50–26.00 dB" in text_studio and "validation split, 6 settings" not in text_studio
+    text_vs = card.section(report, validation, "abc", validation_studio=studio)
+    assert text_vs.count("The studio encoder (") == 1 and "on the validation split, 6 settings" in text_vs
+    assert "levels stop" not in text_vs  # this validation report has no curves: no window to read
 
     path = tmp_path / "card.md"
     path.write_text("# Model card\n\n- step 1\n")
