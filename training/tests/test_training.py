@@ -1103,6 +1103,28 @@ def test_validating_checkpoints_offline_gives_their_rows_and_tiles_cost_bits(tmp
         valck.rows([tmp_path / "a.pt"], size=128, tile=16, quantised=False, files=files[:1])
 
 
+def test_edgecodec_bd_windows_agree_with_valbd_and_plot_the_report(tmp_path):
+    """`edgecodec bd --window` (C#) and `valbd.bd_rate` with a window (numpy; the model card uses it) read a committed
+    studio report the same way, and `--plot` writes the RD chart; a reversed window is a clear error."""
+    from PIL import Image
+
+    from training import valbd
+    report = REPO / "docs" / "results" / "kodak-ladder-studio-2c6a7815b8f0-rd.json"
+    out = csharp_cli()("bd", str(report), "--window", "23.9,30.35", "--plot", str(tmp_path / "rd.png"))
+    curves = {c["codec"]: [(p["bpp"], p["psnr"]) for p in c["points"]] for c in json.loads(report.read_text())["average_curves"]}
+    for anchor in ("jpeg", "webp"):
+        row = next(line for line in out.splitlines() if line.startswith(f"│ {anchor} "))
+        shown = float(row.split("│")[2].strip().rstrip("%").strip().replace("−", "-"))
+        assert shown == pytest.approx(valbd.bd_rate(curves[anchor], curves["edgecodec"], (23.9, 30.35)), abs=0.051)
+    with Image.open(tmp_path / "rd.png") as plot:
+        assert plot.format == "PNG" and plot.size == (1600, 600)
+        assert len(plot.convert("RGB").getcolors(1 << 20) or []) > 16  # curves, not a blank canvas
+    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "EdgeCodec.Cli.dll"
+    bad = subprocess.run(["dotnet", str(cli), "bd", str(report), "--window", "31,30"], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode != 0 and "--window takes LO,HI in dB with LO < HI" in bad.stdout + bad.stderr
+
+
 def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
     from training import card
 
