@@ -56,9 +56,11 @@ fi
 VAL="$WORK/validation"
 mkdir -p "$VAL"
 for i in 046 047 048 049; do ln -sf "$(realpath ../shared/datasets/wikipedia-photos/$i.png)" "$VAL/$i.png"; done
-$CLI eval --images "$VAL" --backend cpu --model "$PACK" --compare-tile-sizes 256 --json docs/results/validation-rd.json
+$CLI eval --images "$VAL" --backend cpu --model "$PACK" --compare-tile-sizes 256 --json docs/results/validation-rd.json \
+  --plot docs/results/validation-rd.png
 if [ -n "${LADDER[*]:-}" ]; then
-  $CLI eval --images "$VAL" --backend cpu --ladder --model "$PACK" --json docs/results/validation-ladder-rd.json
+  $CLI eval --images "$VAL" --backend cpu --ladder --model "$PACK" --json docs/results/validation-ladder-rd.json \
+    --plot docs/results/validation-ladder-rd.png
   LADDER+=(--validation-ladder docs/results/validation-ladder-rd.json)
 fi
 $PY -m training.card --card models/edgecodec-hp.MODEL_CARD.md --pack "$PACK" \

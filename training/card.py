@@ -6,7 +6,8 @@ by hand.
 
 ``export`` writes the card without it (the pack's embedded card cannot hold figures measured on the pack itself);
 ``scripts/release-pack.sh`` runs this after its evaluations. The section ``## Kodak (real bitstreams through the C#
-SDK)`` is replaced if present, else appended, and everything before it is kept. Only measured figures go in: the RD
+SDK)`` is replaced if present, else appended, and everything before it is kept. A report's chart (the same name with
+``.png``, as ``eval --plot`` or ``bd --plot`` writes it) is linked when it exists. Only measured figures go in: the RD
 table, the BD-rates against JPEG and WebP (PSNR and MS-SSIM), the int8-vs-fp32 synthesis cost, the prefix layers, the
 own validation split, the one-pass ladder and, once it has been run on the pack, the studio encoder's ladder
 (``--studio``, ``--validation-studio``: the studio refinement takes ~2 h of both cores, so it runs after the release
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 HEADING = "## Kodak (real bitstreams through the C# SDK)"
@@ -77,9 +79,10 @@ def _studio(name: str, report: dict, levels_top: float | None) -> str:
 
 def section(kodak: dict, validation: dict | None, pack: str, ladder: dict | None = None,
             validation_ladder: dict | None = None, studio: dict | None = None,
-            validation_studio: dict | None = None) -> str:
+            validation_studio: dict | None = None, curves: list[tuple[str, str]] | None = None) -> str:
     """The markdown of the measured section for ``pack`` (its file name) from the ``edgecodec eval`` reports: the
-    levels on Kodak and the validation split, optionally the one-pass ladder and the studio encoder's ladder on each."""
+    levels on Kodak and the validation split, optionally the one-pass ladder and the studio encoder's ladder on each.
+    ``curves``: (label, link) of the RD charts drawn from those reports, listed under the figures."""
     test = kodak["test_codec"]
     points = _curve(kodak, test)
     if not points:
@@ -151,6 +154,8 @@ def section(kodak: dict, validation: dict | None, pack: str, ladder: dict | None
     facts.append("Reference points (CompressAI, Kodak, BD-rate vs JPEG): factorized prior −45 %, scale hyperprior "
                  "−55 %. Earlier packs and the studio encoder: `docs/benchmarks.md`. This is a checkpoint of a training "
                  "run that continues.")
+    if curves:
+        facts.append("RD curves (against JPEG and WebP): " + ", ".join(f"[{label}]({link})" for label, link in curves) + ".")
     out.extend(f"- {fact}" for fact in facts)
     return "\n".join(out) + "\n"
 
@@ -180,8 +185,13 @@ def main(argv=None) -> None:
         return json.loads(path.read_text()) if path else None
 
     name = args.pack.stem.removeprefix("edgecodec-hp-")
+    labels = (("kodak", "Kodak, levels"), ("validation", "validation, levels"), ("ladder", "Kodak, ladder"),
+              ("validation_ladder", "validation, ladder"), ("studio", "Kodak, studio ladder"),
+              ("validation_studio", "validation, studio ladder"))
+    charts = [(label, Path(os.path.relpath(chart, args.card.resolve().parent)).as_posix()) for key, label in labels
+              if (report := getattr(args, key)) and (chart := report.resolve().with_suffix(".png")).exists()]
     write(args.card, section(load(args.kodak), load(args.validation), name, load(args.ladder),
-                             load(args.validation_ladder), load(args.studio), load(args.validation_studio)))
+                             load(args.validation_ladder), load(args.studio), load(args.validation_studio), charts))
     print(f"wrote the measured section of {args.card}")
 
 

@@ -1176,6 +1176,20 @@ def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
     text_vs = card.section(report, validation, "abc", validation_studio=studio)
     assert text_vs.count("The studio encoder (") == 1 and "on the validation split, 6 settings" in text_vs
     assert "levels stop" not in text_vs  # this validation report has no curves: no window to read
+    charts = card.section(report, None, "abc", curves=[("Kodak, levels", "../docs/results/kodak-rd.png")])
+    assert "- RD curves (against JPEG and WebP): [Kodak, levels](../docs/results/kodak-rd.png)." in charts
+    assert "RD curves" not in text
+    # main() links a report's chart (same name, .png) relative to the card, and only where it exists
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "kodak-rd.json").write_text(json.dumps(report))
+    (tmp_path / "results" / "kodak-rd.png").write_bytes(b"\x89PNG")
+    (tmp_path / "results" / "val-rd.json").write_text(json.dumps(validation))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "card.md").write_text("# Model card\n")
+    card.main(["--card", str(tmp_path / "models" / "card.md"), "--pack", "edgecodec-hp-abc.ecpack",
+               "--kodak", str(tmp_path / "results" / "kodak-rd.json"), "--validation", str(tmp_path / "results" / "val-rd.json")])
+    written = (tmp_path / "models" / "card.md").read_text()
+    assert "[Kodak, levels](../results/kodak-rd.png)." in written and "validation, levels" not in written
 
     path = tmp_path / "card.md"
     path.write_text("# Model card\n\n- step 1\n")
