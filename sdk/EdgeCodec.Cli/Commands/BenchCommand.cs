@@ -8,8 +8,9 @@ using Spectre.Console;
 namespace EdgeCodec.Cli.Commands;
 
 /// <summary>
-/// <c>edgecodec bench --backends reference,onnx,onnx-fp32 --threads 1,2 [--image IN.png] [--json OUT.json]</c>:
-/// whole-image decode time per backend and thread count, measured in one run on the same stream.
+/// <c>edgecodec bench --backends reference,onnx,onnx-fp32 --threads 1,2 [--image IN.png] [--encode] [--json OUT.json]</c>:
+/// whole-image decode time per backend and thread count, measured in one run on the same stream; with <c>--encode</c>
+/// also the one-pass encoder's time per thread count (what a camera spends per picture).
 /// </summary>
 internal static class BenchCommand
 {
@@ -25,8 +26,9 @@ internal static class BenchCommand
         var tileSize = CommonOptions.TileSize();
         var model = CommonOptions.Model();
         var json = CommonOptions.Json();
+        var encode = new Option<bool>("--encode") { Description = "Also time the one-pass encoder (analysis, entropy coding and, with --residual, the residual layer) per thread count" };
         var command = new Command("bench", "Benchmark whole-image decoding per backend (not a test: numbers go to docs/benchmarks.md)")
-            { image, backends, threads, repeat, quality, residual, region, tileSize, model, json };
+            { image, backends, threads, repeat, quality, residual, region, tileSize, model, json, encode };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -38,6 +40,9 @@ internal static class BenchCommand
                 container = encoder.Encode(picture, new Models.QualitySetting(r.GetValue(quality), r.GetValue(residual))).ToContainerBytes();
             }
 
+            int[] threadCounts = r.GetRequiredValue(threads).Split(',')
+                .Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            var setting = new Models.QualitySetting(r.GetValue(quality), r.GetValue(residual));
             var rows = new List<BenchRow>();
             string[] names = r.GetRequiredValue(backends).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             // Warm every backend before timing any (tiered JIT, ORT session caches), so the order of --backends does
@@ -49,7 +54,7 @@ internal static class BenchCommand
 
             foreach (var backend in names)
             {
-                foreach (int t in r.GetRequiredValue(threads).Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)))
+                foreach (int t in threadCounts)
                 {
                     rows.Add(Measure(pack, container, backend, t, Math.Max(1, r.GetValue(repeat)), r.GetValue(region)));
                 }
@@ -68,11 +73,29 @@ internal static class BenchCommand
             }
 
             AnsiConsole.Write(table);
+            var encodeRows = new List<EncodeBenchRow>();
+            if (r.GetValue(encode))
+            {
+                foreach (int t in threadCounts)
+                {
+                    encodeRows.Add(MeasureEncode(pack, picture, setting, t, r.GetValue(tileSize), Math.Max(1, r.GetValue(repeat))));
+                }
+
+                var encodeTable = new Table().AddColumns("encoder", "threads", "encode ms", "MP/s", "bytes").Border(TableBorder.Rounded);
+                foreach (var row in encodeRows)
+                {
+                    encodeTable.AddRow("one-pass", $"{row.Threads}", $"{row.EncodeSeconds * 1000:F1}", $"{row.MegapixelsPerSecond:F3}", $"{row.ContainerBytes}");
+                }
+
+                AnsiConsole.Write(encodeTable);
+            }
+
             if (r.GetValue(json) is { } jsonFile)
             {
                 var report = new BenchReport(Path.GetFileName(path), picture.Width, picture.Height, container.Length, pack.Sha256,
                     Environment.ProcessorCount, DateTimeOffset.UtcNow, withRatio)
                 {
+                    EncodeRows = encodeRows,
                     SynthesisRegion = r.GetValue(region),
                     PeakWorkingSetBytes = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64,
                 };
@@ -121,6 +144,22 @@ internal static class BenchCommand
         };
     }
 
+    private static EncodeBenchRow MeasureEncode(Models.ModelPack pack, RgbImage picture, Models.QualitySetting setting, int threads, int tileSize, int repeat)
+    {
+        using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = threads, TileSize = tileSize });
+        int bytes = encoder.Encode(picture, setting).ToContainerBytes().Length; // warm: ORT session, JIT, buffers
+        var seconds = new List<double>();
+        for (int i = 0; i < repeat; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            _ = encoder.Encode(picture, setting).ToContainerBytes();
+            seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+
+        double median = seconds.Order().ElementAt(seconds.Count / 2);
+        return new EncodeBenchRow(threads, median, picture.PixelCount / 1e6 / median, bytes);
+    }
+
     private static string DefaultImage()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -144,10 +183,16 @@ internal sealed record BenchRow(string Backend, int Threads, double DecodeSecond
     public double ResidualSeconds { get; init; }
 }
 
+/// <summary>One thread count of <c>bench --encode</c>: the median wall time of the one-pass encoder, container included.</summary>
+internal sealed record EncodeBenchRow(int Threads, double EncodeSeconds, double MegapixelsPerSecond, int ContainerBytes);
+
 /// <summary>What <c>bench --json</c> writes.</summary>
 internal sealed record BenchReport(string Image, int Width, int Height, int ContainerBytes, string ModelSha256, int ProcessorCount,
     DateTimeOffset CreatedUtc, IReadOnlyList<BenchRow> Rows)
 {
+    /// <summary>The one-pass encoder's rows (<c>--encode</c>; empty without it).</summary>
+    public IReadOnlyList<EncodeBenchRow> EncodeRows { get; init; } = [];
+
     /// <summary>The <c>--synthesis-region</c> used (pixels; 0 = one window per tile).</summary>
     public int SynthesisRegion { get; init; }
 
