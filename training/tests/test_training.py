@@ -1125,6 +1125,18 @@ def test_edgecodec_bd_windows_agree_with_valbd_and_plot_the_report(tmp_path):
     assert bad.returncode != 0 and "--window takes LO,HI in dB with LO < HI" in bad.stdout + bad.stderr
 
 
+def test_edgecodec_bench_times_the_encoder_on_the_stream_it_decodes(tmp_path):
+    """`bench --encode` times the same one-pass encode whose stream the decode rows use: one row per thread count, the
+    same container size, positive times (the figures themselves are benchmarks, docs/benchmarks.md)."""
+    out = tmp_path / "bench.json"
+    csharp_cli()("bench", "--image", str(REPO / "samples" / "media" / "astronaut.png"), "--backends", "cpu",
+                 "--threads", "1,2", "--repeat", "1", "-q", "1", "--encode", "--json", str(out))
+    report = json.loads(out.read_text())
+    assert [row["threads"] for row in report["encode_rows"]] == [1, 2]
+    assert all(row["container_bytes"] == report["container_bytes"] for row in report["encode_rows"])
+    assert all(row["encode_seconds"] > 0 and row["megapixels_per_second"] > 0 for row in report["encode_rows"])
+
+
 def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
     from training import card
 
