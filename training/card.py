@@ -147,9 +147,9 @@ def section(kodak: dict, validation: dict | None, pack: str, ladder: dict | None
         facts.append(f"With the residual layer (`eval --ladder`: the pack's quality ladder, {len(points)} "
                      f"settings) on {name}: **{_pct(lj['bd_rate'])} vs JPEG**, **{_pct(lw['bd_rate'])} vs WebP**"
                      + (f", {_pct(levels['bd_rate'])} against the quality levels alone" if levels else "") + reach + ".")
-    for name, report, levels in (("Kodak", studio, kodak), ("the validation split", validation_studio, validation)):
+    for name, report, one_pass in (("Kodak", studio, kodak), ("the validation split", validation_studio, validation)):
         if report:
-            top = max((p for _, p in _points(levels, levels["test_codec"])), default=None) if levels else None
+            top = max((p for _, p in _points(one_pass, one_pass["test_codec"])), default=None) if one_pass else None
             facts.append(_studio(name, report, top))
     facts.append("Reference points (CompressAI, Kodak, BD-rate vs JPEG): factorized prior −45 %, scale hyperprior "
                  "−55 %. Earlier packs and the studio encoder: `docs/benchmarks.md`. This is a checkpoint of a training "

@@ -425,14 +425,16 @@ def random_init_pack(tmp_path: Path, residual_crops: int = 0) -> tuple[Path, Pat
     return next(tmp_path.glob("edgecodec-hp-*.ecpack")), tmp_path / "init.pt"
 
 
+CLI_DLL = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "EdgeCodec.Cli.dll"
+
+
 def csharp_cli():
     """Runs the built C# CLI (skips the test when it is not built) and returns its stdout; a failure fails the test."""
-    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "EdgeCodec.Cli.dll"
-    if not cli.exists():
-        pytest.skip("build the CLI first (scripts/test.sh does): " + str(cli))
+    if not CLI_DLL.exists():
+        pytest.skip("build the CLI first (scripts/test.sh does): " + str(CLI_DLL))
 
     def run(*args):
-        r = subprocess.run(["dotnet", str(cli), *args], capture_output=True, text=True, timeout=600)
+        r = subprocess.run(["dotnet", str(CLI_DLL), *args], capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, r.stdout + r.stderr
         return r.stdout
 
@@ -1119,8 +1121,7 @@ def test_edgecodec_bd_windows_agree_with_valbd_and_plot_the_report(tmp_path):
     with Image.open(tmp_path / "rd.png") as plot:
         assert plot.format == "PNG" and plot.size == (1600, 600)
         assert len(plot.convert("RGB").getcolors(1 << 20) or []) > 16  # curves, not a blank canvas
-    cli = REPO / "sdk" / "EdgeCodec.Cli" / "bin" / "Release" / "net10.0" / "EdgeCodec.Cli.dll"
-    bad = subprocess.run(["dotnet", str(cli), "bd", str(report), "--window", "31,30"], capture_output=True, text=True,
+    bad = subprocess.run(["dotnet", str(CLI_DLL), "bd", str(report), "--window", "31,30"], capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode != 0 and "--window takes LO,HI in dB with LO < HI" in bad.stdout + bad.stderr
 

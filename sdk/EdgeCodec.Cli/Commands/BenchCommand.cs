@@ -34,15 +34,15 @@ internal static class BenchCommand
             var pack = CliRunner.LoadPack(r.GetValue(model));
             string path = r.GetValue(image)?.FullName ?? DefaultImage();
             var picture = ImageFile.Load(path);
+            var setting = new Models.QualitySetting(r.GetValue(quality), r.GetValue(residual));
             byte[] container;
             using (var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { TileSize = r.GetValue(tileSize) }))
             {
-                container = encoder.Encode(picture, new Models.QualitySetting(r.GetValue(quality), r.GetValue(residual))).ToContainerBytes();
+                container = encoder.Encode(picture, setting).ToContainerBytes();
             }
 
             int[] threadCounts = r.GetRequiredValue(threads).Split(',')
                 .Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            var setting = new Models.QualitySetting(r.GetValue(quality), r.GetValue(residual));
             var rows = new List<BenchRow>();
             string[] names = r.GetRequiredValue(backends).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             // Warm every backend before timing any (tiered JIT, ORT session caches), so the order of --backends does
