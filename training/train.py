@@ -65,10 +65,11 @@ def append_row(path: Path, header: list[str], row: list) -> None:
 
 
 def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | None = None,
-                 grown_at: int | None = None) -> None:
+                 grown_at: int | None = None, carried: tuple[dict, int] | None = None) -> None:
     """The committed checkpoint format: fp16 weights, the step, the levels and what the weights were last trained
     quantisation-aware; ``average`` (``{"decay", "since"}``) marks the weights as a moving average (the model card
-    says so)."""
+    says so). ``carried`` (the run's weight average and the step it started at) travels along in fp16, so that a
+    weights-only resume on another machine goes on with the average instead of starting it again."""
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     tmp = path.with_suffix(".tmp")
@@ -81,6 +82,9 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | N
         record["average"] = average
     if grown_at is not None:
         record["latent_grown_at"] = grown_at  # a weights-only resume goes on with the new group's rate warm-up
+    if carried is not None:
+        record["ema"] = {k: v.half() for k, v in carried[0].items()}
+        record["ema_since"] = carried[1]
     torch.save(record, tmp)
     os.replace(tmp, path)
 
@@ -350,9 +354,12 @@ def main(argv=None) -> None:
         compact = torch.load(args.compact, map_location="cpu")
         model = model_for(compact, **levels)
         step, grown_at = apply_weights(model, compact, args.compact), compact.get("latent_grown_at")
+        if tuple(model.lambdas) == tuple(compact.get("lambdas", LEGACY_LAMBDAS)):  # new levels would not fit the average's gains
+            ema_state, ema_since = compact.get("ema"), compact.get("ema_since")
         del compact
         opt = new_optimizer()
-        print(f"resumed weights from {args.compact} at step {step} (fresh optimizer)")
+        print(f"resumed weights from {args.compact} at step {step} (fresh optimizer"
+              f"{f', weight average since {ema_since}' if ema_state is not None else ''})")
     else:
         print(f"starting from scratch (synthesis {model.g_s.variant})")
     if args.grow_latent and model.groups == 4 and step > 0:
@@ -443,7 +450,8 @@ def main(argv=None) -> None:
                     "synthesis": model.g_s.variant, "latent": latent_layout(model), "latent_grown_at": grown_at,
                     "ema": ema.state if ema else None, "ema_since": ema_since}, tmp)
         os.replace(tmp, last)
-        save_compact(model, step, args.compact, grown_at=grown_at)
+        save_compact(model, step, args.compact, grown_at=grown_at,
+                     carried=(ema.state, ema_since) if ema else None)
         if ema:
             with ema.swapped_in(model):
                 save_compact(model, step, args.run_dir / "ema.pt", {"decay": args.ema, "since": ema_since}, grown_at)

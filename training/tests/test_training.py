@@ -941,6 +941,16 @@ def test_training_validates_and_writes_its_weight_average_and_tiled_rows(tmp_pat
     assert resumed["ema_since"] == 0
     k = "g_s.up1.conv.weight"
     assert torch.allclose(resumed["ema"][k], 0.9 * saved[k] + 0.1 * resumed["model"][k])
+    # The committed compact checkpoint carries the average (fp16), so a weights-only resume on a fresh machine goes
+    # on with it instead of starting it again at the weights.
+    compact = torch.load(tmp_path / "c.pt")
+    assert compact["ema_since"] == 0 and compact["ema"][k].dtype == torch.float16
+    assert torch.equal(compact["ema"][k], resumed["ema"][k].half())
+    shutil.rmtree(tmp_path / "run")
+    train.main(["--steps", "52"] + args)
+    fresh = torch.load(tmp_path / "run" / "last.pt")
+    assert fresh["ema_since"] == 0
+    assert torch.allclose(fresh["ema"][k], 0.9 * compact["ema"][k].float() + 0.1 * fresh["model"][k], atol=1e-6)
 
 
 def _silence(model: EdgeCodecModel, conv: str, channels: list[int]) -> None:
