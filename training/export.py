@@ -4,8 +4,8 @@
 
 Steps: calibrate activation ranges on training crops (never Kodak) -> convert h_s, the context
 models and g_s to integer graphs (int8 weights, int32 bias, multiplier+shift requantisation) ->
-build the quantised CDF tables -> export ONNX graphs (fp32 encoder, fp32 and QDQ int8 synthesis)
--> write the pack (a zip with stored entries and fixed timestamps, so the same weights always
+build the quantised CDF tables -> export ONNX graphs (fp32 and QDQ int8 analysis, fp32 hyper analysis, fp32 and
+QDQ int8 synthesis) -> write the pack (a zip with stored entries and fixed timestamps, so the same weights always
 give the same bytes and so the same content hash) -> write integer test vectors for the C# engine.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from . import data, intref
 from .intref import Node
+from .analysis_int8 import PERCENTILE as ANALYSIS_PERCENTILE, export_analysis_int8, int8_kmac_per_pixel
 from .qat import calibration_crops
 from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_RESIDUALS,
                     SynthStep, EdgeCodecModel, decoder_kmac_per_pixel, synth_activations, synth_signed,
@@ -598,6 +599,8 @@ def main(argv=None) -> None:
     ap.add_argument("--calib-crops", type=int, default=16)
     ap.add_argument("--gs-percentile", type=float, default=GS_PERCENTILE,
                     help="clipping percentile of the synthesis activations (0.9999 reproduces packs before step 35k)")
+    ap.add_argument("--analysis-percentile", type=float, default=ANALYSIS_PERCENTILE,
+                    help="clipping quantile of the int8 analysis' activation ranges (onnx/analysis.qdq.onnx)")
     ap.add_argument("--vectors", type=Path, default=REPO / "tests" / "vectors" / "model")
     ap.add_argument("--random-init", action="store_true", help="export an untrained model (smoke tests)")
     ap.add_argument("--residual-crops", type=int, default=24,
@@ -626,6 +629,7 @@ def main(argv=None) -> None:
     g_cdfs, g_offsets = gaussian_tables()
     f_cdfs, f_offsets = factorized_tables(model)
     enc_ga, enc_ha = export_encoder(model)
+    enc_ga_int8 = export_analysis_int8(model, enc_ga, calibration_crops(args.calib_crops), args.analysis_percentile)
     gains = torch.exp(model.log_gain).detach().double().numpy()
     kmac = decoder_kmac_per_pixel(model)
 
@@ -653,6 +657,7 @@ def main(argv=None) -> None:
         "cdf/gaussian.json": json.dumps(cdf_json(g_cdfs, g_offsets), separators=(",", ":")).encode(),
         "cdf/factorized.json": json.dumps(cdf_json(f_cdfs, f_offsets), separators=(",", ":")).encode(),
         "onnx/analysis.onnx": compact_float_weights(enc_ga),
+        "onnx/analysis.qdq.onnx": enc_ga_int8,
         "onnx/hyper_analysis.onnx": compact_float_weights(enc_ha),
         "onnx/synthesis.fp32.onnx": compact_float_weights(export_synthesis_onnx(model, scales, qdq=False)),
         "onnx/synthesis.qdq.onnx": export_synthesis_onnx(model, scales, qdq=True),
@@ -715,7 +720,9 @@ def model_card(args, model, step, kmac, int_rows, qat_parts: list[str] | None, a
         f"**{kmac['total']:.2f} kMAC/pixel**.",
         "- Integer path: h_s, context models and g_s as int8 weights / int32 bias / multiplier+shift requantisation, "
         f"calibrated on training crops; trained quantisation-aware: {qat}.",
-        f"- Encoder cost (g_a + h_a, fp32 ONNX on the sending device): {encoder_kmac_per_pixel(model):.1f} kMAC/pixel.",
+        f"- Encoder cost (g_a + h_a, fp32 ONNX on the sending device): {encoder_kmac_per_pixel(model):.1f} kMAC/pixel; "
+        f"the int8 analysis (`onnx/analysis.qdq.onnx`, `EncoderOptions.Analysis = Int8`) runs {int8_kmac_per_pixel(model):.1f} "
+        f"of them in int8.",
     ]
     lines += ["", "## Integer graphs vs float model (2 validation crops, 256x256)", "",
               "| quality | PSNR float | PSNR integer | y bpp float | y bpp integer (16-bit tables) |",

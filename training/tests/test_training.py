@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from training import aeprobe, data, export, intref, train
-from training.model import (GROWN_KEYS, SCALE_LEVELS, EdgeCodecModel, decoder_kmac_per_pixel, grow_latent, load_state,
-                            newest_group_slices)
+from training.model import (GROWN_KEYS, SCALE_LEVELS, EdgeCodecModel, decoder_kmac_per_pixel, encoder_kmac_per_pixel,
+                            grow_latent, load_state, newest_group_slices)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -1467,3 +1467,80 @@ def test_a_warm_arm_starts_from_the_teachers_layers_up_to_quarter_resolution():
         f"{layer}.{kind}" for layer in ("up1", "mid", "up2", "res4") for kind in ("weight", "bias"))
     assert torch.equal(half.res4.weight, teacher.res4.weight)
     assert not any(k.startswith("res4") for k in warm_front(bneck, teacher))  # its 1/4 residual is another layer
+
+
+def test_the_int8_analysis_quantises_the_inner_convs_and_keeps_the_rest_float():
+    """The QDQ rewrite of g_a: every module in QUANTISED gets an int8 weight, an int32 bias and uint8 activations on
+    both sides (the pattern ONNX Runtime fuses into QLinearConv); the first conv, the GDNs and the 1/16 layers stay
+    float; the graph keeps g_a's input and output."""
+    import onnx
+    from onnx import numpy_helper
+
+    from training import analysis_int8
+    torch.manual_seed(0)
+    model = EdgeCodecModel().eval()
+    fp32 = export.export_encoder(model)[0]
+    crops = [torch.rand(3, 64, 64) for _ in range(2)]
+    ranges = analysis_int8.activation_ranges(model, crops)
+    assert set(ranges) == set(analysis_int8.QUANTISED)
+    assert all(lo <= hi for pair in ranges.values() for lo, hi in pair)
+    g = onnx.load_from_string(analysis_int8.quantise_analysis(model, fp32, ranges)).graph
+    assert [i.name for i in g.input] == ["image"] and [o.name for o in g.output] == ["y"]
+    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    producers = {o: n for n in g.node for o in n.output}
+    convs = [n for n in g.node if n.op_type == "Conv"]
+    quantised = []
+    for n in convs:
+        x, w = producers.get(n.input[0]), producers.get(n.input[1])
+        if w is not None and w.op_type == "DequantizeLinear":
+            quantised.append(n.output[0])
+            assert inits[w.input[0]].dtype == np.int8 and inits[w.input[1]].shape == (inits[w.input[0]].shape[0],)
+            assert inits[producers[n.input[2]].input[0]].dtype == np.int32
+            assert x.op_type == "DequantizeLinear" and producers[x.input[0]].op_type == "QuantizeLinear"
+            (consumer,) = [c for c in g.node if n.output[0] in c.input]
+            assert consumer.op_type == "QuantizeLinear" and inits[consumer.input[2]].dtype == np.uint8
+    assert len(quantised) == len(analysis_int8.QUANTISED)
+    float_convs = {n.output[0].strip("/").rsplit("/", 1)[0] for n in convs if n.output[0] not in quantised}
+    assert {"0", "6", "res16/conv1", "res16/conv2", "1", "3", "5"} <= float_convs  # first conv, 1/16 layers, GDNs
+    assert 0 < analysis_int8.int8_kmac_per_pixel(model) < encoder_kmac_per_pixel(model)
+
+
+def test_the_shipped_pack_encodes_with_the_int8_analysis_of_its_weights(tmp_path):
+    """End to end on the real trained weights: the shipped pack plus the int8 analysis of its own checkpoint (what
+    the next export writes), encoded with --analysis Int8 through ONNX Runtime. The decoder never sees the analysis,
+    so both streams decode; the int8 one costs little (under 3 % bytes, under 0.1 dB) and is a different stream."""
+    import hashlib
+
+    from PIL import Image
+
+    from training import analysis_int8
+    from training.qat import calibration_crops
+    cli = csharp_cli()
+    pack = next((REPO / "models").glob("edgecodec-hp-*.ecpack"))
+    checkpoint = REPO / "models" / "checkpoints" / f"edgecodec-hp-{pack.stem.split('-')[-1]}.pt"
+    model, _ = train.load_model(checkpoint)
+    model.eval()
+    int8 = analysis_int8.export_analysis_int8(model, export.export_encoder(model)[0], calibration_crops(4))
+    with zipfile.ZipFile(pack) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    entries["onnx/analysis.qdq.onnx"] = int8
+    manifest = json.loads(entries["manifest.json"])
+    manifest["files"]["onnx/analysis.qdq.onnx"] = hashlib.sha256(int8).hexdigest()
+    entries["manifest.json"] = json.dumps(manifest).encode()
+    hybrid = tmp_path / "with-int8-analysis.ecpack"
+    hybrid.write_bytes(export.write_zip(entries))
+    _, val_files = data.list_images(data.default_dirs())
+    photo = np.asarray(Image.open(val_files[0]).convert("RGB"))[:384, :512]
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    results = {}
+    for arithmetic in ("Float32", "Int8"):
+        ecx, png = tmp_path / f"{arithmetic}.ecx", tmp_path / f"{arithmetic}.png"
+        cli("encode", str(tmp_path / "photo.png"), "-o", str(ecx), "-q", "3", "-m", str(hybrid), "--analysis", arithmetic,
+            "-t", "1")
+        cli("decode", str(ecx), "-o", str(png), "-m", str(hybrid), "-t", "1")
+        decoded = np.asarray(Image.open(png).convert("RGB")).astype(np.float64)
+        mse = float(((decoded - photo.astype(np.float64)) ** 2).mean())
+        results[arithmetic] = (ecx.read_bytes(), 10 * math.log10(255 ** 2 / mse))
+    (f_bytes, f_psnr), (q_bytes, q_psnr) = results["Float32"], results["Int8"]
+    assert f_bytes != q_bytes
+    assert abs(len(q_bytes) / len(f_bytes) - 1) < 0.03 and abs(q_psnr - f_psnr) < 0.1, (len(f_bytes), len(q_bytes), f_psnr, q_psnr)

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace EdgeCodec.Cli.Commands;
 
 /// <summary>
-/// <c>edgecodec bench --backends reference,onnx,onnx-fp32 --threads 1,2 [--image IN.png] [--encode] [--json OUT.json]</c>:
+/// <c>edgecodec bench --backends reference,onnx,onnx-fp32 --threads 1,2 [--image IN.png] [--encode [--analysis Float32,Int8]] [--json OUT.json]</c>:
 /// whole-image decode time per backend and thread count, measured in one run on the same stream; with <c>--encode</c>
 /// also the one-pass encoder's time per thread count (what a camera spends per picture).
 /// </summary>
@@ -27,8 +27,13 @@ internal static class BenchCommand
         var model = CommonOptions.Model();
         var json = CommonOptions.Json();
         var encode = new Option<bool>("--encode") { Description = "Also time the one-pass encoder (analysis, entropy coding and, with --residual, the residual layer) per thread count" };
+        var analyses = new Option<string>("--analysis")
+        {
+            Description = "With --encode: comma-separated analysis arithmetics to time, Float32 and/or Int8 (the int8 analysis needs a pack exported since session 41)",
+            DefaultValueFactory = _ => "Float32",
+        };
         var command = new Command("bench", "Benchmark whole-image decoding per backend (not a test: numbers go to docs/benchmarks.md)")
-            { image, backends, threads, repeat, quality, residual, region, tileSize, model, json, encode };
+            { image, backends, threads, repeat, quality, residual, region, tileSize, model, json, encode, analyses };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -76,15 +81,21 @@ internal static class BenchCommand
             var encodeRows = new List<EncodeBenchRow>();
             if (r.GetValue(encode))
             {
-                foreach (int t in threadCounts)
+                var arithmetics = r.GetRequiredValue(analyses).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(a => Enum.TryParse(a, ignoreCase: true, out AnalysisArithmetic v) && Enum.IsDefined(v) ? v
+                        : throw new ArgumentException($"--analysis: '{a}' is not Float32 or Int8.")).ToArray();
+                foreach (var arithmetic in arithmetics)
                 {
-                    encodeRows.Add(MeasureEncode(pack, picture, setting, t, r.GetValue(tileSize), Math.Max(1, r.GetValue(repeat))));
+                    foreach (int t in threadCounts)
+                    {
+                        encodeRows.Add(MeasureEncode(pack, picture, setting, t, r.GetValue(tileSize), Math.Max(1, r.GetValue(repeat)), arithmetic));
+                    }
                 }
 
-                var encodeTable = new Table().AddColumns("encoder", "threads", "encode ms", "MP/s", "bytes").Border(TableBorder.Rounded);
+                var encodeTable = new Table().AddColumns("encoder", "analysis", "threads", "encode ms", "MP/s", "bytes").Border(TableBorder.Rounded);
                 foreach (var row in encodeRows)
                 {
-                    encodeTable.AddRow("one-pass", $"{row.Threads}", $"{row.EncodeSeconds * 1000:F1}", $"{row.MegapixelsPerSecond:F3}", $"{row.ContainerBytes}");
+                    encodeTable.AddRow("one-pass", row.Analysis.ToString(), $"{row.Threads}", $"{row.EncodeSeconds * 1000:F1}", $"{row.MegapixelsPerSecond:F3}", $"{row.ContainerBytes}");
                 }
 
                 AnsiConsole.Write(encodeTable);
@@ -144,9 +155,10 @@ internal static class BenchCommand
         };
     }
 
-    private static EncodeBenchRow MeasureEncode(Models.ModelPack pack, RgbImage picture, Models.QualitySetting setting, int threads, int tileSize, int repeat)
+    private static EncodeBenchRow MeasureEncode(Models.ModelPack pack, RgbImage picture, Models.QualitySetting setting, int threads, int tileSize, int repeat,
+        AnalysisArithmetic analysis)
     {
-        using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = threads, TileSize = tileSize });
+        using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = threads, TileSize = tileSize, Analysis = analysis });
         int bytes = encoder.Encode(picture, setting).ToContainerBytes().Length; // warm: ORT session, JIT, buffers
         var seconds = new List<double>();
         for (int i = 0; i < repeat; i++)
@@ -157,7 +169,7 @@ internal static class BenchCommand
         }
 
         double median = seconds.Order().ElementAt(seconds.Count / 2);
-        return new EncodeBenchRow(threads, median, picture.PixelCount / 1e6 / median, bytes);
+        return new EncodeBenchRow(threads, median, picture.PixelCount / 1e6 / median, bytes) { Analysis = analysis };
     }
 
     private static string DefaultImage()
@@ -184,7 +196,12 @@ internal sealed record BenchRow(string Backend, int Threads, double DecodeSecond
 }
 
 /// <summary>One thread count of <c>bench --encode</c>: the median wall time of the one-pass encoder, container included.</summary>
-internal sealed record EncodeBenchRow(int Threads, double EncodeSeconds, double MegapixelsPerSecond, int ContainerBytes);
+internal sealed record EncodeBenchRow(int Threads, double EncodeSeconds, double MegapixelsPerSecond, int ContainerBytes)
+{
+    /// <summary>The analysis arithmetic the encoder ran.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AnalysisArithmetic>))]
+    public AnalysisArithmetic Analysis { get; init; }
+}
 
 /// <summary>What <c>bench --json</c> writes.</summary>
 internal sealed record BenchReport(string Image, int Width, int Height, int ContainerBytes, string ModelSha256, int ProcessorCount,

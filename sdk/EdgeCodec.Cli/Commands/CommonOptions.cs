@@ -39,6 +39,12 @@ internal static class CommonOptions
         Description = $"Container layout: compact (one picture, smallest) or indexed (appendable); default: {fallback}",
     };
 
+    public static Option<Codec.AnalysisArithmetic> Analysis() => new("--analysis")
+    {
+        Description = "The encoder's analysis arithmetic: Float32 (every pack) or Int8 (faster, a little more rate; packs exported since session 41)",
+        DefaultValueFactory = _ => Codec.AnalysisArithmetic.Float32,
+    };
+
     public static Option<FileInfo?> Json() => new("--json")
     {
         Description = "Write measurements as JSON to this file",

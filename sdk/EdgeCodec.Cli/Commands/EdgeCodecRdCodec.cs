@@ -19,7 +19,8 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
     private readonly IReadOnlyList<QualitySetting>? _ladder;
 
     public EdgeCodecRdCodec(ModelPack pack, string backend, string name = "edgecodec", int layers = 0, IReadOnlyList<int>? qualities = null,
-        IReadOnlyList<AdapterPackage>? experts = null, int tileSize = 0, IReadOnlyList<QualitySetting>? ladder = null)
+        IReadOnlyList<AdapterPackage>? experts = null, int tileSize = 0, IReadOnlyList<QualitySetting>? ladder = null,
+        AnalysisArithmetic analysis = AnalysisArithmetic.Float32)
     {
         _ladder = ladder;
         _pack = pack;
@@ -29,7 +30,7 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
         QualityLevels = qualities ?? [.. Enumerable.Range(0, ladder?.Count ?? pack.QualityLevels.Count)];
         experts ??= [];
         _adapters = experts.Count > 0 ? new AdapterSet(pack, experts) : null;
-        _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1, Experts = experts, TileSize = tileSize }));
+        _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1, Experts = experts, TileSize = tileSize, Analysis = analysis }));
     }
 
     public string Name { get; }

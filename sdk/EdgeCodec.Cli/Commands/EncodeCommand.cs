@@ -7,7 +7,7 @@ using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--max-bytes B] [--tile-size PX] [--layout compact|indexed] [--latents IN.eclt]</c></summary>
+/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--max-bytes B] [--tile-size PX] [--layout compact|indexed] [--latents IN.eclt] [--analysis Float32|Int8]</c></summary>
 internal static class EncodeCommand
 {
     public static Command Create()
@@ -32,7 +32,8 @@ internal static class EncodeCommand
             Description = "Add a residual layer with this step index of the pack (edgecodec model info lists them; larger = coarser, fewer bytes)",
         };
         var layout = CommonOptions.Layout("compact");
-        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, layout, model, threads, latents, residual };
+        var analysis = CommonOptions.Analysis();
+        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, layout, model, threads, latents, residual, analysis };
         command.SetAction(r => CliRunner.Run(() =>
         {
             if (r.GetValue(maxBytes) is not null && (r.GetResult(quality) is { Implicit: false } || r.GetResult(layers) is { Implicit: false } || r.GetValue(latents) is not null || r.GetValue(residual) is not null))
@@ -42,7 +43,7 @@ internal static class EncodeCommand
 
             var pack = CliRunner.LoadPack(r.GetValue(model));
             var image = ImageFile.Load(r.GetRequiredValue(input).FullName);
-            using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize) });
+            using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize), Analysis = r.GetValue(analysis) });
             var fileLayout = r.GetValue(layout) ?? ContainerLayout.Compact;
             var sw = Stopwatch.StartNew();
             var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(file.FullName), pack) : null;

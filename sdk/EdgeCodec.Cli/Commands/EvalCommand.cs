@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EdgeCodec.Adapters;
+using EdgeCodec.Codec;
 using EdgeCodec.Evaluation;
 using EdgeCodec.Models;
 using EdgeCodec.Imaging;
@@ -43,8 +44,13 @@ internal static class EvalCommand
                 + "the quality levels alone become \"edgecodec-levels\" (with --refined-latents: the studio encoder's ladder and levels, "
                 + "and the one-pass ladder as \"edgecodec-fast\")",
         };
+        var analysis = CommonOptions.Analysis();
+        var compareAnalysis = new Option<bool>("--compare-analysis")
+        {
+            Description = "Also encode with the other analysis arithmetic (\"edgecodec-int8-analysis\" or \"edgecodec-float32-analysis\"): what the int8 analysis costs",
+        };
         var command = new Command("eval", "Rate-distortion evaluation of EdgeCodec vs JPEG and WebP (BD-rate, PSNR, MS-SSIM)")
-            { images, json, plot, limit, backend, model, threads, compare, prefixes, tileSize, tileSizes, adapters, adapterDir, trust, refined, ladder };
+            { images, json, plot, limit, backend, model, threads, compare, prefixes, tileSize, tileSizes, adapters, adapterDir, trust, refined, ladder, analysis, compareAnalysis };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var pack = CliRunner.LoadPack(r.GetValue(model));
@@ -68,6 +74,7 @@ internal static class EvalCommand
             var set = files.Select(f => (Path.GetFileNameWithoutExtension(f.Name), ImageFile.Load(f.FullName))).ToList();
             var experts = LoadAdapters(pack, r.GetValue(adapters)!, r.GetValue(adapterDir), r.GetValue(trust), r.GetValue(model));
             int tile = r.GetValue(tileSize);
+            var arith = r.GetValue(analysis);
             bool useLadder = r.GetValue(ladder);
             if (useLadder && pack.ResidualSteps.Count == 0)
             {
@@ -80,41 +87,48 @@ internal static class EvalCommand
 
             var codecs = new List<IRdCodec>
             {
-                (IRdCodec?)studio ?? new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts, tileSize: tile, ladder: useLadder ? pack.QualityLadder : null),
+                (IRdCodec?)studio ?? new EdgeCodecRdCodec(pack, r.GetValue(backend)!, experts: experts, tileSize: tile, ladder: useLadder ? pack.QualityLadder : null, analysis: arith),
                 new JpegCodec(), new WebpCodec(),
             };
             if (useLadder)
             {
                 CliRunner.Info($"quality ladder: {string.Join(" ", studio is null ? pack.QualityLadder : studio.QualityLevels.Select(i => pack.QualityLadder[i]))}");
                 codecs.Add(studio is null
-                    ? new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-levels", experts: experts, tileSize: tile)
+                    ? new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-levels", experts: experts, tileSize: tile, analysis: arith)
                     : new RefinedRdCodec(pack, r.GetValue(backend)!, r.GetValue(refined)!.FullName, set, "edgecodec-levels"));
             }
 
             if (studio is not null)
             {
-                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-fast", ladder: useLadder ? pack.QualityLadder : null));
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, "edgecodec-fast", ladder: useLadder ? pack.QualityLadder : null, analysis: arith));
             }
 
             if (experts.Count > 0)
             {
                 CliRunner.Info($"adapters: {string.Join(", ", experts.Select(a => $"{a.Manifest.Id} (expert {a.Manifest.ExpertId}, {a.Manifest.Domain})"))}");
-                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, RdSummary.NoAdaptersAnchor, tileSize: tile));
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, RdSummary.NoAdaptersAnchor, tileSize: tile, analysis: arith));
+            }
+
+            if (r.GetValue(compareAnalysis))
+            {
+                var other = arith == AnalysisArithmetic.Int8 ? AnalysisArithmetic.Float32 : AnalysisArithmetic.Int8;
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, $"edgecodec-{other.ToString().ToLowerInvariant()}-analysis", tileSize: tile,
+                    ladder: useLadder ? pack.QualityLadder : null, analysis: other));
             }
 
             foreach (string b in List(r.GetValue(compare)))
             {
-                codecs.Add(new EdgeCodecRdCodec(pack, b, $"edgecodec-{b}", tileSize: tile));
+                codecs.Add(new EdgeCodecRdCodec(pack, b, $"edgecodec-{b}", tileSize: tile, analysis: arith));
             }
 
             foreach (string k in List(r.GetValue(prefixes)))
             {
-                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, $"edgecodec-{k}layers", int.Parse(k, System.Globalization.CultureInfo.InvariantCulture), tileSize: tile));
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, $"edgecodec-{k}layers", int.Parse(k, System.Globalization.CultureInfo.InvariantCulture), tileSize: tile, analysis: arith));
             }
 
             foreach (string t in List(r.GetValue(tileSizes)))
             {
-                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, $"edgecodec-tile{t}", tileSize: int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)));
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, $"edgecodec-tile{t}", tileSize: int.Parse(t, System.Globalization.CultureInfo.InvariantCulture), analysis: arith));
             }
 
             var evaluator = new RdEvaluator(codecs)

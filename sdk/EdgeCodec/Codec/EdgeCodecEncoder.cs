@@ -25,13 +25,14 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <summary>Creates an encoder for <paramref name="pack"/>.</summary>
     /// <param name="pack">The model pack; must stay alive while the encoder is used.</param>
     /// <param name="options">Options, or null for defaults.</param>
-    /// <exception cref="NotSupportedException">ONNX Runtime is not available.</exception>
+    /// <exception cref="NotSupportedException">ONNX Runtime is not available, or <see cref="EncoderOptions.Analysis"/> asks for
+    /// an int8 analysis the pack does not have.</exception>
     public EdgeCodecEncoder(ModelPack pack, EncoderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(pack);
         _pack = pack;
         _options = options ?? new EncoderOptions();
-        _analysis = new OnnxAnalysis(pack, _options.EffectiveThreads);
+        _analysis = new OnnxAnalysis(pack, _options.EffectiveThreads, _options.Analysis);
         _path = new TileEntropyPath(pack);
     }
 

@@ -34,5 +34,12 @@ public sealed class EncoderOptions
     /// </summary>
     public string Backend { get; init; } = "";
 
+    /// <summary>
+    /// The analysis transform's arithmetic: <see cref="AnalysisArithmetic.Float32"/> (every pack) or
+    /// <see cref="AnalysisArithmetic.Int8"/> (faster, a little more rate; the pack must have
+    /// <see cref="Models.ModelPack.AnalysisInt8Entry"/>). Default <see cref="AnalysisArithmetic.Float32"/>.
+    /// </summary>
+    public AnalysisArithmetic Analysis { get; init; } = AnalysisArithmetic.Float32;
+
     internal int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 }

@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace EdgeCodec.Codec;
 
 /// <summary>
-/// The encoder's float analysis transforms (<c>g_a</c>, <c>h_a</c>) through ONNX Runtime. Their output
+/// The encoder's analysis transforms (<c>g_a</c> in fp32 or int8, <c>h_a</c> in fp32) through ONNX Runtime. Their output
 /// is quantised right after, and everything from there on is integer, so a different analysis
 /// implementation changes the bits chosen, never whether a decoder can parse them.
 /// </summary>
@@ -16,17 +16,30 @@ internal sealed class OnnxAnalysis : IDisposable
     private readonly int _latentChannels;
     private readonly int _hyperChannels;
 
-    public OnnxAnalysis(ModelPack pack, int threads)
+    public OnnxAnalysis(ModelPack pack, int threads, AnalysisArithmetic arithmetic = AnalysisArithmetic.Float32)
     {
         if (!OnnxRuntimeProbe.IsAvailable(out var reason))
         {
             throw new NotSupportedException("The encoder needs ONNX Runtime: " + reason);
         }
 
+        string entry = arithmetic switch
+        {
+            AnalysisArithmetic.Float32 => ModelPack.AnalysisEntry,
+            AnalysisArithmetic.Int8 => ModelPack.AnalysisInt8Entry,
+            _ => throw new ArgumentOutOfRangeException(nameof(arithmetic), arithmetic, "Unknown analysis arithmetic."),
+        };
+        if (!pack.HasEntry(entry))
+        {
+            throw new NotSupportedException(
+                $"Model pack {pack.Sha256[..12]} has no int8 analysis ('{entry}'; packs exported since session 41 have it): " +
+                "encode with AnalysisArithmetic.Float32, or use a newer pack.");
+        }
+
         _latentChannels = pack.Layout.LatentChannels;
         _hyperChannels = pack.Layout.HyperChannels;
         using var options = OnnxSessionFactory.CpuOptions(threads);
-        _analysis = new InferenceSession(pack.GetEntry(ModelPack.AnalysisEntry).ToArray(), options);
+        _analysis = new InferenceSession(pack.GetEntry(entry).ToArray(), options);
         _hyperAnalysis = new InferenceSession(pack.GetEntry(ModelPack.HyperAnalysisEntry).ToArray(), options);
     }
 

@@ -29,6 +29,12 @@ public sealed partial class ModelPack
     /// <summary>Entry name of the fp32 analysis transform <c>g_a</c> (image → <c>y</c>).</summary>
     public const string AnalysisEntry = "onnx/analysis.onnx";
 
+    /// <summary>
+    /// Entry name of the int8 analysis transform <c>g_a</c> (a QDQ graph, image → <c>y</c>, the same input and output as
+    /// <see cref="AnalysisEntry"/>); optional: packs exported since session 41 have it (<see cref="Codec.AnalysisArithmetic.Int8"/>).
+    /// </summary>
+    public const string AnalysisInt8Entry = "onnx/analysis.qdq.onnx";
+
     /// <summary>Entry name of the fp32 hyper analysis <c>h_a</c> (<c>y'</c> → <c>z</c>).</summary>
     public const string HyperAnalysisEntry = "onnx/hyper_analysis.onnx";
 
