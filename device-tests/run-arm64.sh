@@ -28,7 +28,7 @@ fi
 dotnet publish "$ROOT/backends/EdgeCodec.Backends.Cpu.Check/EdgeCodec.Backends.Cpu.Check.csproj" \
   -c Release -r linux-arm64 --self-contained -o "$OUT" -nologo -v quiet
 
-MODEL=$(ls "$ROOT"/models/edgecodec-hp-*.ecpack | head -n 1)
+MODEL=${MODEL:-$(ls "$ROOT"/models/edgecodec-hp-*.ecpack | head -n 1)}
 APP="$OUT/EdgeCodec.Backends.Cpu.Check"
 # The JIT's W^X double mapping is slow and fragile under qemu-user.
 export DOTNET_EnableWriteXorExecute=0
@@ -62,5 +62,43 @@ for cpu in cortex-a76 cortex-a72; do
   else
     echo "FAIL $cpu: Raspberry Pi package checks -- log $log"; sed 's/^/  /' "$log"; status=1
   fi
+done
+
+# The encoder on Arm64 (a camera): ONNX Runtime's linux-arm64 kernels run the analysis, fp32 and, where the pack has
+# it, int8 (onnx/analysis.qdq.onnx). Encoder arithmetic may differ between machines (only the decoder's may not), so
+# the check is that each stream decodes on x64 to within 0.1 dB of the x64 encoder's picture at a size within 3 %.
+CLI_OUT="$OUT-cli"
+PY=/usr/bin/python3  # Debian's, with numpy and PIL (the training toolchain's)
+dotnet publish "$ROOT/sdk/EdgeCodec.Cli/EdgeCodec.Cli.csproj" -c Release -r linux-arm64 --self-contained -o "$CLI_OUT" -nologo -v quiet
+X64="dotnet $ROOT/sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll"
+CROP="$CLI_OUT/coffee-256x192.png"
+$PY -c "from PIL import Image; Image.open('$ROOT/samples/media/coffee.png').convert('RGB').crop((240, 150, 496, 342)).save('$CROP')"
+analyses=Float32
+if unzip -l "$MODEL" | grep -q 'onnx/analysis.qdq.onnx'; then analyses="Float32 Int8"; else
+  echo "SKIP int8 analysis: $(basename "$MODEL") has no onnx/analysis.qdq.onnx (packs exported since session 41 have it)"; fi
+for a in $analyses; do
+  $X64 encode "$CROP" -o "$CLI_OUT/x64-$a.ecx" -q 3 -m "$MODEL" --analysis "$a" -t 1 >/dev/null
+  $X64 decode "$CLI_OUT/x64-$a.ecx" -o "$CLI_OUT/x64-$a.png" -m "$MODEL" -b cpu >/dev/null
+  for cpu in cortex-a76 cortex-a72; do
+    log="$CLI_OUT/$cpu-$a.log"
+    if qemu-aarch64-static -cpu "$cpu" "$CLI_OUT/EdgeCodec.Cli" encode "$CROP" -o "$CLI_OUT/$cpu-$a.ecx" -q 3 -m "$MODEL" \
+         --analysis "$a" -t 1 >"$log" 2>&1 \
+       && $X64 decode "$CLI_OUT/$cpu-$a.ecx" -o "$CLI_OUT/$cpu-$a.png" -m "$MODEL" -b cpu >>"$log" 2>&1 \
+       && $PY - "$CROP" "$CLI_OUT/x64-$a" "$CLI_OUT/$cpu-$a" >>"$log" 2>&1 <<'PY'
+import math, os, sys
+import numpy as np
+from PIL import Image
+src = np.asarray(Image.open(sys.argv[1]).convert("RGB"), dtype=np.float64)
+def psnr(stem):
+    d = np.asarray(Image.open(stem + ".png").convert("RGB"), dtype=np.float64)
+    return 10 * math.log10(255 ** 2 / ((d - src) ** 2).mean())
+(x, a), (nx, na) = (psnr(s) for s in sys.argv[2:4]), (os.path.getsize(s + ".ecx") for s in sys.argv[2:4])
+print(f"x64 {nx} B {x:.3f} dB, arm64 {na} B {a:.3f} dB")
+sys.exit(0 if abs(a - x) < 0.1 and abs(na / nx - 1) < 0.03 else 1)
+PY
+    then echo "PASS $cpu: encoder, $a analysis: $(tail -n 1 "$log")"
+    else echo "FAIL $cpu: encoder, $a analysis -- log $log"; sed 's/^/  /' "$log"; status=1
+    fi
+  done
 done
 exit $status
