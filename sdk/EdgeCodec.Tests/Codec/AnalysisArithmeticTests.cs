@@ -49,9 +49,12 @@ public sealed class AnalysisArithmeticTests
         }
 
         Assert.Equal(Encode(pack, AnalysisArithmetic.Float32), Encode(WithInt8Analysis(fp32), AnalysisArithmetic.Int8));
-        // ... and a damaged graph there fails when the encoder is made, while the fp32 setting does not read it.
+        // ... and a damaged graph there is a malformed pack, named, when the encoder is made, while the fp32 setting does
+        // not read it.
         var broken = WithInt8Analysis(fp32[..(fp32.Length / 2)]);
-        Assert.ThrowsAny<Exception>(() => new EdgeCodecEncoder(broken, new EncoderOptions { Analysis = AnalysisArithmetic.Int8 }));
+        var error = Assert.Throws<EdgeCodecFormatException>(() => new EdgeCodecEncoder(broken, new EncoderOptions { Analysis = AnalysisArithmetic.Int8 }));
+        Assert.Equal(EdgeCodec.Format.FormatError.Malformed, error.Error);
+        Assert.Contains(ModelPack.AnalysisInt8Entry, error.Message, StringComparison.Ordinal);
         using var stillFine = new EdgeCodecEncoder(broken, new EncoderOptions { Analysis = AnalysisArithmetic.Float32 });
     }
 

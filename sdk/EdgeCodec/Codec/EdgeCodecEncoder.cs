@@ -27,6 +27,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <param name="options">Options, or null for defaults.</param>
     /// <exception cref="NotSupportedException">ONNX Runtime is not available, or <see cref="EncoderOptions.Analysis"/> asks for
     /// an int8 analysis the pack does not have.</exception>
+    /// <exception cref="EdgeCodecFormatException">An analysis graph of the pack that ONNX Runtime cannot load.</exception>
     public EdgeCodecEncoder(ModelPack pack, EncoderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(pack);

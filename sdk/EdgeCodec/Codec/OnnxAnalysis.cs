@@ -1,4 +1,5 @@
 using EdgeCodec.Backends;
+using EdgeCodec.Format;
 using EdgeCodec.Models;
 using Microsoft.ML.OnnxRuntime;
 
@@ -39,8 +40,30 @@ internal sealed class OnnxAnalysis : IDisposable
         _latentChannels = pack.Layout.LatentChannels;
         _hyperChannels = pack.Layout.HyperChannels;
         using var options = OnnxSessionFactory.CpuOptions(threads);
-        _analysis = new InferenceSession(pack.GetEntry(entry).ToArray(), options);
-        _hyperAnalysis = new InferenceSession(pack.GetEntry(ModelPack.HyperAnalysisEntry).ToArray(), options);
+        _analysis = LoadGraph(pack, entry, options);
+        try
+        {
+            _hyperAnalysis = LoadGraph(pack, ModelPack.HyperAnalysisEntry, options);
+        }
+        catch
+        {
+            _analysis.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A pack entry as an ONNX Runtime session; a graph it cannot load is a malformed pack, named as such.</summary>
+    private static InferenceSession LoadGraph(ModelPack pack, string entry, SessionOptions options)
+    {
+        try
+        {
+            return new InferenceSession(pack.GetEntry(entry).ToArray(), options);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new EdgeCodecFormatException(
+                $"Model pack {pack.Sha256[..12]}: entry '{entry}' is not a graph ONNX Runtime can load ({ex.Message}).", FormatError.Malformed, innerException: ex);
+        }
     }
 
     /// <summary>
