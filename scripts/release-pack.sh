@@ -45,7 +45,7 @@ $CLI model verify "$PACK"
 # Every proper prefix of the pack's groups (1,2,3 for four groups), read from the checkpoint's recorded latent layout.
 PREFIXES=$($PY -c "import sys, torch; from training.model import checkpoint_layout; \
 g = checkpoint_layout(torch.load(sys.argv[1], map_location='cpu'))['groups']; print(','.join(map(str, range(1, g))))" "$CHECKPOINT")
-$CLI eval --images ../shared/datasets/kodak --backend cpu --compare-backends onnx-fp32 --prefix-layers "$PREFIXES" \
+$CLI eval --images ../shared/datasets/kodak --backend cpu --compare-backends onnx-fp32 --prefix-layers "$PREFIXES" --compare-analysis \
   --model "$PACK" --json docs/results/kodak-rd.json --plot docs/results/kodak-rd.png
 if $CLI model info "$PACK" | grep -q "residual layer.*steps"; then
   # The quality ladder (levels with residual layers) as the test codec, the levels alone as edgecodec-levels.

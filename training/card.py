@@ -119,6 +119,12 @@ def section(kodak: dict, validation: dict | None, pack: str, ladder: dict | None
         facts.append(f"vs WebP: **{_pct(webp['bd_rate'])}** (MS-SSIM: {_pct(webp['bd_rate_ms_ssim'])}).")
     if fp32:
         facts.append(f"int8 synthesis vs fp32: **{_pct(_comparison(kodak, f'{test}-onnx-fp32')['bd_rate'], 2)}**.")
+    int8_analysis = _curve(kodak, f"{test}-int8-analysis")
+    if int8_analysis:
+        from training.valbd import bd_rate
+        cost = bd_rate([(q["bpp"], q["psnr"]) for q in points], [(q["bpp"], q["psnr"]) for q in int8_analysis])
+        facts.append(f"The int8 analysis (`--analysis Int8`, the encoder's `onnx/analysis.qdq.onnx`) against the fp32 one: "
+                     f"**{_pct(cost, 2)}** (`eval --compare-analysis`).")
     if layers:
         facts.append("All layers against the first " + " / ".join(str(k) for k in layers) + " (every prefix charged "
                      "the whole file's rate): " + " / ".join(

@@ -1199,6 +1199,10 @@ def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):
     text_vs = card.section(report, validation, "abc", validation_studio=studio)
     assert text_vs.count("The studio encoder (") == 1 and "on the validation split, 6 settings" in text_vs
     assert "levels stop" not in text_vs  # this validation report has no curves: no window to read
+    # the int8 analysis (eval --compare-analysis): its cost read from the two curves, int8 against fp32
+    analysed = dict(report, average_curves=[rd("edgecodec", 23.0), rd("edgecodec-int8-analysis", 23.0, 1.01)])
+    assert "against the fp32 one: **+1.00 %** (`eval --compare-analysis`)" in card.section(analysed, None, "abc")
+    assert "int8 analysis" not in text
     charts = card.section(report, None, "abc", curves=[("Kodak, levels", "../docs/results/kodak-rd.png")])
     assert "- RD curves (against JPEG and WebP): [Kodak, levels](../docs/results/kodak-rd.png)." in charts
     assert "RD curves" not in text
