@@ -58,6 +58,45 @@ public sealed class AnalysisArithmeticTests
         using var stillFine = new EdgeCodecEncoder(broken, new EncoderOptions { Analysis = AnalysisArithmetic.Float32 });
     }
 
+    [Int8AnalysisFact]
+    public void The_shipped_int8_analysis_codes_within_a_little_of_the_fp32_one()
+    {
+        // Measured on Kodak with pack 2c6a7815b8f0 plus the int8 analysis of its weights: +0.54 % BD-rate, at most
+        // 0.03 dB and 0.3 % rate per level (docs/benchmarks.md, "The int8 analysis"). One picture is noisier than 24.
+        var pack = TestPacks.Pack;
+        (long Bytes, double Psnr, byte[] Payload) Run(AnalysisArithmetic a)
+        {
+            using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1, Analysis = a });
+            var encoded = encoder.Encode(Coffee, 3);
+            byte[] container = encoded.ToContainerBytes();
+            using var ms = new MemoryStream(container, writable: false);
+            var frame = EdgeCodecDecoder.Decode(pack, ms, new DecoderOptions { Backend = "reference" }).Frame;
+            return (container.Length, CodecFixture.Psnr(Coffee, frame.Image), [.. encoded.Packets.SelectMany(p => p.Payload.ToArray())]);
+        }
+
+        var (fBytes, fPsnr, fPayload) = Run(AnalysisArithmetic.Float32);
+        var (qBytes, qPsnr, qPayload) = Run(AnalysisArithmetic.Int8);
+        Assert.NotEqual(fPayload, qPayload); // a different graph ran
+        Assert.InRange((double)qBytes / fBytes, 0.97, 1.03);
+        Assert.InRange(qPsnr - fPsnr, -0.1, 0.1);
+    }
+
     [Fact]
     public void Analysis_defaults_to_float32() => Assert.Equal(AnalysisArithmetic.Float32, new EncoderOptions().Analysis);
+}
+
+/// <summary>A fact that is skipped, with the reason, when the shipped pack has no int8 analysis (packs before session 41).</summary>
+public sealed class Int8AnalysisFactAttribute : FactAttribute
+{
+    public Int8AnalysisFactAttribute()
+    {
+        if (TestPacks.PackPath is null)
+        {
+            Skip = TestPacks.MissingPack;
+        }
+        else if (!TestPacks.Pack.HasEntry(ModelPack.AnalysisInt8Entry))
+        {
+            Skip = $"The shipped pack has no {ModelPack.AnalysisInt8Entry} (packs exported since session 41 have it).";
+        }
+    }
 }
