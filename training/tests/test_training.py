@@ -1141,9 +1141,10 @@ def test_edgecodec_bench_times_the_encoder_on_the_stream_it_decodes(tmp_path):
     same container size, positive times (the figures themselves are benchmarks, docs/benchmarks.md)."""
     out = tmp_path / "bench.json"
     csharp_cli()("bench", "--image", str(REPO / "samples" / "media" / "astronaut.png"), "--backends", "cpu",
-                 "--threads", "1,2", "--repeat", "1", "-q", "1", "--encode", "--json", str(out))
+                 "--threads", "1,2", "--repeat", "1", "-q", "1", "--encode", "--analysis", "Float32", "--json", str(out))
     report = json.loads(out.read_text())
     assert [row["threads"] for row in report["encode_rows"]] == [1, 2]
+    assert all(row["analysis"] == "Float32" for row in report["encode_rows"])
     assert all(row["container_bytes"] == report["container_bytes"] for row in report["encode_rows"])
     assert all(row["encode_seconds"] > 0 and row["megapixels_per_second"] > 0 for row in report["encode_rows"])
 

@@ -29,8 +29,8 @@ internal static class BenchCommand
         var encode = new Option<bool>("--encode") { Description = "Also time the one-pass encoder (analysis, entropy coding and, with --residual, the residual layer) per thread count" };
         var analyses = new Option<string>("--analysis")
         {
-            Description = "With --encode: comma-separated analysis arithmetics to time, Float32 and/or Int8 (the int8 analysis needs a pack exported since session 41)",
-            DefaultValueFactory = _ => "Float32",
+            Description = "With --encode: comma-separated analysis arithmetics to time, Float32 and/or Int8 (the int8 analysis needs a pack exported since session 41); default: both where the pack has the int8 one",
+            DefaultValueFactory = _ => "auto",
         };
         var command = new Command("bench", "Benchmark whole-image decoding per backend (not a test: numbers go to docs/benchmarks.md)")
             { image, backends, threads, repeat, quality, residual, region, tileSize, model, json, encode, analyses };
@@ -81,9 +81,12 @@ internal static class BenchCommand
             var encodeRows = new List<EncodeBenchRow>();
             if (r.GetValue(encode))
             {
-                var arithmetics = r.GetRequiredValue(analyses).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .Select(a => Enum.TryParse(a, ignoreCase: true, out AnalysisArithmetic v) && Enum.IsDefined(v) ? v
-                        : throw new ArgumentException($"--analysis: '{a}' is not Float32 or Int8.")).ToArray();
+                string requested = r.GetRequiredValue(analyses);
+                var arithmetics = requested == "auto"
+                    ? pack.HasEntry(Models.ModelPack.AnalysisInt8Entry) ? [AnalysisArithmetic.Float32, AnalysisArithmetic.Int8] : [AnalysisArithmetic.Float32]
+                    : requested.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(a => Enum.TryParse(a, ignoreCase: true, out AnalysisArithmetic v) && Enum.IsDefined(v) ? v
+                            : throw new ArgumentException($"--analysis: '{a}' is not Float32 or Int8.")).ToArray();
                 foreach (var arithmetic in arithmetics)
                 {
                     foreach (int t in threadCounts)
