@@ -24,7 +24,7 @@ double fps = args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCultur
 var pack = ModelPack.LoadDefault();
 // 256-px entropy tiles: a lost packet then costs a 256-px patch rather than the whole frame (files use the pack's
 // larger tile, which costs fewer bits; docs/format.md, "Tiles"). A camera runs the int8 analysis where the pack has
-// one: ~1.9x the fp32 analysis' speed on one core for ~0.5 % more rate (docs/benchmarks.md, "The int8 analysis").
+// one: ~1.8x the fp32 analysis' speed on one core for 0.54 % more rate (docs/benchmarks.md, "The int8 analysis").
 var analysis = pack.HasEntry(ModelPack.AnalysisInt8Entry) ? AnalysisArithmetic.Int8 : AnalysisArithmetic.Float32;
 using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { TileSize = 256, Analysis = analysis });
 var sender = new StreamSender(new StreamSenderOptions { ModelId = pack.ModelId, StreamId = 1 });

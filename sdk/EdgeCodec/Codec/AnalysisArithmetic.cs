@@ -13,7 +13,7 @@ public enum AnalysisArithmetic
     /// <summary>
     /// The int8 analysis (<see cref="Models.ModelPack.AnalysisInt8Entry"/>, a QDQ graph ONNX Runtime runs as
     /// <c>QLinearConv</c>): the convs at 1/4 and 1/8 resolution, 31 of the encoder's 36 kMAC/pixel, in int8. For cameras:
-    /// ~1.9× the fp32 analysis' speed on one core for ~+0.5 % BD-rate (docs/benchmarks.md, "The int8 analysis").
+    /// ~1.8× the fp32 analysis' speed on one core for +0.54 % BD-rate on Kodak (docs/benchmarks.md, "The int8 analysis").
     /// Packs exported since session 41 have it.
     /// </summary>
     Int8 = 1,
