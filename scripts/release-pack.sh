@@ -10,8 +10,9 @@
 #   6. rerun the AdapterDeploy sample
 # Usage: [EXPORTED=DIR] scripts/release-pack.sh CHECKPOINT [WORKDIR]
 # EXPORTED: a folder where `training.export --checkpoint CHECKPOINT --out DIR --vectors DIR/v` already ran (skips it).
-# CHECKPOINT is a compact training checkpoint (models/checkpoints/edgecodec-train.pt after a stopped run); copy it
-# first if training is still writing it. WORKDIR (default: a temporary folder) receives the development signing key
+# CHECKPOINT is a compact training checkpoint: the run's weight average (training/runs/main/ema.pt, copied first if
+# training is still writing it; on a machine without the run folder, `python3 -m training.average
+# models/checkpoints/edgecodec-train.pt /tmp/ck.pt` writes the average the committed checkpoint carries). WORKDIR (default: a temporary folder) receives the development signing key
 # and the adapters' parts; the private key is never committed. ~30 minutes on 2 idle cores.
 # Afterwards: update the figures in README.md, docs/benchmarks.md, docs/training.md and docs/adapters.md from the
 # reports (edgecodec bd REPORT --window LO,HI compares like for like with the previous pack).

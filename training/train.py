@@ -65,11 +65,12 @@ def append_row(path: Path, header: list[str], row: list) -> None:
 
 
 def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | None = None,
-                 grown_at: int | None = None, carried: tuple[dict, int] | None = None) -> None:
+                 grown_at: int | None = None, carried: tuple[dict, int, float] | None = None) -> None:
     """The committed checkpoint format: fp16 weights, the step, the levels and what the weights were last trained
     quantisation-aware; ``average`` (``{"decay", "since"}``) marks the weights as a moving average (the model card
-    says so). ``carried`` (the run's weight average and the step it started at) travels along in fp16, so that a
-    weights-only resume on another machine goes on with the average instead of starting it again."""
+    says so). ``carried`` (the run's weight average, the step it started at and its decay) travels along in fp16, so
+    that a weights-only resume on another machine goes on with the average instead of starting it again, and a
+    release can export it from the committed file alone (``training.average``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     tmp = path.with_suffix(".tmp")
@@ -84,7 +85,7 @@ def save_compact(model: EdgeCodecModel, step: int, path: Path, average: dict | N
         record["latent_grown_at"] = grown_at  # a weights-only resume goes on with the new group's rate warm-up
     if carried is not None:
         record["ema"] = {k: v.half() for k, v in carried[0].items()}
-        record["ema_since"] = carried[1]
+        record["ema_since"], record["ema_decay"] = carried[1], carried[2]
     torch.save(record, tmp)
     os.replace(tmp, path)
 
@@ -451,7 +452,7 @@ def main(argv=None) -> None:
                     "ema": ema.state if ema else None, "ema_since": ema_since}, tmp)
         os.replace(tmp, last)
         save_compact(model, step, args.compact, grown_at=grown_at,
-                     carried=(ema.state, ema_since) if ema else None)
+                     carried=(ema.state, ema_since, args.ema) if ema else None)
         if ema:
             with ema.swapped_in(model):
                 save_compact(model, step, args.run_dir / "ema.pt", {"decay": args.ema, "since": ema_since}, grown_at)

@@ -944,8 +944,18 @@ def test_training_validates_and_writes_its_weight_average_and_tiled_rows(tmp_pat
     # The committed compact checkpoint carries the average (fp16), so a weights-only resume on a fresh machine goes
     # on with it instead of starting it again at the weights.
     compact = torch.load(tmp_path / "c.pt")
-    assert compact["ema_since"] == 0 and compact["ema"][k].dtype == torch.float16
+    assert compact["ema_since"] == 0 and compact["ema_decay"] == 0.9 and compact["ema"][k].dtype == torch.float16
     assert torch.equal(compact["ema"][k], resumed["ema"][k].half())
+    # ... and written out, it is the run's ema.pt: what a release exports, from the committed file alone
+    from training import average
+    assert average.write_average(tmp_path / "c.pt", tmp_path / "avg.pt") == {"decay": 0.9, "since": 0}
+    written, ema_file = torch.load(tmp_path / "avg.pt"), torch.load(tmp_path / "run" / "ema.pt")
+    assert written["step"] == ema_file["step"] == 51 and written["average"] == ema_file["average"]
+    assert written["weights"].keys() == ema_file["weights"].keys()
+    assert all(torch.equal(written["weights"][n], ema_file["weights"][n]) for n in written["weights"])
+    assert not set(average.CARRIED) & written.keys()
+    with pytest.raises(ValueError, match="carries no weight average"):
+        average.write_average(tmp_path / "run" / "ema.pt", tmp_path / "x.pt")
     shutil.rmtree(tmp_path / "run")
     train.main(["--steps", "52"] + args)
     fresh = torch.load(tmp_path / "run" / "last.pt")
