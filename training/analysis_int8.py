@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .model import EdgeCodecModel, counted_conv_macs
+from .qdq import int8_per_channel
 
 #: The g_a modules (paths in ``Analysis``) that run in int8.
 QUANTISED = ("2", "4", "res4.conv1", "res4.conv2", "res8.conv1", "res8.conv2")
@@ -108,8 +109,7 @@ def quantise_analysis(model: EdgeCodecModel, fp32_onnx: bytes, ranges: dict) -> 
         x = qdq(n.input[0], s_x, z_x, f"{path}_in")
         conv = model.g_a.get_submodule(path)
         w = conv.weight.detach().double().numpy()
-        s_w = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(1) / 127.0, 1e-12)
-        qw = np.clip(np.round(w / s_w.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+        qw, s_w = int8_per_channel(w)
         nodes.append(helper.make_node("DequantizeLinear", [const(f"{path}_qw", qw), const(f"{path}_sw", s_w.astype(np.float32)),
                                                            const(f"{path}_zw", np.zeros(w.shape[0], np.int8))],
                                       [f"{path}_w"], axis=0))

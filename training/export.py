@@ -27,6 +27,7 @@ from . import data, intref
 from .intref import Node
 from .analysis_int8 import PERCENTILE as ANALYSIS_PERCENTILE, export_analysis_int8, int8_kmac_per_pixel
 from .qat import calibration_crops
+from .qdq import int8_per_channel
 from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNTH_INPUT, SYNTH_OUTPUT, SYNTH_RESIDUALS,
                     SynthStep, EdgeCodecModel, decoder_kmac_per_pixel, synth_activations, synth_signed,
                     encoder_kmac_per_pixel, scale_table)
@@ -192,8 +193,9 @@ SIGNED_RANGE_FLOOR = 16.0
 
 def pack_calibration(model: EdgeCodecModel, calib_crops: int = 16, gs_pct: float = GS_PERCENTILE) -> dict:
     """The calibration a pack is exported with, reproducible from the pack's weights alone: ``calib_crops`` crops of
-    the training set (``qat.calibration_crops``, a fixed seed). The export and the studio encoder's integer target
-    (``refine.integer_target``) both call this, so they compute the same ranges. ``model`` must run in float (no fake
+    the training set (``qat.calibration_crops``, a fixed seed). The studio encoder's integer target
+    (``refine.integer_target``) calls this and the export its body (it reads the same crops once for this and for the
+    int8 analysis), so they compute the same ranges. ``model`` must run in float (no fake
     quant). (Packs up to ``c189c487d731`` subsampled with the global generator, replayed from an ``EdgeCodecModel``'s
     initial draws; since ``robust_max`` has its own generator, nothing outside the weights and crops matters.)"""
     return calibrate(model, calibration_crops(calib_crops), gs_pct)
@@ -421,8 +423,7 @@ def export_synthesis_onnx(model: EdgeCodecModel, scales: dict, qdq: bool) -> byt
         w = c.weight.detach().double().numpy() * out_scale
         bias = c.bias.detach().double().numpy() * out_scale
         if qdq:
-            s_w = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(1) / 127.0, 1e-12)
-            qw = np.clip(np.round(w / s_w.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+            qw, s_w = int8_per_channel(w)
             wn = fresh("w")
             nodes.append(helper.make_node("DequantizeLinear", [const(fresh("qw"), qw, np.int8),
                                                                const(fresh("sw"), s_w.astype(np.float32)),
@@ -622,14 +623,15 @@ def main(argv=None) -> None:
         average = ck.get("average")
     model.eval()
 
-    cal = pack_calibration(model, args.calib_crops, args.gs_percentile)
+    crops = calibration_crops(args.calib_crops)  # what pack_calibration reads; the int8 analysis' ranges too
+    cal = calibrate(model, crops, args.gs_percentile)
     b, graphs, scales = build_graphs(model, cal)
     weights_blob, directory = pack_weights(b)
 
     g_cdfs, g_offsets = gaussian_tables()
     f_cdfs, f_offsets = factorized_tables(model)
     enc_ga, enc_ha = export_encoder(model)
-    enc_ga_int8 = export_analysis_int8(model, enc_ga, calibration_crops(args.calib_crops), args.analysis_percentile)
+    enc_ga_int8 = export_analysis_int8(model, enc_ga, crops, args.analysis_percentile)
     gains = torch.exp(model.log_gain).detach().double().numpy()
     kmac = decoder_kmac_per_pixel(model)
 

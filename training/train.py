@@ -118,13 +118,18 @@ def apply_weights(model: EdgeCodecModel, ck: dict, path: Path) -> int:
     return int(ck.get("step", 0))
 
 
+def same_levels(model: EdgeCodecModel, ck: dict) -> bool:
+    """Whether the checkpoint was trained for the model's quality lambdas (before they were recorded: LEGACY_LAMBDAS)."""
+    return tuple(model.lambdas) == tuple(ck.get("lambdas", LEGACY_LAMBDAS))
+
+
 def levelled(model: EdgeCodecModel, state: dict, ck: dict, path: Path) -> bool:
     """Re-levels ``state``'s gain vectors in place if the checkpoint was trained for other quality lambdas than the
     model's (before they were recorded: LEGACY_LAMBDAS); the number of levels may differ (``train --lambdas`` adding a
     level: its vectors are extrapolated from the trained ones). Returns whether it did."""
-    trained = tuple(ck.get("lambdas", LEGACY_LAMBDAS))
-    if tuple(model.lambdas) == trained:
+    if same_levels(model, ck):
         return False
+    trained = tuple(ck.get("lambdas", LEGACY_LAMBDAS))
     for key in ("log_gain", "log_igain"):
         state[key] = relevel_rows(state[key], trained, model.lambdas)
     print(f"{path}: trained for lambdas {trained}; gains re-levelled to {tuple(model.lambdas)}")
@@ -355,7 +360,7 @@ def main(argv=None) -> None:
         compact = torch.load(args.compact, map_location="cpu")
         model = model_for(compact, **levels)
         step, grown_at = apply_weights(model, compact, args.compact), compact.get("latent_grown_at")
-        if tuple(model.lambdas) == tuple(compact.get("lambdas", LEGACY_LAMBDAS)):  # new levels would not fit the average's gains
+        if same_levels(model, compact):  # an average of other levels' gains would not fit the new ones
             ema_state, ema_since = compact.get("ema"), compact.get("ema_since")
         del compact
         opt = new_optimizer()
