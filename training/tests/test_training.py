@@ -1146,6 +1146,30 @@ def test_edgecodec_bd_windows_agree_with_valbd_and_plot_the_report(tmp_path):
     assert bad.returncode != 0 and "--window takes LO,HI in dB with LO < HI" in bad.stdout + bad.stderr
 
 
+def test_edgecodec_bd_against_another_report_reads_its_test_curve_as_an_anchor():
+    """`edgecodec bd REPORT --against OTHER` (how a release compares a pack with the previous one) gives the BD-rate of
+    REPORT's test curve against OTHER's, as valbd reads it; a report on other images is refused, not compared."""
+    from training import valbd
+    results = REPO / "docs" / "results"
+    studio, one_pass = results / "kodak-ladder-studio-2c6a7815b8f0-rd.json", results / "kodak-ladder-rd.json"
+
+    def test_curve(path):
+        report = json.loads(path.read_text())
+        points = next(c for c in report["average_curves"] if c["codec"] == report["test_codec"])["points"]
+        return [(p["bpp"], p["psnr"]) for p in points]
+
+    out = csharp_cli()("bd", str(studio), "--window", "25,30", "--against", str(one_pass))
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("│ edgecodec of "))
+    shown = float(lines[at].split("│")[2].strip().rstrip("%").strip())
+    expected = valbd.bd_rate(test_curve(one_pass), test_curve(studio), (25.0, 30.0))
+    assert expected < -1  # the studio ladder (of the pack before) is still the lower curve
+    assert shown == pytest.approx(expected, abs=0.051)
+    bad = subprocess.run(["dotnet", str(CLI_DLL), "bd", str(studio), "--against", str(results / "validation-rd.json")],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "measured other images" in bad.stdout + bad.stderr
+
+
 def test_edgecodec_bench_times_the_encoder_on_the_stream_it_decodes(tmp_path):
     """`bench --encode` times the same one-pass encode whose stream the decode rows use: one row per thread count, the
     same container size, positive times (the figures themselves are benchmarks, docs/benchmarks.md)."""

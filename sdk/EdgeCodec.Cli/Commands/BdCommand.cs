@@ -6,9 +6,10 @@ using Spectre.Console;
 namespace EdgeCodec.Cli.Commands;
 
 /// <summary>
-/// <c>edgecodec bd REPORT.json [--window LO,HI] [--interpolation cubic|pchip|linear] [--per-image ANCHOR] [--plot OUT.png]</c>: the
+/// <c>edgecodec bd REPORT.json [--window LO,HI] [--interpolation cubic|pchip|linear] [--against OTHER.json] [--per-image ANCHOR] [--plot OUT.png]</c>: the
 /// BD-rates of a saved <c>eval --json</c> report, again or over a PSNR window, so that two packs with different operating
-/// ranges can be compared on the same stretch of quality; <c>--interpolation</c> reads the curves through their points
+/// ranges can be compared on the same stretch of quality; <c>--against</c> adds another report's test curve as one more
+/// anchor (a new pack against the previous pack's committed report, on the same images); <c>--interpolation</c> reads the curves through their points
 /// instead of a least-squares cubic (dense ladders); with <c>--per-image</c>, each image's BD-rates against one anchor,
 /// worst last, to see where a codec loses; with <c>--plot</c>, the report's curves drawn again as <c>eval --plot</c> draws
 /// them (a report written without a plot, or one whose plot was lost, needs no new evaluation).
@@ -32,20 +33,21 @@ internal static class BdCommand
                 "pchip (piecewise cubic Hermite through the points) or linear",
             DefaultValueFactory = _ => BdInterpolation.Cubic,
         };
+        var against = new Option<FileInfo?>("--against")
+        {
+            Description = "Also compare against another RD report's test codec (e.g. the previous pack's report on the same images)",
+        };
         var plot = new Option<FileInfo?>("--plot") { Description = "Also draw the report's RD curves into this PNG (as eval --plot does)" };
-        var command = new Command("bd", "BD-rates of a saved RD report, optionally over a PSNR window") { input, window, interpolation, perImage, plot };
+        var command = new Command("bd", "BD-rates of a saved RD report, optionally over a PSNR window")
+        {
+            input, window, interpolation, against, perImage, plot,
+        };
         command.SetAction(r => CliRunner.Run(() =>
         {
             (double from, double to) = ParseWindow(r.GetValue(window));
             BdInterpolation method = r.GetValue(interpolation);
-            RdReport report;
-            using (var fs = File.OpenRead(r.GetRequiredValue(input).FullName))
-            {
-                report = RdReport.ReadJson(fs);
-            }
-
-            RdCurve test = report.AverageCurves.FirstOrDefault(c => c.Codec == report.TestCodec)
-                ?? throw new InvalidDataException($"The report has no curve of its test codec {report.TestCodec}.");
+            RdReport report = Read(r.GetRequiredValue(input));
+            RdCurve test = TestCurve(report);
             if (r.GetValue(perImage) is { } requested && (requested == report.TestCodec || !report.AverageCurves.Any(c => c.Codec == requested)))
             {
                 throw new ArgumentException($"--per-image: '{requested}' is not an anchor of this report " +
@@ -64,6 +66,24 @@ internal static class BdCommand
                     Percent(comparison?.BdRate), Percent(comparison?.BdRateMsSsim));
             }
 
+            if (r.GetValue(against) is { } otherFile)
+            {
+                RdReport other = Read(otherFile);
+                if (other.Images.Count != report.Images.Count
+                    || !other.Images.Select(i => i.Name).Order(StringComparer.Ordinal).SequenceEqual(report.Images.Select(i => i.Name).Order(StringComparer.Ordinal)))
+                {
+                    throw new ArgumentException($"--against: {otherFile.Name} measured other images ({other.Images.Count}) than this report " +
+                        $"({report.Images.Count}); BD-rates between them would compare pictures, not codecs.");
+                }
+
+                IReadOnlyList<RdPoint> a = TestCurve(other).ToPoints(), t = test.ToPoints();
+                bool defined = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, method, from, to, out double bd, out double lo, out double hi);
+                double? full = BjontegaardDelta.TryBdRate(a, t, RdMetric.Psnr, out double f) ? f : null;
+                double? fullMs = BjontegaardDelta.TryBdRate(a, t, RdMetric.MsSsimDb, out double m) ? m : null;
+                table.AddRow(Markup.Escape($"{other.TestCodec} of {otherFile.Name}"), defined ? Percent(bd) : "undefined",
+                    hi > lo ? $"{lo:F2} .. {hi:F2} dB" : "-", Percent(full), Percent(fullMs));
+            }
+
             AnsiConsole.MarkupLine(Markup.Escape($"{report.TestCodec}, {report.Images.Count} images, {report.CreatedUtc:yyyy-MM-dd}"));
             AnsiConsole.Write(table);
             if (r.GetValue(perImage) is { } anchorName)
@@ -80,6 +100,16 @@ internal static class BdCommand
         }));
         return command;
     }
+
+    private static RdReport Read(FileInfo file)
+    {
+        using var fs = File.OpenRead(file.FullName);
+        return RdReport.ReadJson(fs);
+    }
+
+    private static RdCurve TestCurve(RdReport report) =>
+        report.AverageCurves.FirstOrDefault(c => c.Codec == report.TestCodec)
+            ?? throw new InvalidDataException($"The report has no curve of its test codec {report.TestCodec}.");
 
     private static (double From, double To) ParseWindow(string? text)
     {
