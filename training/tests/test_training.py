@@ -1523,8 +1523,16 @@ def test_the_int8_analysis_quantises_the_inner_convs_and_keeps_the_rest_float():
     ranges = analysis_int8.activation_ranges(model, crops)
     assert set(ranges) == set(analysis_int8.QUANTISED)
     assert all(lo <= hi for pair in ranges.values() for lo, hi in pair)
-    g = onnx.load_from_string(analysis_int8.quantise_analysis(model, fp32, ranges)).graph
+    qdq = analysis_int8.quantise_analysis(model, fp32, ranges)
+    g = onnx.load_from_string(qdq).graph
     assert [i.name for i in g.input] == ["image"] and [o.name for o in g.output] == ["y"]
+    # The export stores the float weights as fp16 (+ Cast), as in the fp32 graph, and leaves the integer ones alone.
+    packed = onnx.load_from_string(export.compact_float_weights(qdq)).graph
+    stored = {i.name: numpy_helper.to_array(i) for i in packed.initializer}
+    assert not [n for n, a in stored.items() if a.dtype == np.float32 and a.size >= 1024]
+    assert {n: a.tobytes() for n, a in stored.items() if a.dtype in (np.int8, np.int32, np.uint8)} == {
+        i.name: numpy_helper.to_array(i).tobytes() for i in g.initializer if i.data_type in (2, 3, 6)}
+    assert len(export.compact_float_weights(qdq)) < 0.7 * len(qdq)
     inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
     producers = {o: n for n in g.node for o in n.output}
     convs = [n for n in g.node if n.op_type == "Conv"]
