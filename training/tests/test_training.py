@@ -1146,6 +1146,19 @@ def test_edgecodec_bd_windows_agree_with_valbd_and_plot_the_report(tmp_path):
     assert bad.returncode != 0 and "--window takes LO,HI in dB with LO < HI" in bad.stdout + bad.stderr
 
 
+def test_edgecodec_model_info_lists_each_onnx_graph_with_its_size_and_reader():
+    """`edgecodec model info` says what each ONNX entry of the shipped pack weighs and who reads it (what a device that
+    only decodes could leave out, docs/model-pack.md), with the sizes the archive holds."""
+    pack = next((REPO / "models").glob("edgecodec-hp-*.ecpack"))
+    out = " ".join(line.strip("│ ") for line in csharp_cli()("model", "info", str(pack)).splitlines())
+    with zipfile.ZipFile(pack) as z:
+        sizes = {i.filename: i.file_size for i in z.infolist() if i.filename.startswith("onnx/")}
+    assert sizes
+    for name, size in sizes.items():
+        assert f"{name} ({size / 1e6:.2f} MB, " in out
+    assert "onnx/analysis.onnx (" in out and "MB, encoder)" in out and "decoder: onnx, qnn backends" in out
+
+
 def test_edgecodec_bd_against_another_report_reads_its_test_curve_as_an_anchor():
     """`edgecodec bd REPORT --against OTHER` (how a release compares a pack with the previous one) gives the BD-rate of
     REPORT's test curve against OTHER's, as valbd reads it; a report on other images is refused, not compared."""

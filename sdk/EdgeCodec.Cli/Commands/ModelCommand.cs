@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EdgeCodec.Codec;
+using EdgeCodec.Models;
 using Spectre.Console;
 
 namespace EdgeCodec.Cli.Commands;
@@ -7,6 +8,16 @@ namespace EdgeCodec.Cli.Commands;
 /// <summary><c>edgecodec model info|verify PACK [--vectors DIR]</c></summary>
 internal static class ModelCommand
 {
+    /// <summary>Who reads an ONNX entry: the encoder's analysis graphs, or the ONNX Runtime backends' synthesis.</summary>
+    private static string GraphReader(string entry) => entry switch
+    {
+        ModelPack.AnalysisEntry or ModelPack.HyperAnalysisEntry => "encoder",
+        ModelPack.AnalysisInt8Entry => "encoder, --analysis Int8",
+        ModelPack.SynthesisQdqEntry => "decoder: onnx, qnn backends",
+        ModelPack.SynthesisFp32Entry => "decoder: onnx-fp32 backend",
+        _ => "not read by this SDK",
+    };
+
     public static Command Create()
     {
         var command = new Command("model", "Inspect and verify model packs");
@@ -30,7 +41,8 @@ internal static class ModelCommand
                 ? string.Join(" ", p.QualityLadder)
                 : string.Join(" ", p.QualityLadder.Select((q, i) => $"{q} ({p.QualityLadderBitsPerPixel[i]:0.###} bpp)")));
             table.AddRow("decoder cost", $"{p.DecoderKmacPerPixel:F2} kMAC/pixel");
-            table.AddRow("onnx graphs", string.Join(", ", p.OnnxEntries));
+            table.AddRow("onnx graphs", string.Join("\n", p.OnnxEntries.Select(e =>
+                FormattableString.Invariant($"{e} ({p.GetEntry(e).Length / 1e6:F2} MB, {GraphReader(e)})"))));
             AnsiConsole.Write(table);
             return CliRunner.Ok;
         }));
