@@ -27,7 +27,7 @@ dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/crop
   -o device-tests/vectors/coffee-128x96-q2.ecx --model "$PACK"
 dotnet backends/EdgeCodec.Backends.Cpu.Check/bin/Release/net10.0/EdgeCodec.Backends.Cpu.Check.dll vector \
   device-tests/vectors/coffee-128x96-q2.ecx device-tests/vectors/coffee-128x96-q2.sha256 --model "$PACK" --write
-if unzip -l "$PACK" | grep -q "residual/tables.bin"; then
+if unzip -Z1 "$PACK" residual/tables.bin >/dev/null 2>&1; then  # (not `unzip -l | grep -q`: a race under pipefail)
   dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/crop.png" -q 2 --residual 2 \
     -o device-tests/vectors/coffee-128x96-q2-r2.ecx --model "$PACK"
   DOTNET_EnableHWIntrinsic=0 dotnet backends/EdgeCodec.Backends.Cpu.Check/bin/Release/net10.0/EdgeCodec.Backends.Cpu.Check.dll vector \
