@@ -1194,6 +1194,9 @@ def test_edgecodec_bench_times_the_encoder_on_the_stream_it_decodes(tmp_path):
     assert all(row["analysis"] == "Float32" for row in report["encode_rows"])
     assert all(row["container_bytes"] == report["container_bytes"] for row in report["encode_rows"])
     assert all(row["encode_seconds"] > 0 and row["megapixels_per_second"] > 0 for row in report["encode_rows"])
+    # and a fresh encoder's first picture, cold and after EdgeCodecEncoder.WarmUp (the figures: docs/benchmarks.md)
+    assert all(row[k] > 0 for row in report["encode_rows"]
+               for k in ("first_encode_seconds", "warm_up_seconds", "first_encode_after_warm_up_seconds"))
 
 
 def test_the_model_card_gets_its_measured_section_from_the_reports(tmp_path):

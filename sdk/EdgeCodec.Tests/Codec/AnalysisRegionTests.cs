@@ -43,4 +43,19 @@ public sealed class AnalysisRegionTests
 
         Assert.Equal(Psnr(0), Psnr(192), 2);
     }
+
+    [PackFact]
+    public void A_warmed_up_encoder_writes_the_stream_a_cold_one_does()
+    {
+        // WarmUp runs the analysis on a blank frame of the size (here every 256-px region shape of 600x400) and keeps
+        // nothing of it: the next picture's stream is the cold encoder's, byte for byte.
+        var image = ImageFile.Load(Path.Combine(TestPacks.RepositoryRoot, "samples", "media", "coffee.png"));
+        var options = new EncoderOptions { Threads = 2, AnalysisRegion = 256 };
+        using var cold = new EdgeCodecEncoder(TestPacks.Pack, options);
+        using var warm = new EdgeCodecEncoder(TestPacks.Pack, options);
+        warm.WarmUp(image.Width, image.Height);
+        Assert.Equal(cold.Encode(image, 3).ToContainerBytes(), warm.Encode(image, 3).ToContainerBytes());
+        Assert.Throws<ArgumentOutOfRangeException>(() => warm.WarmUp(0, 400));
+        Assert.Throws<ArgumentOutOfRangeException>(() => warm.WarmUp(600, RgbImage.MaxDimension + 1));
+    }
 }

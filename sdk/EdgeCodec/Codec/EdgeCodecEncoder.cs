@@ -40,6 +40,23 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <summary>The model pack.</summary>
     public ModelPack Pack => _pack;
 
+    /// <summary>
+    /// Runs the analysis twice on a blank picture of the given size and discards it, so that ONNX Runtime has prepared
+    /// every input shape that size needs (one per distinct analysis region, <see cref="EncoderOptions.AnalysisRegion"/>)
+    /// before the first real picture: its first two runs of a shape cost 1.5–2× a later one (measured at 1080p,
+    /// docs/benchmarks.md; one blank run leaves the first picture as slow as a cold one). A camera calls this at
+    /// start-up with its frame size, so its first frames take as long as the others. Changes no stream.
+    /// </summary>
+    /// <param name="width">Frame width in pixels, 1..<see cref="RgbImage.MaxDimension"/>.</param>
+    /// <param name="height">Frame height in pixels, 1..<see cref="RgbImage.MaxDimension"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is outside 1..<see cref="RgbImage.MaxDimension"/>.</exception>
+    public void WarmUp(int width, int height)
+    {
+        var blank = new RgbImage(width, height);
+        Analyse(blank, 0);
+        Analyse(blank, 0);
+    }
+
     /// <summary>Encodes one image.</summary>
     /// <param name="image">The image; read only.</param>
     /// <param name="quality">Quality level, 0 (smallest) .. <c>Pack.QualityLevels.Count - 1</c>.</param>
