@@ -118,9 +118,14 @@ def apply_weights(model: EdgeCodecModel, ck: dict, path: Path) -> int:
     return int(ck.get("step", 0))
 
 
+def trained_lambdas(ck: dict) -> tuple:
+    """The quality lambdas a checkpoint was trained for (before they were recorded: LEGACY_LAMBDAS)."""
+    return tuple(ck.get("lambdas", LEGACY_LAMBDAS))
+
+
 def same_levels(model: EdgeCodecModel, ck: dict) -> bool:
-    """Whether the checkpoint was trained for the model's quality lambdas (before they were recorded: LEGACY_LAMBDAS)."""
-    return tuple(model.lambdas) == tuple(ck.get("lambdas", LEGACY_LAMBDAS))
+    """Whether the checkpoint was trained for the model's quality lambdas."""
+    return tuple(model.lambdas) == trained_lambdas(ck)
 
 
 def levelled(model: EdgeCodecModel, state: dict, ck: dict, path: Path) -> bool:
@@ -129,7 +134,7 @@ def levelled(model: EdgeCodecModel, state: dict, ck: dict, path: Path) -> bool:
     level: its vectors are extrapolated from the trained ones). Returns whether it did."""
     if same_levels(model, ck):
         return False
-    trained = tuple(ck.get("lambdas", LEGACY_LAMBDAS))
+    trained = trained_lambdas(ck)
     for key in ("log_gain", "log_igain"):
         state[key] = relevel_rows(state[key], trained, model.lambdas)
     print(f"{path}: trained for lambdas {trained}; gains re-levelled to {tuple(model.lambdas)}")

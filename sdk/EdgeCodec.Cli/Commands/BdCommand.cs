@@ -69,8 +69,7 @@ internal static class BdCommand
             if (r.GetValue(against) is { } otherFile)
             {
                 RdReport other = Read(otherFile);
-                if (other.Images.Count != report.Images.Count
-                    || !other.Images.Select(i => i.Name).Order(StringComparer.Ordinal).SequenceEqual(report.Images.Select(i => i.Name).Order(StringComparer.Ordinal)))
+                if (!other.Images.Select(i => i.Name).Order(StringComparer.Ordinal).SequenceEqual(report.Images.Select(i => i.Name).Order(StringComparer.Ordinal)))
                 {
                     throw new ArgumentException($"--against: {otherFile.Name} measured other images ({other.Images.Count}) than this report " +
                         $"({report.Images.Count}); BD-rates between them would compare pictures, not codecs.");

@@ -167,25 +167,14 @@ internal static class BenchCommand
         double warmUp, afterWarmUp;
         using (var prepared = new EdgeCodecEncoder(pack, options))
         {
-            long at = Stopwatch.GetTimestamp();
-            prepared.WarmUp(picture.Width, picture.Height);
-            warmUp = Stopwatch.GetElapsedTime(at).TotalSeconds;
-            at = Stopwatch.GetTimestamp();
-            _ = prepared.Encode(picture, setting).ToContainerBytes();
-            afterWarmUp = Stopwatch.GetElapsedTime(at).TotalSeconds;
+            warmUp = Seconds(() => prepared.WarmUp(picture.Width, picture.Height));
+            afterWarmUp = Seconds(() => prepared.Encode(picture, setting).ToContainerBytes());
         }
 
         using var encoder = new EdgeCodecEncoder(pack, options);
-        long first = Stopwatch.GetTimestamp();
-        int bytes = encoder.Encode(picture, setting).ToContainerBytes().Length; // cold: ONNX Runtime's first run per input shape
-        double cold = Stopwatch.GetElapsedTime(first).TotalSeconds;
-        var seconds = new List<double>();
-        for (int i = 0; i < repeat; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            _ = encoder.Encode(picture, setting).ToContainerBytes();
-            seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
+        int bytes = 0;
+        double cold = Seconds(() => bytes = encoder.Encode(picture, setting).ToContainerBytes().Length); // ONNX Runtime's first runs per input shape
+        var seconds = Enumerable.Range(0, repeat).Select(_ => Seconds(() => encoder.Encode(picture, setting).ToContainerBytes())).ToList();
 
         double median = seconds.Order().ElementAt(seconds.Count / 2);
         return new EncodeBenchRow(threads, median, picture.PixelCount / 1e6 / median, bytes)
@@ -195,6 +184,14 @@ internal static class BenchCommand
             WarmUpSeconds = warmUp,
             FirstEncodeAfterWarmUpSeconds = afterWarmUp,
         };
+    }
+
+    /// <summary>Wall time of <paramref name="work"/> in seconds.</summary>
+    private static double Seconds(Action work)
+    {
+        long start = Stopwatch.GetTimestamp();
+        work();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
     private static string DefaultImage()
