@@ -32,7 +32,7 @@ import torch
 import torch.nn as nn
 
 from . import data, qat
-from .export import mult_shift
+from .export import mult_shift, pack_identity
 from .model import DEFAULT_SYNTHESIS, SYNTH_OUTPUT, SYNTH_PLANS, EdgeCodecModel
 
 # g_s convolutions in graph order: (pack layer output name, attribute path, activation-scale key of the output); the
@@ -68,8 +68,7 @@ def latents(model: EdgeCodecModel, x: torch.Tensor, q: torch.Tensor) -> torch.Te
 
 def read_pack(path: Path) -> tuple[dict, dict[str, np.ndarray], str]:
     raw = path.read_bytes()
-    import hashlib
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = pack_identity(raw)
     with zipfile.ZipFile(io.BytesIO(raw)) as z:
         manifest = json.loads(z.read("manifest.json"))
         blob = z.read("weights.bin")

@@ -33,7 +33,7 @@ from .model import (MEAN_FRACTION_BITS, SCALE_LEVELS, SCALE_MAX, SCALE_MIN, SYNT
                     encoder_kmac_per_pixel, scale_table)
 
 REPO = Path(__file__).resolve().parent.parent
-PACK_FORMAT = 1
+PACK_FORMAT = 2  # identity = SHA-256 of manifest.json (1: of the whole file), docs/model-pack.md "Identity"
 CDF_PRECISION = 16
 TAIL_MASS = 1e-9
 TILE = 1024  # entropy tile: whole-image entropy coding up to 1024 px (-15..-22 % bytes vs 256 on Kodak); streams pick smaller
@@ -578,6 +578,16 @@ def node_json(n: Node) -> dict:
     return {"op": n.op, "inputs": n.inputs, "output": n.output, **n.attrs}
 
 
+def pack_identity(raw: bytes) -> str:
+    """A pack's identity (docs/model-pack.md, "Identity"): the SHA-256 of its manifest.json from format version 2 on
+    (a decoder-only copy keeps it), of the whole file in version 1."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        manifest = z.read("manifest.json")
+    if json.loads(manifest).get("format_version", 1) >= 2:
+        return hashlib.sha256(manifest).hexdigest()
+    return hashlib.sha256(raw).hexdigest()
+
+
 def write_zip(entries: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
@@ -685,14 +695,14 @@ def main(argv=None) -> None:
     manifest["files"] = {k: hashlib.sha256(v).hexdigest() for k, v in sorted(entries.items())}
     entries["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode()
     pack = write_zip(entries)
-    digest = hashlib.sha256(pack).hexdigest()
+    digest = pack_identity(pack)
     args.out.mkdir(parents=True, exist_ok=True)
     for old in args.out.glob(f"{args.name}-*.ecpack"):
         old.unlink()
     path = args.out / f"{args.name}-{digest[:12]}.ecpack"
     path.write_bytes(pack)
     (args.out / f"{args.name}.MODEL_CARD.md").write_text(card)
-    print(f"wrote {path} ({len(pack) / 1e6:.2f} MB) sha256 {digest}")
+    print(f"wrote {path} ({len(pack) / 1e6:.2f} MB) identity (sha256 of manifest.json) {digest}")
     print(f"decoder kMAC/px {kmac}")
 
     if args.vectors:

@@ -44,7 +44,9 @@ public sealed class QnnBackend : DecoderBackend
         ArgumentNullException.ThrowIfNull(pack);
         if (!pack.HasEntry(ModelPack.SynthesisQdqEntry))
         {
-            reason = "the model pack has no quantized (QDQ) synthesis graph";
+            reason = pack.OmittedEntries.Contains(ModelPack.SynthesisQdqEntry)
+                ? "the model pack is a decoder-only copy without its quantized (QDQ) synthesis graph (use a copy that keeps the ONNX synthesis)"
+                : "the model pack has no quantized (QDQ) synthesis graph";
             return false;
         }
 
@@ -57,7 +59,8 @@ public sealed class QnnBackend : DecoderBackend
         ArgumentNullException.ThrowIfNull(pack);
         if (!pack.HasEntry(ModelPack.SynthesisQdqEntry))
         {
-            throw new NotSupportedException("Backend 'qnn' is not available: the model pack has no quantized (QDQ) synthesis graph");
+            IsAvailable(pack, out string why);
+            throw new NotSupportedException("Backend 'qnn' is not available: " + why);
         }
 
         var selector = _selector();

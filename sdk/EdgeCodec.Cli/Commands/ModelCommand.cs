@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec model info|verify PACK [--vectors DIR]</c></summary>
+/// <summary><c>edgecodec model info|verify|strip PACK [--vectors DIR] [--keep-onnx] [--out PATH]</c></summary>
 internal static class ModelCommand
 {
     /// <summary>Who reads an ONNX entry: the encoder's analysis graphs, or the ONNX Runtime backends' synthesis.</summary>
@@ -29,7 +29,7 @@ internal static class ModelCommand
             var l = p.Layout;
             var table = new Table().AddColumns("field", "value").Border(TableBorder.Rounded);
             table.AddRow("name", Markup.Escape(p.Name));
-            table.AddRow("sha256", p.Sha256);
+            table.AddRow("identity", $"{p.Sha256} (SHA-256 of {(p.FormatVersion == 1 ? "the file" : "manifest.json")}; format version {p.FormatVersion})");
             table.AddRow("model id", $"{p.ModelId:x16}");
             table.AddRow("latents", $"{l.LatentChannels} channels at 1/{l.LatentStride}, {l.Groups} groups of {l.GroupChannels}");
             table.AddRow("hyper-latents", $"{l.HyperChannels} channels at 1/{l.HyperStride}");
@@ -43,6 +43,11 @@ internal static class ModelCommand
             table.AddRow("decoder cost", $"{p.DecoderKmacPerPixel:F2} kMAC/pixel");
             table.AddRow("onnx graphs", string.Join("\n", p.OnnxEntries.Select(e =>
                 FormattableString.Invariant($"{e} ({p.GetEntry(e).Length / 1e6:F2} MB, {GraphReader(e)})"))));
+            if (p.OmittedEntries.Count > 0)
+            {
+                table.AddRow("left out", string.Join("\n", p.OmittedEntries.Select(e => $"{e} ({GraphReader(e)})")) + "\n(a decoder-only copy: same identity)");
+            }
+
             AnsiConsole.Write(table);
             return CliRunner.Ok;
         }));
@@ -77,7 +82,40 @@ internal static class ModelCommand
         }));
         command.Subcommands.Add(info);
         command.Subcommands.Add(verify);
+        command.Subcommands.Add(CreateStrip());
         return command;
+    }
+
+    /// <summary><c>model strip [PACK] [--keep-onnx] [--out PATH]</c>: a decoder-only copy with the pack's identity.</summary>
+    private static Command CreateStrip()
+    {
+        var pack = new Argument<FileInfo?>("pack") { Description = "Model pack (.ecpack, format version 2); default: the newest in models/", Arity = ArgumentArity.ZeroOrOne };
+        var keepOnnx = new Option<bool>("--keep-onnx") { Description = "Keep the ONNX synthesis graphs (for the onnx, onnx-fp32 and qnn backends); without them the copy decodes on the cpu backend" };
+        var output = new Option<FileInfo?>("--out", "-o") { Description = "The copy's path, or a folder for <name>-decoder-<id>.ecpack (default: the current folder)" };
+        var strip = new Command("strip", "Write a decoder-only copy of a pack: the same identity and model id, without the encoder's graphs") { pack, keepOnnx, output };
+        strip.SetAction(r => CliRunner.Run(() =>
+        {
+            string source = r.GetValue(pack)?.FullName ?? ModelPack.FindDefaultPath();
+            using var input = File.OpenRead(source);
+            using var copy = new MemoryStream();
+            ModelPack p = ModelPack.WriteDecoderPack(input, copy, r.GetValue(keepOnnx));
+            string destination = r.GetValue(output)?.FullName ?? Environment.CurrentDirectory;
+            if (Directory.Exists(destination))
+            {
+                destination = Path.Combine(destination, $"{(p.Name.Length > 0 ? p.Name : "model")}-decoder-{p.Sha256[..12]}.ecpack");
+            }
+
+            if (Path.GetFullPath(destination) == Path.GetFullPath(source))
+            {
+                throw new ArgumentException($"--out names the source pack itself ({source}); write the copy elsewhere.");
+            }
+
+            File.WriteAllBytes(destination, copy.ToArray());
+            Console.WriteLine(FormattableString.Invariant(
+                $"wrote {destination}: {copy.Length / 1e6:F2} MB of {input.Length / 1e6:F2} MB, identity {p.Sha256[..12]} (model id {p.ModelId:x16}), left out: {string.Join(", ", p.OmittedEntries)}"));
+            return CliRunner.Ok;
+        }));
+        return strip;
     }
 
     private static string? DefaultVectors()

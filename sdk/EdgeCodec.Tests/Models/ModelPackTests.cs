@@ -121,7 +121,7 @@ public sealed class ModelPackTests
     public void Edited_manifest_problems_are_named()
     {
         byte[] good = PackBytes;
-        Assert.Contains("format_version 2", Rejects(PackEditor.EditManifest(good, m => m["format_version"] = 2)).Message, StringComparison.Ordinal);
+        Assert.Contains("format_version 3", Rejects(PackEditor.EditManifest(good, m => m["format_version"] = 3)).Message, StringComparison.Ordinal);
         Assert.Contains("architecture", Rejects(PackEditor.EditManifest(good, m => m["architecture"] = "resnet")).Message, StringComparison.Ordinal);
         Assert.Contains("latent_channels", Rejects(PackEditor.EditManifest(good, m => m["layout"]!["latent_channels"] = 129)).Message, StringComparison.Ordinal);
         Assert.Contains("zero point 5", Rejects(PackEditor.EditManifest(good, m => PackEditor.Node(m, "synthesis", "conv")["zp"] = 5)).Message, StringComparison.Ordinal);

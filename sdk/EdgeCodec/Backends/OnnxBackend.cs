@@ -25,7 +25,9 @@ internal sealed class OnnxBackend : DecoderBackend
         ArgumentNullException.ThrowIfNull(pack);
         if (!pack.HasEntry(EntryName))
         {
-            reason = $"the model pack has no {EntryName}";
+            reason = pack.OmittedEntries.Contains(EntryName)
+                ? $"the model pack is a decoder-only copy without {EntryName} (use the cpu backend, or a copy that keeps the ONNX synthesis)"
+                : $"the model pack has no {EntryName}";
             return false;
         }
 

@@ -30,6 +30,16 @@ internal sealed class OnnxAnalysis : IDisposable
             AnalysisArithmetic.Int8 => ModelPack.AnalysisInt8Entry,
             _ => throw new ArgumentOutOfRangeException(nameof(arithmetic), arithmetic, "Unknown analysis arithmetic."),
         };
+        foreach (string needed in new[] { entry, ModelPack.HyperAnalysisEntry })
+        {
+            if (pack.OmittedEntries.Contains(needed))
+            {
+                throw new NotSupportedException(
+                    $"Model pack {pack.Sha256[..12]} is a decoder-only copy: it leaves out '{needed}', which the encoder needs. " +
+                    "Encode with the complete pack (the same identity, so its streams decode with this copy).");
+            }
+        }
+
         if (!pack.HasEntry(entry))
         {
             throw new NotSupportedException(

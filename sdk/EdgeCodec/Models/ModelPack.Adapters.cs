@@ -67,6 +67,9 @@ public sealed partial class ModelPack
             AdapterId = adapter.Manifest.Id,
             Residual = Residual,
             QualityLadder = QualityLadder,
+            QualityLadderBitsPerPixel = QualityLadderBitsPerPixel,
+            FormatVersion = FormatVersion,
+            OmittedEntries = OmittedEntries,
         };
     }
 }

@@ -6,12 +6,13 @@ namespace EdgeCodec.Models;
 
 /// <summary>
 /// A validated EdgeCodec model pack (<c>.ecpack</c>, docs/model-pack.md), loaded fully into memory: layout, quality
-/// levels, entropy tables, integer graphs and ONNX graphs of one model, identified by the SHA-256 of the file.
+/// levels, entropy tables, integer graphs and ONNX graphs of one model, identified by a SHA-256 (<see cref="Sha256"/>).
 /// </summary>
 /// <remarks>
-/// Immutable and thread-safe once loaded. Loading verifies the whole-file hash (and the hash in the file name, if the
+/// Immutable and thread-safe once loaded. Loading verifies the identity (against the hash in the file name, if the
 /// name has the <c>-&lt;12 hex&gt;.ecpack</c> form), every entry hash listed in the manifest, the tensor directory and
-/// every integer graph, so a pack that loads can run without further checks.
+/// every integer graph, so a pack that loads can run without further checks. A version-2 pack may leave out its ONNX
+/// graphs (<see cref="WriteDecoderPack"/>) and keeps its identity when it does.
 /// </remarks>
 public sealed partial class ModelPack
 {
@@ -94,8 +95,22 @@ public sealed partial class ModelPack
     /// </summary>
     public IReadOnlyList<double> QualityLadderBitsPerPixel { get; internal init; } = [];
 
-    /// <summary>SHA-256 of the whole pack file, 64 lowercase hex digits: the pack's identity.</summary>
+    /// <summary>
+    /// The pack's identity, 64 lowercase hex digits: the SHA-256 of <c>manifest.json</c> for a version-2 pack (the
+    /// manifest lists every entry's hash, so a decoder-only copy has the same identity), the SHA-256 of the whole file
+    /// for a version-1 pack.
+    /// </summary>
     public string Sha256 { get; }
+
+    /// <summary>The pack's format version: 1 (identity = hash of the file) or 2 (identity = hash of the manifest).</summary>
+    public int FormatVersion { get; internal init; }
+
+    /// <summary>
+    /// The entries the manifest lists that this file leaves out (a decoder-only copy, <see cref="WriteDecoderPack"/>),
+    /// in ordinal order; empty for a complete pack. An encoder needs <see cref="AnalysisEntry"/> and
+    /// <see cref="HyperAnalysisEntry"/>; the <c>onnx</c>, <c>onnx-fp32</c> and <c>qnn</c> backends need their synthesis graph.
+    /// </summary>
+    public IReadOnlyList<string> OmittedEntries { get; internal init; } = [];
 
     /// <summary>The first 8 bytes of <see cref="Sha256"/> read big-endian: the id written into packets and containers.</summary>
     public ulong ModelId { get; }
@@ -186,6 +201,12 @@ public sealed partial class ModelPack
     public static ModelPack Load(Stream stream, string? fileName = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        return ModelPackReader.Read(ReadBounded(stream), fileName);
+    }
+
+    /// <summary>Reads a stream to its end, refusing more than <see cref="MaxPackBytes"/> before it has read them.</summary>
+    private static byte[] ReadBounded(Stream stream)
+    {
         if (stream.CanSeek && stream.Length - stream.Position > MaxPackBytes)
         {
             throw new EdgeCodecFormatException($"Model pack is {stream.Length - stream.Position} bytes, over the {MaxPackBytes}-byte limit.", FormatError.LimitExceeded);
@@ -204,7 +225,7 @@ public sealed partial class ModelPack
             buffer.Write(chunk, 0, n);
         }
 
-        return ModelPackReader.Read(buffer.ToArray(), fileName);
+        return buffer.ToArray();
     }
 
     /// <summary>

@@ -10,25 +10,45 @@ using EdgeCodec.Inference;
 namespace EdgeCodec.Models;
 
 /// <summary>
-/// Parses and validates a model pack (docs/model-pack.md) held fully in memory. Order matters: identity (size, hash,
-/// file name) first, then the ZIP, then per-entry hashes, and only then are entry contents interpreted, so a tampered
+/// Parses and validates a model pack (docs/model-pack.md) held fully in memory. Order matters: identity (the hash the
+/// file name states) first, then the per-entry hashes, and only then are entry contents interpreted, so a tampered
 /// entry is reported as a hash mismatch rather than as whatever parse error its damage happens to cause.
 /// </summary>
+/// <remarks>
+/// A version-1 pack's identity is the SHA-256 of the whole file; a version-2 pack's is the SHA-256 of its
+/// <c>manifest.json</c>, which lists every entry's hash, so a copy without the encoder's graphs (a decoder-only pack,
+/// <see cref="ModelPack.WriteDecoderPack"/>) keeps the identity, and with it the model id its streams name.
+/// </remarks>
 internal static class ModelPackReader
 {
     public const string Format = "edgecodec-model-pack";
-    public const int FormatVersion = 1;
+
+    /// <summary>The oldest format version this SDK reads: identity = SHA-256 of the file, every entry present.</summary>
+    public const int FileIdentityVersion = 1;
+
+    /// <summary>The newest format version this SDK reads: identity = SHA-256 of <c>manifest.json</c>; ONNX entries may be omitted.</summary>
+    public const int FormatVersion = 2;
+
     public const string Architecture = "mean-scale-hyperprior-cc4-v1";
     private const int MaxEntries = 64;
 
     /// <summary>The largest rate a ladder setting may state: three 8-bit planes, twice over (no setting of a codec costs more).</summary>
     private const double MaxLadderBitsPerPixel = 48;
 
-    /// <summary>Entries every version-1 pack has besides <c>manifest.json</c>.</summary>
+    /// <summary>Entries every pack lists besides <c>manifest.json</c>.</summary>
     internal static readonly string[] RequiredEntries =
     [
         "weights.bin", "cdf/factorized.json", "cdf/gaussian.json", "MODEL_CARD.md",
         ModelPack.AnalysisEntry, ModelPack.HyperAnalysisEntry, ModelPack.SynthesisQdqEntry, ModelPack.SynthesisFp32Entry,
+    ];
+
+    /// <summary>
+    /// The entries a version-2 pack may list in <c>manifest.files</c> and yet leave out of the archive: the ONNX graphs.
+    /// The integer engine's weights, the CDFs, the residual tables and the card are always present.
+    /// </summary>
+    internal static readonly string[] OmissibleEntries =
+    [
+        ModelPack.AnalysisEntry, ModelPack.AnalysisInt8Entry, ModelPack.HyperAnalysisEntry, ModelPack.SynthesisQdqEntry, ModelPack.SynthesisFp32Entry,
     ];
 
     public static ModelPack Read(byte[] bytes, string? fileName)
@@ -39,25 +59,46 @@ internal static class ModelPackReader
             throw new EdgeCodecFormatException($"{label}: {bytes.Length} bytes exceeds the {ModelPack.MaxPackBytes}-byte limit.", FormatError.LimitExceeded);
         }
 
-        byte[] hash = SHA256.HashData(bytes);
-        string sha = Convert.ToHexStringLower(hash);
-        if (fileName is not null && TryGetNameHash(Path.GetFileName(fileName), out string? nameHash) && !sha.StartsWith(nameHash, StringComparison.OrdinalIgnoreCase))
+        byte[] fileHash = SHA256.HashData(bytes);
+        string? nameHash = fileName is not null && TryGetNameHash(Path.GetFileName(fileName), out string? h) ? h : null;
+        Dictionary<string, byte[]> entries;
+        byte[] manifestBytes;
+        JsonDocument manifestDoc;
+        int version;
+        try
         {
-            throw new EdgeCodecFormatException(
-                $"{label}: the file name says content hash {nameHash} but the SHA-256 of the file is {sha[..12]}… (renamed, truncated or modified file).",
-                FormatError.CrcMismatch);
+            entries = ReadZip(bytes, label);
+            if (!entries.TryGetValue("manifest.json", out manifestBytes!))
+            {
+                throw new EdgeCodecFormatException($"{label}: the archive has no manifest.json.", FormatError.Malformed);
+            }
+
+            manifestDoc = PackJson.Parse("manifest.json", manifestBytes);
+            try
+            {
+                version = CheckIdentity(new PackJson("manifest.json", manifestDoc.RootElement, ""));
+            }
+            catch
+            {
+                manifestDoc.Dispose();
+                throw;
+            }
+        }
+        catch (EdgeCodecFormatException) when (nameHash is not null && !Matches(fileHash, nameHash))
+        {
+            // A damaged file that names its hash: the damage is the mismatch (the identity of either version is out of reach).
+            throw NameMismatch(label, nameHash, fileHash, "the SHA-256 of the file");
         }
 
-        Dictionary<string, byte[]> entries = ReadZip(bytes, label);
-        if (!entries.TryGetValue("manifest.json", out byte[]? manifestBytes))
+        using var _ = manifestDoc;
+        byte[] identity = version == FileIdentityVersion ? fileHash : SHA256.HashData(manifestBytes);
+        if (nameHash is not null && !Matches(identity, nameHash))
         {
-            throw new EdgeCodecFormatException($"{label}: the archive has no manifest.json.", FormatError.Malformed);
+            throw NameMismatch(label, nameHash, identity, version == FileIdentityVersion ? "the SHA-256 of the file" : "the SHA-256 of its manifest.json");
         }
 
-        using JsonDocument manifestDoc = PackJson.Parse("manifest.json", manifestBytes);
         var manifest = new PackJson("manifest.json", manifestDoc.RootElement, "");
-        CheckIdentity(manifest);
-        CheckEntryHashes(manifest, entries, label);
+        string[] omitted = CheckEntryHashes(manifest, entries, label, version);
 
         ModelLayout layout = ReadLayout(manifest);
         QualityLevel[] levels = ReadQualityLevels(manifest["quality_levels"], layout.LatentChannels);
@@ -71,14 +112,22 @@ internal static class ModelPackReader
         (ResidualTables? residual, QualitySetting[]? ladder, double[] ladderBpp) = manifest.Has("residual")
             ? ReadResidual(manifest["residual"], entries, levels.Length, layout.ScaleLevels)
             : (null, null, []);
-        return new ModelPack(sha, BinaryPrimitives.ReadUInt64BigEndian(hash), layout, levels, gaussian, factorized, graphs, onnx, card, kmac,
+        return new ModelPack(Convert.ToHexStringLower(identity), BinaryPrimitives.ReadUInt64BigEndian(identity), layout, levels, gaussian, factorized, graphs, onnx, card, kmac,
             manifest.Has("name") ? manifest["name"].String() : "")
         {
             Residual = residual,
             QualityLadder = ladder ?? [.. levels.Select(l => new QualitySetting(l.Level, null))], // the levels alone
             QualityLadderBitsPerPixel = ladderBpp,
+            FormatVersion = version,
+            OmittedEntries = omitted,
         };
     }
+
+    private static bool Matches(byte[] hash, string nameHash) => Convert.ToHexStringLower(hash).StartsWith(nameHash, StringComparison.OrdinalIgnoreCase);
+
+    private static EdgeCodecFormatException NameMismatch(string label, string nameHash, byte[] identity, string what) => new(
+        $"{label}: the file name says content hash {nameHash} but {what} is {Convert.ToHexStringLower(identity)[..12]}… (renamed, truncated or modified file).",
+        FormatError.CrcMismatch);
 
     /// <summary>The optional <c>residual</c> section: block 16, constant bits 13, the steps, the tables entry, the block classes and their weights' entry (1 and none when absent), the ladder (null when absent) and its measured rates (empty when absent).</summary>
     private static (ResidualTables Tables, QualitySetting[]? Ladder, double[] LadderBpp) ReadResidual(PackJson r, Dictionary<string, byte[]> entries, int levels, int scaleLevels)
@@ -231,7 +280,8 @@ internal static class ModelPackReader
         return entries;
     }
 
-    private static void CheckIdentity(PackJson m)
+    /// <summary>Checks format, version and architecture; returns the format version.</summary>
+    private static int CheckIdentity(PackJson m)
     {
         string format = m["format"].String();
         if (format != Format)
@@ -240,9 +290,10 @@ internal static class ModelPackReader
         }
 
         long version = m["format_version"].Long();
-        if (version != FormatVersion)
+        if (version is < FileIdentityVersion or > FormatVersion)
         {
-            throw new EdgeCodecFormatException($"manifest.json: format_version {version} is not supported (this SDK reads version {FormatVersion}).", FormatError.UnsupportedVersion);
+            throw new EdgeCodecFormatException(
+                $"manifest.json: format_version {version} is not supported (this SDK reads versions {FileIdentityVersion}..{FormatVersion}).", FormatError.UnsupportedVersion);
         }
 
         string architecture = m["architecture"].String();
@@ -250,18 +301,35 @@ internal static class ModelPackReader
         {
             throw new EdgeCodecFormatException($"manifest.json: architecture '{architecture}' is not supported (expected '{Architecture}').", FormatError.UnsupportedVersion);
         }
+
+        return (int)version;
     }
 
-    private static void CheckEntryHashes(PackJson m, Dictionary<string, byte[]> entries, string label)
+    /// <summary>
+    /// Checks every present entry against <c>manifest.files</c> and that the manifest lists every required entry;
+    /// returns the listed entries the archive leaves out, which only a version-2 pack may do and only for
+    /// <see cref="OmissibleEntries"/>.
+    /// </summary>
+    private static string[] CheckEntryHashes(PackJson m, Dictionary<string, byte[]> entries, string label, int version)
     {
         PackJson files = m["files"];
         var listed = new HashSet<string>(StringComparer.Ordinal);
+        var omitted = new List<string>();
         foreach ((string name, PackJson value) in files.Properties())
         {
             listed.Add(name);
             if (!entries.TryGetValue(name, out byte[]? data))
             {
-                throw new EdgeCodecFormatException($"{label}: entry '{name}' listed in manifest.files is missing from the archive.", FormatError.Truncated);
+                if (version > FileIdentityVersion && OmissibleEntries.Contains(name, StringComparer.Ordinal))
+                {
+                    omitted.Add(name);
+                    continue;
+                }
+
+                throw new EdgeCodecFormatException(
+                    $"{label}: entry '{name}' listed in manifest.files is missing from the archive" +
+                    (version > FileIdentityVersion ? " (a pack may leave out only its ONNX graphs)." : "."),
+                    FormatError.Truncated);
             }
 
             string expected = value.String();
@@ -289,6 +357,9 @@ internal static class ModelPackReader
                 throw new EdgeCodecFormatException($"{label}: entry '{name}' is not listed in manifest.files.", FormatError.Malformed);
             }
         }
+
+        omitted.Sort(StringComparer.Ordinal);
+        return [.. omitted];
     }
 
     private static ModelLayout ReadLayout(PackJson m)
