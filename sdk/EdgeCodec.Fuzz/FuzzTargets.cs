@@ -27,6 +27,8 @@ internal static class FuzzTargets
         ["onnxpatch"] = OnnxPatchBase,
         ["latents"] = Latents,
         ["residual"] = Residual,
+        ["manifest"] = Manifest,
+        ["manifestedit"] = ManifestEdit,
     };
 
     /// <summary>A fixed table set: 16 two-sided geometric tables of widths 3..93, built with integers only.</summary>
@@ -168,6 +170,171 @@ internal static class FuzzTargets
         catch (EdgeCodecFormatException)
         {
         }
+    }
+
+    private static Dictionary<string, byte[]>? s_packEntries;
+
+    /// <summary>
+    /// The bundled pack's entries without <c>manifest.json</c> and without its ONNX graphs (what a decoder-only copy
+    /// holds), read once, inside the fuzzer loop like <see cref="Pack"/>.
+    /// </summary>
+    public static Dictionary<string, byte[]> PackEntries => s_packEntries ??= ReadPackEntries(ModelPack.FindDefaultPath());
+
+    /// <summary>
+    /// A model pack's <c>manifest.json</c> from untrusted bytes, over the bundled pack's other entries (as a
+    /// version-2 decoder-only copy: the ONNX graphs left out): layout, levels, tensor directory, integer graphs, CDFs
+    /// and residual tables are all parsed from what the manifest says.
+    /// </summary>
+    public static void Manifest(byte[] input)
+    {
+        var entries = new Dictionary<string, byte[]>(PackEntries, StringComparer.Ordinal) { ["manifest.json"] = input };
+        ModelPack pack;
+        try
+        {
+            pack = ModelPackReader.ReadEntries(entries);
+        }
+        catch (EdgeCodecFormatException)
+        {
+            return;
+        }
+
+        RunOneTile(pack, input.Length % pack.QualityLevels.Count);
+    }
+
+    /// <summary>
+    /// A pack that loads must run without further checks (<see cref="ModelPack"/>'s promise): one 64×64 tile through
+    /// the hyper decoder, every context model (its scale indices code zeros through rANS and back) and the synthesis
+    /// at one quality level (all seven would take ~0.1 s an input). Any exception here is a finding.
+    /// </summary>
+    private static void RunOneTile(ModelPack pack, int quality)
+    {
+        int h = pack.Layout.HyperStride / pack.Layout.LatentStride;
+        var z = new Inference.I32Tensor(pack.Layout.HyperChannels, 1, 1);
+        Inference.I32Tensor y = new TileEntropyPath(pack).Run(z, (_, mean, index) =>
+        {
+            var symbols = new int[mean.Length];
+            byte[] stream = RansCodec.Encode(symbols, index.Data, pack.GaussianTables);
+            RansCodec.Decode(stream, index.Data, pack.GaussianTables, symbols);
+            return symbols;
+        });
+        if (y.Channels != pack.Layout.LatentChannels || y.Height != h || y.Width != h)
+        {
+            throw new InvalidOperationException($"The entropy path made a {y.Channels}×{y.Height}×{y.Width} latent for a {h}×{h} tile.");
+        }
+
+        new Inference.IntegerSynthesis(pack).Run(y, quality);
+    }
+
+    private static System.Text.Json.Nodes.JsonObject? s_manifestSeed;
+
+    /// <summary>The bundled pack's manifest, as version 2, parsed once.</summary>
+    private static System.Text.Json.Nodes.JsonObject ManifestSeedTree
+        => s_manifestSeed ??= System.Text.Json.Nodes.JsonNode.Parse(Seeds.ManifestSeed())!.AsObject();
+
+    /// <summary>
+    /// Structure-aware: most byte mutations of a manifest only break its JSON, so here the input is a list of edits
+    /// of the bundled manifest's tree, 3 bytes each (a node by index in document order, then one of 16 operations:
+    /// boundary numbers, another type, removal, an empty container, a duplicated array element), and the edited
+    /// tree goes through the reader as <see cref="Manifest"/> does. Every edit keeps the JSON valid, so every input
+    /// reaches the layout, tensor, graph, CDF and residual checks.
+    /// </summary>
+    public static void ManifestEdit(byte[] input)
+    {
+        var tree = (System.Text.Json.Nodes.JsonObject)ManifestSeedTree.DeepClone();
+        for (int i = 0; i + 2 < input.Length && i < 3 * 16; i += 3)
+        {
+            var nodes = new List<System.Text.Json.Nodes.JsonNode>();
+            Flatten(tree, nodes);
+            var node = nodes[((input[i] << 8) | input[i + 1]) % nodes.Count];
+            Edit(node, input[i + 2] & 15);
+        }
+
+        Manifest(System.Text.Encoding.UTF8.GetBytes(tree.ToJsonString()));
+    }
+
+    private static void Flatten(System.Text.Json.Nodes.JsonNode node, List<System.Text.Json.Nodes.JsonNode> into)
+    {
+        foreach (var child in node switch
+        {
+            System.Text.Json.Nodes.JsonObject o => o.Select(p => p.Value),
+            System.Text.Json.Nodes.JsonArray a => a,
+            _ => [],
+        })
+        {
+            if (child is not null)
+            {
+                into.Add(child);
+                Flatten(child, into);
+            }
+        }
+    }
+
+    private static void Edit(System.Text.Json.Nodes.JsonNode node, int op)
+    {
+        System.Text.Json.Nodes.JsonNode? value = op switch
+        {
+            0 => 0,
+            1 => -1,
+            2 => 1,
+            3 => 255,
+            4 => 256,
+            5 => int.MaxValue,
+            6 => (long)int.MaxValue + 1,
+            7 => int.MinValue,
+            8 => 1e300,
+            9 => -0.5,
+            10 => "x",
+            11 => null,
+            12 => new System.Text.Json.Nodes.JsonArray(),
+            13 => new System.Text.Json.Nodes.JsonObject(),
+            _ => node.DeepClone(), // 14: remove; 15: duplicate (in an array) or replace by itself
+        };
+        switch (node.Parent)
+        {
+            case System.Text.Json.Nodes.JsonObject o:
+                string key = node.GetPropertyName();
+                if (op == 14)
+                {
+                    o.Remove(key);
+                }
+                else
+                {
+                    o[key] = value;
+                }
+
+                break;
+            case System.Text.Json.Nodes.JsonArray a:
+                int index = node.GetElementIndex();
+                if (op == 14)
+                {
+                    a.RemoveAt(index);
+                }
+                else if (op == 15)
+                {
+                    a.Insert(index, value);
+                }
+                else
+                {
+                    a[index] = value;
+                }
+
+                break;
+        }
+    }
+
+    private static Dictionary<string, byte[]> ReadPackEntries(string path)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+        var entries = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var entry in zip.Entries.Where(e => e.FullName != "manifest.json" && !e.FullName.StartsWith("onnx/", StringComparison.Ordinal)))
+        {
+            using var s = entry.Open();
+            using var m = new MemoryStream();
+            s.CopyTo(m);
+            entries[entry.FullName] = m.ToArray();
+        }
+
+        return entries;
     }
 
     /// <summary>Refined-latents files (the studio encoder's output) checked against the bundled pack.</summary>

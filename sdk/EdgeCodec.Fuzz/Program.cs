@@ -5,11 +5,11 @@ using SharpFuzz;
 // Usage (see docs/fuzzing.md):
 //   <target>                   AFL entry (run under afl-fuzz with an instrumented EdgeCodec.dll)
 //   <target> --libfuzzer       libFuzzer entry (run under libfuzzer-dotnet)
-//   smoke [--seconds N] [--target all|packet|container|rans|message|adapter|onnxpatch|latents] [--seed S]
+//   smoke [--seconds N] [--target all|packet|container|rans|message|adapter|onnxpatch|latents|residual|manifest] [--seed S]
 //   seeds <directory>          writes the seed corpus of every target to <directory>/<target>/
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: EdgeCodec.Fuzz <packet|container|rans|message|adapter|onnxpatch|latents> [--libfuzzer] | smoke [--seconds N] [--target T] [--seed S] | seeds <dir>");
+    Console.Error.WriteLine("usage: EdgeCodec.Fuzz <packet|container|rans|message|adapter|onnxpatch|latents|residual|manifest> [--libfuzzer] | smoke [--seconds N] [--target T] [--seed S] | seeds <dir>");
     return 2;
 }
 

@@ -19,10 +19,20 @@ internal static class Seeds
         "onnxpatch" => [OnnxGraph(), [.. OnnxGraph(), 0x0A, 0x00]],
         "latents" => [LatentsSeed(16, 16), LatentsSeed(100, 70), LatentsSeed(100, 70, residualStep: 0)],
         "residual" => [ResidualSeed(1, 0), ResidualSeed(3, 2), ResidualClassSeed(5, 1)],
+        "manifest" => [ManifestSeed()],
+        "manifestedit" => [[], [0, 7, 1], [1, 0, 14, 2, 0, 5, 0, 9, 8], [0, 40, 15, 0, 41, 10]],
         _ => throw new ArgumentException($"Unknown target '{target}'."),
     };
 
-    /// <summary>A valid refined-latents file for a <paramref name="width"/>×<paramref name="height"/> image under the bundled pack.</summary>
+    /// <summary>The bundled pack's manifest as a version-2 one, so the ONNX graphs <see cref="FuzzTargets.PackEntries"/> leaves out may be missing.</summary>
+    internal static byte[] ManifestSeed()
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(EdgeCodec.Models.ModelPack.FindDefaultPath());
+        using var reader = new StreamReader(zip.GetEntry("manifest.json")!.Open());
+        string json = reader.ReadToEnd();
+        return System.Text.Encoding.UTF8.GetBytes(json.Replace("\"format_version\": 1,", "\"format_version\": 2,", StringComparison.Ordinal));
+    }
+
     /// <summary>A valid payload for a tile of <paramref name="blocks"/> blocks: a few values per block, as pictures give.</summary>
     private static byte[] ResidualSeed(int blocks, int step)
     {
@@ -50,6 +60,7 @@ internal static class Seeds
         return [(byte)((blocks - 1) | 8), .. payload];
     }
 
+    /// <summary>A valid refined-latents file for a <paramref name="width"/>×<paramref name="height"/> image under the bundled pack.</summary>
     private static byte[] LatentsSeed(int width, int height, int? residualStep = null)
     {
         var layout = FuzzTargets.Pack.Layout;

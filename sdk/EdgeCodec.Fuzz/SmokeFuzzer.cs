@@ -3,48 +3,53 @@ using System.Diagnostics;
 namespace EdgeCodec.Fuzz;
 
 /// <summary>
-/// Bounded in-process mutation fuzzing with a seeded RNG, for CI: no coverage feedback, but every run is
-/// reproducible from its seed and a failure leaves the offending input on disk.
+/// Bounded in-process mutation fuzzing with a seeded RNG, for CI: no coverage feedback, but every target's input
+/// sequence is reproducible from the seed (each target has its own generator), and a failure leaves the offending
+/// input on disk. Targets share the time equally: the next input goes to the target that has used the least, so a
+/// slow target (a whole model pack) does not starve the fast ones (a packet).
 /// </summary>
 internal static class SmokeFuzzer
 {
     public static int Run(IReadOnlyList<string> targets, double seconds, int seed)
     {
-        var rng = new Random(seed);
-        var seeds = targets.ToDictionary(t => t, Seeds.For);
-        var iterations = targets.ToDictionary(t => t, _ => 0L);
+        var rngs = targets.Select((t, i) => new Random(seed + (7919 * i))).ToArray();
+        var seeds = targets.Select(Seeds.For).ToArray();
+        var iterations = new long[targets.Count];
+        var used = new long[targets.Count];
         int failures = 0;
         var clock = Stopwatch.StartNew();
         long slowestTicks = 0;
         while (clock.Elapsed.TotalSeconds < seconds && failures < 10)
         {
-            foreach (string target in targets)
+            int t = Array.IndexOf(used, used.Min());
+            string target = targets[t];
+            Random rng = rngs[t];
+            byte[] input = rng.Next(8) == 0 ? RandomBytes(rng) : Mutate(rng, seeds[t][rng.Next(seeds[t].Count)]);
+            long start = Stopwatch.GetTimestamp();
+            try
             {
-                byte[] input = rng.Next(8) == 0 ? RandomBytes(rng) : Mutate(rng, seeds[target][rng.Next(seeds[target].Count)]);
-                long start = Stopwatch.GetTimestamp();
-                try
-                {
-                    FuzzTargets.All[target](input);
-                }
-#pragma warning disable CA1031 // Any exception other than EdgeCodecFormatException (caught inside the target) is a finding.
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    failures++;
-                    string path = Path.Combine(Path.GetTempPath(), $"edgecodec-fuzz-{target}-{failures}.bin");
-                    File.WriteAllBytes(path, input);
-                    Console.WriteLine($"FAIL {target}: {e.GetType().Name}: {e.Message} (input saved to {path})");
-                    Console.WriteLine(string.Join(Environment.NewLine, (e.StackTrace ?? "").Split('\n').Take(4)));
-                }
-
-                slowestTicks = Math.Max(slowestTicks, Stopwatch.GetTimestamp() - start);
-                iterations[target]++;
+                FuzzTargets.All[target](input);
             }
+#pragma warning disable CA1031 // Any exception other than EdgeCodecFormatException (caught inside the target) is a finding.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failures++;
+                string path = Path.Combine(Path.GetTempPath(), $"edgecodec-fuzz-{target}-{failures}.bin");
+                File.WriteAllBytes(path, input);
+                Console.WriteLine($"FAIL {target}: {e.GetType().Name}: {e.Message} (input saved to {path})");
+                Console.WriteLine(string.Join(Environment.NewLine, (e.StackTrace ?? "").Split('\n').Take(4)));
+            }
+
+            long ticks = Stopwatch.GetTimestamp() - start;
+            slowestTicks = Math.Max(slowestTicks, ticks);
+            used[t] += ticks + 1; // + 1: a target too fast for the clock still moves on
+            iterations[t]++;
         }
 
-        foreach ((string target, long n) in iterations)
+        for (int t = 0; t < targets.Count; t++)
         {
-            Console.WriteLine($"{target,-10} {n,10} iterations");
+            Console.WriteLine($"{targets[t],-12} {iterations[t],10} iterations");
         }
 
         double slowestMs = slowestTicks * 1000.0 / Stopwatch.Frequency;

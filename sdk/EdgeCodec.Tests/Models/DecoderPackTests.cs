@@ -126,6 +126,30 @@ public sealed class DecoderPackTests
     }
 
     [PackFact]
+    public void An_adapter_for_the_complete_pack_applies_to_its_decoder_only_copy_alike()
+    {
+        byte[] v2 = s_v2.Value;
+        ModelPack full = ModelPack.Load(new MemoryStream(v2));
+        ModelPack stripped = ModelPack.Load(new MemoryStream(Strip(v2)));
+        var adapter = EdgeCodec.Tests.Adapters.TestAdapters.Make(full, "darker", expert: 7, version: 1, scale: 0.9, biasShift: -50);
+        ModelPack a = full.WithAdapter(adapter), b = stripped.WithAdapter(adapter);
+        Assert.Equal(stripped.OmittedEntries, b.OmittedEntries);
+        Assert.Equal(2, b.FormatVersion);
+
+        var y = new EdgeCodec.Inference.I32Tensor(full.Layout.LatentChannels, 4, 4);
+        var rng = new Random(43);
+        for (int i = 0; i < y.Data.Length; i++)
+        {
+            y.Data[i] = rng.Next(-64, 65);
+        }
+
+        byte[] plain = new EdgeCodec.Inference.IntegerSynthesis(stripped).Run(y, 3).Pixels;
+        byte[] adapted = new EdgeCodec.Inference.IntegerSynthesis(b).Run(y, 3).Pixels;
+        Assert.Equal(new EdgeCodec.Inference.IntegerSynthesis(a).Run(y, 3).Pixels, adapted);
+        Assert.NotEqual(plain, adapted);
+    }
+
+    [PackFact]
     public void Only_onnx_graphs_may_be_left_out_and_only_from_a_version_2_pack()
     {
         byte[] v2 = s_v2.Value;

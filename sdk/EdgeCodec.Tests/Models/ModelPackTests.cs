@@ -118,6 +118,28 @@ public sealed class ModelPackTests
     }
 
     [PackFact]
+    public void A_manifest_string_that_is_not_utf8_is_malformed()
+    {
+        // Found by the manifest fuzz target: System.Text.Json reads a string's bytes only when asked, and threw
+        // InvalidOperationException there. The name's first byte becomes 0xFF (never valid UTF-8).
+        byte[] bad = PackEditor.Rewrite(PackBytes, (name, data) =>
+        {
+            if (name != "manifest.json")
+            {
+                return data;
+            }
+
+            int at = System.Text.Encoding.UTF8.GetString(data).IndexOf("\"name\": \"", StringComparison.Ordinal) + 9;
+            Assert.True(at > 9);
+            data[at] = 0xFF;
+            return data;
+        });
+        EdgeCodecFormatException ex = Rejects(bad);
+        Assert.Equal(FormatError.Malformed, ex.Error);
+        Assert.Contains("UTF-8", ex.Message, StringComparison.Ordinal);
+    }
+
+    [PackFact]
     public void Edited_manifest_problems_are_named()
     {
         byte[] good = PackBytes;

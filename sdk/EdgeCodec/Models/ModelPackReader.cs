@@ -62,27 +62,12 @@ internal static class ModelPackReader
         byte[] fileHash = SHA256.HashData(bytes);
         string? nameHash = fileName is not null && TryGetNameHash(Path.GetFileName(fileName), out string? h) ? h : null;
         Dictionary<string, byte[]> entries;
-        byte[] manifestBytes;
         JsonDocument manifestDoc;
         int version;
         try
         {
             entries = ReadZip(bytes, label);
-            if (!entries.TryGetValue("manifest.json", out manifestBytes!))
-            {
-                throw new EdgeCodecFormatException($"{label}: the archive has no manifest.json.", FormatError.Malformed);
-            }
-
-            manifestDoc = PackJson.Parse("manifest.json", manifestBytes);
-            try
-            {
-                version = CheckIdentity(new PackJson("manifest.json", manifestDoc.RootElement, ""));
-            }
-            catch
-            {
-                manifestDoc.Dispose();
-                throw;
-            }
+            (manifestDoc, version) = OpenManifest(entries, label);
         }
         catch (EdgeCodecFormatException) when (nameHash is not null && !Matches(fileHash, nameHash))
         {
@@ -91,12 +76,49 @@ internal static class ModelPackReader
         }
 
         using var _ = manifestDoc;
-        byte[] identity = version == FileIdentityVersion ? fileHash : SHA256.HashData(manifestBytes);
+        byte[] identity = version == FileIdentityVersion ? fileHash : SHA256.HashData(entries["manifest.json"]);
         if (nameHash is not null && !Matches(identity, nameHash))
         {
             throw NameMismatch(label, nameHash, identity, version == FileIdentityVersion ? "the SHA-256 of the file" : "the SHA-256 of its manifest.json");
         }
 
+        return Interpret(manifestDoc, entries, label, version, identity);
+    }
+
+    /// <summary>
+    /// A pack given as its entries (no ZIP, no file name), for the <c>manifest</c> fuzz target: everything after the
+    /// archive is read, with the manifest's hash as the identity whatever its version says.
+    /// </summary>
+    internal static ModelPack ReadEntries(Dictionary<string, byte[]> entries)
+    {
+        (JsonDocument manifestDoc, int version) = OpenManifest(entries, "model pack");
+        using var _ = manifestDoc;
+        return Interpret(manifestDoc, entries, "model pack", version, SHA256.HashData(entries["manifest.json"]));
+    }
+
+    /// <summary>Parses <c>manifest.json</c> and checks its format, version and architecture.</summary>
+    private static (JsonDocument Manifest, int Version) OpenManifest(Dictionary<string, byte[]> entries, string label)
+    {
+        if (!entries.TryGetValue("manifest.json", out byte[]? manifestBytes))
+        {
+            throw new EdgeCodecFormatException($"{label}: the archive has no manifest.json.", FormatError.Malformed);
+        }
+
+        JsonDocument doc = PackJson.Parse("manifest.json", manifestBytes);
+        try
+        {
+            return (doc, CheckIdentity(new PackJson("manifest.json", doc.RootElement, "")));
+        }
+        catch
+        {
+            doc.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Everything after the identity: entry hashes, then the entries' contents.</summary>
+    private static ModelPack Interpret(JsonDocument manifestDoc, Dictionary<string, byte[]> entries, string label, int version, byte[] identity)
+    {
         var manifest = new PackJson("manifest.json", manifestDoc.RootElement, "");
         string[] omitted = CheckEntryHashes(manifest, entries, label, version);
 

@@ -24,6 +24,13 @@ internal readonly struct PackJson
 
     public static JsonDocument Parse(string entry, ReadOnlyMemory<byte> utf8)
     {
+        // JsonDocument checks the structure but leaves a string's bytes until it is read, where bad UTF-8 would
+        // surface as an InvalidOperationException: check them all here (found by the manifest fuzz target).
+        if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
+        {
+            throw new EdgeCodecFormatException($"{entry}: not valid UTF-8.", FormatError.Malformed);
+        }
+
         try
         {
             return JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 16 });
