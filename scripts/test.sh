@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite of EdgeCodec: .NET tests, the training toolchain tests, the fuzz smoke run.
+# Runs every test suite of EdgeCodec: .NET tests, the training toolchain tests, the fuzz smoke run, the samples
+# (the README's demo among them), the Arm64 checks under qemu and the two-namespace streaming run.
 # Installs what it needs on Debian 12 (needs root or sudo for apt-get); prints one closing line
 # "tests: N passed, N failed".
 set -euo pipefail
@@ -47,6 +48,16 @@ if [ -d sdk/EdgeCodec.Fuzz ] && grep -q smoke sdk/EdgeCodec.Fuzz/*.cs 2>/dev/nul
   if dotnet run --project sdk/EdgeCodec.Fuzz -c Release --no-build -- smoke --seconds 20; then
     passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fi
+
+echo "== samples: the README's demo (QuickStart), OfflinePlayback, AdapterDeploy, PiPlayer (scripts/samples-smoke.sh)"
+set +e
+bash scripts/samples-smoke.sh 2>&1 | tee "$LOG/samples.txt"
+samples_rc=${PIPESTATUS[0]}
+set -e
+passed=$((passed + $(grep -c '^PASS ' "$LOG/samples.txt" || true)))
+samples_failed=$(grep -c '^FAIL ' "$LOG/samples.txt" || true)
+if [ "$samples_rc" != 0 ] && [ "$samples_failed" = 0 ]; then samples_failed=1; fi
+failed=$((failed + samples_failed))
 
 echo "== Arm64 CPU backend under qemu (cortex-a76 with dot product, cortex-a72 without)"
 if bash device-tests/run-arm64.sh; then passed=$((passed + 2)); else failed=$((failed + 1)); fi

@@ -34,7 +34,7 @@ foreach (string file in files)
     using var input = File.OpenRead(file);
     var frame = decoder.Decode(input);
     sink?.Show(frame.Image);
-    Console.WriteLine($"{Path.GetFileName(file)}: {frame.Image.Width}x{frame.Image.Height}, {decoder.LastReading?.MaxCelsius:F1} °C, " +
+    Console.WriteLine($"{Path.GetFileName(file)}: {frame.Image.Width}x{frame.Image.Height}, {(decoder.LastReading?.MaxCelsius is double celsius ? $"{celsius:F1} °C" : "no thermal zone read")}, " +
         $"budget {decoder.LastBudget.Threads} threads / {decoder.LastBudget.MaxLayers} layers, {frame.Timings.TotalSeconds * 1000:F0} ms on {frame.Backend}");
 }
 
