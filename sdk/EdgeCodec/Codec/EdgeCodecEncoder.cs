@@ -44,8 +44,9 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// Runs the analysis twice on a blank picture of the given size and discards it, so that ONNX Runtime has prepared
     /// every input shape that size needs (one per distinct analysis region, <see cref="EncoderOptions.AnalysisRegion"/>)
     /// before the first real picture: a cold encoder's first picture costs 1.7–2.1× a later one at 1080p and 2.8–3.6×
-    /// at 768×512, and its second one about as much (docs/benchmarks.md; one blank run leaves the first picture as slow
-    /// as a cold one). A camera calls this at
+    /// at 768×512, and its second one about as much (docs/benchmarks.md: ONNX Runtime's memory pattern plans a shape's
+    /// allocations in its first run and makes them in the second, so one blank run leaves the first picture as slow as
+    /// a cold one). A camera calls this at
     /// start-up with its frame size, so its first frames take as long as the others. Changes no stream.
     /// </summary>
     /// <param name="width">Frame width in pixels, 1..<see cref="RgbImage.MaxDimension"/>.</param>
