@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ship a new model pack from a training checkpoint and rebuild everything tied to it:
 #   1. export the pack (models/edgecodec-hp-<hash>.ecpack + model card), replacing the previous pack and its weights
-#   2. regenerate the test vectors (scripts/regenerate-vectors.sh)
+#   2. regenerate the test vectors (scripts/regenerate-vectors.sh) and check them against the pack and its decoder-only
+#      copy (edgecodec model strip; WORKDIR keeps the copy)
 #   3. keep the exact source weights as models/checkpoints/edgecodec-hp-<hash>.pt (studio encoder, adapter training)
 #   4. measure it: Kodak and the validation photos with real bitstreams (docs/results/{kodak,validation}-rd.json; with
 #      a residual layer also the quality ladder: docs/results/{kodak,validation}-ladder-rd.json), and write those
@@ -42,6 +43,9 @@ NAME=$(basename "${PACK%.ecpack}")
 cp "$CHECKPOINT" "models/checkpoints/$NAME.pt"
 bash scripts/regenerate-vectors.sh
 $CLI model verify "$PACK"
+# The decoder-only copy a device gets (format 2: the same identity, so the vectors verify against it too).
+$CLI model strip "$PACK" --out "$WORK"
+$CLI model verify "$(ls "$WORK"/*-decoder-*.ecpack)" --vectors tests/vectors/model
 
 # Every proper prefix of the pack's groups (1,2,3 for four groups), read from the checkpoint's recorded latent layout.
 PREFIXES=$($PY -c "import sys, torch; from training.model import checkpoint_layout; \
