@@ -24,15 +24,6 @@ public sealed class DecoderPackTests
         return output.ToArray();
     }
 
-    private static byte[] Entry(byte[] pack, string name)
-    {
-        using var zip = new ZipArchive(new MemoryStream(pack, writable: false), ZipArchiveMode.Read);
-        using var s = zip.GetEntry(name)!.Open();
-        using var m = new MemoryStream();
-        s.CopyTo(m);
-        return m.ToArray();
-    }
-
     private static string[] EntryNames(byte[] pack)
     {
         using var zip = new ZipArchive(new MemoryStream(pack, writable: false), ZipArchiveMode.Read);
@@ -46,7 +37,7 @@ public sealed class DecoderPackTests
     {
         byte[] v2 = s_v2.Value;
         ModelPack pack = ModelPack.Load(new MemoryStream(v2));
-        byte[] manifestHash = SHA256.HashData(Entry(v2, "manifest.json"));
+        byte[] manifestHash = SHA256.HashData(PackEditor.Entry(v2, "manifest.json"));
         Assert.Equal(2, pack.FormatVersion);
         Assert.Equal(Convert.ToHexStringLower(manifestHash), pack.Sha256);
         Assert.NotEqual(Convert.ToHexStringLower(SHA256.HashData(v2)), pack.Sha256);
@@ -73,7 +64,7 @@ public sealed class DecoderPackTests
         Assert.Empty(stripped.OnnxEntries);
         Assert.Equal(full.OnnxEntries, stripped.OmittedEntries);
         Assert.DoesNotContain(EntryNames(copy), n => n.StartsWith("onnx/", StringComparison.Ordinal));
-        Assert.Equal(Entry(v2, "manifest.json"), Entry(copy, "manifest.json"));
+        Assert.Equal(PackEditor.Entry(v2, "manifest.json"), PackEditor.Entry(copy, "manifest.json"));
         Assert.True(copy.Length < v2.Length * 0.4, $"{copy.Length} of {v2.Length} bytes");
 
         // The same source gives the same bytes, and a copy of a copy is the copy.

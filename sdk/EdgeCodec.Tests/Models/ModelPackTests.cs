@@ -11,15 +11,6 @@ public sealed class ModelPackTests
 {
     private static byte[] PackBytes => File.ReadAllBytes(TestPacks.PackPath!);
 
-    private static byte[] ZipEntry(byte[] pack, string name)
-    {
-        using var zip = new ZipArchive(new MemoryStream(pack, writable: false), ZipArchiveMode.Read);
-        using Stream s = zip.GetEntry(name)!.Open();
-        using var m = new MemoryStream();
-        s.CopyTo(m);
-        return m.ToArray();
-    }
-
     private static EdgeCodecFormatException Rejects(byte[] bytes, string? fileName = null)
         => Assert.Throws<EdgeCodecFormatException>(() => ModelPack.Load(new MemoryStream(bytes), fileName));
 
@@ -28,7 +19,7 @@ public sealed class ModelPackTests
     {
         byte[] bytes = PackBytes;
         ModelPack pack = ModelPack.Load(TestPacks.PackPath!);
-        byte[] hash = pack.FormatVersion == 1 ? SHA256.HashData(bytes) : SHA256.HashData(ZipEntry(bytes, "manifest.json"));
+        byte[] hash = pack.FormatVersion == 1 ? SHA256.HashData(bytes) : SHA256.HashData(PackEditor.Entry(bytes, "manifest.json"));
         Assert.Equal(Convert.ToHexStringLower(hash), pack.Sha256);
         Assert.Equal(BinaryPrimitives.ReadUInt64BigEndian(hash), pack.ModelId);
         Assert.StartsWith("edgecodec-hp-" + pack.Sha256[..12], Path.GetFileName(TestPacks.PackPath!), StringComparison.Ordinal);

@@ -39,6 +39,16 @@ internal static class PackEditor
         return output.ToArray();
     }
 
+    /// <summary>The bytes of entry <paramref name="name"/> of a pack.</summary>
+    public static byte[] Entry(byte[] pack, string name)
+    {
+        using var zip = new ZipArchive(new MemoryStream(pack, writable: false), ZipArchiveMode.Read);
+        using Stream s = zip.GetEntry(name)!.Open();
+        using var m = new MemoryStream();
+        s.CopyTo(m);
+        return m.ToArray();
+    }
+
     /// <summary>Rewrites <c>manifest.json</c> through a mutation of its JSON tree.</summary>
     public static byte[] EditManifest(byte[] pack, Action<JsonObject> mutate) => Rewrite(pack, (name, data) =>
     {
