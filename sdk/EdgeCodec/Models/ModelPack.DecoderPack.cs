@@ -4,8 +4,11 @@ namespace EdgeCodec.Models;
 
 public sealed partial class ModelPack
 {
-    /// <summary>The time stamp of every entry a decoder-only copy writes, so the same source gives the same bytes.</summary>
-    private static readonly DateTimeOffset FixedEntryTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    /// <summary>
+    /// The time stamp of every entry a decoder-only copy writes, so the same source gives the same bytes: the one
+    /// <c>training/export.py</c> gives a pack's entries (<c>FIXED_ZIP_TIME</c>).
+    /// </summary>
+    private static readonly DateTimeOffset FixedEntryTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>
     /// Writes a decoder-only copy of a version-2 pack: the same <c>manifest.json</c> (so the same <see cref="Sha256"/>
