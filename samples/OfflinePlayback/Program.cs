@@ -11,13 +11,14 @@ string backend = args.Length > 2 ? args[2] : "auto";
 var files = Directory.Exists(input) ? Directory.GetFiles(input, "*.ecx").Order(StringComparer.Ordinal).ToArray() : [input];
 var pack = ModelPack.LoadDefault();
 Directory.CreateDirectory(output);
+using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = backend }); // one decoder for every file
 int exit = 0;
 foreach (string file in files)
 {
     try
     {
         using var stream = File.OpenRead(file);
-        var (frame, read) = EdgeCodecDecoder.Decode(pack, stream, new DecoderOptions { Backend = backend });
+        var (frame, read) = decoder.Decode(stream);
         string png = Path.Combine(output, Path.GetFileNameWithoutExtension(file) + ".png");
         ImageFile.SavePng(frame.Image, png);
         Console.WriteLine($"{Path.GetFileName(file)}: {read.Status}, {read.Packets.Count} packets, layers per tile [{string.Join(',', frame.LayersPerTile)}] of {frame.ExpectedLayers}, missing tiles {frame.MissingTiles.Count} -> {png}");

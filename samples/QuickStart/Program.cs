@@ -50,7 +50,7 @@ if (Directory.Exists(Path.Combine(adapterDir, "trust")))
 
 var names = adapters.ToDictionary(a => a.Manifest.ExpertId, a => a.Manifest.Id);
 Console.WriteLine($"adapters: {(adapters.Count == 0 ? "none" : string.Join(", ", names.Values))}");
-var decoderOptions = new DecoderOptions { Adapters = new AdapterSet(pack, adapters) };
+using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Adapters = new AdapterSet(pack, adapters) }); // kept for every picture
 using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Experts = adapters });
 Console.WriteLine($"{"image",-14} {"bytes",8} {"bpp",7} {"PSNR",7} {"decode",9} {"backend",-10} {"synthesis",-16} | {"JPEG q",6} {"bytes",8} {"PSNR",7}");
 // With a residual layer in the pack, each picture is also coded at the first setting of the pack's quality ladder
@@ -83,7 +83,7 @@ void Row(RgbImage image, string name, EncodedImage encoded)
     }
 
     using var input = File.OpenRead(container);
-    var (frame, _) = EdgeCodecDecoder.Decode(pack, input, decoderOptions);
+    var (frame, _) = decoder.Decode(input);
     string synthesis = string.Join("+", frame.ExpertsPerTile.Distinct().Order().Select(e => e == 0 ? "base" : names[e]));
     ImageFile.SavePng(frame.Image, Path.ChangeExtension(container, ".decoded.png"));
     long bytes = new FileInfo(container).Length;

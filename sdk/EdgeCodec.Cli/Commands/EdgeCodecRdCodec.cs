@@ -10,9 +10,8 @@ namespace EdgeCodec.Cli.Commands;
 /// <summary>EdgeCodec in the RD harness: real containers (bytes = whole .ecx file), decoded by a real decoder.</summary>
 internal sealed class EdgeCodecRdCodec : IRdCodec
 {
-    private readonly ModelPack _pack;
-    private readonly string _backend;
     private readonly ThreadLocal<EdgeCodecEncoder> _encoders;
+    private readonly ThreadLocal<EdgeCodecDecoder> _decoders;
 
     private readonly int _layers;
     private readonly AdapterSet? _adapters;
@@ -23,14 +22,13 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
         AnalysisArithmetic analysis = AnalysisArithmetic.Float32)
     {
         _ladder = ladder;
-        _pack = pack;
-        _backend = backend;
         _layers = layers;
         Name = name;
         QualityLevels = qualities ?? [.. Enumerable.Range(0, ladder?.Count ?? pack.QualityLevels.Count)];
         experts ??= [];
         _adapters = experts.Count > 0 ? new AdapterSet(pack, experts) : null;
         _encoders = new ThreadLocal<EdgeCodecEncoder>(() => new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 1, Experts = experts, TileSize = tileSize, Analysis = analysis }));
+        _decoders = new ThreadLocal<EdgeCodecDecoder>(() => new EdgeCodecDecoder(pack, new DecoderOptions { Backend = backend, Threads = 1, MaxLayers = layers, Adapters = _adapters }));
     }
 
     public string Name { get; }
@@ -49,7 +47,7 @@ internal sealed class EdgeCodecRdCodec : IRdCodec
         double encodeSeconds = sw.Elapsed.TotalSeconds;
         sw.Restart();
         using var ms = new MemoryStream(container, writable: false);
-        var (frame, read) = EdgeCodecDecoder.Decode(_pack, ms, new DecoderOptions { Backend = _backend, Threads = 1, MaxLayers = _layers, Adapters = _adapters });
+        var (frame, read) = _decoders.Value!.Decode(ms);
         if (!read.IsComplete || (_layers == 0 && !frame.IsComplete))
         {
             throw new InvalidOperationException($"Round trip lost data: {read.Status} {read.Message}");

@@ -12,8 +12,9 @@ namespace EdgeCodec.Codec;
 /// <summary>
 /// Push/pull decoder: <see cref="SetHeader"/>, then <see cref="SendPacket"/> in any order (duplicates are
 /// ignored), then <see cref="TryReceiveFrame"/> once a frame is complete, or <see cref="DecodeFrame"/> at any
-/// time for a progressive picture of what has arrived. <see cref="Decode(ModelPack, Stream, DecoderOptions?)"/>
-/// does all of it for a container file, complete or truncated.
+/// time for a progressive picture of what has arrived. <see cref="Decode(Stream)"/> does all of it for a container
+/// file, complete or truncated, and keeps the decoder for the next one; <see cref="Decode(ModelPack, Stream, DecoderOptions?)"/>
+/// is the same with a decoder made for one call.
 /// </summary>
 /// <remarks>
 /// Parsing (rANS, hyper decoder, context models) is integer and identical on every machine; only the
@@ -52,6 +53,55 @@ public sealed class EdgeCodecDecoder : IDisposable
 
     /// <summary>The backend doing the synthesis.</summary>
     public string BackendName => _backend.Name;
+
+    /// <summary>
+    /// Runs the integer entropy path of every tile and the synthesis twice on a blank latent of the given picture
+    /// size, and discards the picture, so that the backend has its buffers (and ONNX Runtime every window shape,
+    /// planned and allocated) before the first real picture: a new decoder's first picture otherwise costs up to 2–2.7×
+    /// a later one, and at most 1.5× after this (docs/benchmarks.md, "A decoder kept for the next picture"). A player calls this at start-up with its
+    /// stream's size. Changes no state: the header and pending packets stay as they were, and every later picture
+    /// decodes exactly as without it.
+    /// </summary>
+    /// <param name="width">Picture width in pixels, 1..<see cref="RgbImage.MaxDimension"/>.</param>
+    /// <param name="height">Picture height in pixels, 1..<see cref="RgbImage.MaxDimension"/>.</param>
+    /// <param name="tileSize">The stream's entropy tile size in pixels (a positive multiple of 64), or 0 for the
+    /// pack's default, the one an encoder writes unless told otherwise.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is outside 1..<see cref="RgbImage.MaxDimension"/>,
+    /// the picture is over <see cref="DecoderOptions.MaxPixels"/>, or the tile size is not a positive multiple of 64.</exception>
+    public void WarmUp(int width, int height, int tileSize = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(width, RgbImage.MaxDimension);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(height, RgbImage.MaxDimension);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((long)width * height, _options.MaxPixels, nameof(width));
+        ArgumentOutOfRangeException.ThrowIfNegative(tileSize);
+        int tile = tileSize == 0 ? _pack.Layout.TileSize : tileSize;
+        if (tile % TileGrid.HyperStride != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tileSize), tileSize, $"A tile size must be a positive multiple of {TileGrid.HyperStride}.");
+        }
+
+        var grid = new TileGrid(width, height, tile);
+        var layout = _pack.Layout;
+        Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, t =>
+        {
+            var (_, _, zw, zh) = grid.HyperRect(t);
+            _ = _path.Run(new I32Tensor(layout.HyperChannels, zh, zw), (k, mean, index) => new int[index.Data.Length], null,
+                TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count));
+        });
+
+        var yq = (U8Tensor)_synthesisInput.Execute([new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth)], 0, 1);
+        var picture = new RgbImage(width, height);
+        int regionTiles = _backend.PrefersTileWindows ? 1 : SynthesisPlan.TilesPerSide(grid, _options.SynthesisRegion);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            foreach (var region in SynthesisPlan.Build(grid, regionTiles, (a, b) => true))
+            {
+                TileSynthesis.Run(_backend, yq, grid, (region.X, region.Y, region.Width, region.Height), layout.SynthesisHalo, picture);
+            }
+        }
+    }
 
     /// <summary>Sets the stream geometry. Must be called before packets are sent.</summary>
     /// <param name="header">A container header (or the same fields received in a stream hello).</param>
@@ -252,7 +302,12 @@ public sealed class EdgeCodecDecoder : IDisposable
         };
     }
 
-    /// <summary>Decodes a container (complete or truncated) into its first frame.</summary>
+    /// <summary>
+    /// Decodes a container (complete or truncated) into its first frame with a decoder made for this call and
+    /// disposed after it. To decode several containers, keep one decoder and call <see cref="Decode(Stream)"/>: a
+    /// new decoder builds its backend and meets its first picture with cold buffers, which costs about as much again
+    /// as the decode itself (docs/benchmarks.md, "A decoder kept for the next picture").
+    /// </summary>
     /// <param name="pack">The model pack the container names.</param>
     /// <param name="container">A readable stream positioned at the container's start.</param>
     /// <param name="options">Decoder options.</param>
@@ -260,17 +315,45 @@ public sealed class EdgeCodecDecoder : IDisposable
     /// <exception cref="EdgeCodecFormatException">The header is unreadable or names another model.</exception>
     public static (DecodedFrame Frame, ContainerReadResult Container) Decode(ModelPack pack, Stream container, DecoderOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(pack);
         ArgumentNullException.ThrowIfNull(container);
         var read = ContainerReader.Read(container);
         using var decoder = new EdgeCodecDecoder(pack, options);
-        decoder.SetHeader(read.Header);
+        return (decoder.DecodeRead(read), read);
+    }
+
+    /// <summary>
+    /// Decodes a container (complete or truncated) into its first frame with this decoder, which keeps its backend and
+    /// buffers for the next one: the way to decode a folder of pictures or a run of stills. The container's header
+    /// replaces the one <see cref="SetHeader"/> set, and frames pending from <see cref="SendPacket"/> are dropped; the
+    /// containers may differ in size, quality level and layer count.
+    /// </summary>
+    /// <param name="container">A readable stream positioned at the container's start.</param>
+    /// <returns>The frame and what the container reader recovered.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="container"/> is <see langword="null"/>.</exception>
+    /// <exception cref="EdgeCodecFormatException">The header is unreadable, names another model or is outside the
+    /// decoder's limits; the decoder stays usable for the next container.</exception>
+    /// <exception cref="IOException">Reading the stream failed.</exception>
+    public (DecodedFrame Frame, ContainerReadResult Container) Decode(Stream container)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        var read = ContainerReader.Read(container);
+        return (DecodeRead(read), read);
+    }
+
+    /// <summary>The first frame of a read container: header, packets, decode; pending frames are dropped.</summary>
+    private DecodedFrame DecodeRead(ContainerReadResult read)
+    {
+        SetHeader(read.Header);
         foreach (var packet in read.Packets)
         {
-            decoder.SendPacket(packet);
+            SendPacket(packet);
         }
 
         uint frame = read.Packets.Count > 0 ? read.Packets[0].FrameIndex : 0;
-        return (decoder.DecodeFrame(frame), read);
+        var decoded = DecodeFrame(frame);
+        _frames.Clear();
+        return decoded;
     }
 
     /// <inheritdoc/>

@@ -1,0 +1,140 @@
+using EdgeCodec.Codec;
+using EdgeCodec.Format;
+using EdgeCodec.Models;
+using EdgeCodec.Tests.Models;
+
+namespace EdgeCodec.Tests.Codec;
+
+/// <summary>One decoder kept for a run of containers (<see cref="EdgeCodecDecoder.Decode(Stream)"/>) decodes each as a decoder made for it does.</summary>
+public sealed class DecoderReuseTests(CodecFixture fixture) : IClassFixture<CodecFixture>
+{
+    private static readonly DecoderOptions Options = new() { Backend = "reference", Threads = 2 };
+
+    [PackFact]
+    public void A_kept_decoder_decodes_a_run_of_containers_like_a_new_decoder_for_each()
+    {
+        var encoded = fixture.Encoded(2);
+        byte[] full = encoded.ToContainerBytes();
+        var lastBase = ContainerReader.Read(full).Entries[encoded.Header.TileCount - 1];
+        byte[] truncated = full.AsSpan(0, (int)(lastBase.Offset + lastBase.Length) + 40).ToArray();
+        var small = CodecFixture.Crop(fixture.Image, 17, 9, 100, 70);
+        var withResidual = fixture.Pack.QualityLadder.FirstOrDefault(s => s.ResidualStep is not null) ?? new QualitySetting(3, null);
+        byte[][] run =
+        [
+            full,
+            fixture.Encoded(0).ToContainerBytes(),
+            fixture.Encoder.Encode(small, 3, frameIndex: 4).ToContainerBytes(ContainerLayout.Indexed),
+            truncated,
+            fixture.Encoder.Encode(fixture.Image, withResidual).ToContainerBytes(),
+            full,
+        ];
+
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, Options);
+        foreach (byte[] container in run)
+        {
+            var (kept, keptRead) = decoder.Decode(new MemoryStream(container, writable: false));
+            var (fresh, freshRead) = EdgeCodecDecoder.Decode(fixture.Pack, new MemoryStream(container, writable: false), Options);
+            Assert.Equal(freshRead.Status, keptRead.Status);
+            Assert.Equal(fresh.FrameIndex, kept.FrameIndex);
+            Assert.Equal((fresh.Image.Width, fresh.Image.Height), (kept.Image.Width, kept.Image.Height));
+            Assert.Equal(fresh.LayersPerTile, kept.LayersPerTile);
+            Assert.Equal(fresh.IsComplete, kept.IsComplete);
+            Assert.Equal(fresh.Image.Pixels, kept.Image.Pixels);
+        }
+
+        // The run really varied: sizes, frame indices, completeness and the residual layer all changed along it.
+        var frames = run.Select(c => decoder.Decode(new MemoryStream(c, writable: false)).Frame).ToList();
+        Assert.Equal(100, frames[2].Image.Width);
+        Assert.Equal(4u, frames[2].FrameIndex);
+        Assert.False(frames[3].IsComplete);
+        Assert.Equal(fixture.Pack.Layout.Groups + (withResidual.ResidualStep is null ? 0 : 1), frames[4].LayersPerTile.Max());
+        Assert.NotEqual(frames[0].Image.Pixels, frames[1].Image.Pixels);
+    }
+
+    [PackFact]
+    public void A_bad_container_leaves_the_kept_decoder_usable()
+    {
+        byte[] good = fixture.Encoded(1).ToContainerBytes();
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, Options);
+        var before = decoder.Decode(new MemoryStream(good, writable: false)).Frame;
+
+        byte[] garbage = new byte[300];
+        new Random(44).NextBytes(garbage);
+        Assert.Throws<EdgeCodecFormatException>(() => decoder.Decode(new MemoryStream(garbage, writable: false)));
+
+        var after = decoder.Decode(new MemoryStream(good, writable: false)).Frame;
+        Assert.Equal(before.Image.Pixels, after.Image.Pixels);
+        Assert.True(after.IsComplete);
+    }
+
+    [PackFact]
+    public void Decoding_a_container_drops_the_frames_pending_from_pushed_packets()
+    {
+        var pushed = fixture.Encoder.Encode(fixture.Image, 1, frameIndex: 5);
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, Options);
+        decoder.SetHeader(pushed.Header);
+        foreach (var packet in pushed.Packets)
+        {
+            decoder.SendPacket(packet);
+        }
+
+        var frame = decoder.Decode(new MemoryStream(fixture.Encoded(2).ToContainerBytes(), writable: false)).Frame;
+        Assert.Equal(0u, frame.FrameIndex);
+        Assert.False(decoder.TryReceiveFrame(out _)); // frame 5 was complete, and it is gone
+    }
+
+    [PackFact]
+    public void A_warmed_up_decoder_decodes_exactly_as_a_cold_one_and_keeps_what_was_pending()
+    {
+        var encoded = fixture.Encoder.Encode(fixture.Image, 2, frameIndex: 3);
+        using var cold = new EdgeCodecDecoder(fixture.Pack, Options);
+        cold.SetHeader(encoded.Header);
+        foreach (var packet in encoded.Packets)
+        {
+            cold.SendPacket(packet);
+        }
+
+        Assert.True(cold.TryReceiveFrame(out var expected));
+
+        // Half the packets pushed, then a warm-up of another size and tile size, then the rest: the pending frame
+        // survives, and the picture is the cold decoder's.
+        using var warmed = new EdgeCodecDecoder(fixture.Pack, Options);
+        warmed.SetHeader(encoded.Header);
+        int half = encoded.Packets.Count / 2;
+        foreach (var packet in encoded.Packets.Take(half))
+        {
+            warmed.SendPacket(packet);
+        }
+
+        warmed.WarmUp(200, 130, tileSize: 64);
+        warmed.WarmUp(fixture.Image.Width, fixture.Image.Height);
+        foreach (var packet in encoded.Packets.Skip(half))
+        {
+            warmed.SendPacket(packet);
+        }
+
+        Assert.True(warmed.TryReceiveFrame(out var frame));
+        Assert.Equal(3u, frame!.FrameIndex);
+        Assert.Equal(expected!.LayersPerTile, frame.LayersPerTile);
+        Assert.Equal(expected.Image.Pixels, frame.Image.Pixels);
+    }
+
+    [PackTheory]
+    [InlineData(0, 100, 0)]
+    [InlineData(100, 16385, 0)]
+    [InlineData(100, 100, 100)]
+    [InlineData(100, 100, -64)]
+    public void Warm_up_refuses_impossible_sizes(int width, int height, int tileSize)
+    {
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, Options);
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.WarmUp(width, height, tileSize));
+    }
+
+    [PackFact]
+    public void Warm_up_respects_the_decoders_pixel_limit()
+    {
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, new DecoderOptions { Backend = "reference", MaxPixels = 10_000 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.WarmUp(200, 100));
+        decoder.WarmUp(100, 100);
+    }
+}
