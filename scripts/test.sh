@@ -62,6 +62,9 @@ failed=$((failed + samples_failed))
 echo "== Arm64 CPU backend under qemu (cortex-a76 with dot product, cortex-a72 without)"
 if bash device-tests/run-arm64.sh; then passed=$((passed + 2)); else failed=$((failed + 1)); fi
 
+echo "== Native AOT: OfflinePlayback published ahead of time for this CPU, the device vectors bit-exact (device-tests/run-aot.sh)"
+if bash device-tests/run-aot.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 echo "== streaming over two network namespaces (veth + tc tbf + impairment proxy, outage and reconnect)"
 if ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null || true

@@ -18,6 +18,10 @@ ModelPack LoadPack() => Option("--model") is { } path ? ModelPack.Load(path) : M
 CpuBackendOptions options = CpuBackendOptions.FromEnvironment();
 CpuBackend backend = CpuBackend.Register(options);
 Console.WriteLine($"arch={RuntimeInformation.ProcessArchitecture} supported=[{string.Join(",", CpuBackend.SupportedIsas)}] max-isa={options.MaxIsa} active={backend.Isa}");
+if (CpuBackend.IsaShortfall is { } shortfall)
+{
+    Console.WriteLine($"note: {shortfall}");
+}
 switch (mode)
 {
     case "compare":

@@ -55,5 +55,11 @@ public sealed class ChildProcessTests
         Assert.True(process.ExitCode == 0, $"[{environment}] exit {process.ExitCode}\n{output}\n{await stderr}");
         Assert.Contains($"active={expectedIsa}", output, StringComparison.Ordinal);
         Assert.Contains("OK in", output, StringComparison.Ordinal);
+
+        // Switched-off intrinsics narrow what the process can run below what the CPU offers, and the tool says so; a cap
+        // through EDGECODEC_CPU_MAX_ISA is a choice, not a shortfall.
+        bool narrowed = (environment.StartsWith("DOTNET_", StringComparison.Ordinal) || CpuBackend.IsaShortfall is not null) // the child inherits this process's environment
+            && expectedIsa != CpuBackend.HardwareIsa.ToString();
+        Assert.Equal(narrowed, output.Contains($"note: The CPU offers the {CpuBackend.HardwareIsa} path", StringComparison.Ordinal));
     }
 }

@@ -41,6 +41,28 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void The_hardware_path_is_at_least_the_usable_one_and_a_shortfall_is_reported_exactly_when_wider()
+    {
+        // Under DOTNET_EnableAVX512F=0 and the like (the reruns of every dispatch path), the hardware still reports
+        // its widest path and the shortfall names the environment; in a plain run on x64 the two agree.
+        CpuIsa usable = CpuBackend.SupportedIsas[0];
+        Assert.True(CpuBackend.HardwareIsa >= usable, $"hardware {CpuBackend.HardwareIsa} < usable {usable}");
+        Assert.Equal(CpuBackend.HardwareIsa > usable, CpuBackend.IsaShortfall is not null);
+        if (CpuBackend.IsaShortfall is { } shortfall)
+        {
+            Assert.Contains(CpuBackend.HardwareIsa.ToString(), shortfall, StringComparison.Ordinal);
+            Assert.Contains("environment", shortfall, StringComparison.Ordinal); // a JIT process: only the environment narrows it
+        }
+
+        bool intrinsicsOff = new[] { "DOTNET_EnableHWIntrinsic", "DOTNET_EnableAVX2", "DOTNET_EnableAVX512", "DOTNET_EnableAVX512F", "DOTNET_EnableAVXVNNI" }
+            .Any(v => Environment.GetEnvironmentVariable(v) == "0");
+        if (System.Runtime.Intrinsics.X86.X86Base.IsSupported && !intrinsicsOff)
+        {
+            Assert.Equal(usable, CpuBackend.HardwareIsa); // cpuid and .NET's IsSupported agree on this machine
+        }
+    }
+
+    [Fact]
     public void Environment_cap_is_parsed()
     {
         Assert.Equal(CpuIsa.Avx512Vnni, CpuBackendOptions.Default.MaxIsa);

@@ -50,6 +50,36 @@ public sealed class CpuBackend : DecoderBackend
     /// <summary>Every path this process can run, widest first (always ends with <see cref="CpuIsa.Scalar"/>).</summary>
     public static IReadOnlyList<CpuIsa> SupportedIsas => KernelTable.Supported;
 
+    /// <summary>
+    /// The widest path the processor itself offers (x64 <c>cpuid</c>; Arm64 <c>/proc/cpuinfo</c> on Linux), whatever this
+    /// process can use. When it is wider than <see cref="SupportedIsas"/>' first entry, the process runs a narrower
+    /// path than the machine has: a Native AOT build compiled for the baseline instruction set (publish with
+    /// <c>-p:IlcInstructionSet=native</c> on the device, or name its set, e.g. <c>x86-64-v4,avxvnni</c> or
+    /// <c>armv8.2-a+dotprod</c>; docs/backends.md, "Native AOT"), or intrinsics switched off by environment.
+    /// </summary>
+    public static CpuIsa HardwareIsa => HardwareFeatures.Isa;
+
+    /// <summary>
+    /// A sentence saying that this process cannot use the processor's widest path (<see cref="HardwareIsa"/> wider
+    /// than the first of <see cref="SupportedIsas"/>) and why that may be, or <see langword="null"/> when it can.
+    /// </summary>
+    public static string? IsaShortfall
+    {
+        get
+        {
+            CpuIsa usable = SupportedIsas[0];
+            if (HardwareIsa <= usable)
+            {
+                return null;
+            }
+
+            string cause = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
+                ? "hardware intrinsics are switched off for this process (DOTNET_Enable* environment variables)"
+                : "this Native AOT build targets a baseline instruction set: publish with -p:IlcInstructionSet=native on the device, or name its set";
+            return $"The CPU offers the {HardwareIsa} path but this process can run only {usable}: {cause}.";
+        }
+    }
+
     /// <summary>The path the integer graphs' conv uses: <see langword="null"/> while it is the scalar reference (before <see cref="Register"/>).</summary>
     public static CpuIsa? EntropyIsa => s_entropyTable?.Isa;
 

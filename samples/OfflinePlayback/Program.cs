@@ -1,6 +1,7 @@
 // Plays back a store folder or a single .ecx, complete or cut short (e.g. by a power loss): decodes whatever survived
 // and reports per frame what was recovered.
 // Usage: dotnet run --project samples/OfflinePlayback -- <store-folder-or-file.ecx> [out=playback-out] [backend=auto]
+using EdgeCodec.Backends.Cpu;
 using EdgeCodec.Codec;
 using EdgeCodec.Imaging;
 using EdgeCodec.Models;
@@ -9,6 +10,12 @@ string input = args.Length > 0 ? args[0] : Path.Combine("player-out", "store");
 string output = args.Length > 1 ? args[1] : "playback-out";
 string backend = args.Length > 2 ? args[2] : "auto";
 var files = Directory.Exists(input) ? Directory.GetFiles(input, "*.ecx").Order(StringComparer.Ordinal).ToArray() : [input];
+CpuBackend.Register(); // the SIMD int8 engine, bit-exact with the reference; `auto` picks it
+if (CpuBackend.IsaShortfall is { } shortfall)
+{
+    Console.Error.WriteLine($"warning: {shortfall}"); // e.g. a Native AOT build for a baseline instruction set
+}
+
 var pack = ModelPack.LoadDefault();
 Directory.CreateDirectory(output);
 using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = backend }); // one decoder for every file
