@@ -72,11 +72,7 @@ public sealed class DecoderReuseTests(CodecFixture fixture) : IClassFixture<Code
     {
         var pushed = fixture.Encoder.Encode(fixture.Image, 1, frameIndex: 5);
         using var decoder = new EdgeCodecDecoder(fixture.Pack, Options);
-        decoder.SetHeader(pushed.Header);
-        foreach (var packet in pushed.Packets)
-        {
-            decoder.SendPacket(packet);
-        }
+        Push(decoder, pushed);
 
         var frame = decoder.Decode(new MemoryStream(fixture.Encoded(2).ToContainerBytes(), writable: false)).Frame;
         Assert.Equal(0u, frame.FrameIndex);
@@ -88,11 +84,7 @@ public sealed class DecoderReuseTests(CodecFixture fixture) : IClassFixture<Code
     {
         var encoded = fixture.Encoder.Encode(fixture.Image, 2, frameIndex: 3);
         using var cold = new EdgeCodecDecoder(fixture.Pack, Options);
-        cold.SetHeader(encoded.Header);
-        foreach (var packet in encoded.Packets)
-        {
-            cold.SendPacket(packet);
-        }
+        Push(cold, encoded);
 
         Assert.True(cold.TryReceiveFrame(out var expected));
 
@@ -136,5 +128,15 @@ public sealed class DecoderReuseTests(CodecFixture fixture) : IClassFixture<Code
         using var decoder = new EdgeCodecDecoder(fixture.Pack, new DecoderOptions { Backend = "reference", MaxPixels = 10_000 });
         Assert.Throws<ArgumentOutOfRangeException>(() => decoder.WarmUp(200, 100));
         decoder.WarmUp(100, 100);
+    }
+
+    /// <summary>The push API: the image's header, then every packet.</summary>
+    private static void Push(EdgeCodecDecoder decoder, EncodedImage encoded)
+    {
+        decoder.SetHeader(encoded.Header);
+        foreach (var packet in encoded.Packets)
+        {
+            decoder.SendPacket(packet);
+        }
     }
 }
