@@ -106,7 +106,7 @@ internal static class EvalCommand
             if (experts.Count > 0)
             {
                 CliRunner.Info($"adapters: {string.Join(", ", experts.Select(a => $"{a.Manifest.Id} (expert {a.Manifest.ExpertId}, {a.Manifest.Domain})"))}");
-                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, RdSummary.NoAdaptersAnchor, tileSize: tile, analysis: arith));
+                codecs.Add(new EdgeCodecRdCodec(pack, r.GetValue(backend)!, RdSummary.NoAdaptersAnchor, tileSize: tile, ladder: useLadder ? pack.QualityLadder : null, analysis: arith));
             }
 
             if (r.GetValue(compareAnalysis))
