@@ -57,6 +57,9 @@ internal static unsafe class ConvRunner
         }
     }
 
+    /// <summary>Multiply-adds below which a conv is not split across threads (~20 µs of work on one AVX-512 core).</summary>
+    internal const long MinParallelMacs = 1L << 22;
+
     /// <summary>Runs <paramref name="pc"/> over an <c>height × width</c> input.</summary>
     /// <param name="pc">The packed conv.</param>
     /// <param name="input">Interior pixel (0, 0) of a padded NHWC input with <see cref="PackedConv.ChannelStride"/> bytes per pixel and a border ≥ k/2.</param>
@@ -99,6 +102,13 @@ internal static unsafe class ConvRunner
             Params = &prm,
             Output = output,
         };
+
+        // A small conv (the hyper decoder's and context models' at latent resolution) runs on the calling thread: a
+        // Parallel.For costs more than it saves there, and on a busy machine its second worker may come late.
+        if ((long)height * width * pc.OutChannels * pc.Taps * pc.ChannelStride < MinParallelMacs)
+        {
+            threads = 1;
+        }
 
         job.Winograd = pc.WinogradWeights;
         job.WinogradGemm = pc.Table.WinogradGemm;
