@@ -281,12 +281,13 @@ public sealed class QualityAdaptationTests
         // 40 kB at once on a lossless 10 kB/s link, with loss detection on: the last packets wait 4 s, far past any round trip measured before
         // them. The retransmission timer restarts with each acknowledgement (RFC 6298 5.3) and a packet counts as lost
         // only when a later one was acknowledged (RACK), so nothing is sent twice. A timer that runs from each packet's
-        // send retransmits the tail of the burst, which then queues behind the originals. The minimum timeout is 1 s:
-        // still a quarter of the tail's 4 s wait, so a per-send timer would resend ~30 of the 40 packets, but longer
-        // than the pauses a loaded 2-core CI machine puts between two acknowledgements (with 250 ms, one such pause
-        // fired the timer once and resent the whole flight: 40 of 80, session 40).
+        // send retransmits the tail of the burst, which then queues behind the originals. The minimum timeout is 2 s:
+        // half the tail's 4 s wait, so a per-send timer would still resend ~20 of the 40 packets, but longer than the
+        // pauses a loaded 2-core CI machine puts between two acknowledgements (with 250 ms, one such pause fired the
+        // timer once and resent the whole flight: 40 of 80, session 40; with 1 s, 39 of 79 once in session 44, while
+        // another test assembly decoded pictures on both cores).
         var rate = new DefaultRateController();
-        using var session = new EmulatedSession(rate, 10e3, latencyMs: 20, seed: 3, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), lossy: true);
+        using var session = new EmulatedSession(rate, 10e3, latencyMs: 20, seed: 3, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), lossy: true);
         var sender = session.Sender;
 
         // One small frame first, so that the round trip is measured and both ends are past their first-use costs (a
