@@ -15,7 +15,8 @@ public sealed class KeptDecoderTests
     public void A_kept_decoder_warmed_up_for_other_sizes_decodes_the_committed_vectors_exactly()
     {
         CpuBackend.Register(new CpuBackendOptions());
-        string vectors = VectorsDirectory();
+        string vectors = Path.Combine(ModelPackLocator.FindRepositoryRoot(AppContext.BaseDirectory)
+            ?? throw new DirectoryNotFoundException("no EdgeCodec.sln above " + AppContext.BaseDirectory), "device-tests", "vectors");
         using var decoder = new EdgeCodecDecoder(ModelPack.LoadDefault(), new DecoderOptions { Backend = "cpu", Threads = 2 });
         decoder.WarmUp(1000, 700, tileSize: 256); // larger windows than the vectors', before the first picture
         foreach (string name in new[] { "coffee-128x96-q2", "coffee-128x96-q2-r2", "coffee-128x96-q2" })
@@ -27,19 +28,5 @@ public sealed class KeptDecoderTests
             Assert.Equal(expected, Convert.ToHexStringLower(SHA256.HashData(frame.Image.Pixels)));
             decoder.WarmUp(64, 64, tileSize: 64); // smaller windows before the next
         }
-    }
-
-    private static string VectorsDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "device-tests", "vectors");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("device-tests/vectors not found above " + AppContext.BaseDirectory);
     }
 }

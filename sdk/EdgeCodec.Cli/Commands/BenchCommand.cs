@@ -134,9 +134,15 @@ internal static class BenchCommand
         using var decoder = new EdgeCodecDecoder(pack, options);
         for (int i = 0; i < 80 && (i < 10 || clock.Elapsed < TimeSpan.FromSeconds(3)); i++)
         {
-            using var ms = new MemoryStream(container, writable: false);
-            _ = decoder.Decode(ms);
+            _ = DecodeWith(decoder, container);
         }
+    }
+
+    /// <summary>The container's first frame through a kept <paramref name="decoder"/>.</summary>
+    private static DecodedFrame DecodeWith(EdgeCodecDecoder decoder, byte[] container)
+    {
+        using var ms = new MemoryStream(container, writable: false);
+        return decoder.Decode(ms).Frame;
     }
 
     private static DecodedFrame DecodeOnce(Models.ModelPack pack, byte[] container, DecoderOptions options)
@@ -151,11 +157,7 @@ internal static class BenchCommand
 
         // A player keeps its decoder: the timed decodes reuse one, as EdgeCodecDecoder.Decode(Stream) does.
         using var decoder = new EdgeCodecDecoder(pack, options);
-        DecodedFrame Run()
-        {
-            using var ms = new MemoryStream(container, writable: false);
-            return decoder.Decode(ms).Frame;
-        }
+        DecodedFrame Run() => DecodeWith(decoder, container);
 
         var warm = Run();
         var runs = new List<DecodedFrame>();
@@ -173,11 +175,7 @@ internal static class BenchCommand
         using (var warmed = new EdgeCodecDecoder(pack, options))
         {
             warmUp = Seconds(() => warmed.WarmUp(header.Width, header.Height, header.TileWidth));
-            afterWarmUp = Seconds(() =>
-            {
-                using var ms = new MemoryStream(container, writable: false);
-                _ = warmed.Decode(ms);
-            });
+            afterWarmUp = Seconds(() => DecodeWith(warmed, container));
         }
 
         var median = runs.OrderBy(f => f.Timings.TotalSeconds).ElementAt(runs.Count / 2);

@@ -93,13 +93,10 @@ public sealed class EdgeCodecDecoder : IDisposable
 
         var yq = (U8Tensor)_synthesisInput.Execute([new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth)], 0, 1);
         var picture = new RgbImage(width, height);
-        int regionTiles = _backend.PrefersTileWindows ? 1 : SynthesisPlan.TilesPerSide(grid, _options.SynthesisRegion);
+        var backends = Enumerable.Repeat(_backend, grid.Count).ToArray();
         for (int pass = 0; pass < 2; pass++)
         {
-            foreach (var region in SynthesisPlan.Build(grid, regionTiles, (a, b) => true))
-            {
-                TileSynthesis.Run(_backend, yq, grid, (region.X, region.Y, region.Width, region.Height), layout.SynthesisHalo, picture);
-            }
+            SynthesizeRegions(grid, yq, backends, picture);
         }
     }
 
@@ -492,12 +489,7 @@ public sealed class EdgeCodecDecoder : IDisposable
             backends[tile] = BackendFor(experts[tile], tile, withoutAdapter, used);
         }
 
-        // Neighbouring tiles on one backend share a window: the halo is paid per region, not per tile.
-        int regionTiles = backends.Any(b => b.PrefersTileWindows) ? 1 : SynthesisPlan.TilesPerSide(grid, _options.SynthesisRegion);
-        foreach (var region in SynthesisPlan.Build(grid, regionTiles, (a, b) => ReferenceEquals(backends[a], backends[b])))
-        {
-            TileSynthesis.Run(backends[region.FirstTile], yq, grid, (region.X, region.Y, region.Width, region.Height), _pack.Layout.SynthesisHalo, output);
-        }
+        SynthesizeRegions(grid, yq, backends, output);
 
         // Sessions of adapters that were swapped out (hot swap) are released.
         foreach (var stale in _adapterBackends.Keys.Where(p => !used.Contains(p)).ToList())
@@ -507,6 +499,19 @@ public sealed class EdgeCodecDecoder : IDisposable
         }
 
         return output;
+    }
+
+    /// <summary>
+    /// The synthesis of every tile with its backend (<paramref name="backends"/>, by tile). Neighbouring tiles on one
+    /// backend share a window: the halo is paid per region, not per tile.
+    /// </summary>
+    private void SynthesizeRegions(TileGrid grid, U8Tensor yq, ISynthesisBackend[] backends, RgbImage output)
+    {
+        int regionTiles = backends.Any(b => b.PrefersTileWindows) ? 1 : SynthesisPlan.TilesPerSide(grid, _options.SynthesisRegion);
+        foreach (var region in SynthesisPlan.Build(grid, regionTiles, (a, b) => ReferenceEquals(backends[a], backends[b])))
+        {
+            TileSynthesis.Run(backends[region.FirstTile], yq, grid, (region.X, region.Y, region.Width, region.Height), _pack.Layout.SynthesisHalo, output);
+        }
     }
 
     private ISynthesisBackend BackendFor(ushort expert, int tile, List<int> withoutAdapter, HashSet<ModelPack> used)
