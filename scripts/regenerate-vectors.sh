@@ -6,6 +6,8 @@
 #   device-tests/vectors/coffee-128x96-q2.{ecx,sha256}  stream for the Arm64 checks (C#, x64 scalar reference);
 #     coffee-128x96-q2-r2.* the same with a residual layer of step 2 (packs with residual tables), hashed with every
 #     vector kernel off, so that the layer's NEON inverse is checked against the scalar one
+#   device-tests/vectors/coffee-320x192-t128-q3.{ecx,sha256}  a stream of 3×2 entropy tiles of 128 px (tiles decoded
+#     in parallel, and a kept decoder's tiles handing their arrays to each other)
 # Changing these is the deliberate act that a new model or a format change requires.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,12 +23,18 @@ trap 'rm -rf "$TMP"' EXIT
 /usr/bin/python3 - "$TMP/crop.png" <<'PY'
 import sys
 from PIL import Image
-Image.open("samples/media/coffee.png").convert("RGB").crop((240, 150, 240 + 128, 150 + 96)).save(sys.argv[1])
+im = Image.open("samples/media/coffee.png").convert("RGB")
+im.crop((240, 150, 240 + 128, 150 + 96)).save(sys.argv[1])
+im.crop((40, 24, 40 + 320, 24 + 192)).save(sys.argv[1].replace("crop.png", "tiles.png"))
 PY
 dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/crop.png" -q 2 \
   -o device-tests/vectors/coffee-128x96-q2.ecx --model "$PACK"
 dotnet backends/EdgeCodec.Backends.Cpu.Check/bin/Release/net10.0/EdgeCodec.Backends.Cpu.Check.dll vector \
   device-tests/vectors/coffee-128x96-q2.ecx device-tests/vectors/coffee-128x96-q2.sha256 --model "$PACK" --write
+dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/tiles.png" -q 3 --tile-size 128 \
+  -o device-tests/vectors/coffee-320x192-t128-q3.ecx --model "$PACK"
+dotnet backends/EdgeCodec.Backends.Cpu.Check/bin/Release/net10.0/EdgeCodec.Backends.Cpu.Check.dll vector \
+  device-tests/vectors/coffee-320x192-t128-q3.ecx device-tests/vectors/coffee-320x192-t128-q3.sha256 --model "$PACK" --write
 if unzip -Z1 "$PACK" residual/tables.bin >/dev/null 2>&1; then  # (not `unzip -l | grep -q`: a race under pipefail)
   dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/crop.png" -q 2 --residual 2 \
     -o device-tests/vectors/coffee-128x96-q2-r2.ecx --model "$PACK"

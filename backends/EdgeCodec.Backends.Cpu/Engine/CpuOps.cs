@@ -10,7 +10,7 @@ namespace EdgeCodec.Backends.Cpu.Engine;
 internal static unsafe class CpuOps
 {
     /// <summary>conv over the channel concatenation of <paramref name="parts"/>, like <c>ConvKernel.Run</c>.</summary>
-    public static Tensor Conv(PackedConv pc, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism)
+    public static Tensor Conv(PackedConv pc, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism, TensorPool? pool = null)
     {
         ConvNode node = pc.Node;
         int h = parts[0].Height, w = parts[0].Width, r = pc.Ratio;
@@ -24,8 +24,8 @@ internal static unsafe class CpuOps
         {
             ToPaddedNhwc(parts, padded, pc.ChannelStride, pad);
             Tensor result = node.OutputU8
-                ? new U8Tensor(pc.ResultChannels, h * r, w * r, node.ZeroPoint)
-                : new I32Tensor(pc.ResultChannels, h * r, w * r);
+                ? TensorPool.U8(pool, pc.ResultChannels, h * r, w * r, node.ZeroPoint)
+                : TensorPool.I32(pool, pc.ResultChannels, h * r, w * r);
             long plane = (long)h * r * w * r;
             ConvRunner.Layout(pc, plane, 1, w * r, offsets, contiguous);
             fixed (byte* pIn = padded)

@@ -10,11 +10,16 @@ namespace EdgeCodec.Backends.Cpu.Engine;
 internal sealed class EntropyConv
 {
     private readonly ConditionalWeakTable<ConvNode, PackedConv> _packed = [];
+    private readonly ConditionalWeakTable<ConvNode, PackedConv>.CreateValueCallback _pack;
 
-    public EntropyConv(KernelTable table) => Table = table;
+    public EntropyConv(KernelTable table)
+    {
+        Table = table;
+        _pack = node => new PackedConv(node, table); // one delegate, not one per call
+    }
 
     public KernelTable Table { get; }
 
-    public Tensor Run(ConvNode node, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism)
-        => CpuOps.Conv(_packed.GetValue(node, n => new PackedConv(n, Table)), parts, maxDegreeOfParallelism);
+    public Tensor Run(ConvNode node, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism, TensorPool? pool)
+        => CpuOps.Conv(_packed.GetValue(node, _pack), parts, maxDegreeOfParallelism, pool);
 }

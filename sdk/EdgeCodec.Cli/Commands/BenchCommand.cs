@@ -70,12 +70,12 @@ internal static class BenchCommand
                 var onnx = rows.FirstOrDefault(o => o.Backend == "onnx" && o.Threads == row.Threads);
                 return row with { RatioVsOnnx = onnx is null ? null : row.MegapixelsPerSecond / onnx.MegapixelsPerSecond };
             }).ToList();
-            var table = new Table().AddColumns("backend", "threads", "decode ms", "entropy ms", "hyper ms", "synthesis ms", "residual ms", "MP/s", "x onnx", "new decoder ms", "warm-up ms", "first ms after it").Border(TableBorder.Rounded);
+            var table = new Table().AddColumns("backend", "threads", "decode ms", "entropy ms", "hyper ms", "synthesis ms", "residual ms", "MP/s", "x onnx", "new decoder ms", "warm-up ms", "first ms after it", "MB allocated").Border(TableBorder.Rounded);
             foreach (var row in withRatio)
             {
                 table.AddRow(row.Backend, $"{row.Threads}", $"{row.DecodeSeconds * 1000:F1}", $"{row.EntropySeconds * 1000:F1}", $"{row.HyperSeconds * 1000:F1}",
                     $"{row.SynthesisSeconds * 1000:F1}", $"{row.ResidualSeconds * 1000:F1}", $"{row.MegapixelsPerSecond:F3}", row.RatioVsOnnx is { } x ? $"{x:F2}" : "-", $"{row.NewDecoderSeconds * 1000:F1}",
-                    $"{row.WarmUpSeconds * 1000:F1}", $"{row.FirstDecodeAfterWarmUpSeconds * 1000:F1}");
+                    $"{row.WarmUpSeconds * 1000:F1}", $"{row.FirstDecodeAfterWarmUpSeconds * 1000:F1}", $"{row.AllocatedBytesPerPicture / 1e6:F2}");
             }
 
             AnsiConsole.Write(table);
@@ -161,10 +161,13 @@ internal static class BenchCommand
 
         var warm = Run();
         var runs = new List<DecodedFrame>();
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < repeat; i++)
         {
             runs.Add(Run());
         }
+
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
         // A decoder made for one picture (the static EdgeCodecDecoder.Decode): construction, container, decode, disposal.
         var fresh = Enumerable.Range(0, Math.Min(repeat, 3)).Select(_ => Seconds(() => DecodeOnce(pack, container, options))).Order().ToList();
@@ -187,6 +190,7 @@ internal static class BenchCommand
             NewDecoderSeconds = fresh[fresh.Count / 2],
             WarmUpSeconds = warmUp,
             FirstDecodeAfterWarmUpSeconds = afterWarmUp,
+            AllocatedBytesPerPicture = allocated / repeat,
         };
     }
 
@@ -257,6 +261,9 @@ internal sealed record BenchRow(string Backend, int Threads, double DecodeSecond
 
     /// <summary>Wall time of that warmed-up decoder's first picture (container included).</summary>
     public double FirstDecodeAfterWarmUpSeconds { get; init; }
+
+    /// <summary>Bytes the process allocated per picture of the kept decoder (all threads), the returned picture included.</summary>
+    public long AllocatedBytesPerPicture { get; init; }
 }
 
 /// <summary>One thread count of <c>bench --encode</c>: the median wall time of the one-pass encoder, container included.</summary>

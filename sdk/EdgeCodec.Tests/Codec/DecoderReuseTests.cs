@@ -52,6 +52,30 @@ public sealed class DecoderReuseTests(CodecFixture fixture) : IClassFixture<Code
     }
 
     [PackFact]
+    public void A_kept_decoder_conceals_a_lost_tile_with_the_mean_not_with_the_last_pictures_latents()
+    {
+        // Same geometry twice, so the second picture reuses the first one's arrays (the decoder's pool): a tile whose
+        // packets never came must decode as a fresh decoder decodes it (zero latents), not as the previous picture.
+        var full = fixture.Encoder.Encode(fixture.Image, 3, frameIndex: 1);
+        var lossy = fixture.Encoder.Encode(fixture.Image, 1, frameIndex: 2);
+        Assert.True(lossy.Header.TileCount > 2);
+        var lost = lossy.Packets.Where(p => p.TileIndex != 1 && !(p.TileIndex == 2 && p.Layer >= 1)).ToList();
+
+        using var kept = new EdgeCodecDecoder(fixture.Pack, Options);
+        Push(kept, full);
+        Assert.True(kept.TryReceiveFrame(out var first));
+        Assert.True(first!.IsComplete);
+        var second = PushAndFlush(kept, lossy.Header, lost);
+
+        using var fresh = new EdgeCodecDecoder(fixture.Pack, Options);
+        var expected = PushAndFlush(fresh, lossy.Header, lost);
+        Assert.Equal(0, second.LayersPerTile[1]); // concealed
+        Assert.Equal(1, second.LayersPerTile[2]); // base only: its other groups at their means
+        Assert.Equal(expected.LayersPerTile, second.LayersPerTile);
+        Assert.Equal(expected.Image.Pixels, second.Image.Pixels);
+    }
+
+    [PackFact]
     public void A_bad_container_leaves_the_kept_decoder_usable()
     {
         byte[] good = fixture.Encoded(1).ToContainerBytes();
@@ -128,6 +152,20 @@ public sealed class DecoderReuseTests(CodecFixture fixture) : IClassFixture<Code
         using var decoder = new EdgeCodecDecoder(fixture.Pack, new DecoderOptions { Backend = "reference", MaxPixels = 10_000 });
         Assert.Throws<ArgumentOutOfRangeException>(() => decoder.WarmUp(200, 100));
         decoder.WarmUp(100, 100);
+    }
+
+    /// <summary>The push API with some packets lost: the header, the packets that came, end of stream, the frame.</summary>
+    private static DecodedFrame PushAndFlush(EdgeCodecDecoder decoder, ContainerHeader header, IEnumerable<LatentPacket> packets)
+    {
+        decoder.SetHeader(header);
+        foreach (var packet in packets)
+        {
+            decoder.SendPacket(packet);
+        }
+
+        decoder.Flush();
+        Assert.True(decoder.TryReceiveFrame(out var frame));
+        return frame!;
     }
 
     /// <summary>The push API: the image's header, then every packet.</summary>

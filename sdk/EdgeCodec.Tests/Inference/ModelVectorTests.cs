@@ -19,18 +19,70 @@ public sealed class ModelVectorTests
         Assert.Equal(v.PackSha256, pack.Sha256);
         foreach (int dop in new[] { 1, 2 })
         {
-            EntropyTileSession session = new IntegerEntropyModel(pack).StartTile(v["z"], dop);
-            for (int k = 0; k < pack.Layout.Groups; k++)
+            foreach (bool pooled in new[] { false, true })
             {
-                GroupPrediction p = session.Predict();
-                Assert.Equal(k, p.Group);
-                AssertSame(v[$"mean{k}"], p.Mean, $"mean{k} (dop {dop})");
-                AssertSame(v[$"index{k}"], p.Index, $"index{k} (dop {dop})");
-                session.DecodeGroup(v[$"symbols{k}"].Data);
-            }
+                // A pooled session reuses the arrays of a run on another z: the hand-backs must never let one
+                // tile's values into the next.
+                TensorPool? pool = pooled ? DirtyPool(pack, v) : null;
+                EntropyTileSession session = new IntegerEntropyModel(pack).StartTile(v["z"], dop, pool);
+                for (int k = 0; k < pack.Layout.Groups; k++)
+                {
+                    GroupPrediction p = session.Predict();
+                    Assert.Equal(k, p.Group);
+                    AssertSame(v[$"mean{k}"], p.Mean, $"mean{k} (dop {dop}, pooled {pooled})");
+                    AssertSame(v[$"index{k}"], p.Index, $"index{k} (dop {dop}, pooled {pooled})");
+                    session.DecodeGroup(v[$"symbols{k}"].Data);
+                }
 
-            AssertSame(v["y"], session.GetLatent(), $"y (dop {dop})");
+                AssertSame(v["y"], session.GetLatent(), $"y (dop {dop}, pooled {pooled})");
+                if (pool is not null)
+                {
+                    // Everything but the latent went back: a second tile rents it all again.
+                    Assert.True(pool.RetainedBytes > 0);
+                    long before = pool.RetainedBytes;
+                    pool.Return(session.GetLatent());
+                    Assert.Equal(before + ((long)v["y"].Data.Length * sizeof(int)), pool.RetainedBytes);
+                }
+            }
         }
+    }
+
+    [VectorFact]
+    public void A_pooled_graph_run_hands_back_its_intermediates_and_keeps_its_outputs()
+    {
+        ModelPack pack = TestPacks.VectorsPack;
+        ModelVectors v = TestPacks.Vectors;
+        IntegerGraph hyper = pack.HyperGraph;
+        var inputs = new Dictionary<string, Tensor> { ["z"] = v["z"] };
+        var expected = (U8Tensor)hyper.Run(inputs, 0)["hyper"];
+
+        var pool = new TensorPool();
+        var first = (U8Tensor)hyper.Run(inputs, 0, 1, pool)["hyper"];
+        Assert.Equal(expected.Data, first.Data);
+        long retained = pool.RetainedBytes;
+        Assert.True(retained > 0, "the hyper decoder's intermediates went back to the pool");
+
+        // The second run rents exactly what the first handed back, and hands it back again; the output is new.
+        var second = (U8Tensor)hyper.Run(inputs, 0, 2, pool)["hyper"];
+        Assert.Equal(expected.Data, second.Data);
+        Assert.NotSame(first.Data, second.Data);
+        Assert.Equal(retained, pool.RetainedBytes);
+    }
+
+    /// <summary>A pool holding the arrays of a whole tile session run on a perturbed z (so: other values).</summary>
+    private static TensorPool DirtyPool(ModelPack pack, ModelVectors v)
+    {
+        var pool = new TensorPool();
+        var z = new I32Tensor(v["z"].Channels, v["z"].Height, v["z"].Width, [.. v["z"].Data.Select(x => x ^ 1)]);
+        EntropyTileSession session = new IntegerEntropyModel(pack).StartTile(z, 1, pool);
+        for (int k = 0; k < pack.Layout.Groups; k++)
+        {
+            int[] symbols = [.. v[$"symbols{k}"].Data.Select(s => -s)];
+            session.DecodeGroup(symbols);
+        }
+
+        pool.Return(session.GetLatent());
+        return pool;
     }
 
     [VectorFact]

@@ -28,6 +28,7 @@ internal sealed class ReferenceBackend : DecoderBackend
     private sealed class ReferenceSynthesis(ModelPack pack, int threads) : ISynthesisBackend
     {
         private readonly IntegerGraph _graph = SynthesisFromQuantized(pack);
+        private readonly TensorPool _pool = new(64L << 20); // also runs the scalar kernels over dirty buffers, every test
 
         public string Name => "reference";
 
@@ -46,9 +47,12 @@ internal sealed class ReferenceBackend : DecoderBackend
                 throw new ArgumentException($"Expected {height * 16 * width * 16 * 3} RGB bytes, got {rgb.Length}.", nameof(rgb));
             }
 
-            var input = new U8Tensor(channels, height, width, 128, yq.ToArray());
-            var output = (U8Tensor)_graph.Run(new Dictionary<string, Tensor> { ["yq"] = input }, 0, threads)["rgb"];
+            var input = TensorPool.U8(_pool, channels, height, width, 128);
+            yq.CopyTo(input.Data);
+            var output = (U8Tensor)_graph.Run(new Dictionary<string, Tensor> { ["yq"] = input }, 0, threads, _pool)["rgb"];
             Interleave(output, rgb);
+            _pool.Return(output);
+            _pool.Return(input);
         }
 
         public void Dispose()

@@ -30,6 +30,8 @@ public sealed class EdgeCodecDecoder : IDisposable
     private readonly QuantizeNode _synthesisInput;
     private readonly SortedDictionary<uint, LatentPacket?[,]> _frames = [];
     private readonly Dictionary<ModelPack, ISynthesisBackend> _adapterBackends = new(ReferenceEqualityComparer.Instance);
+    private readonly TensorPool _pool = new();
+    private (int Width, int Height, int TileSize) _poolGeometry;
     private ContainerHeader? _header;
     private TileGrid? _grid;
     private bool _endOfStream;
@@ -84,20 +86,46 @@ public sealed class EdgeCodecDecoder : IDisposable
 
         var grid = new TileGrid(width, height, tile);
         var layout = _pack.Layout;
+        TensorPool pool = PoolFor(grid);
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, t =>
         {
             var (_, _, zw, zh) = grid.HyperRect(t);
-            _ = _path.Run(new I32Tensor(layout.HyperChannels, zh, zw), (k, mean, index) => new int[index.Data.Length], null,
-                TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count));
+            var z = TensorPool.I32(pool, layout.HyperChannels, zh, zw, clear: true);
+            pool.Return(TileEntropyPath.HyperTableIndices(layout.HyperChannels, zh * zw, pool));
+            pool.Return(_path.Run(z, (k, mean, index) => pool.RentInts(index.Data.Length, clear: true), null,
+                TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count), pool));
+            pool.Return(z);
         });
 
-        var yq = (U8Tensor)_synthesisInput.Execute([new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth)], 0, 1);
+        // The pool now holds the arrays a picture of this geometry rents, so the first real one allocates no more than
+        // a later one.
+        var y = TensorPool.I32(pool, layout.LatentChannels, grid.LatentHeight, grid.LatentWidth, clear: true);
+        var yq = (U8Tensor)_synthesisInput.Execute([y], 0, 1, pool);
         var picture = new RgbImage(width, height);
         var backends = Enumerable.Repeat(_backend, grid.Count).ToArray();
         for (int pass = 0; pass < 2; pass++)
         {
             SynthesizeRegions(grid, yq, backends, picture);
         }
+
+        pool.Return(yq);
+        pool.Return(y);
+    }
+
+    /// <summary>
+    /// The decoder's tensor pool, emptied first when the picture geometry differs from the last one's, so a kept
+    /// decoder holds only what its current stream needs (one picture's latents and a few tiles' entropy tensors).
+    /// </summary>
+    private TensorPool PoolFor(TileGrid grid)
+    {
+        var geometry = (grid.Width, grid.Height, grid.TileSize);
+        if (geometry != _poolGeometry)
+        {
+            _pool.Clear();
+            _poolGeometry = geometry;
+        }
+
+        return _pool;
     }
 
     /// <summary>Sets the stream geometry. Must be called before packets are sent.</summary>
@@ -234,11 +262,12 @@ public sealed class EdgeCodecDecoder : IDisposable
         var total = Stopwatch.StartNew();
         var layout = _pack.Layout;
         int maxLayers = layerLimit > 0 ? Math.Min(layerLimit, header.LayerCount) : header.LayerCount;
-        var y = new I32Tensor(layout.LatentChannels, grid.LatentHeight, grid.LatentWidth);
+        TensorPool pool = PoolFor(grid);
+        var y = TensorPool.I32(pool, layout.LatentChannels, grid.LatentHeight, grid.LatentWidth, clear: true); // a concealed tile stays 0
         var layersPerTile = new int[grid.Count];
         var timer = new EntropyTimer();
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
-            layersPerTile[tile] = DecodeTile(grid, slots, tile, maxLayers, y, timer));
+            layersPerTile[tile] = DecodeTile(grid, slots, tile, maxLayers, y, timer, pool));
         double tilesWall = total.Elapsed.TotalSeconds;
 
         var synthesis = Stopwatch.StartNew();
@@ -265,7 +294,8 @@ public sealed class EdgeCodecDecoder : IDisposable
         }
 
         var withoutAdapter = new List<int>();
-        var image = Synthesize(grid, y, header.QualityLevel, tiledSynthesis, experts, withoutAdapter);
+        var image = Synthesize(grid, y, header.QualityLevel, tiledSynthesis, experts, withoutAdapter, pool);
+        pool.Return(y);
         double synthesisSeconds = synthesis.Elapsed.TotalSeconds;
         double residualSeconds = 0;
         if (residual)
@@ -378,7 +408,7 @@ public sealed class EdgeCodecDecoder : IDisposable
         return true;
     }
 
-    private int DecodeTile(TileGrid grid, LatentPacket?[,] slots, int tile, int maxLayers, I32Tensor y, EntropyTimer timer)
+    private int DecodeTile(TileGrid grid, LatentPacket?[,] slots, int tile, int maxLayers, I32Tensor y, EntropyTimer timer, TensorPool pool)
     {
         var layout = _pack.Layout;
         int available = 0;
@@ -401,8 +431,10 @@ public sealed class EdgeCodecDecoder : IDisposable
         {
             long start = timer.Start();
             var (zStream, group0) = LayerPayload.SplitBase(slots[tile, 0]!.Payload);
-            var z = new I32Tensor(layout.HyperChannels, zh, zw);
-            RansCodec.Decode(zStream.Span, TileEntropyPath.HyperTableIndices(layout.HyperChannels, zh * zw), _pack.FactorizedTables, z.Data);
+            var z = TensorPool.I32(pool, layout.HyperChannels, zh, zw);
+            int[] zTables = TileEntropyPath.HyperTableIndices(layout.HyperChannels, zh * zw, pool);
+            RansCodec.Decode(zStream.Span, zTables, _pack.FactorizedTables, z.Data);
+            pool.Return(zTables);
             timer.AddEntropy(start);
             decoded = 0;
             yTile = _path.Run(z, (k, mean, index) =>
@@ -415,7 +447,7 @@ public sealed class EdgeCodecDecoder : IDisposable
                 long t = timer.Start();
                 try
                 {
-                    var symbols = new int[index.Data.Length];
+                    var symbols = pool.RentInts(index.Data.Length, clear: false);
                     var stream = k == 0 ? group0 : slots[tile, k]!.Payload;
                     RansCodec.Decode(stream.Span, index.Data, _pack.GaussianTables, symbols);
                     decoded = k + 1;
@@ -430,7 +462,8 @@ public sealed class EdgeCodecDecoder : IDisposable
                 {
                     timer.AddEntropy(t);
                 }
-            }, timer, TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count));
+            }, timer, TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count), pool);
+            pool.Return(z);
         }
         catch (EdgeCodecFormatException ex)
         {
@@ -446,6 +479,8 @@ public sealed class EdgeCodecDecoder : IDisposable
                 yTile.Data.AsSpan((c * plane) + (r * lw), lw).CopyTo(y.Data.AsSpan((c * y.PlaneSize) + ((ly + r) * grid.LatentWidth) + lx, lw));
             }
         }
+
+        pool.Return(yTile);
 
         return decoded;
     }
@@ -472,13 +507,14 @@ public sealed class EdgeCodecDecoder : IDisposable
         }
     }
 
-    private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality, bool tiled, ushort[] experts, List<int> withoutAdapter)
+    private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality, bool tiled, ushort[] experts, List<int> withoutAdapter, TensorPool pool)
     {
-        var yq = (U8Tensor)_synthesisInput.Execute([y], quality, 1);
+        var yq = (U8Tensor)_synthesisInput.Execute([y], quality, 1, pool);
         var output = new RgbImage(grid.Width, grid.Height);
         if (!tiled)
         {
             TileSynthesis.Run(_backend, yq, grid, (0, 0, grid.LatentWidth, grid.LatentHeight), 0, output);
+            pool.Return(yq);
             return output;
         }
 
@@ -490,6 +526,7 @@ public sealed class EdgeCodecDecoder : IDisposable
         }
 
         SynthesizeRegions(grid, yq, backends, output);
+        pool.Return(yq);
 
         // Sessions of adapters that were swapped out (hot swap) are released.
         foreach (var stale in _adapterBackends.Keys.Where(p => !used.Contains(p)).ToList())

@@ -18,9 +18,9 @@ internal sealed class TileEntropyPath
     public static int ThreadsPerTile(int threads, int tiles) => Math.Max(1, threads / Math.Max(1, tiles));
 
     /// <summary>Table index of every z value (its channel), channel-major.</summary>
-    public static int[] HyperTableIndices(int channels, int plane)
+    public static int[] HyperTableIndices(int channels, int plane, TensorPool? pool = null)
     {
-        var indices = new int[channels * plane];
+        int[] indices = pool?.RentInts(channels * plane, clear: false) ?? new int[channels * plane];
         for (int c = 0; c < channels; c++)
         {
             indices.AsSpan(c * plane, plane).Fill(c);
@@ -36,13 +36,15 @@ internal sealed class TileEntropyPath
     /// </summary>
     /// <remarks>
     /// <paramref name="maxDegreeOfParallelism"/> is the threads the tile's convolutions may use (callers give a tile
-    /// more than one when there are fewer tiles than threads); the result never depends on it.
+    /// more than one when there are fewer tiles than threads); the result never depends on it. With a
+    /// <paramref name="pool"/>, the path's tensors and the symbols <paramref name="symbolsFor"/> returns go back to it
+    /// once read (so the callback may rent them there), and the returned latents are the caller's to hand back.
     /// </remarks>
     /// <exception cref="EdgeCodecFormatException">A symbol is outside the fixed-point range.</exception>
-    public I32Tensor Run(I32Tensor z, Func<int, I32Tensor, I32Tensor, int[]?> symbolsFor, EntropyTimer? timer = null, int maxDegreeOfParallelism = 1)
+    public I32Tensor Run(I32Tensor z, Func<int, I32Tensor, I32Tensor, int[]?> symbolsFor, EntropyTimer? timer = null, int maxDegreeOfParallelism = 1, TensorPool? pool = null)
     {
         long start = timer?.Start() ?? 0;
-        var session = _model.StartTile(z, maxDegreeOfParallelism);
+        var session = _model.StartTile(z, maxDegreeOfParallelism, pool);
         while (!session.IsComplete)
         {
             var prediction = session.Predict();
@@ -56,6 +58,7 @@ internal sealed class TileEntropyPath
             else
             {
                 session.DecodeGroup(symbols);
+                pool?.Return(symbols);
             }
         }
 

@@ -3,9 +3,9 @@ namespace EdgeCodec.Inference;
 /// <summary>Scalar reference of the <c>add</c> op (a residual join of two u8 tensors).</summary>
 internal static class AddKernel
 {
-    public static U8Tensor Run(U8Tensor a, U8Tensor b, AddNode node)
+    public static U8Tensor Run(U8Tensor a, U8Tensor b, AddNode node, TensorPool? pool = null)
     {
-        var result = new U8Tensor(a.Channels, a.Height, a.Width, node.ZeroPoint);
+        var result = TensorPool.U8(pool, a.Channels, a.Height, a.Width, node.ZeroPoint);
         ReadOnlySpan<byte> pa = a.Data;
         ReadOnlySpan<byte> pb = b.Data;
         Span<byte> dst = result.Data;

@@ -28,7 +28,7 @@ internal sealed class AddNode : GraphNode
 
     public int Hi { get; }
 
-    public override Tensor Execute(IReadOnlyList<Tensor> inputs, int quality, int maxDegreeOfParallelism)
+    public override Tensor Execute(IReadOnlyList<Tensor> inputs, int quality, int maxDegreeOfParallelism, TensorPool? pool = null)
     {
         U8Tensor a = Input<U8Tensor>(inputs, 0);
         U8Tensor b = Input<U8Tensor>(inputs, 1);
@@ -37,6 +37,6 @@ internal sealed class AddNode : GraphNode
             throw new ArgumentException($"add '{Output}': inputs {a} and {b} differ in shape.");
         }
 
-        return AddKernel.Run(a, b, this);
+        return AddKernel.Run(a, b, this, pool);
     }
 }

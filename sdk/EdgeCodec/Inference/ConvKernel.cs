@@ -19,7 +19,7 @@ internal static class ConvKernel
 {
     private const int Block = 4;
 
-    public static Tensor Run(ConvNode node, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism)
+    public static Tensor Run(ConvNode node, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism, TensorPool? pool = null)
     {
         int h = parts[0].Height, w = parts[0].Width;
         int pad = node.Kernel / 2;
@@ -27,8 +27,8 @@ internal static class ConvKernel
         int r = node.DepthToSpace == 0 ? 1 : node.DepthToSpace;
         int outChannels = node.OutChannels / (r * r);
         Tensor result = node.OutputU8
-            ? new U8Tensor(outChannels, h * r, w * r, node.ZeroPoint)
-            : new I32Tensor(outChannels, h * r, w * r);
+            ? TensorPool.U8(pool, outChannels, h * r, w * r, node.ZeroPoint)
+            : TensorPool.I32(pool, outChannels, h * r, w * r);
         var rows = new RowJob(node, padded, paddedWidth, h + 2 * pad, w, result);
 
         if (maxDegreeOfParallelism <= 1 || h == 1)

@@ -55,11 +55,11 @@ internal sealed class ConvNode : GraphNode
     /// <summary>0 (none) or 2 (depth-to-space, CRD: <c>out[c, 2y+i, 2x+j] = in[4c + 2i + j, y, x]</c>).</summary>
     public int DepthToSpace { get; }
 
-    public override Tensor Execute(IReadOnlyList<Tensor> inputs, int quality, int maxDegreeOfParallelism)
-        => Execute(inputs, maxDegreeOfParallelism, ConvKernel.Run);
+    public override Tensor Execute(IReadOnlyList<Tensor> inputs, int quality, int maxDegreeOfParallelism, TensorPool? pool = null)
+        => Execute(inputs, maxDegreeOfParallelism, ConvKernel.Run, pool);
 
     /// <summary>Runs with an explicit kernel (the scalar reference or a bit-exact replacement from <see cref="IntegerKernels"/>).</summary>
-    internal Tensor Execute(IReadOnlyList<Tensor> inputs, int maxDegreeOfParallelism, ConvKernelFunc kernel)
+    internal Tensor Execute(IReadOnlyList<Tensor> inputs, int maxDegreeOfParallelism, ConvKernelFunc kernel, TensorPool? pool = null)
     {
         var parts = new U8Tensor[inputs.Count];
         int channels = 0;
@@ -79,6 +79,6 @@ internal sealed class ConvNode : GraphNode
             throw new ArgumentException($"conv '{Output}': inputs have {channels} channels, the weight expects {InChannels}.");
         }
 
-        return kernel(this, parts, maxDegreeOfParallelism);
+        return kernel(this, parts, maxDegreeOfParallelism, pool);
     }
 }

@@ -10,26 +10,26 @@ namespace EdgeCodec.Inference;
 /// <remarks>
 /// Invariant: <c>y_k = sym · 2^F + mean</c>, or <c>y_k = mean</c> for a group that did not arrive, so an encoder and a
 /// decoder that saw the same prefix of groups hold bit-identical state. Not thread-safe (one session per tile).
+/// With a <see cref="TensorPool"/> the session hands back what it rented: a prediction once its group is committed,
+/// the hyper output and the groups once the tile is complete; the latent then belongs to the caller.
 /// </remarks>
 internal sealed class EntropyTileSession
 {
     private readonly ModelPack _pack;
     private readonly int _maxDegreeOfParallelism;
+    private readonly TensorPool? _pool;
     private readonly Dictionary<string, Tensor> _inputs = new(StringComparer.Ordinal);
     private readonly I32Tensor _latent;
     private GroupPrediction? _prediction;
 
-    internal EntropyTileSession(ModelPack pack, U8Tensor hyper, int maxDegreeOfParallelism)
+    internal EntropyTileSession(ModelPack pack, U8Tensor hyper, int maxDegreeOfParallelism, TensorPool? pool = null)
     {
         _pack = pack;
         _maxDegreeOfParallelism = maxDegreeOfParallelism;
-        Hyper = hyper;
+        _pool = pool;
         _inputs["hyper"] = hyper;
-        _latent = new I32Tensor(pack.Layout.LatentChannels, hyper.Height, hyper.Width);
+        _latent = TensorPool.I32(pool, pack.Layout.LatentChannels, hyper.Height, hyper.Width); // every group's slice is committed before it is read
     }
-
-    /// <summary>The hyper decoder's output for the tile (u8, at latent resolution).</summary>
-    public U8Tensor Hyper { get; }
 
     /// <summary>The group the next <see cref="Predict"/> refers to; equals <c>Groups</c> when the tile is complete.</summary>
     public int NextGroup { get; private set; }
@@ -51,7 +51,7 @@ internal sealed class EntropyTileSession
         }
 
         int k = NextGroup;
-        Dictionary<string, Tensor> outputs = _pack.ContextGraph(k).Run(_inputs, 0, _maxDegreeOfParallelism);
+        Dictionary<string, Tensor> outputs = _pack.ContextGraph(k).Run(_inputs, 0, _maxDegreeOfParallelism, _pool);
         _prediction = new GroupPrediction(k, (I32Tensor)outputs[$"mean{k}"], (I32Tensor)outputs[$"index{k}"]);
         return _prediction;
     }
@@ -110,7 +110,15 @@ internal sealed class EntropyTileSession
     public void SkipGroup()
     {
         GroupPrediction p = Predict();
-        Commit(new int[p.Mean.Length]);
+        if (_pool is null)
+        {
+            Commit(new int[p.Mean.Length]);
+            return;
+        }
+
+        int[] zeros = _pool.RentInts(p.Mean.Length, clear: true);
+        Commit(zeros);
+        _pool.Return(zeros);
     }
 
     /// <summary>The tile's fixed-point latent <c>y</c> (all M channels), once every group is done.</summary>
@@ -121,7 +129,7 @@ internal sealed class EntropyTileSession
     {
         GroupPrediction p = _prediction!;
         int shift = _pack.Layout.MeanFractionBits;
-        var yk = new I32Tensor(p.Mean.Channels, p.Mean.Height, p.Mean.Width);
+        var yk = TensorPool.I32(_pool, p.Mean.Channels, p.Mean.Height, p.Mean.Width);
         int[] mean = p.Mean.Data;
         for (int i = 0; i < yk.Data.Length; i++)
         {
@@ -132,6 +140,22 @@ internal sealed class EntropyTileSession
         _inputs[$"y{p.Group}"] = yk;
         _prediction = null;
         NextGroup++;
+        if (_pool is not null)
+        {
+            // A pooled session's prediction is read by the caller only until the group is committed; once the last
+            // group is in, only the latent is read, and it goes to the caller.
+            _pool.Return(p.Mean);
+            _pool.Return(p.Index);
+            if (IsComplete)
+            {
+                foreach (Tensor input in _inputs.Values)
+                {
+                    _pool.Return(input);
+                }
+
+                _inputs.Clear();
+            }
+        }
     }
 
     private static void CheckLength(int actual, int expected, string name)

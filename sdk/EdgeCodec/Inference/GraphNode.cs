@@ -19,8 +19,13 @@ internal abstract class GraphNode
     public string Output { get; }
 
     /// <summary>Computes the output from the resolved inputs (same order as <see cref="Inputs"/>).</summary>
+    /// <param name="inputs">The inputs, in the order of <see cref="Inputs"/>.</param>
+    /// <param name="quality">The quality level (rows of per-level constants).</param>
+    /// <param name="maxDegreeOfParallelism">Threads the op may use.</param>
+    /// <param name="pool">Where the output's array comes from; null: a new one. Every node returns a tensor of its own
+    /// (never one of its inputs), so a graph can hand back each intermediate after its last reader.</param>
     /// <exception cref="ArgumentException">An input has the wrong kind or shape.</exception>
-    public abstract Tensor Execute(IReadOnlyList<Tensor> inputs, int quality, int maxDegreeOfParallelism);
+    public abstract Tensor Execute(IReadOnlyList<Tensor> inputs, int quality, int maxDegreeOfParallelism, TensorPool? pool = null);
 
     private protected T Input<T>(IReadOnlyList<Tensor> inputs, int i)
         where T : Tensor

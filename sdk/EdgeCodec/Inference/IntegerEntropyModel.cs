@@ -21,10 +21,10 @@ internal sealed class IntegerEntropyModel
     /// <param name="z">The tile's hyper-latent integers, <c>HyperChannels × h64 × w64</c>.</param>
     /// <param name="maxDegreeOfParallelism">Threads the convolutions may use; results never depend on it.</param>
     /// <exception cref="ArgumentException"><paramref name="z"/> has the wrong channel count.</exception>
-    public EntropyTileSession StartTile(I32Tensor z, int maxDegreeOfParallelism = 1)
+    public EntropyTileSession StartTile(I32Tensor z, int maxDegreeOfParallelism = 1, TensorPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(z);
-        var hyper = (U8Tensor)Pack.HyperGraph.Run(new Dictionary<string, Tensor> { ["z"] = z }, 0, maxDegreeOfParallelism)["hyper"];
-        return new EntropyTileSession(Pack, hyper, maxDegreeOfParallelism);
+        var hyper = (U8Tensor)Pack.HyperGraph.Run(new Dictionary<string, Tensor> { ["z"] = z }, 0, maxDegreeOfParallelism, pool)["hyper"];
+        return new EntropyTileSession(Pack, hyper, maxDegreeOfParallelism, pool);
     }
 }

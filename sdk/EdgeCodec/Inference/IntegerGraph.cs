@@ -17,7 +17,10 @@ internal sealed class IntegerGraph
         Inputs = inputs;
         Outputs = outputs;
         QualityLevels = qualityLevels;
+        _releaseAfter = ReleasePlan(nodes, inputs, outputs);
     }
+
+    private readonly string[][] _releaseAfter;
 
     public string Name { get; }
 
@@ -37,7 +40,7 @@ internal sealed class IntegerGraph
     /// <param name="maxDegreeOfParallelism">1 runs on the calling thread only; the result never depends on it.</param>
     /// <exception cref="ArgumentException">An input is missing or has the wrong kind, channel count or zero point.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="quality"/> is not a level of the pack.</exception>
-    public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, int quality, int maxDegreeOfParallelism = 1)
+    public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, int quality, int maxDegreeOfParallelism = 1, TensorPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentOutOfRangeException.ThrowIfNegative(quality);
@@ -62,15 +65,24 @@ internal sealed class IntegerGraph
 
         var args = new List<Tensor>(4);
         ConvKernelFunc conv = IntegerKernels.ConvFor(Name);
-        foreach (GraphNode node in Nodes)
+        for (int i = 0; i < Nodes.Count; i++)
         {
+            GraphNode node = Nodes[i];
             args.Clear();
             foreach (string name in node.Inputs)
             {
                 args.Add(env[name]);
             }
 
-            env[node.Output] = node is ConvNode c ? c.Execute(args, maxDegreeOfParallelism, conv) : node.Execute(args, quality, maxDegreeOfParallelism);
+            env[node.Output] = node is ConvNode c ? c.Execute(args, maxDegreeOfParallelism, conv, pool) : node.Execute(args, quality, maxDegreeOfParallelism, pool);
+            if (pool is not null)
+            {
+                foreach (string dead in _releaseAfter[i])
+                {
+                    pool.Return(env[dead]);
+                    env.Remove(dead);
+                }
+            }
         }
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -80,5 +92,43 @@ internal sealed class IntegerGraph
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// For each node, the intermediates it reads last: a pooled run hands them back right after it. Graph inputs belong
+    /// to the caller and outputs to the result; an intermediate nothing reads is left to the garbage collector.
+    /// </summary>
+    private static string[][] ReleasePlan(IReadOnlyList<GraphNode> nodes, IReadOnlyList<GraphInput> inputs, IReadOnlyList<string> outputs)
+    {
+        var kept = new HashSet<string>(outputs, StringComparer.Ordinal);
+        foreach (GraphInput input in inputs)
+        {
+            kept.Add(input.Name);
+        }
+
+        var lastReader = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            foreach (string name in nodes[i].Inputs)
+            {
+                lastReader[name] = i;
+            }
+        }
+
+        var plan = new List<string>[nodes.Count];
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            plan[i] = [];
+        }
+
+        foreach (GraphNode node in nodes)
+        {
+            if (!kept.Contains(node.Output) && lastReader.TryGetValue(node.Output, out int last))
+            {
+                plan[last].Add(node.Output);
+            }
+        }
+
+        return [.. plan.Select(p => p.ToArray())];
     }
 }

@@ -1,7 +1,7 @@
 namespace EdgeCodec.Inference;
 
 /// <summary>Signature of a <c>conv</c> kernel: same contract as <see cref="ConvKernel.Run"/>.</summary>
-internal delegate Tensor ConvKernelFunc(ConvNode node, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism);
+internal delegate Tensor ConvKernelFunc(ConvNode node, IReadOnlyList<U8Tensor> parts, int maxDegreeOfParallelism, TensorPool? pool);
 
 /// <summary>
 /// The kernel table of the entropy-critical integer graphs (<c>hyper</c>, <c>context{k}</c>). Defaults to the scalar

@@ -3,9 +3,9 @@ namespace EdgeCodec.Inference;
 /// <summary>Scalar reference of the <c>quantize</c> op.</summary>
 internal static class QuantizeKernel
 {
-    public static U8Tensor Run(I32Tensor x, ReadOnlySpan<int> mult, ReadOnlySpan<int> shift, int zeroPoint)
+    public static U8Tensor Run(I32Tensor x, ReadOnlySpan<int> mult, ReadOnlySpan<int> shift, int zeroPoint, TensorPool? pool = null)
     {
-        var result = new U8Tensor(x.Channels, x.Height, x.Width, zeroPoint);
+        var result = TensorPool.U8(pool, x.Channels, x.Height, x.Width, zeroPoint);
         for (int c = 0; c < x.Channels; c++)
         {
             ReadOnlySpan<int> src = x.Plane(c);

@@ -30,7 +30,7 @@ internal sealed class QuantizeNode : GraphNode
 
     public int ZeroPoint { get; }
 
-    public override Tensor Execute(IReadOnlyList<Tensor> inputs, int quality, int maxDegreeOfParallelism)
+    public override Tensor Execute(IReadOnlyList<Tensor> inputs, int quality, int maxDegreeOfParallelism, TensorPool? pool = null)
     {
         I32Tensor x = Input<I32Tensor>(inputs, 0);
         if (x.Channels != Channels)
@@ -44,6 +44,6 @@ internal sealed class QuantizeNode : GraphNode
             throw new ArgumentOutOfRangeException(nameof(quality), quality, $"quantize '{Output}' has {Rows} quality rows.");
         }
 
-        return QuantizeKernel.Run(x, Mult.AsSpan(row * Channels, Channels), Shift.AsSpan(row * Channels, Channels), ZeroPoint);
+        return QuantizeKernel.Run(x, Mult.AsSpan(row * Channels, Channels), Shift.AsSpan(row * Channels, Channels), ZeroPoint, pool);
     }
 }
