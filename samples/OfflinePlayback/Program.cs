@@ -29,6 +29,7 @@ foreach (string file in files)
         string png = Path.Combine(output, Path.GetFileNameWithoutExtension(file) + ".png");
         ImageFile.SavePng(frame.Image, png);
         Console.WriteLine($"{Path.GetFileName(file)}: {read.Status}, {read.Packets.Count} packets, layers per tile [{string.Join(',', frame.LayersPerTile)}] of {frame.ExpectedLayers}, missing tiles {frame.MissingTiles.Count} -> {png}");
+        decoder.Recycle(frame.Image); // written: the next picture of this size is decoded into its pixels
     }
     catch (EdgeCodec.EdgeCodecFormatException e)
     {

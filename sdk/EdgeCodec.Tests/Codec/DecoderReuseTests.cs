@@ -76,6 +76,31 @@ public sealed class DecoderReuseTests(CodecFixture fixture) : IClassFixture<Code
     }
 
     [PackFact]
+    public void A_recycled_picture_is_decoded_into_and_the_next_picture_is_exact()
+    {
+        byte[] first = fixture.Encoded(3).ToContainerBytes();
+        byte[] second = fixture.Encoded(1).ToContainerBytes();
+        using var decoder = new EdgeCodecDecoder(fixture.Pack, Options);
+        var a = decoder.Decode(new MemoryStream(first, writable: false)).Frame;
+        byte[] array = a.Image.Pixels;
+        decoder.Recycle(a.Image);
+        Assert.Throws<InvalidOperationException>(() => decoder.Recycle(a.Image)); // twice: refused
+
+        var b = decoder.Decode(new MemoryStream(second, writable: false)).Frame;
+        Assert.Same(array, b.Image.Pixels); // decoded into the recycled array...
+        var expected = EdgeCodecDecoder.Decode(fixture.Pack, new MemoryStream(second, writable: false), Options).Frame;
+        Assert.Equal(expected.Image.Pixels, b.Image.Pixels); // ...with nothing of the first picture left in it
+
+        // A picture of another size than the stream's is ignored, not decoded into.
+        var small = CodecFixture.Crop(fixture.Image, 0, 0, 64, 64);
+        decoder.Recycle(small);
+        var c = decoder.Decode(new MemoryStream(first, writable: false)).Frame;
+        Assert.NotSame(small.Pixels, c.Image.Pixels);
+        Assert.NotSame(array, c.Image.Pixels); // b still owns it: it was not handed back
+        Assert.Throws<ArgumentNullException>(() => decoder.Recycle(null!));
+    }
+
+    [PackFact]
     public void A_bad_container_leaves_the_kept_decoder_usable()
     {
         byte[] good = fixture.Encoded(1).ToContainerBytes();

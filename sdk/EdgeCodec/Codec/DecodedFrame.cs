@@ -2,7 +2,10 @@ using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Codec;
 
-/// <summary>A decoded picture and what it was decoded from. The caller owns <see cref="Image"/>.</summary>
+/// <summary>
+/// A decoded picture and what it was decoded from. The caller owns <see cref="Image"/>, and may hand it back to the
+/// decoder with <see cref="EdgeCodecDecoder.Recycle"/> when done with it.
+/// </summary>
 public sealed class DecodedFrame
 {
     internal DecodedFrame(uint frameIndex, RgbImage image, int[] layersPerTile, int expectedLayers, string backend, DecodeTimings timings)

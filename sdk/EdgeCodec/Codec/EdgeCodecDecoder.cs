@@ -32,6 +32,7 @@ public sealed class EdgeCodecDecoder : IDisposable
     private readonly Dictionary<ModelPack, ISynthesisBackend> _adapterBackends = new(ReferenceEqualityComparer.Instance);
     private readonly TensorPool _pool = new();
     private (int Width, int Height, int TileSize) _poolGeometry;
+    private volatile int _pictureBytes;
     private ContainerHeader? _header;
     private TileGrid? _grid;
     private bool _endOfStream;
@@ -101,13 +102,14 @@ public sealed class EdgeCodecDecoder : IDisposable
         // a later one.
         var y = TensorPool.I32(pool, layout.LatentChannels, grid.LatentHeight, grid.LatentWidth, clear: true);
         var yq = (U8Tensor)_synthesisInput.Execute([y], 0, 1, pool);
-        var picture = new RgbImage(width, height);
+        var picture = new RgbImage(width, height, pool.RentBytes(width * height * 3));
         var backends = Enumerable.Repeat(_backend, grid.Count).ToArray();
         for (int pass = 0; pass < 2; pass++)
         {
             SynthesizeRegions(grid, yq, backends, picture);
         }
 
+        pool.Return(picture.Pixels); // the first real picture is decoded into it
         pool.Return(yq);
         pool.Return(y);
     }
@@ -123,9 +125,32 @@ public sealed class EdgeCodecDecoder : IDisposable
         {
             _pool.Clear();
             _poolGeometry = geometry;
+            _pictureBytes = grid.Width * grid.Height * 3;
         }
 
         return _pool;
+    }
+
+    /// <summary>
+    /// Hands a picture this decoder returned back to it, once the caller is done with it (shown, written, copied), so
+    /// that the next picture of the same size is decoded into its array instead of a new one: a player that recycles
+    /// each frame's picture allocates almost nothing per picture (docs/backends.md, "Keep the decoder").
+    /// </summary>
+    /// <remarks>
+    /// The picture must not be read or written afterwards: a later <see cref="DecodedFrame"/> may own its pixels. A
+    /// picture of another size than the decoder's current stream is ignored. May be called from another thread than
+    /// the one decoding (a display thread).
+    /// </remarks>
+    /// <param name="image">A picture from <see cref="DecodedFrame.Image"/> of this decoder.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The same picture was handed back twice without being decoded into in between.</exception>
+    public void Recycle(RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Pixels.Length == _pictureBytes)
+        {
+            _pool.Return(image.Pixels);
+        }
     }
 
     /// <summary>Sets the stream geometry. Must be called before packets are sent.</summary>
@@ -510,7 +535,7 @@ public sealed class EdgeCodecDecoder : IDisposable
     private RgbImage Synthesize(TileGrid grid, I32Tensor y, int quality, bool tiled, ushort[] experts, List<int> withoutAdapter, TensorPool pool)
     {
         var yq = (U8Tensor)_synthesisInput.Execute([y], quality, 1, pool);
-        var output = new RgbImage(grid.Width, grid.Height);
+        var output = new RgbImage(grid.Width, grid.Height, pool.RentBytes(grid.Width * grid.Height * 3)); // every pixel is synthesised
         if (!tiled)
         {
             TileSynthesis.Run(_backend, yq, grid, (0, 0, grid.LatentWidth, grid.LatentHeight), 0, output);
