@@ -30,6 +30,7 @@ receiver.FrameDecoded += (_, e) =>
     string png = Path.Combine(output, $"frame-{e.Progress.FrameIndex}-layers-{e.Progress.CompleteLayers}.png");
     ImageFile.SavePng(e.Frame.Image, png);
     Console.WriteLine($"  shown {png} ({e.Frame.Timings.TotalSeconds * 1000:0} ms decode)");
+    decoder.Recycle(e.Frame.Image); // shown: the next step of this size is decoded into its pixels (thread-safe)
 };
 Console.WriteLine($"resuming from sequence {receiver.ResumeSequence}; listening on 127.0.0.1:{port}");
 
