@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using EdgeCodec.Imaging;
+
+namespace EdgeCodec.Cli.Tests;
+
+/// <summary>
+/// The CLI as a user drives it: encode, inspect, decode, trim and the byte budget on a real photo with the bundled
+/// pack, and the exit codes and messages of bad input and bad usage (0 ok, 2 usage, 3 bad input).
+/// </summary>
+public sealed partial class CommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgecodec-cli-tests-").FullName;
+    private readonly string _photo = Path.Combine(CliProcess.RepositoryRoot, "samples", "media", "coffee.png");
+
+    [Fact]
+    public void Encode_then_decode_gives_the_picture_back_and_the_reported_size_is_the_files()
+    {
+        string ecx = Path.Combine(_dir, "coffee.ecx");
+        var (rc, stdout, stderr) = CliProcess.Run("encode", _photo, "-o", ecx, "-q", "3");
+        Assert.True(rc == 0, stderr);
+        Match m = EncodeLine().Match(stdout);
+        Assert.True(m.Success, stdout);
+        Assert.Equal(new FileInfo(ecx).Length, long.Parse(m.Groups["bytes"].Value, CultureInfo.InvariantCulture));
+
+        (rc, stdout, stderr) = CliProcess.Run("info", ecx);
+        Assert.True(rc == 0, stderr);
+        Assert.Contains("600x400", stdout, StringComparison.Ordinal);
+        Assert.Contains("Complete", stdout, StringComparison.Ordinal);
+
+        string png = Path.Combine(_dir, "coffee.png");
+        (rc, _, stderr) = CliProcess.Run("decode", ecx, "-o", png, "-b", "cpu");
+        Assert.True(rc == 0, stderr);
+        var original = ImageFile.Load(_photo);
+        var decoded = ImageFile.Load(png);
+        Assert.Equal((original.Width, original.Height), (decoded.Width, decoded.Height));
+        Assert.InRange(Psnr(original, decoded), 27.0, 60.0); // level 3 of the bundled pack: ~30 dB on this photo
+    }
+
+    [Fact]
+    public void A_cut_container_and_a_trimmed_one_decode_to_whole_coarser_pictures()
+    {
+        string ecx = Path.Combine(_dir, "full.ecx");
+        Assert.Equal(0, CliProcess.Run("encode", _photo, "-o", ecx, "-q", "4").ExitCode);
+        byte[] full = File.ReadAllBytes(ecx);
+        string trimmed = Path.Combine(_dir, "trimmed.ecx");
+        var (rc, _, stderr) = CliProcess.Run("trim", ecx, "-o", trimmed, "-l", "1");
+        Assert.True(rc == 0, stderr);
+        long baseBytes = new FileInfo(trimmed).Length;
+        Assert.InRange(baseBytes, 100, full.Length * 9 / 10); // the base layer carries most of the bits
+
+        // A download cut after the second layer, halfway through the rest (this photo is one 1024-px tile: a cut
+        // inside its base packet would leave the tile concealed, see the test below).
+        string two = Path.Combine(_dir, "two.ecx");
+        Assert.Equal(0, CliProcess.Run("trim", ecx, "-o", two, "-l", "2").ExitCode);
+        long twoBytes = new FileInfo(two).Length;
+        string cut = Path.Combine(_dir, "cut.ecx");
+        File.WriteAllBytes(cut, full.AsSpan(0, (int)(twoBytes + ((full.Length - twoBytes) / 2))).ToArray());
+
+        var original = ImageFile.Load(_photo);
+        double psnrFull = DecodePsnr(ecx, original);
+        double psnrCut = DecodePsnr(cut, original);
+        double psnrBase = DecodePsnr(trimmed, original);
+        Assert.True(psnrCut < psnrFull && psnrBase < psnrCut, $"full {psnrFull:F2}, cut {psnrCut:F2}, base {psnrBase:F2} dB");
+        Assert.True(psnrBase > 20, $"the base layer alone is a whole, coarser picture ({psnrBase:F2} dB)");
+    }
+
+    [Fact]
+    public void A_cut_inside_a_tiles_base_layer_conceals_that_tile_and_still_writes_the_whole_picture()
+    {
+        string ecx = Path.Combine(_dir, "one-tile.ecx");
+        Assert.Equal(0, CliProcess.Run("encode", _photo, "-o", ecx, "-q", "2").ExitCode);
+        byte[] full = File.ReadAllBytes(ecx);
+        string cut = Path.Combine(_dir, "early-cut.ecx");
+        File.WriteAllBytes(cut, full.AsSpan(0, full.Length / 4).ToArray());
+        string png = Path.Combine(_dir, "early-cut.png");
+        var (rc, stdout, stderr) = CliProcess.Run("decode", cut, "-o", png, "-b", "cpu");
+        Assert.True(rc == 0, stderr);
+        Assert.Contains("layers per tile 0/", stdout, StringComparison.Ordinal);
+        var decoded = ImageFile.Load(png);
+        Assert.Equal((600, 400), (decoded.Width, decoded.Height));
+    }
+
+    [Fact]
+    public void Encode_within_a_byte_budget_writes_a_container_that_fits()
+    {
+        string ecx = Path.Combine(_dir, "budget.ecx");
+        var (rc, stdout, stderr) = CliProcess.Run("encode", _photo, "-o", ecx, "--max-bytes", "3000");
+        Assert.True(rc == 0, stderr);
+        Assert.Contains("best within 3000 bytes", stdout, StringComparison.Ordinal);
+        Assert.InRange(new FileInfo(ecx).Length, 500, 3000);
+    }
+
+    [Fact]
+    public void Bad_input_exits_with_3_and_a_message_and_writes_nothing()
+    {
+        string garbage = Path.Combine(_dir, "garbage.ecx");
+        File.WriteAllText(garbage, "not a container");
+        string png = Path.Combine(_dir, "out.png");
+        var (rc, _, stderr) = CliProcess.Run("decode", garbage, "-o", png);
+        Assert.Equal(3, rc);
+        Assert.Contains("invalid EdgeCodec data", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(png));
+
+        string missing = Path.Combine(_dir, "missing.ecx");
+        (rc, _, stderr) = CliProcess.Run("info", missing);
+        Assert.Equal(3, rc);
+        Assert.Contains(missing, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_usage_exits_with_2_and_says_what_is_wrong()
+    {
+        string ecx = Path.Combine(_dir, "usage.ecx");
+        var (rc, _, stderr) = CliProcess.Run("encode", _photo, "-o", ecx, "-q", "99");
+        Assert.Equal(2, rc);
+        Assert.Contains("quality", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(ecx));
+
+        (rc, _, stderr) = CliProcess.Run("trim", _photo, "-o", ecx);
+        Assert.Equal(2, rc);
+        Assert.Contains("--layers or --max-bytes", stderr, StringComparison.Ordinal);
+
+        Assert.Equal(0, CliProcess.Run("encode", _photo, "-o", ecx, "-q", "0").ExitCode);
+        (rc, _, stderr) = CliProcess.Run("decode", ecx, "-o", Path.Combine(_dir, "x.png"), "-b", "no-such-backend");
+        Assert.Equal(2, rc);
+        Assert.Contains("Unknown backend 'no-such-backend'", stderr, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private double DecodePsnr(string ecx, RgbImage original)
+    {
+        string png = Path.ChangeExtension(ecx, ".png");
+        var (rc, _, stderr) = CliProcess.Run("decode", ecx, "-o", png, "-b", "cpu");
+        Assert.True(rc == 0, stderr);
+        return Psnr(original, ImageFile.Load(png));
+    }
+
+    private static double Psnr(RgbImage a, RgbImage b)
+    {
+        double sse = 0;
+        for (int i = 0; i < a.Pixels.Length; i++)
+        {
+            double d = a.Pixels[i] - b.Pixels[i];
+            sse += d * d;
+        }
+
+        return 10 * Math.Log10(255.0 * 255.0 / Math.Max(sse / a.Pixels.Length, 1e-12));
+    }
+
+    [GeneratedRegex(@"^coffee\.ecx: 600x400, quality 3, \d+ layers, \d+ tiles, (?<bytes>\d+) bytes", RegexOptions.Multiline)]
+    private static partial Regex EncodeLine();
+}
