@@ -65,6 +65,9 @@ if bash device-tests/run-arm64.sh; then passed=$((passed + 2)); else failed=$((f
 echo "== Native AOT: OfflinePlayback published ahead of time for this CPU, the device vectors bit-exact (device-tests/run-aot.sh)"
 if bash device-tests/run-aot.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
+echo "== Native AOT for Arm64: OfflinePlayback cross-compiled, run under qemu on cortex-a76 and cortex-a72 (device-tests/run-aot-arm64.sh)"
+if bash device-tests/run-aot-arm64.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 echo "== streaming over two network namespaces (veth + tc tbf + impairment proxy, outage and reconnect)"
 if ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null || true

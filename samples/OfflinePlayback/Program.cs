@@ -10,7 +10,8 @@ string input = args.Length > 0 ? args[0] : Path.Combine("player-out", "store");
 string output = args.Length > 1 ? args[1] : "playback-out";
 string backend = args.Length > 2 ? args[2] : "auto";
 var files = Directory.Exists(input) ? Directory.GetFiles(input, "*.ecx").Order(StringComparer.Ordinal).ToArray() : [input];
-CpuBackend.Register(); // the SIMD int8 engine, bit-exact with the reference; `auto` picks it
+var cpu = CpuBackend.Register(); // the SIMD int8 engine, bit-exact with the reference; `auto` picks it
+Console.WriteLine($"cpu backend: {cpu.Isa} path (this CPU: {CpuBackend.HardwareIsa})");
 if (CpuBackend.IsaShortfall is { } shortfall)
 {
     Console.Error.WriteLine($"warning: {shortfall}"); // e.g. a Native AOT build for a baseline instruction set
