@@ -20,6 +20,8 @@ public sealed class EdgeCodecEncoder : IDisposable
     private readonly EncoderOptions _options;
     private readonly OnnxAnalysis _analysis;
     private readonly TileEntropyPath _path;
+    private readonly TensorPool _pool = new(); // analysis windows and the entropy path's tensors, kept between pictures
+    private (int Width, int Height, int TileSize) _poolGeometry;
     private (List<(ushort Expert, ModelPack Pack)> Candidates, DecoderBackend Provider)? _routing;
 
     /// <summary>Creates an encoder for <paramref name="pack"/>.</summary>
@@ -360,8 +362,10 @@ public sealed class EdgeCodecEncoder : IDisposable
         ArgumentNullException.ThrowIfNull(sizeOf);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
         var grid = Grid(image);
-        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
-        float[] analysed = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
+        TensorPool pool = PoolFor(grid);
+        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight, pool);
+        float[] analysed = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion, pool);
+        pool.Return(planar);
         int groups = _pack.Layout.Groups, plane = grid.LatentHeight * grid.LatentWidth;
 
         // Sizes of every (level, layers) prefix, from one full encode per level without routing: a prefix of a
@@ -464,10 +468,28 @@ public sealed class EdgeCodecEncoder : IDisposable
     private (TileGrid Grid, float[] Y, float[] Z) Analyse(RgbImage image, int quality)
     {
         var grid = Grid(image);
-        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight);
-        float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion);
+        TensorPool pool = PoolFor(grid);
+        float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight, pool);
+        float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion, pool);
+        pool.Return(planar);
         ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
         return (grid, y, _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth));
+    }
+
+    /// <summary>The encoder's pool, emptied first when the picture geometry changes (a camera's stays the same).</summary>
+    private TensorPool PoolFor(TileGrid grid)
+    {
+        lock (_pool)
+        {
+            var geometry = (grid.Width, grid.Height, grid.TileSize);
+            if (geometry != _poolGeometry)
+            {
+                _pool.Clear();
+                _poolGeometry = geometry;
+            }
+        }
+
+        return _pool;
     }
 
     /// <summary>Bytes of the complete container holding <paramref name="encoded"/>.</summary>
@@ -619,7 +641,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     {
         var layout = _pack.Layout;
         var (zx, zy, zw, zh) = grid.HyperRect(tile);
-        var zTile = new I32Tensor(layout.HyperChannels, zh, zw);
+        var zTile = TensorPool.I32(_pool, layout.HyperChannels, zh, zw); // every element written below
         int hyperPlane = grid.HyperWidth * grid.HyperHeight;
         for (int c = 0; c < layout.HyperChannels; c++)
         {
@@ -644,7 +666,7 @@ public sealed class EdgeCodecEncoder : IDisposable
                 return null;
             }
 
-            var symbols = new int[gc * plane];
+            int[] symbols = _pool.RentInts(gc * plane, clear: false); // every element written below; handed back after the group
             for (int c = 0; c < gc; c++)
             {
                 int channel = (k * gc) + c;
@@ -661,7 +683,7 @@ public sealed class EdgeCodecEncoder : IDisposable
 
             streams[k] = RansCodec.Encode(symbols, index.Data, _pack.GaussianTables);
             return symbols;
-        }, maxDegreeOfParallelism: TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count));
+        }, maxDegreeOfParallelism: TileEntropyPath.ThreadsPerTile(_options.EffectiveThreads, grid.Count), pool: _pool);
 
         for (int c = 0; c < layout.LatentChannels; c++)
         {
@@ -671,7 +693,11 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
         }
 
-        byte[] zStream = RansCodec.Encode(zTile.Data, TileEntropyPath.HyperTableIndices(layout.HyperChannels, zh * zw), _pack.FactorizedTables);
+        _pool.Return(yTile);
+        int[] zTables = TileEntropyPath.HyperTableIndices(layout.HyperChannels, zh * zw, _pool);
+        byte[] zStream = RansCodec.Encode(zTile.Data, zTables, _pack.FactorizedTables);
+        _pool.Return(zTables);
+        _pool.Return(zTile);
         streams[0] = LayerPayload.EncodeBase(zStream, streams[0]);
         return streams;
     }
@@ -689,9 +715,9 @@ public sealed class EdgeCodecEncoder : IDisposable
     }
 
     /// <summary>Planar float 0..1 image padded to (w, h) by edge replication.</summary>
-    internal static float[] ToPaddedPlanar(RgbImage image, int width, int height)
+    internal static float[] ToPaddedPlanar(RgbImage image, int width, int height, TensorPool? pool = null)
     {
-        var planar = new float[3 * width * height];
+        float[] planar = pool?.RentFloats(3 * width * height) ?? new float[3 * width * height]; // every element written below
         int plane = width * height;
         for (int r = 0; r < height; r++)
         {

@@ -1,5 +1,6 @@
 using EdgeCodec.Backends;
 using EdgeCodec.Format;
+using EdgeCodec.Inference;
 using EdgeCodec.Models;
 using Microsoft.ML.OnnxRuntime;
 
@@ -92,7 +93,8 @@ internal sealed class OnnxAnalysis : IDisposable
     /// regions of at most <paramref name="region"/> pixels per side (plus <see cref="AnalysisHalo"/>) so that ONNX
     /// Runtime's activations stay bounded however large the image; <paramref name="region"/> ≤ 0 = one pass.
     /// </summary>
-    public float[] Analyze(float[] planarImage, int height, int width, int region = 0)
+    /// <remarks>With a <paramref name="pool"/> the region windows and their outputs are rented there and handed back.</remarks>
+    public float[] Analyze(float[] planarImage, int height, int width, int region = 0, TensorPool? pool = null)
     {
         var y = new float[_latentChannels * (height / 16) * (width / 16)];
         region = region <= 0 ? int.MaxValue : Math.Max(64, region / 64 * 64);
@@ -111,7 +113,7 @@ internal sealed class OnnxAnalysis : IDisposable
                 int wy0 = Math.Max(0, ry - AnalysisHalo), wx0 = Math.Max(0, rx - AnalysisHalo);
                 int wy1 = Math.Min(height, ry + rh + AnalysisHalo), wx1 = Math.Min(width, rx + rw + AnalysisHalo);
                 int wh = wy1 - wy0, ww = wx1 - wx0;
-                var window = new float[3 * wh * ww];
+                float[] window = pool?.RentFloats(3 * wh * ww) ?? new float[3 * wh * ww]; // every element copied below
                 for (int c = 0; c < 3; c++)
                 {
                     for (int r = 0; r < wh; r++)
@@ -120,8 +122,10 @@ internal sealed class OnnxAnalysis : IDisposable
                     }
                 }
 
-                var part = new float[_latentChannels * (wh / 16) * (ww / 16)];
+                int partLength = _latentChannels * (wh / 16) * (ww / 16);
+                float[] part = pool?.RentFloats(partLength) ?? new float[partLength]; // ONNX Runtime writes all of it
                 RunAnalysis(window, wh, ww, part);
+                pool?.Return(window);
                 int oy = (ry - wy0) / 16, ox = (rx - wx0) / 16, pw = ww / 16, ph = wh / 16;
                 for (int c = 0; c < _latentChannels; c++)
                 {
@@ -130,6 +134,8 @@ internal sealed class OnnxAnalysis : IDisposable
                         Array.Copy(part, (c * ph * pw) + ((oy + r) * pw) + ox, y, (c * lh * lw) + (((ry / 16) + r) * lw) + (rx / 16), rw / 16);
                     }
                 }
+
+                pool?.Return(part);
             }
         }
 

@@ -1,8 +1,9 @@
 namespace EdgeCodec.Inference;
 
 /// <summary>
-/// Exact-size arrays for the tensors of one decoder's entropy path and latents, handed back and reused, so that a
-/// kept decoder's pictures after the first allocate (almost) nothing but the picture itself.
+/// Exact-size arrays for the tensors of one decoder's (or encoder's) entropy path, latents and analysis buffers,
+/// handed back and reused, so that a kept decoder's pictures after the first allocate (almost) nothing but the picture
+/// itself, and an encoder's little but its output.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -22,6 +23,7 @@ internal sealed class TensorPool
 {
     private readonly Dictionary<int, Stack<int[]>> _ints = [];
     private readonly Dictionary<int, Stack<byte[]>> _bytes = [];
+    private readonly Dictionary<int, Stack<float[]>> _floats = [];
     private readonly Lock _gate = new();
     private long _retainedBytes;
 
@@ -78,6 +80,12 @@ internal sealed class TensorPool
     /// <summary>A byte array of exactly <paramref name="length"/> elements, not cleared.</summary>
     public byte[] RentBytes(int length) => Take(_bytes, length, sizeof(byte)) ?? new byte[length];
 
+    /// <summary>A float array of exactly <paramref name="length"/> elements, not cleared (the encoder's analysis buffers).</summary>
+    public float[] RentFloats(int length) => Take(_floats, length, sizeof(float)) ?? new float[length];
+
+    /// <summary>Hands an array back.</summary>
+    public void Return(float[] array) => Put(_floats, array, array.Length, sizeof(float));
+
     /// <summary>Hands an array back (it may be one the pool did not rent: any array of the length serves).</summary>
     public void Return(int[] array) => Put(_ints, array, array.Length, sizeof(int));
 
@@ -105,6 +113,7 @@ internal sealed class TensorPool
         {
             _ints.Clear();
             _bytes.Clear();
+            _floats.Clear();
             _retainedBytes = 0;
         }
     }
