@@ -97,11 +97,11 @@ internal static class BenchCommand
                 }
 
                 var encodeTable = new Table().AddColumns("encoder", "analysis", "threads", "encode ms", "MP/s", "bytes",
-                    "first ms (cold)", "warm-up ms", "first ms after it").Border(TableBorder.Rounded);
+                    "first ms (cold)", "warm-up ms", "first ms after it", "MB allocated").Border(TableBorder.Rounded);
                 foreach (var row in encodeRows)
                 {
                     encodeTable.AddRow("one-pass", row.Analysis.ToString(), $"{row.Threads}", $"{row.EncodeSeconds * 1000:F1}", $"{row.MegapixelsPerSecond:F3}", $"{row.ContainerBytes}",
-                        $"{row.FirstEncodeSeconds * 1000:F1}", $"{row.WarmUpSeconds * 1000:F1}", $"{row.FirstEncodeAfterWarmUpSeconds * 1000:F1}");
+                        $"{row.FirstEncodeSeconds * 1000:F1}", $"{row.WarmUpSeconds * 1000:F1}", $"{row.FirstEncodeAfterWarmUpSeconds * 1000:F1}", $"{row.AllocatedBytesPerPicture / 1e6:F2}");
                 }
 
                 AnsiConsole.Write(encodeTable);
@@ -208,7 +208,9 @@ internal static class BenchCommand
         using var encoder = new EdgeCodecEncoder(pack, options);
         int bytes = 0;
         double cold = Seconds(() => bytes = encoder.Encode(picture, setting).ToContainerBytes().Length); // ONNX Runtime's first runs per input shape
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var seconds = Enumerable.Range(0, repeat).Select(_ => Seconds(() => encoder.Encode(picture, setting).ToContainerBytes())).ToList();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
         double median = seconds.Order().ElementAt(seconds.Count / 2);
         return new EncodeBenchRow(threads, median, picture.PixelCount / 1e6 / median, bytes)
@@ -217,6 +219,7 @@ internal static class BenchCommand
             FirstEncodeSeconds = cold,
             WarmUpSeconds = warmUp,
             FirstEncodeAfterWarmUpSeconds = afterWarmUp,
+            AllocatedBytesPerPicture = allocated / repeat,
         };
     }
 
@@ -281,6 +284,9 @@ internal sealed record EncodeBenchRow(int Threads, double EncodeSeconds, double 
 
     /// <summary>Wall time of that warmed-up encoder's first picture.</summary>
     public double FirstEncodeAfterWarmUpSeconds { get; init; }
+
+    /// <summary>Bytes the process allocated per picture of the kept encoder (all threads), its output included.</summary>
+    public long AllocatedBytesPerPicture { get; init; }
 }
 
 /// <summary>What <c>bench --json</c> writes.</summary>
