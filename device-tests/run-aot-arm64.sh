@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-fail() { echo "FAIL aot arm64: $1"; exit 1; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+LABEL="aot arm64"
+source device-tests/aot-common.sh
 
 need=()
 command -v clang >/dev/null || command -v clang-14 >/dev/null || need+=(clang)
@@ -35,10 +35,7 @@ compiler=clang; command -v clang >/dev/null || compiler=clang-14
 dotnet publish samples/OfflinePlayback -c Release -r linux-arm64 -p:PublishAot=true \
   -p:CppCompilerAndLinker=$compiler -p:ObjCopyName=aarch64-linux-gnu-objcopy -nologo -o "$WORK/bin" \
   > "$WORK/publish.txt" 2>&1 || { tail -20 "$WORK/publish.txt"; fail "publish failed"; }
-if grep -E 'warning (IL|AOT)[0-9]+' "$WORK/publish.txt" >/dev/null; then
-  grep -E 'warning (IL|AOT)[0-9]+' "$WORK/publish.txt" | sort -u | head -5
-  fail "trim/AOT warnings"
-fi
+check_no_aot_warnings "$WORK/publish.txt"
 file "$WORK/bin/OfflinePlayback" 2>/dev/null | grep -q 'ARM aarch64' || [ "$(od -An -tx1 -j18 -N2 "$WORK/bin/OfflinePlayback" | tr -d ' ')" = b700 ] \
   || fail "OfflinePlayback is not an Arm64 executable"
 
@@ -49,13 +46,7 @@ for entry in cortex-a76:AdvSimdDp cortex-a72:AdvSimd; do
   out=$(cd "$WORK" && EDGECODEC_MODEL="$ROOT/models" qemu-aarch64-static -cpu "$cpu" "$WORK/bin/OfflinePlayback" "$WORK/in" "$WORK/out-$cpu" cpu 2>&1) \
     || { echo "$out"; fail "$cpu: playback failed"; }
   echo "$out" | grep -q "^cpu backend: $isa path" || { echo "$out"; fail "$cpu: expected path $isa"; }
-  for sha in device-tests/vectors/*.sha256; do
-    name=$(basename "$sha" .sha256)
-    want=$(awk '$1 == "rgb-sha256" {print $2}' "$sha")
-    got=$(/usr/bin/python3 -c "import hashlib,sys; from PIL import Image; print(hashlib.sha256(Image.open(sys.argv[1]).convert('RGB').tobytes()).hexdigest())" "$WORK/out-$cpu/$name.png") \
-      || fail "$cpu: cannot read $name.png"
-    [ "$got" = "$want" ] || fail "$cpu: $name: rgb $got, expected $want"
-  done
+  LABEL="aot arm64 $cpu" check_vector_pngs "$WORK/out-$cpu"
   echo "  $cpu: path $isa, $(ls device-tests/vectors/*.sha256 | wc -l) vectors identical to the x64 reference"
 done
 echo "PASS aot arm64 ($(stat -c %s "$WORK/bin/OfflinePlayback") bytes native, one binary for cortex-a76 and cortex-a72)"

@@ -9,9 +9,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-fail() { echo "FAIL aot: $1"; exit 1; }
-
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+LABEL=aot
+source device-tests/aot-common.sh
 linker=()
 if ! command -v clang >/dev/null; then
   if command -v clang-14 >/dev/null; then linker=(-p:CppCompilerAndLinker=clang-14)
@@ -23,10 +22,7 @@ fi
 
 dotnet publish samples/OfflinePlayback -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=native \
   "${linker[@]}" -o "$WORK/bin" > "$WORK/publish.txt" 2>&1 || { tail -20 "$WORK/publish.txt"; fail "publish failed"; }
-if grep -E 'warning (IL|AOT)[0-9]+' "$WORK/publish.txt" >/dev/null; then
-  grep -E 'warning (IL|AOT)[0-9]+' "$WORK/publish.txt" | sort -u | head -5
-  fail "trim/AOT warnings"
-fi
+check_no_aot_warnings "$WORK/publish.txt"
 
 mkdir -p "$WORK/in"
 cp device-tests/vectors/*.ecx "$WORK/in/"
@@ -34,11 +30,5 @@ cp device-tests/vectors/*.ecx "$WORK/in/"
 out=$(cd "$WORK" && EDGECODEC_MODEL="$ROOT/models" "$WORK/bin/OfflinePlayback" "$WORK/in" "$WORK/out" cpu 2>&1) || { echo "$out"; fail "playback failed"; }
 echo "$out"
 if echo "$out" | grep -q '^warning:'; then fail "the AOT build cannot use this CPU's widest path"; fi
-for sha in device-tests/vectors/*.sha256; do
-  name=$(basename "$sha" .sha256)
-  want=$(awk '$1 == "rgb-sha256" {print $2}' "$sha")
-  got=$(/usr/bin/python3 -c "import hashlib,sys; from PIL import Image; print(hashlib.sha256(Image.open(sys.argv[1]).convert('RGB').tobytes()).hexdigest())" "$WORK/out/$name.png") \
-    || fail "cannot read $name.png"
-  [ "$got" = "$want" ] || fail "$name: rgb $got, expected $want"
-done
+check_vector_pngs "$WORK/out"
 echo "PASS aot ($(stat -c %s "$WORK/bin/OfflinePlayback") bytes native, $(ls device-tests/vectors/*.sha256 | wc -l) vectors identical to the x64 reference)"

@@ -40,9 +40,7 @@ public sealed partial class CommandTests : IDisposable
     [Fact]
     public void A_cut_container_and_a_trimmed_one_decode_to_whole_coarser_pictures()
     {
-        string ecx = Path.Combine(_dir, "full.ecx");
-        Assert.Equal(0, CliProcess.Run("encode", _photo, "-o", ecx, "-q", "4").ExitCode);
-        byte[] full = File.ReadAllBytes(ecx);
+        var (ecx, full) = EncodePhoto("full.ecx", 4);
         string trimmed = Path.Combine(_dir, "trimmed.ecx");
         var (rc, _, stderr) = CliProcess.Run("trim", ecx, "-o", trimmed, "-l", "1");
         Assert.True(rc == 0, stderr);
@@ -68,9 +66,7 @@ public sealed partial class CommandTests : IDisposable
     [Fact]
     public void A_cut_inside_a_tiles_base_layer_conceals_that_tile_and_still_writes_the_whole_picture()
     {
-        string ecx = Path.Combine(_dir, "one-tile.ecx");
-        Assert.Equal(0, CliProcess.Run("encode", _photo, "-o", ecx, "-q", "2").ExitCode);
-        byte[] full = File.ReadAllBytes(ecx);
+        var (_, full) = EncodePhoto("one-tile.ecx", 2);
         string cut = Path.Combine(_dir, "early-cut.ecx");
         File.WriteAllBytes(cut, full.AsSpan(0, full.Length / 4).ToArray());
         string png = Path.Combine(_dir, "early-cut.png");
@@ -128,6 +124,15 @@ public sealed partial class CommandTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>The photo encoded at a level into the test's folder: the container's path and bytes.</summary>
+    private (string Path, byte[] Bytes) EncodePhoto(string name, int quality)
+    {
+        string ecx = Path.Combine(_dir, name);
+        var (rc, _, stderr) = CliProcess.Run("encode", _photo, "-o", ecx, "-q", quality.ToString(CultureInfo.InvariantCulture));
+        Assert.True(rc == 0, stderr);
+        return (ecx, File.ReadAllBytes(ecx));
+    }
 
     private double DecodePsnr(string ecx, RgbImage original)
     {
