@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using EdgeCodec.Evaluation;
 using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Cli.Tests;
@@ -34,7 +35,7 @@ public sealed partial class CommandTests : IDisposable
         var original = ImageFile.Load(_photo);
         var decoded = ImageFile.Load(png);
         Assert.Equal((original.Width, original.Height), (decoded.Width, decoded.Height));
-        Assert.InRange(Psnr(original, decoded), 27.0, 60.0); // level 3 of the bundled pack: ~30 dB on this photo
+        Assert.InRange(Metrics.Psnr(original, decoded), 27.0, 60.0); // level 3 of the bundled pack: ~30 dB on this photo
     }
 
     [Fact]
@@ -139,19 +140,7 @@ public sealed partial class CommandTests : IDisposable
         string png = Path.ChangeExtension(ecx, ".png");
         var (rc, _, stderr) = CliProcess.Run("decode", ecx, "-o", png, "-b", "cpu");
         Assert.True(rc == 0, stderr);
-        return Psnr(original, ImageFile.Load(png));
-    }
-
-    private static double Psnr(RgbImage a, RgbImage b)
-    {
-        double sse = 0;
-        for (int i = 0; i < a.Pixels.Length; i++)
-        {
-            double d = a.Pixels[i] - b.Pixels[i];
-            sse += d * d;
-        }
-
-        return 10 * Math.Log10(255.0 * 255.0 / Math.Max(sse / a.Pixels.Length, 1e-12));
+        return Metrics.Psnr(original, ImageFile.Load(png));
     }
 
     [GeneratedRegex(@"^coffee\.ecx: 600x400, quality 3, \d+ layers, \d+ tiles, (?<bytes>\d+) bytes", RegexOptions.Multiline)]

@@ -30,9 +30,7 @@ public sealed class EdgeCodecDecoder : IDisposable
     private readonly QuantizeNode _synthesisInput;
     private readonly SortedDictionary<uint, LatentPacket?[,]> _frames = [];
     private readonly Dictionary<ModelPack, ISynthesisBackend> _adapterBackends = new(ReferenceEqualityComparer.Instance);
-    private readonly TensorPool _pool = new();
-    private (int Width, int Height, int TileSize) _poolGeometry;
-    private volatile int _pictureBytes;
+    private readonly TensorPool _pool = new(); // emptied when the picture geometry changes (TensorPool.For)
     private ContainerHeader? _header;
     private TileGrid? _grid;
     private bool _endOfStream;
@@ -87,7 +85,7 @@ public sealed class EdgeCodecDecoder : IDisposable
 
         var grid = new TileGrid(width, height, tile);
         var layout = _pack.Layout;
-        TensorPool pool = PoolFor(grid);
+        TensorPool pool = _pool.For(grid.Width, grid.Height, grid.TileSize);
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, t =>
         {
             var (_, _, zw, zh) = grid.HyperRect(t);
@@ -115,23 +113,6 @@ public sealed class EdgeCodecDecoder : IDisposable
     }
 
     /// <summary>
-    /// The decoder's tensor pool, emptied first when the picture geometry differs from the last one's, so a kept
-    /// decoder holds only what its current stream needs (one picture's latents and a few tiles' entropy tensors).
-    /// </summary>
-    private TensorPool PoolFor(TileGrid grid)
-    {
-        var geometry = (grid.Width, grid.Height, grid.TileSize);
-        if (geometry != _poolGeometry)
-        {
-            _pool.Clear();
-            _poolGeometry = geometry;
-            _pictureBytes = grid.Width * grid.Height * 3;
-        }
-
-        return _pool;
-    }
-
-    /// <summary>
     /// Hands a picture this decoder returned back to it, once the caller is done with it (shown, written, copied), so
     /// that the next picture of the same size is decoded into its array instead of a new one: a player that recycles
     /// each frame's picture allocates almost nothing per picture (docs/backends.md, "Keep the decoder").
@@ -147,7 +128,8 @@ public sealed class EdgeCodecDecoder : IDisposable
     public void Recycle(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (image.Pixels.Length == _pictureBytes)
+        var (width, height, _) = _pool.Geometry;
+        if (image.Pixels.Length == width * height * 3)
         {
             _pool.Return(image.Pixels);
         }
@@ -287,7 +269,7 @@ public sealed class EdgeCodecDecoder : IDisposable
         var total = Stopwatch.StartNew();
         var layout = _pack.Layout;
         int maxLayers = layerLimit > 0 ? Math.Min(layerLimit, header.LayerCount) : header.LayerCount;
-        TensorPool pool = PoolFor(grid);
+        TensorPool pool = _pool.For(grid.Width, grid.Height, grid.TileSize);
         var y = TensorPool.I32(pool, layout.LatentChannels, grid.LatentHeight, grid.LatentWidth, clear: true); // a concealed tile stays 0
         var layersPerTile = new int[grid.Count];
         var timer = new EntropyTimer();

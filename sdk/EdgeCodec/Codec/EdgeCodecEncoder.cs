@@ -21,7 +21,6 @@ public sealed class EdgeCodecEncoder : IDisposable
     private readonly OnnxAnalysis _analysis;
     private readonly TileEntropyPath _path;
     private readonly TensorPool _pool = new(); // analysis windows and the entropy path's tensors, kept between pictures
-    private (int Width, int Height, int TileSize) _poolGeometry;
     private (List<(ushort Expert, ModelPack Pack)> Candidates, DecoderBackend Provider)? _routing;
 
     /// <summary>Creates an encoder for <paramref name="pack"/>.</summary>
@@ -362,7 +361,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         ArgumentNullException.ThrowIfNull(sizeOf);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
         var grid = Grid(image);
-        TensorPool pool = PoolFor(grid);
+        TensorPool pool = _pool.For(grid.Width, grid.Height, grid.TileSize); // a camera's geometry stays the same
         float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight, pool);
         float[] analysed = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion, pool);
         pool.Return(planar);
@@ -468,28 +467,12 @@ public sealed class EdgeCodecEncoder : IDisposable
     private (TileGrid Grid, float[] Y, float[] Z) Analyse(RgbImage image, int quality)
     {
         var grid = Grid(image);
-        TensorPool pool = PoolFor(grid);
+        TensorPool pool = _pool.For(grid.Width, grid.Height, grid.TileSize); // a camera's geometry stays the same
         float[] planar = ToPaddedPlanar(image, grid.PaddedWidth, grid.PaddedHeight, pool);
         float[] y = _analysis.Analyze(planar, grid.PaddedHeight, grid.PaddedWidth, _options.AnalysisRegion, pool);
         pool.Return(planar);
         ApplyGain(y, _pack.QualityLevels[quality].Gain.Span, grid.LatentHeight * grid.LatentWidth);
         return (grid, y, _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth));
-    }
-
-    /// <summary>The encoder's pool, emptied first when the picture geometry changes (a camera's stays the same).</summary>
-    private TensorPool PoolFor(TileGrid grid)
-    {
-        lock (_pool)
-        {
-            var geometry = (grid.Width, grid.Height, grid.TileSize);
-            if (geometry != _poolGeometry)
-            {
-                _pool.Clear();
-                _poolGeometry = geometry;
-            }
-        }
-
-        return _pool;
     }
 
     /// <summary>Bytes of the complete container holding <paramref name="encoded"/>.</summary>

@@ -26,6 +26,7 @@ internal sealed class TensorPool
     private readonly Dictionary<int, Stack<float[]>> _floats = [];
     private readonly Lock _gate = new();
     private long _retainedBytes;
+    private (int Width, int Height, int TileSize) _geometry;
 
     public TensorPool(long maxRetainedBytes = 256L << 20)
     {
@@ -106,16 +107,51 @@ internal sealed class TensorPool
         }
     }
 
-    /// <summary>Drops every kept array (a decoder calls it when its pictures change size).</summary>
+    /// <summary>The picture geometry the pool holds arrays for (<see cref="For"/>); zeros before the first.</summary>
+    public (int Width, int Height, int TileSize) Geometry
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _geometry;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The pool for pictures of this geometry: emptied first when it differs from the last one's, so a kept decoder
+    /// or encoder holds only what its current stream needs.
+    /// </summary>
+    public TensorPool For(int width, int height, int tileSize)
+    {
+        lock (_gate)
+        {
+            if ((width, height, tileSize) != _geometry)
+            {
+                ClearLocked();
+                _geometry = (width, height, tileSize);
+            }
+        }
+
+        return this;
+    }
+
+    /// <summary>Drops every kept array.</summary>
     public void Clear()
     {
         lock (_gate)
         {
-            _ints.Clear();
-            _bytes.Clear();
-            _floats.Clear();
-            _retainedBytes = 0;
+            ClearLocked();
         }
+    }
+
+    private void ClearLocked()
+    {
+        _ints.Clear();
+        _bytes.Clear();
+        _floats.Clear();
+        _retainedBytes = 0;
     }
 
     private T[]? Take<T>(Dictionary<int, Stack<T[]>> lists, int length, int elementSize)
