@@ -79,6 +79,35 @@ public sealed partial class CommandTests : IDisposable
     }
 
     [Fact]
+    public void With_a_preview_layer_a_cut_inside_the_first_group_still_shows_the_whole_picture()
+    {
+        // The same early cut as above, of a stream with a preview layer: the tile's z packet is whole, so the
+        // picture is the hyper-prior's blurred one instead of a concealed (flat) tile.
+        string ecx = Path.Combine(_dir, "preview.ecx");
+        var (rc, stdout, stderr) = CliProcess.Run("encode", _photo, "-o", ecx, "-q", "2", "--preview-layer");
+        Assert.True(rc == 0, stderr);
+        Assert.Contains("(a preview layer first)", stdout, StringComparison.Ordinal);
+        (rc, stdout, stderr) = CliProcess.Run("info", ecx);
+        Assert.True(rc == 0, stderr);
+        Assert.Contains("preview layer", stdout, StringComparison.Ordinal);
+
+        byte[] full = File.ReadAllBytes(ecx);
+        string cut = Path.Combine(_dir, "preview-cut.ecx");
+        File.WriteAllBytes(cut, full.AsSpan(0, full.Length / 4).ToArray());
+        string png = Path.Combine(_dir, "preview-cut.png");
+        (rc, stdout, stderr) = CliProcess.Run("decode", cut, "-o", png, "-b", "cpu");
+        Assert.True(rc == 0, stderr);
+        Assert.Contains("layers per tile 1/", stdout, StringComparison.Ordinal);
+
+        var original = ImageFile.Load(_photo);
+        string concealed = Path.Combine(_dir, "plain-cut.ecx");
+        File.WriteAllBytes(concealed, EncodePhoto("plain.ecx", 2).Bytes.AsSpan(0, full.Length / 4).ToArray());
+        double preview = Metrics.Psnr(original, ImageFile.Load(png));
+        double flat = DecodePsnr(concealed, original);
+        Assert.True(preview > flat + 2, $"preview {preview:F2} dB, concealed {flat:F2} dB");
+    }
+
+    [Fact]
     public void Encode_within_a_byte_budget_writes_a_container_that_fits()
     {
         string ecx = Path.Combine(_dir, "budget.ecx");

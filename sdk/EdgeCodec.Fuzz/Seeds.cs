@@ -12,7 +12,7 @@ internal static class Seeds
     public static List<byte[]> For(string target) => target switch
     {
         "packet" => PacketSeeds(),
-        "container" => [Container(complete: true), Container(complete: false), CompactContainer(experts: false), CompactContainer(experts: true)],
+        "container" => [Container(complete: true), Container(complete: false), CompactContainer(experts: false), CompactContainer(experts: true), Container(complete: true, preview: true), CompactContainer(experts: true, preview: true)],
         "rans" => [FuzzTargets.RansInput([0, 1, -1, 2, 0, 0, 3, -2, 5, 0, 1], 0), FuzzTargets.RansInput([int.MinValue, 0, int.MaxValue, 100, -100], 3), FuzzTargets.RansInput([], 0)],
         "message" => MessageSeeds(),
         "adapter" => [AdapterSeed(withPatch: false), AdapterSeed(withPatch: true)],
@@ -92,6 +92,7 @@ internal static class Seeds
         byte[] body = MessageCodec.SerializePacketBody(packet);
         MessageCodec.Write(output, new HelloMessage { Role = 1, StreamId = 1, ModelId = 42, AdapterIds = [1, 2], Sequence = 3 }, scratch);
         MessageCodec.Write(output, new HeaderMessage { StreamId = 1, FrameIndex = 0, Header = ContainerHeader.Create(42, 64, 32, 32, 32, 2, 0, 1) }, scratch);
+        MessageCodec.Write(output, new HeaderMessage { StreamId = 1, FrameIndex = 1, Header = ContainerHeader.Create(42, 64, 32, 32, 32, 3, 0, 1).WithPreviewLayer(true) }, scratch);
         MessageCodec.WriteLatent(output, body);
         MessageCodec.WriteRaw(output, MessageCodec.SerializeCompactLatent(packet, body));
         MessageCodec.Write(output, new AckMessage { Cumulative = 2, Ranges = [(4, 6)] }, scratch);
@@ -134,10 +135,10 @@ internal static class Seeds
         Payload = Enumerable.Range(0, payload).Select(i => (byte)(i * 37)).ToArray(),
     };
 
-    private static byte[] Container(bool complete)
+    private static byte[] Container(bool complete, bool preview = false)
     {
         using var stream = new MemoryStream();
-        using (var writer = new ContainerWriter(stream, ContainerHeader.Create(42, 64, 32, 32, 32, layerCount: 2, frameCount: 1), leaveOpen: true))
+        using (var writer = new ContainerWriter(stream, ContainerHeader.Create(42, 64, 32, 32, 32, layerCount: 2, frameCount: 1).WithPreviewLayer(preview), leaveOpen: true))
         {
             writer.Append(Packet(0, 0, 0, 6));
             writer.Append(Packet(0, 1, 0, 5));
@@ -151,7 +152,7 @@ internal static class Seeds
         return stream.ToArray();
     }
 
-    private static byte[] CompactContainer(bool experts)
+    private static byte[] CompactContainer(bool experts, bool preview = false)
     {
         using var stream = new MemoryStream();
         LatentPacket[] packets = [Packet(0, 0, 0, 6), Packet(0, 1, 0, 5), Packet(0, 0, 1, 9), Packet(0, 1, 1, 3)];
@@ -160,7 +161,7 @@ internal static class Seeds
             packets[1] = new LatentPacket { TileIndex = 1, ModelId = 42, ExpertId = 300, Payload = packets[1].Payload };
         }
 
-        ContainerWriter.Write(ContainerHeader.Create(42, 64, 32, 32, 32, layerCount: 2, frameCount: 1), packets, stream, ContainerLayout.Compact);
+        ContainerWriter.Write(ContainerHeader.Create(42, 64, 32, 32, 32, layerCount: 2, frameCount: 1).WithPreviewLayer(preview), packets, stream, ContainerLayout.Compact);
         return stream.ToArray();
     }
 }

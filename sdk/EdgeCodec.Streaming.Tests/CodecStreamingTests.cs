@@ -138,6 +138,32 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task A_stream_with_a_preview_layer_shows_every_tile_first_from_z_alone_and_is_stored_byte_for_byte()
+    {
+        using var encoder = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 2, TileSize = 64, PreviewLayer = true });
+        var frame = encoder.Encode(fixture.Images[0], 1, 0, Synthetic.StreamId, frameIndex: 0, firstSequence: 0);
+        Assert.True(frame.Header.PreviewLayer);
+
+        string store = Synthetic.TempDirectory();
+        var options = new DecoderOptions { Backend = "reference", Threads = 2 };
+        var decoded = await DeliverDecoding(frame, store, options);
+
+        // The header reached the receiver with its flag: the store holds the frame as sent, a version-2 container.
+        var read = ContainerReader.Read(File.ReadAllBytes(Path.Combine(store, "frame-0000000000.ecx")));
+        Assert.True(read.IsComplete);
+        Assert.True(read.Header.PreviewLayer);
+        Assert.Equal(frame.Packets.Count, read.Packets.Count);
+        for (int i = 0; i < read.Packets.Count; i++)
+        {
+            Synthetic.AssertSame(frame.Packets[i], read.Packets[i]);
+        }
+
+        var direct = EdgeCodecDecoder.Decode(fixture.Pack, new MemoryStream(frame.ToContainerBytes()), options).Frame;
+        Assert.True(decoded[^1].Progress.IsComplete);
+        Assert.Equal(direct.Image.Pixels, decoded[^1].Frame.Image.Pixels);
+    }
+
+    [Fact]
     public async Task A_stream_with_a_residual_layer_is_stored_and_decoded_whole_and_its_cut_store_shows_the_groups()
     {
         // The pack's first ladder setting with a residual layer, on a real frame: one more packet per tile, last.

@@ -71,6 +71,21 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public void A_header_with_a_preview_layer_carries_its_flag_and_unknown_flags_are_protocol_errors()
+    {
+        var plain = ContainerHeader.Create(5, 200, 100, 64, 64, 3, 0, 2);
+        var flagged = plain.WithPreviewLayer(true);
+        byte[] withFlag = Encode([new HeaderMessage { StreamId = 7, FrameIndex = 3, Header = flagged }]);
+        byte[] without = Encode([new HeaderMessage { StreamId = 7, FrameIndex = 3, Header = plain }]);
+        Assert.True(Assert.IsType<HeaderMessage>(Assert.Single(ReadAll(OneByteSegments(withFlag)))).Header.PreviewLayer);
+        Assert.False(Assert.IsType<HeaderMessage>(Assert.Single(ReadAll(OneByteSegments(without)))).Header.PreviewLayer);
+        Assert.Equal(without.Length + 1, withFlag.Length); // one more element, only when the flag is set
+
+        withFlag[^1] = 2; // the flags element (a positive fixint) with an unknown flag
+        Assert.Throws<StreamProtocolException>(() => ReadAll(OneByteSegments(withFlag)));
+    }
+
+    [Fact]
     public void Every_truncation_asks_for_more_bytes_and_consumes_nothing()
     {
         byte[] bytes = Encode(AllKinds());

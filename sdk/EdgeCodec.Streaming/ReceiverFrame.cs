@@ -62,7 +62,8 @@ internal sealed class ReceiverFrame(uint index, ContainerHeader header)
 
     public static bool SameGeometry(ContainerHeader a, ContainerHeader b) =>
         a.ModelId == b.ModelId && a.Width == b.Width && a.Height == b.Height && a.TileWidth == b.TileWidth
-        && a.TileHeight == b.TileHeight && a.LayerCount == b.LayerCount && a.QualityLevel == b.QualityLevel;
+        && a.TileHeight == b.TileHeight && a.LayerCount == b.LayerCount && a.QualityLevel == b.QualityLevel
+        && a.PreviewLayer == b.PreviewLayer;
 }
 
 /// <summary>An adapter package being received in chunks; kept across reconnects so a transfer resumes.</summary>

@@ -7,7 +7,7 @@ using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--max-bytes B] [--tile-size PX] [--layout compact|indexed] [--latents IN.eclt] [--analysis Float32|Int8]</c></summary>
+/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--max-bytes B] [--tile-size PX] [--layout compact|indexed] [--latents IN.eclt] [--analysis Float32|Int8] [--preview-layer]</c></summary>
 internal static class EncodeCommand
 {
     public static Command Create()
@@ -31,9 +31,13 @@ internal static class EncodeCommand
         {
             Description = "Add a residual layer with this step index of the pack (edgecodec model info lists them; larger = coarser, fewer bytes)",
         };
+        var preview = new Option<bool>("--preview-layer")
+        {
+            Description = "Write each tile's hyper-latent as a layer of its own, first: a cut file shows a whole blurred picture after a few percent of its bytes (container format 2)",
+        };
         var layout = CommonOptions.Layout("compact");
         var analysis = CommonOptions.Analysis();
-        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, layout, model, threads, latents, residual, analysis };
+        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, layout, model, threads, latents, residual, analysis, preview };
         command.SetAction(r => CliRunner.Run(() =>
         {
             if (r.GetValue(maxBytes) is not null && (r.GetResult(quality) is { Implicit: false } || r.GetResult(layers) is { Implicit: false } || r.GetValue(latents) is not null || r.GetValue(residual) is not null))
@@ -43,7 +47,7 @@ internal static class EncodeCommand
 
             var pack = CliRunner.LoadPack(r.GetValue(model));
             var image = ImageFile.Load(r.GetRequiredValue(input).FullName);
-            using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize), Analysis = r.GetValue(analysis) });
+            using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize), Analysis = r.GetValue(analysis), PreviewLayer = r.GetValue(preview) });
             var fileLayout = r.GetValue(layout) ?? ContainerLayout.Compact;
             var sw = Stopwatch.StartNew();
             var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(file.FullName), pack) : null;
@@ -60,7 +64,7 @@ internal static class EncodeCommand
             }
 
             File.Move(temp, target.FullName, overwrite: true);
-            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(step is { } s && encoded.Header.LayerCount > pack.Layout.Groups ? $" + residual step {s} ({pack.ResidualSteps[s]:0.##} px)" : "")}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
+            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(step is { } s && encoded.Header.LayerCount > pack.Layout.Groups + (encoded.Header.PreviewLayer ? 1 : 0) ? $" + residual step {s} ({pack.ResidualSteps[s]:0.##} px)" : "")}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(encoded.Header.PreviewLayer ? " (a preview layer first)" : "")}{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
                 $"{encoded.Header.TileCount} tiles, {bytes} bytes, {bytes * 8.0 / image.PixelCount:F4} bpp, {sw.Elapsed.TotalSeconds:F2} s");
             return CliRunner.Ok;
         }));

@@ -23,7 +23,8 @@ internal static class InfoCommand
             table.AddRow("model id", $"{h.ModelId:x16}");
             table.AddRow("image", $"{h.Width}x{h.Height}, {h.FrameCount} frame(s)");
             table.AddRow("tiles", $"{h.TileColumns}x{h.TileRows} of {h.TileWidth}x{h.TileHeight}");
-            table.AddRow("layers", h.LayerCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("layers", $"{h.LayerCount}{(h.PreviewLayer ? " (layer 0: the preview layer, z alone)" : "")}");
+            table.AddRow("format version", h.FormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("quality level", h.QualityLevel.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("status", Markup.Escape($"{read.Status}{(read.Message is null ? "" : ": " + read.Message)}"));
             table.AddRow("packets", $"{read.PacketsRecovered} (index used: {read.UsedIndex})");

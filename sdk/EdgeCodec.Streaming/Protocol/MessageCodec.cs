@@ -86,7 +86,7 @@ internal static class MessageCodec
                 break;
             case HeaderMessage header:
                 var h = header.Header;
-                w.WriteArrayHeader(10);
+                w.WriteArrayHeader(h.PreviewLayer ? 11 : 10); // the flags element only when set: older receivers read the rest
                 w.Write((byte)MessageType.Header);
                 w.Write(header.StreamId);
                 w.Write(header.FrameIndex);
@@ -97,6 +97,11 @@ internal static class MessageCodec
                 w.Write(h.TileHeight);
                 w.Write(h.LayerCount);
                 w.Write(h.QualityLevel);
+                if (h.PreviewLayer)
+                {
+                    w.Write(ContainerHeader.PreviewLayerFlag);
+                }
+
                 break;
             case AckMessage ack:
                 w.WriteArrayHeader(3);
@@ -199,7 +204,7 @@ internal static class MessageCodec
             {
                 MessageType.Latent when count == 2 => ParseLatent(body.Slice(r.Consumed), maxMessageSize, ref r),
                 MessageType.Hello when count == 8 => ParseHello(ref r),
-                MessageType.Header when count == 10 => ParseHeader(ref r),
+                MessageType.Header when count is 10 or 11 => ParseHeader(ref r, flagged: count == 11),
                 MessageType.Ack when count == 3 => ParseAck(ref r),
                 MessageType.KeepAlive when count == 1 => KeepAliveMessage.Instance,
                 MessageType.Bye when count == 3 => ParseBye(ref r),
@@ -290,7 +295,7 @@ internal static class MessageCodec
         };
     }
 
-    private static HeaderMessage ParseHeader(ref MessagePackReader r)
+    private static HeaderMessage ParseHeader(ref MessagePackReader r, bool flagged)
     {
         uint streamId = r.ReadUInt32();
         uint frame = r.ReadUInt32();
@@ -301,10 +306,16 @@ internal static class MessageCodec
         int tileHeight = r.ReadInt32();
         byte layers = r.ReadByte();
         byte quality = r.ReadByte();
+        byte flags = flagged ? r.ReadByte() : (byte)0;
+        if (flagged && flags != ContainerHeader.PreviewLayerFlag)
+        {
+            throw new StreamProtocolException($"HEADER flags 0x{flags:x2} are not supported (an 11th element is sent only with the preview-layer flag).");
+        }
+
         try
         {
             // Frame count 0: a live stream; the per-frame store file accepts any frame index.
-            var header = ContainerHeader.Create(modelId, width, height, tileWidth, tileHeight, layers, 0, quality);
+            var header = ContainerHeader.Create(modelId, width, height, tileWidth, tileHeight, layers, 0, quality).WithPreviewLayer(flags != 0);
             return new HeaderMessage { StreamId = streamId, FrameIndex = frame, Header = header };
         }
         catch (ArgumentException e)

@@ -161,7 +161,7 @@ public sealed class CompactContainerTests
         // Hand-built from docs/format.md, as another implementation would write them.
         Assert.Equal(Write(Header, Packets), Spec(Header, Packets));
         Assert.Equal(FormatError.UnsupportedVersion, HeaderError(Spec(Header, Packets, version: 2)));
-        Assert.Equal(FormatError.UnsupportedVersion, HeaderError(Spec(Header, Packets, flags: 3)));
+        Assert.Equal(FormatError.UnsupportedVersion, HeaderError(Spec(Header, Packets, flags: 5))); // bit 2: unknown
         Assert.Equal(FormatError.Malformed, HeaderError(Spec(Header, Packets, fields: [100, 60, 64, 64, 1, 1])));  // frame 1 of 1
         Assert.Equal(FormatError.Malformed, HeaderError(Spec(Header, Packets, fields: [0, 60, 64, 64, 1, 0])));
         Assert.Equal(FormatError.Malformed, HeaderError(Spec(Header, Packets, fields: [1 << 21, 60, 64, 64, 1, 0])));

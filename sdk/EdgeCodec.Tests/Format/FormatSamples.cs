@@ -39,7 +39,8 @@ internal static class FormatSamples
         return data;
     }
 
-    public static ContainerHeader Header(uint frames = 2) => ContainerHeader.Create(ModelId, width: 100, height: 60, tileWidth: 64, tileHeight: 64, layerCount: 2, frameCount: frames, qualityLevel: 3);
+    public static ContainerHeader Header(uint frames = 2, bool preview = false) =>
+        ContainerHeader.Create(ModelId, width: 100, height: 60, tileWidth: 64, tileHeight: 64, layerCount: 2, frameCount: frames, qualityLevel: 3).WithPreviewLayer(preview);
 
     /// <summary>2 frames x 2 layers x 2 tiles, in prefix order.</summary>
     public static IEnumerable<LatentPacket> ContainerPackets()
@@ -56,10 +57,10 @@ internal static class FormatSamples
         }
     }
 
-    public static byte[] Container(bool complete = true)
+    public static byte[] Container(bool complete = true, bool preview = false)
     {
         using var stream = new MemoryStream();
-        using (var writer = new ContainerWriter(stream, Header(), leaveOpen: true))
+        using (var writer = new ContainerWriter(stream, Header(preview: preview), leaveOpen: true))
         {
             foreach (LatentPacket p in ContainerPackets())
             {
@@ -76,10 +77,10 @@ internal static class FormatSamples
     }
 
     /// <summary>Frame 0 of <see cref="ContainerPackets"/> in the compact layout, under a one-frame header.</summary>
-    public static byte[] CompactContainer()
+    public static byte[] CompactContainer(bool preview = false)
     {
         using var stream = new MemoryStream();
-        ContainerWriter.Write(Header(frames: 1), ContainerPackets().Where(p => p.FrameIndex == 0).ToArray(), stream, ContainerLayout.Compact);
+        ContainerWriter.Write(Header(frames: 1, preview), ContainerPackets().Where(p => p.FrameIndex == 0).ToArray(), stream, ContainerLayout.Compact);
         return stream.ToArray();
     }
 

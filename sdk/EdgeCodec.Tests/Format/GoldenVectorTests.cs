@@ -54,6 +54,13 @@ public sealed class GoldenVectorTests
         Assert.True(compact.IsComplete);
         Assert.Equal(ContainerLayout.Compact, compact.Layout);
         Assert.Equal(result.Packets.Take(4).Select(p => Convert.ToHexString(p.Payload.Span)), compact.Packets.Select(p => Convert.ToHexString(p.Payload.Span)));
+        foreach (string name in new[] { "container-preview.ecx", "container-preview-compact.ecx" })
+        {
+            ContainerReadResult preview = ContainerReader.Read(File.ReadAllBytes(Path.Combine(directory, name)));
+            Assert.True(preview.IsComplete, name);
+            Assert.True(preview.Header.PreviewLayer, name);
+            Assert.False(result.Header.PreviewLayer);
+        }
 
         // Conformance from the text files alone, integer-only: what a reimplementation in another language would do.
         var cdfs = new List<int[]>();
@@ -96,6 +103,8 @@ public sealed class GoldenVectorTests
             ["packet-typical.bin"] = PacketFraming.ToArray(FormatSamples.Packet(3, 4, 1, 40)),
             ["container-small.ecx"] = FormatSamples.Container(),
             ["container-compact.ecx"] = FormatSamples.CompactContainer(),
+            ["container-preview.ecx"] = FormatSamples.Container(preview: true), // format version 2
+            ["container-preview-compact.ecx"] = FormatSamples.CompactContainer(preview: true),
         };
 
         CdfTableSet set = TestTables.Gaussian(8);

@@ -167,7 +167,7 @@ public sealed class EdgeCodecDecoder : IDisposable
             throw new EdgeCodecFormatException($"Tile grid {header.TileColumns}x{header.TileRows} does not match the geometry ({grid.Columns}x{grid.Rows}).", FormatError.Malformed);
         }
 
-        int maxLayers = _pack.Layout.Groups + (_pack.Residual is null ? 0 : 1);
+        int maxLayers = header.LayerOfGroup(_pack.Layout.Groups) + (_pack.Residual is null ? 0 : 1);
         if (header.LayerCount < 1 || header.LayerCount > maxLayers)
         {
             string residual = _pack.Residual is null && header.LayerCount == maxLayers + 1 ? " (a residual layer needs a model pack with residual tables)" : "";
@@ -253,7 +253,7 @@ public sealed class EdgeCodecDecoder : IDisposable
 
     /// <summary>Decodes frame <paramref name="frameIndex"/> with at most <paramref name="maxLayers"/> layers (a thermal or power budget).</summary>
     /// <param name="frameIndex">The frame.</param>
-    /// <param name="maxLayers">Layers to decode, 1..groups (groups + 1 with the residual layer); 0 = all that arrived.</param>
+    /// <param name="maxLayers">Layers to decode, 1..groups (one more with the residual layer, and one more with a <see cref="ContainerHeader.PreviewLayer"/>); 0 = all that arrived.</param>
     /// <exception cref="InvalidOperationException"><see cref="SetHeader"/> was not called.</exception>
     public DecodedFrame DecodeFrame(uint frameIndex, int maxLayers) => DecodeFrame(frameIndex, tiledSynthesis: true, maxLayers);
 
@@ -274,7 +274,7 @@ public sealed class EdgeCodecDecoder : IDisposable
         var layersPerTile = new int[grid.Count];
         var timer = new EntropyTimer();
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
-            layersPerTile[tile] = DecodeTile(grid, slots, tile, maxLayers, y, timer, pool));
+            layersPerTile[tile] = DecodeTile(grid, header.PreviewLayer, slots, tile, maxLayers, y, timer, pool));
         double tilesWall = total.Elapsed.TotalSeconds;
 
         var synthesis = Stopwatch.StartNew();
@@ -286,13 +286,14 @@ public sealed class EdgeCodecDecoder : IDisposable
 
         // The residual layer's parsing never depends on the picture, so with a thread to spare its entropy decoding
         // runs beside the synthesis and only its inverse transform waits for the picture.
-        bool residual = maxLayers > layout.Groups;
+        int residualLayer = header.LayerOfGroup(layout.Groups); // after every latent layer
+        bool residual = maxLayers > residualLayer;
         var parsed = new Task<(int Step, int[] Symbols)?>?[grid.Count];
         if (residual && _options.EffectiveThreads > 1)
         {
             for (int t = 0; t < grid.Count; t++)
             {
-                if (layersPerTile[t] == layout.Groups && slots[t, layout.Groups] is { } packet)
+                if (layersPerTile[t] == residualLayer && slots[t, residualLayer] is { } packet)
                 {
                     int tile = t;
                     parsed[t] = Task.Run(() => ParseResidual(grid, tile, packet, header.QualityLevel, timer));
@@ -310,7 +311,7 @@ public sealed class EdgeCodecDecoder : IDisposable
             var residualClock = Stopwatch.StartNew();
             Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
             {
-                if (layersPerTile[tile] != layout.Groups || slots[tile, layout.Groups] is not { } packet)
+                if (layersPerTile[tile] != residualLayer || slots[tile, residualLayer] is not { } packet)
                 {
                     return;
                 }
@@ -415,7 +416,13 @@ public sealed class EdgeCodecDecoder : IDisposable
         return true;
     }
 
-    private int DecodeTile(TileGrid grid, LatentPacket?[,] slots, int tile, int maxLayers, I32Tensor y, EntropyTimer timer, TensorPool pool)
+    /// <summary>
+    /// Entropy-decodes one tile's latents from its contiguous layers (at most <paramref name="maxLayers"/>) into
+    /// <paramref name="y"/>, groups that did not arrive at their predicted means, and returns the layers it used: 0
+    /// when the base is missing or corrupt (the tile is concealed). With a <paramref name="preview"/> layer, layer 0
+    /// holds z alone and group k is layer k + 1; without, layer 0 holds z and group 0.
+    /// </summary>
+    private int DecodeTile(TileGrid grid, bool preview, LatentPacket?[,] slots, int tile, int maxLayers, I32Tensor y, EntropyTimer timer, TensorPool pool)
     {
         var layout = _pack.Layout;
         int available = 0;
@@ -432,12 +439,13 @@ public sealed class EdgeCodecDecoder : IDisposable
 
         var (zx, zy, zw, zh) = grid.HyperRect(tile);
         var (lx, ly, lw, lh) = grid.LatentRect(tile);
+        int offset = preview ? 1 : 0, groups = available - offset; // latent groups that arrived
         int decoded;
         I32Tensor yTile;
         try
         {
             long start = timer.Start();
-            var (zStream, group0) = LayerPayload.SplitBase(slots[tile, 0]!.Payload);
+            var (zStream, group0) = preview ? (slots[tile, 0]!.Payload, default) : LayerPayload.SplitBase(slots[tile, 0]!.Payload);
             var z = TensorPool.I32(pool, layout.HyperChannels, zh, zw);
             int[] zTables = TileEntropyPath.HyperTableIndices(layout.HyperChannels, zh * zw, pool);
             RansCodec.Decode(zStream.Span, zTables, _pack.FactorizedTables, z.Data);
@@ -446,7 +454,7 @@ public sealed class EdgeCodecDecoder : IDisposable
             decoded = 0;
             yTile = _path.Run(z, (k, mean, index) =>
             {
-                if (k >= available || decoded < k)
+                if (k >= groups || decoded < k)
                 {
                     return null;
                 }
@@ -455,14 +463,14 @@ public sealed class EdgeCodecDecoder : IDisposable
                 try
                 {
                     var symbols = pool.RentInts(index.Data.Length, clear: false);
-                    var stream = k == 0 ? group0 : slots[tile, k]!.Payload;
+                    var stream = k == 0 && !preview ? group0 : slots[tile, k + offset]!.Payload;
                     RansCodec.Decode(stream.Span, index.Data, _pack.GaussianTables, symbols);
                     decoded = k + 1;
                     return symbols;
                 }
                 catch (EdgeCodecFormatException ex)
                 {
-                    _options.Log?.Invoke($"tile {tile}: layer {k} is corrupt ({ex.Message}); using predicted means from here on");
+                    _options.Log?.Invoke($"tile {tile}: layer {k + offset} is corrupt ({ex.Message}); using predicted means from here on");
                     return null;
                 }
                 finally
@@ -489,7 +497,7 @@ public sealed class EdgeCodecDecoder : IDisposable
 
         pool.Return(yTile);
 
-        return decoded;
+        return decoded + offset;
     }
 
     /// <summary>

@@ -478,15 +478,16 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <summary>Bytes of the complete container holding <paramref name="encoded"/>.</summary>
     private static long ContainerSize(EncodedImage encoded) => encoded.WriteContainer(Stream.Null);
 
-    /// <summary>The stream of the first <paramref name="layers"/> layers of <paramref name="full"/> (its packets are in layer order).</summary>
+    /// <summary>The stream of the first <paramref name="layers"/> latent layers of <paramref name="full"/> (its packets are in layer order).</summary>
     private static EncodedImage Prefix(EncodedImage full, int layers)
     {
-        if (layers == full.Header.LayerCount)
+        if (full.Header.LayerOfGroup(layers - 1) + 1 == full.Header.LayerCount)
         {
             return full;
         }
 
-        return new EncodedImage(full.Header.WithLayerCount(layers), full.Packets.Take(layers * full.Header.TileCount).ToArray()) { ExpertsPerTile = full.ExpertsPerTile };
+        int kept = full.Header.LayerOfGroup(layers - 1) + 1; // with a preview layer, one more than the latent layers
+        return new EncodedImage(full.Header.WithLayerCount(kept), full.Packets.Take(kept * full.Header.TileCount).ToArray()) { ExpertsPerTile = full.ExpertsPerTile };
     }
 
     /// <summary>Quantises and entropy-codes gained latents <paramref name="y"/> (read only) and hyper-latents <paramref name="z"/>.</summary>
@@ -511,11 +512,26 @@ public sealed class EdgeCodecEncoder : IDisposable
         return (payloads, latents);
     }
 
-    /// <summary>The header and the packets in prefix order: layer 0 of every tile, then layer 1, and so on.</summary>
+    /// <summary>
+    /// The header and the packets in prefix order: layer 0 of every tile, then layer 1, and so on. With a
+    /// <see cref="EncoderOptions.PreviewLayer"/> each tile's base payload is split into its z stream (layer 0) and
+    /// group 0 (layer 1), and the later layers move one up.
+    /// </summary>
     private EncodedImage Assemble(RgbImage image, TileGrid grid, int quality, byte[][][] payloads, int layers, ushort[] experts, uint streamId, uint frameIndex, ulong firstSequence)
     {
-        var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, (byte)layers,
-            frameCount: checked(frameIndex + 1), qualityLevel: (byte)quality); // frames 0..frameIndex; only frameIndex is present
+        if (_options.PreviewLayer)
+        {
+            payloads = [.. payloads.Select(tile =>
+            {
+                var (z, group0) = LayerPayload.SplitBase(tile[0]);
+                return (byte[][])[z.ToArray(), group0.ToArray(), .. tile[1..]];
+            })];
+            layers++;
+        }
+
+        var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, checked((byte)layers),
+            frameCount: checked(frameIndex + 1), qualityLevel: (byte)quality) // frames 0..frameIndex; only frameIndex is present
+            .WithPreviewLayer(_options.PreviewLayer);
         var packets = new List<LatentPacket>(grid.Count * layers);
         ulong sequence = firstSequence;
         for (int layer = 0; layer < layers; layer++)

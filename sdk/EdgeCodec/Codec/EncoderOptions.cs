@@ -41,5 +41,15 @@ public sealed class EncoderOptions
     /// </summary>
     public AnalysisArithmetic Analysis { get; init; } = AnalysisArithmetic.Float32;
 
+    /// <summary>
+    /// Writes each tile's hyper-latent as a layer of its own before the latent groups
+    /// (<see cref="Format.ContainerHeader.PreviewLayer"/>): a cut download or a slow link shows a whole, blurred picture
+    /// after a few percent of the stream instead of nothing until group 0 has arrived (docs/format.md, "The preview
+    /// layer"). It costs one packet per tile; the latent layers and the finished picture are the same. Streams with it
+    /// are container format version 2, which version-1 readers reject. The <c>layers</c> arguments of the encoder still
+    /// count latent layers: the header's layer count is one more. Default false.
+    /// </summary>
+    public bool PreviewLayer { get; init; }
+
     internal int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 }

@@ -18,6 +18,9 @@ internal static class CompactContainer
     /// <summary>Header flag: every packet carries its expert id (written when any packet's expert is not 0).</summary>
     public const byte ExpertsFlag = 1;
 
+    /// <summary>Header flag: the stream has a preview layer (<see cref="ContainerHeader.PreviewLayer"/>).</summary>
+    public const byte PreviewLayerFlag = 2;
+
     private const int FixedHeaderBytes = 4 + 1 + 8;  // magic, version, model id
     private const int MaxHeaderBytes = FixedHeaderBytes + (6 * Varint.MaxLength) + 3 + 4;
 
@@ -212,7 +215,7 @@ internal static class CompactContainer
 
         h[n++] = header.LayerCount;
         h[n++] = header.QualityLevel;
-        h[n++] = experts ? ExpertsFlag : (byte)0;
+        h[n++] = (byte)((experts ? ExpertsFlag : 0) | (header.PreviewLayer ? PreviewLayerFlag : 0));
         uint crc = Crc32.HashToUInt32(h[..n]);
         BinaryPrimitives.WriteUInt32LittleEndian(h[n..], crc);
         output.Advance(n + 4);
@@ -260,7 +263,7 @@ internal static class CompactContainer
             throw new EdgeCodecFormatException("Compact container header CRC32 mismatch.", FormatError.CrcMismatch, n);
         }
 
-        if ((flags & ~ExpertsFlag) != 0)
+        if ((flags & ~(ExpertsFlag | PreviewLayerFlag)) != 0)
         {
             throw new EdgeCodecFormatException($"Compact container header flags 0x{flags:x2} include ones this version does not know.", FormatError.UnsupportedVersion, n - 1);
         }
@@ -270,7 +273,7 @@ internal static class CompactContainer
         {
             // The same ranges and derived tile grid as an indexed header.
             header = ContainerHeader.Create(BinaryPrimitives.ReadUInt64LittleEndian(file[5..]), (int)values[0], (int)values[1],
-                (int)values[2], (int)values[3], layers, values[4], quality);
+                (int)values[2], (int)values[3], layers, values[4], quality).WithPreviewLayer((flags & PreviewLayerFlag) != 0);
         }
         catch (ArgumentException e)
         {

@@ -12,16 +12,33 @@ public sealed class ContainerHeader
     /// <summary>Serialized size of the header in an indexed (<see cref="ContainerLayout.Indexed"/>) container, in bytes.</summary>
     public const int Size = 48;
 
-    /// <summary>The container format version this implementation writes and reads.</summary>
-    public const ushort CurrentFormatVersion = 1;
+    /// <summary>
+    /// The newest container format version this implementation writes and reads. Version 2 adds the flags byte (its
+    /// only flag: <see cref="PreviewLayer"/>); a header without flags is written as version 1, so that version-1
+    /// readers keep reading every stream they can decode, and reject the others by their version.
+    /// </summary>
+    public const ushort CurrentFormatVersion = 2;
+
+    /// <summary>Indexed header byte 38 in version 2 (and the compact header's flags byte): bit 0 = <see cref="PreviewLayer"/>.</summary>
+    internal const byte PreviewLayerFlag = 1;
 
     /// <summary>Largest accepted image width or height.</summary>
     public const int MaxDimension = 1 << 20;
 
     internal static ReadOnlySpan<byte> Magic => "ECX1"u8;
 
-    /// <summary>Container format version; must be <see cref="CurrentFormatVersion"/>.</summary>
-    public ushort FormatVersion { get; init; } = CurrentFormatVersion;
+    /// <summary>The container format version of this header's bytes: 2 with a <see cref="PreviewLayer"/>, else 1.</summary>
+    public ushort FormatVersion => PreviewLayer ? (ushort)2 : (ushort)1;
+
+    /// <summary>
+    /// Layer 0 of every tile holds only its hyper-latent (the <c>z</c> stream), and latent group k is layer k + 1: a
+    /// picture drawn from the hyper-prior's predicted means appears after a few percent of the stream
+    /// (docs/format.md, "The preview layer"). Without it, layer 0 holds <c>z</c> and group 0 together.
+    /// </summary>
+    public bool PreviewLayer { get; init; }
+
+    /// <summary>The layer that holds latent group <paramref name="group"/> (0-based): one later with a <see cref="PreviewLayer"/>.</summary>
+    internal int LayerOfGroup(int group) => PreviewLayer ? group + 1 : group;
 
     /// <summary>Model pack identity (first 8 bytes, big-endian, of its SHA-256); every packet must carry the same value.</summary>
     public ulong ModelId { get; init; }
@@ -58,7 +75,23 @@ public sealed class ContainerHeader
 
     /// <summary>This header with <paramref name="layers"/> layers instead of its own (for a layer prefix of its stream).</summary>
     internal ContainerHeader WithLayerCount(int layers) =>
-        Create(ModelId, Width, Height, TileWidth, TileHeight, checked((byte)layers), FrameCount, QualityLevel);
+        Create(ModelId, Width, Height, TileWidth, TileHeight, checked((byte)layers), FrameCount, QualityLevel).WithPreviewLayer(PreviewLayer);
+
+    /// <summary>This header with <see cref="PreviewLayer"/> set to <paramref name="preview"/>.</summary>
+    internal ContainerHeader WithPreviewLayer(bool preview) => preview == PreviewLayer ? this : new ContainerHeader
+    {
+        ModelId = ModelId,
+        Width = Width,
+        Height = Height,
+        FrameCount = FrameCount,
+        TileWidth = TileWidth,
+        TileHeight = TileHeight,
+        TileColumns = TileColumns,
+        TileRows = TileRows,
+        LayerCount = LayerCount,
+        QualityLevel = QualityLevel,
+        PreviewLayer = preview,
+    };
 
     /// <summary>Creates a header whose tile grid is derived from the image and tile sizes.</summary>
     /// <param name="modelId">Model pack identity.</param>
@@ -122,6 +155,7 @@ public sealed class ContainerHeader
         destination[36] = LayerCount;
         destination[37] = QualityLevel;
         destination[38..44].Clear();
+        destination[38] = PreviewLayer ? PreviewLayerFlag : (byte)0; // version 2's flags byte; zero (reserved) in version 1
         BinaryPrimitives.WriteUInt32LittleEndian(destination[44..], Crc32.HashToUInt32(destination[..44]));
     }
 
@@ -143,16 +177,24 @@ public sealed class ContainerHeader
         }
 
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(source[4..]);
-        if (version != CurrentFormatVersion || BinaryPrimitives.ReadUInt16LittleEndian(source[6..]) != Size)
+        if (version is < 1 or > CurrentFormatVersion || BinaryPrimitives.ReadUInt16LittleEndian(source[6..]) != Size)
         {
-            throw new EdgeCodecFormatException($"Container format version {version} is not supported.", FormatError.UnsupportedVersion, 4);
+            throw new EdgeCodecFormatException($"Container format version {version} is not supported (this SDK reads 1..{CurrentFormatVersion}).", FormatError.UnsupportedVersion, 4);
+        }
+
+        // Version 1: bytes 38..43 are reserved, written as zero and ignored. Version 2: byte 38 holds flags, and a
+        // flag this SDK does not know, or a version-2 header without any (written as version 1), is not ours to read.
+        byte flags = version == 1 ? (byte)0 : source[38];
+        if (version == 2 && flags != PreviewLayerFlag)
+        {
+            throw new EdgeCodecFormatException($"Container header flags 0x{flags:x2} are not supported in version 2.", FormatError.UnsupportedVersion, 38);
         }
 
         uint width = BinaryPrimitives.ReadUInt32LittleEndian(source[16..]);
         uint height = BinaryPrimitives.ReadUInt32LittleEndian(source[20..]);
         var header = new ContainerHeader
         {
-            FormatVersion = version,
+            PreviewLayer = (flags & PreviewLayerFlag) != 0,
             ModelId = BinaryPrimitives.ReadUInt64LittleEndian(source[8..]),
             Width = (int)Math.Min(width, int.MaxValue),
             Height = (int)Math.Min(height, int.MaxValue),
@@ -165,18 +207,12 @@ public sealed class ContainerHeader
             QualityLevel = source[37],
         };
 
-        // Bytes 38..43 are reserved for extensions: written as zero, ignored by version-1 readers.
         string? problem = header.FindProblem();
         return problem is null ? header : throw new EdgeCodecFormatException($"Container header is invalid: {problem}", FormatError.Malformed, 16);
     }
 
     private string? FindProblem()
     {
-        if (FormatVersion != CurrentFormatVersion)
-        {
-            return $"FormatVersion must be {CurrentFormatVersion}.";
-        }
-
         if (Width is < 1 or > MaxDimension || Height is < 1 or > MaxDimension)
         {
             return $"Width and Height must be 1..{MaxDimension}, got {Width}x{Height}.";

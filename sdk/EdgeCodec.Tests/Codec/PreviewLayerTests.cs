@@ -1,0 +1,149 @@
+using EdgeCodec.Codec;
+using EdgeCodec.Format;
+using EdgeCodec.Models;
+using EdgeCodec.Tests.Models;
+
+namespace EdgeCodec.Tests.Codec;
+
+/// <summary>
+/// <see cref="EncoderOptions.PreviewLayer"/>: each tile's hyper-latent as a layer of its own, before group 0. The same
+/// bits in one more packet per tile, the same finished picture, and a whole coarse picture from the first layer.
+/// </summary>
+public sealed class PreviewLayerTests(CodecFixture fixture) : IClassFixture<CodecFixture>
+{
+    private static DecodedFrame Decode(byte[] container, int layers = 0, Action<string>? log = null)
+    {
+        using var ms = new MemoryStream(container, writable: false);
+        return EdgeCodecDecoder.Decode(TestPacks.Pack, ms, new DecoderOptions { Backend = "reference", Threads = 2, MaxLayers = layers, Log = log }).Frame;
+    }
+
+    private EdgeCodecEncoder PreviewEncoder() => new(fixture.Pack, new EncoderOptions { Threads = 2, TileSize = 128, PreviewLayer = true });
+
+    [PackFact]
+    public void The_preview_layer_splits_the_base_layer_and_the_picture_is_unchanged()
+    {
+        using var encoder = PreviewEncoder();
+        var plain = fixture.Encoded(2);
+        var preview = encoder.Encode(fixture.Image, 2);
+        int tiles = plain.Header.TileCount, groups = fixture.Pack.Layout.Groups;
+        Assert.True(preview.Header.PreviewLayer);
+        Assert.False(plain.Header.PreviewLayer);
+        Assert.Equal(groups + 1, preview.Header.LayerCount);
+        Assert.Equal(plain.Header.LayerCount + 1, preview.Header.LayerCount);
+        Assert.Equal((groups + 1) * tiles, preview.Packets.Count);
+
+        // Layer 0 and 1 of each tile are the plain base layer's z and group-0 streams; the rest move up by one.
+        for (int t = 0; t < tiles; t++)
+        {
+            var (z, group0) = LayerPayload.SplitBase(plain.Packets[t].Payload);
+            Assert.Equal(z.ToArray(), preview.Packets[t].Payload.ToArray());
+            Assert.Equal(group0.ToArray(), preview.Packets[tiles + t].Payload.ToArray());
+        }
+
+        Assert.Equal(plain.Packets.Skip(tiles).Select(p => p.Payload.ToArray()), preview.Packets.Skip(2 * tiles).Select(p => p.Payload.ToArray()));
+        Assert.Equal(Enumerable.Range(0, preview.Packets.Count).Select(i => i / tiles), preview.Packets.Select(p => (int)p.Layer));
+
+        foreach (var layout in new[] { ContainerLayout.Compact, ContainerLayout.Indexed })
+        {
+            var frame = Decode(preview.ToContainerBytes(layout));
+            Assert.True(frame.IsComplete);
+            Assert.All(frame.LayersPerTile, n => Assert.Equal(groups + 1, n));
+            Assert.Equal(Decode(plain.ToContainerBytes()).Image.Pixels, frame.Image.Pixels);
+        }
+
+        // Every latent-layer prefix is the plain stream's prefix of the same groups, one layer later.
+        byte[] container = preview.ToContainerBytes();
+        for (int k = 1; k <= groups; k++)
+        {
+            Assert.Equal(Decode(plain.ToContainerBytes(), layers: k).Image.Pixels, Decode(container, layers: k + 1).Image.Pixels);
+        }
+    }
+
+    [PackFact]
+    public void The_first_layer_alone_is_a_whole_coarse_picture()
+    {
+        using var encoder = PreviewEncoder();
+        var encoded = encoder.Encode(fixture.Image, 3);
+        byte[] container = encoded.ToContainerBytes();
+        var logged = new List<string>();
+        var preview = Decode(container, layers: 1, log: logged.Add);
+        Assert.Empty(preview.MissingTiles);
+        Assert.All(preview.LayersPerTile, n => Assert.Equal(1, n));
+        Assert.DoesNotContain(logged, l => l.Contains("concealed", StringComparison.Ordinal));
+
+        // Between a concealed picture (no tile arrived: zero latents) and the base layer with group 0.
+        using var none = new MemoryStream();
+        ContainerWriter.Write(encoded.Header, [], none, ContainerLayout.Compact);
+        var concealed = Decode(none.ToArray());
+        Assert.All(concealed.LayersPerTile, n => Assert.Equal(0, n));
+        double flat = CodecFixture.Psnr(fixture.Image, concealed.Image);
+        double z = CodecFixture.Psnr(fixture.Image, preview.Image);
+        double base0 = CodecFixture.Psnr(fixture.Image, Decode(container, layers: 2).Image);
+        Assert.True(z > flat + 2, $"preview {z:F2} dB against concealed {flat:F2} dB");
+        Assert.True(base0 > z + 1, $"group 0 {base0:F2} dB against preview {z:F2} dB");
+
+        // It is a small part of the stream: what a cut download needs to show a whole picture.
+        long first = encoded.Packets.Where(p => p.Layer == 0).Sum(p => (long)p.Payload.Length);
+        Assert.True(first * 5 < encoded.PayloadBytes, $"{first} of {encoded.PayloadBytes} payload bytes");
+    }
+
+    [PackFact]
+    public void A_download_cut_after_the_preview_packets_shows_every_tile()
+    {
+        using var encoder = PreviewEncoder();
+        var encoded = encoder.Encode(fixture.Image, 1);
+        byte[] file = encoded.ToContainerBytes(ContainerLayout.Indexed);
+        var read = ContainerReader.Read(file);
+        var lastPreview = read.Entries.Last(e => e.Layer == 0);
+        int cut = (int)(lastPreview.Offset + lastPreview.Length);
+        using var ms = new MemoryStream(file, 0, cut, writable: false);
+        var (frame, container) = EdgeCodecDecoder.Decode(fixture.Pack, ms, new DecoderOptions { Backend = "reference", Threads = 2 });
+        Assert.Equal(ContainerReadStatus.Truncated, container.Status);
+        Assert.Equal(encoded.Header.TileCount, container.PacketsRecovered);
+        Assert.Empty(frame.MissingTiles);
+        Assert.Equal(Decode(encoded.ToContainerBytes(), layers: 1).Image.Pixels, frame.Image.Pixels);
+    }
+
+    [PackFact]
+    public void A_residual_layer_follows_the_latent_layers()
+    {
+        var pack = ResidualLayerTests.ResidualPack(fixture.Pack);
+        using var plainEncoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2, TileSize = 128 });
+        using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2, TileSize = 128, PreviewLayer = true });
+        int groups = pack.Layout.Groups;
+        var plain = plainEncoder.Encode(fixture.Image, new QualitySetting(3, 1));
+        var preview = encoder.Encode(fixture.Image, new QualitySetting(3, 1));
+        Assert.Equal(groups + 2, preview.Header.LayerCount);
+
+        DecodedFrame Run(EncodedImage e, int layers = 0)
+        {
+            using var ms = new MemoryStream(e.ToContainerBytes(), writable: false);
+            return EdgeCodecDecoder.Decode(pack, ms, new DecoderOptions { Backend = "reference", Threads = 2, MaxLayers = layers }).Frame;
+        }
+
+        var frame = Run(preview);
+        Assert.True(frame.IsComplete);
+        Assert.All(frame.LayersPerTile, n => Assert.Equal(groups + 2, n));
+        Assert.Equal(Run(plain).Image.Pixels, frame.Image.Pixels);
+        Assert.Equal(Run(plain, groups).Image.Pixels, Run(preview, groups + 1).Image.Pixels);
+
+        // Asking for one latent layer more than the pack has is a clear error, with or without the preview layer.
+        var tooMany = preview.Header.WithLayerCount(groups + 3);
+        using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = "reference" });
+        Assert.Equal(FormatError.Malformed, Assert.Throws<EdgeCodecFormatException>(() => decoder.SetHeader(tooMany)).Error);
+        decoder.SetHeader(preview.Header);
+    }
+
+    [PackFact]
+    public void A_byte_budget_counts_the_preview_packets()
+    {
+        using var encoder = PreviewEncoder();
+        long budget = fixture.Encoded(3).ToContainerBytes().Length;
+        var within = encoder.EncodeWithin(fixture.Image, budget);
+        Assert.True(within.Header.PreviewLayer);
+        Assert.True(within.ToContainerBytes().Length <= budget);
+        var frame = Decode(within.ToContainerBytes());
+        Assert.True(frame.IsComplete);
+        Assert.Equal(within.Header.LayerCount, frame.ExpectedLayers);
+    }
+}
