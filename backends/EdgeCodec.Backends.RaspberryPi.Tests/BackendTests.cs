@@ -55,6 +55,28 @@ public sealed class BackendTests
         Assert.All(Decode(decoder, container).LayersPerTile, l => Assert.Equal(4, l));
     }
 
+    [Fact]
+    public void A_stream_with_a_preview_layer_still_decodes_its_base_layer_on_a_hot_board()
+    {
+        var pack = s_pack.Value;
+        var image = CropTo(ImageFile.Load(Path.Combine(Root(), "samples", "media", "coffee.png")), 192, 128);
+        byte[] plain, preview;
+        using (var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2 }))
+        using (var previewEncoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2, PreviewLayer = true }))
+        {
+            plain = encoder.Encode(image, 2).ToContainerBytes();
+            preview = previewEncoder.Encode(image, 2).ToContainerBytes();
+        }
+
+        using var sys = new FakeSysfs().Zone(0, "cpu-thermal", 79).Throttled("0x0");
+        var governor = new ThermalGovernor(cores: 2, layers: 4);
+        using var decoder = new ThermalAwareDecoder(pack, new ThermalSensor(sys.Root), governor, "reference");
+        var hot = Decode(decoder, preview);
+        Assert.Equal(new DecodeBudget(1, 1), decoder.LastBudget);
+        Assert.All(hot.LayersPerTile, l => Assert.Equal(2, l)); // the preview layer and the base
+        Assert.Equal(Decode(decoder, plain).Image.Pixels, hot.Image.Pixels);
+    }
+
     private static DecodedFrame Decode(ThermalAwareDecoder decoder, byte[] container)
     {
         using var ms = new MemoryStream(container, writable: false);

@@ -40,7 +40,10 @@ public sealed class ThermalAwareDecoder : IDisposable
     /// <summary>The thermal reading taken before the last frame.</summary>
     public ThermalSnapshot? LastReading { get; private set; }
 
-    /// <summary>Decodes the first frame of a container (complete or truncated) within the current budget.</summary>
+    /// <summary>
+    /// Decodes the first frame of a container (complete or truncated) within the current budget, whose layers are
+    /// the base and its refinements: a stream with a <see cref="ContainerHeader.PreviewLayer"/> decodes one more.
+    /// </summary>
     /// <param name="container">A readable stream at the container's start.</param>
     /// <exception cref="EdgeCodecFormatException">The container header is unreadable or names another model.</exception>
     public DecodedFrame Decode(Stream container)
@@ -61,7 +64,10 @@ public sealed class ThermalAwareDecoder : IDisposable
             _decoder.SendPacket(packet);
         }
 
-        return _decoder.DecodeFrame(read.Packets.Count > 0 ? read.Packets[0].FrameIndex : 0, LastBudget.MaxLayers);
+        // The budget counts the base and its refinements; a stream's preview layer (z alone) comes on top, so the
+        // minimal level still decodes the base layer, not the preview's blurred picture.
+        int layers = LastBudget.MaxLayers + (read.Header.PreviewLayer ? 1 : 0);
+        return _decoder.DecodeFrame(read.Packets.Count > 0 ? read.Packets[0].FrameIndex : 0, layers);
     }
 
     /// <inheritdoc/>

@@ -85,7 +85,7 @@ async Task ProduceAsync()
             // byte-identical to these (device-tests/netns-stream.sh).
             Directory.CreateDirectory(dump);
             var h = encoded.Header;
-            var live = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, h.LayerCount, frameCount: 0, h.QualityLevel);
+            var live = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, h.LayerCount, frameCount: 0, h.QualityLevel, h.PreviewLayer);
             using var fs = File.Create(Path.Combine(dump, $"frame-{frame:D10}.ecx"));
             using var writer = new ContainerWriter(fs, live);
             foreach (var packet in encoded.Packets)

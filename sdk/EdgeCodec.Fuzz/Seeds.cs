@@ -92,7 +92,7 @@ internal static class Seeds
         byte[] body = MessageCodec.SerializePacketBody(packet);
         MessageCodec.Write(output, new HelloMessage { Role = 1, StreamId = 1, ModelId = 42, AdapterIds = [1, 2], Sequence = 3 }, scratch);
         MessageCodec.Write(output, new HeaderMessage { StreamId = 1, FrameIndex = 0, Header = ContainerHeader.Create(42, 64, 32, 32, 32, 2, 0, 1) }, scratch);
-        MessageCodec.Write(output, new HeaderMessage { StreamId = 1, FrameIndex = 1, Header = ContainerHeader.Create(42, 64, 32, 32, 32, 3, 0, 1).WithPreviewLayer(true) }, scratch);
+        MessageCodec.Write(output, new HeaderMessage { StreamId = 1, FrameIndex = 1, Header = ContainerHeader.Create(42, 64, 32, 32, 32, 3, 0, 1, previewLayer: true) }, scratch);
         MessageCodec.WriteLatent(output, body);
         MessageCodec.WriteRaw(output, MessageCodec.SerializeCompactLatent(packet, body));
         MessageCodec.Write(output, new AckMessage { Cumulative = 2, Ranges = [(4, 6)] }, scratch);
@@ -138,7 +138,7 @@ internal static class Seeds
     private static byte[] Container(bool complete, bool preview = false)
     {
         using var stream = new MemoryStream();
-        using (var writer = new ContainerWriter(stream, ContainerHeader.Create(42, 64, 32, 32, 32, layerCount: 2, frameCount: 1).WithPreviewLayer(preview), leaveOpen: true))
+        using (var writer = new ContainerWriter(stream, ContainerHeader.Create(42, 64, 32, 32, 32, layerCount: 2, frameCount: 1, previewLayer: preview), leaveOpen: true))
         {
             writer.Append(Packet(0, 0, 0, 6));
             writer.Append(Packet(0, 1, 0, 5));
@@ -161,7 +161,7 @@ internal static class Seeds
             packets[1] = new LatentPacket { TileIndex = 1, ModelId = 42, ExpertId = 300, Payload = packets[1].Payload };
         }
 
-        ContainerWriter.Write(ContainerHeader.Create(42, 64, 32, 32, 32, layerCount: 2, frameCount: 1).WithPreviewLayer(preview), packets, stream, ContainerLayout.Compact);
+        ContainerWriter.Write(ContainerHeader.Create(42, 64, 32, 32, 32, layerCount: 2, frameCount: 1, previewLayer: preview), packets, stream, ContainerLayout.Compact);
         return stream.ToArray();
     }
 }

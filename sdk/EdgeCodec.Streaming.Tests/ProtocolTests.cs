@@ -74,7 +74,7 @@ public sealed class ProtocolTests
     public void A_header_with_a_preview_layer_carries_its_flag_and_unknown_flags_are_protocol_errors()
     {
         var plain = ContainerHeader.Create(5, 200, 100, 64, 64, 3, 0, 2);
-        var flagged = plain.WithPreviewLayer(true);
+        var flagged = ContainerHeader.Create(5, 200, 100, 64, 64, 3, 0, 2, previewLayer: true);
         byte[] withFlag = Encode([new HeaderMessage { StreamId = 7, FrameIndex = 3, Header = flagged }]);
         byte[] without = Encode([new HeaderMessage { StreamId = 7, FrameIndex = 3, Header = plain }]);
         Assert.True(Assert.IsType<HeaderMessage>(Assert.Single(ReadAll(OneByteSegments(withFlag)))).Header.PreviewLayer);

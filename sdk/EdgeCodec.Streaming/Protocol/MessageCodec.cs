@@ -315,7 +315,7 @@ internal static class MessageCodec
         try
         {
             // Frame count 0: a live stream; the per-frame store file accepts any frame index.
-            var header = ContainerHeader.Create(modelId, width, height, tileWidth, tileHeight, layers, 0, quality).WithPreviewLayer(flags != 0);
+            var header = ContainerHeader.Create(modelId, width, height, tileWidth, tileHeight, layers, 0, quality, flags != 0);
             return new HeaderMessage { StreamId = streamId, FrameIndex = frame, Header = header };
         }
         catch (ArgumentException e)

@@ -40,7 +40,7 @@ internal static class FormatSamples
     }
 
     public static ContainerHeader Header(uint frames = 2, bool preview = false) =>
-        ContainerHeader.Create(ModelId, width: 100, height: 60, tileWidth: 64, tileHeight: 64, layerCount: 2, frameCount: frames, qualityLevel: 3).WithPreviewLayer(preview);
+        ContainerHeader.Create(ModelId, width: 100, height: 60, tileWidth: 64, tileHeight: 64, layerCount: 2, frameCount: frames, qualityLevel: 3, previewLayer: preview);
 
     /// <summary>2 frames x 2 layers x 2 tiles, in prefix order.</summary>
     public static IEnumerable<LatentPacket> ContainerPackets()

@@ -530,8 +530,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         }
 
         var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, checked((byte)layers),
-            frameCount: checked(frameIndex + 1), qualityLevel: (byte)quality) // frames 0..frameIndex; only frameIndex is present
-            .WithPreviewLayer(_options.PreviewLayer);
+            frameCount: checked(frameIndex + 1), qualityLevel: (byte)quality, previewLayer: _options.PreviewLayer); // frames 0..frameIndex; only frameIndex is present
         var packets = new List<LatentPacket>(grid.Count * layers);
         ulong sequence = firstSequence;
         for (int layer = 0; layer < layers; layer++)

@@ -273,7 +273,7 @@ internal static class CompactContainer
         {
             // The same ranges and derived tile grid as an indexed header.
             header = ContainerHeader.Create(BinaryPrimitives.ReadUInt64LittleEndian(file[5..]), (int)values[0], (int)values[1],
-                (int)values[2], (int)values[3], layers, values[4], quality).WithPreviewLayer((flags & PreviewLayerFlag) != 0);
+                (int)values[2], (int)values[3], layers, values[4], quality, (flags & PreviewLayerFlag) != 0);
         }
         catch (ArgumentException e)
         {

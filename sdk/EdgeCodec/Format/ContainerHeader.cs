@@ -75,23 +75,7 @@ public sealed class ContainerHeader
 
     /// <summary>This header with <paramref name="layers"/> layers instead of its own (for a layer prefix of its stream).</summary>
     internal ContainerHeader WithLayerCount(int layers) =>
-        Create(ModelId, Width, Height, TileWidth, TileHeight, checked((byte)layers), FrameCount, QualityLevel).WithPreviewLayer(PreviewLayer);
-
-    /// <summary>This header with <see cref="PreviewLayer"/> set to <paramref name="preview"/>.</summary>
-    internal ContainerHeader WithPreviewLayer(bool preview) => preview == PreviewLayer ? this : new ContainerHeader
-    {
-        ModelId = ModelId,
-        Width = Width,
-        Height = Height,
-        FrameCount = FrameCount,
-        TileWidth = TileWidth,
-        TileHeight = TileHeight,
-        TileColumns = TileColumns,
-        TileRows = TileRows,
-        LayerCount = LayerCount,
-        QualityLevel = QualityLevel,
-        PreviewLayer = preview,
-    };
+        Create(ModelId, Width, Height, TileWidth, TileHeight, checked((byte)layers), FrameCount, QualityLevel, PreviewLayer);
 
     /// <summary>Creates a header whose tile grid is derived from the image and tile sizes.</summary>
     /// <param name="modelId">Model pack identity.</param>
@@ -102,9 +86,10 @@ public sealed class ContainerHeader
     /// <param name="layerCount">Refinement layers per tile.</param>
     /// <param name="frameCount">Frames, or 0 if unknown.</param>
     /// <param name="qualityLevel">Quality level.</param>
+    /// <param name="previewLayer">Layer 0 holds the hyper-latent alone (<see cref="PreviewLayer"/>).</param>
     /// <returns>A validated header.</returns>
     /// <exception cref="ArgumentException">A value is out of range (see <see cref="Validate"/>).</exception>
-    public static ContainerHeader Create(ulong modelId, int width, int height, int tileWidth, int tileHeight, byte layerCount, uint frameCount = 1, byte qualityLevel = 0)
+    public static ContainerHeader Create(ulong modelId, int width, int height, int tileWidth, int tileHeight, byte layerCount, uint frameCount = 1, byte qualityLevel = 0, bool previewLayer = false)
     {
         if (tileWidth <= 0 || tileHeight <= 0)
         {
@@ -123,6 +108,7 @@ public sealed class ContainerHeader
             TileRows = (int)(((long)height + tileHeight - 1) / tileHeight),
             LayerCount = layerCount,
             QualityLevel = qualityLevel,
+            PreviewLayer = previewLayer,
         };
         string? problem = header.FindProblem();
         return problem is null ? header : throw new ArgumentException(problem);
