@@ -6,7 +6,11 @@ namespace EdgeCodec.Streaming;
 /// <summary>What changed for a frame.</summary>
 public enum FrameProgressKind
 {
-    /// <summary>Every tile's base layer arrived: the frame can be displayed.</summary>
+    /// <summary>
+    /// Every tile's layer 0 arrived: the frame can be displayed. In a stream with a preview layer
+    /// (<see cref="EdgeCodec.Format.ContainerHeader.PreviewLayer"/>) that is the preview (the hyper-latent alone, a
+    /// blurred picture), and the first <see cref="Refined"/> step brings the base.
+    /// </summary>
     BaseLayerComplete,
 
     /// <summary>One more refinement layer arrived for every tile.</summary>
