@@ -108,6 +108,26 @@ public sealed partial class CommandTests : IDisposable
     }
 
     [Fact]
+    public void Trim_adds_a_preview_layer_to_an_existing_file_as_the_encoder_would_write_it()
+    {
+        var (plain, _) = EncodePhoto("to-convert.ecx", 2);
+        string direct = Path.Combine(_dir, "direct.ecx");
+        Assert.Equal(0, CliProcess.Run("encode", _photo, "-o", direct, "-q", "2", "--preview-layer").ExitCode);
+        string converted = Path.Combine(_dir, "converted.ecx");
+        var (rc, stdout, stderr) = CliProcess.Run("trim", plain, "-o", converted, "--preview-layer");
+        Assert.True(rc == 0, stderr);
+        Assert.Equal(File.ReadAllBytes(direct), File.ReadAllBytes(converted));
+        Assert.Contains("5 of 5 layers", stdout, StringComparison.Ordinal);
+
+        string previewOnly = Path.Combine(_dir, "preview-only.ecx");
+        Assert.Equal(0, CliProcess.Run("trim", plain, "-o", previewOnly, "--preview-layer", "-l", "1").ExitCode);
+        Assert.True(new FileInfo(previewOnly).Length * 5 < new FileInfo(plain).Length);
+        (rc, _, stderr) = CliProcess.Run("trim", converted, "-o", Path.Combine(_dir, "twice.ecx"), "--preview-layer");
+        Assert.Equal(3, rc);
+        Assert.Contains("already has a preview layer", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Encode_within_a_byte_budget_writes_a_container_that_fits()
     {
         string ecx = Path.Combine(_dir, "budget.ecx");

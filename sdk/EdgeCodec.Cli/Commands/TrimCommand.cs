@@ -5,8 +5,9 @@ using EdgeCodec.Format;
 namespace EdgeCodec.Cli.Commands;
 
 /// <summary>
-/// <c>edgecodec trim IN.ecx (--layers K | --max-bytes B) -o OUT.ecx [--layout compact|indexed]</c>: keep the first K
-/// refinement layers, or as many as fit in B bytes, without re-encoding (and convert the layout on the way).
+/// <c>edgecodec trim IN.ecx (--layers K | --max-bytes B | --preview-layer) -o OUT.ecx [--layout compact|indexed]</c>:
+/// keep the first K refinement layers, or as many as fit in B bytes, without re-encoding (and convert the layout, or
+/// add a preview layer, on the way).
 /// </summary>
 internal static class TrimCommand
 {
@@ -16,10 +17,14 @@ internal static class TrimCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx)", Required = true };
         var layers = new Option<int?>("--layers", "-l") { Description = "Refinement layers to keep (1 = base layer only)" };
         var maxBytes = new Option<long?>("--max-bytes") { Description = "Keep as many layers as fit in this many bytes" };
+        var preview = new Option<bool>("--preview-layer")
+        {
+            Description = "Add a preview layer first (each tile's hyper-latent as a packet of its own; same payloads, no re-encoding); --layers and --max-bytes then count it",
+        };
         var layout = CommonOptions.Layout("the input's");
         var command = new Command("trim", "Keep the first K refinement layers of a container (a smaller, coarser file; no re-encoding)")
         {
-            input, output, layers, maxBytes, layout,
+            input, output, layers, maxBytes, layout, preview,
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
@@ -28,9 +33,10 @@ internal static class TrimCommand
             int? keep = r.GetValue(layers);
             long? budget = r.GetValue(maxBytes);
             ContainerLayout? fileLayout = r.GetValue(layout); // null: the input's
-            if (keep is null == budget is null)
+            bool addPreview = r.GetValue(preview);
+            if (keep is not null && budget is not null || (keep is null && budget is null && !addPreview))
             {
-                return CliRunner.Error(CliRunner.Usage, "give either --layers or --max-bytes");
+                return CliRunner.Error(CliRunner.Usage, "give either --layers or --max-bytes (or --preview-layer)");
             }
 
             if (budget <= 0)
@@ -47,6 +53,22 @@ internal static class TrimCommand
             using (var fs = File.OpenRead(source.FullName))
             {
                 read = ContainerReader.Read(fs);
+            }
+
+            bool damaged = !read.IsComplete;
+            string? damage = damaged ? $"the input is damaged ({read.Status}: {read.Message}); its {read.PacketsRecovered} intact packets were kept" : null;
+            if (addPreview)
+            {
+                if (read.Header.PreviewLayer)
+                {
+                    return CliRunner.Error(CliRunner.BadInput, "the input already has a preview layer");
+                }
+
+                using var converted = new MemoryStream();
+                ContainerWriter.WriteWithPreviewLayer(read, converted, fileLayout);
+                converted.Position = 0;
+                read = ContainerReader.Read(converted); // the layers below count the preview layer
+                keep ??= budget is null ? read.Header.LayerCount : null;
             }
 
             if (keep is { } k && (k < 1 || k > read.Header.LayerCount))
@@ -89,9 +111,9 @@ internal static class TrimCommand
             long before = source.Length, after = new FileInfo(target.FullName).Length;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{target.Name}: {kept} of {read.Header.LayerCount} layers, {after} bytes ({100.0 * after / before:F1} % of {before})"));
-            if (!read.IsComplete)
+            if (damaged)
             {
-                return CliRunner.Error(CliRunner.BadInput, $"the input is damaged ({read.Status}: {read.Message}); its {read.PacketsRecovered} intact packets were kept");
+                return CliRunner.Error(CliRunner.BadInput, damage!);
             }
 
             return CliRunner.Ok;

@@ -146,4 +146,48 @@ public sealed class PreviewLayerTests(CodecFixture fixture) : IClassFixture<Code
         Assert.True(frame.IsComplete);
         Assert.Equal(within.Header.LayerCount, frame.ExpectedLayers);
     }
+
+    [PackFact]
+    public void An_existing_file_gains_a_preview_layer_without_re_encoding()
+    {
+        using var encoder = PreviewEncoder();
+        var plain = fixture.Encoded(2);
+        var preview = encoder.Encode(fixture.Image, 2);
+        foreach (var layout in new[] { ContainerLayout.Compact, ContainerLayout.Indexed })
+        {
+            // Byte for byte what the encoder writes with the option on.
+            var read = ContainerReader.Read(plain.ToContainerBytes(layout));
+            using var converted = new MemoryStream();
+            Assert.Equal(preview.Packets.Count, ContainerWriter.WriteWithPreviewLayer(read, converted));
+            Assert.Equal(preview.ToContainerBytes(layout), converted.ToArray());
+
+            var again = ContainerReader.Read(converted.ToArray());
+            Assert.Throws<ArgumentException>(() => ContainerWriter.WriteWithPreviewLayer(again, Stream.Null));
+        }
+
+        // A download cut inside the base layer: the z packets it holds come first, then the rest up to the first gap.
+        byte[] whole = plain.ToContainerBytes(ContainerLayout.Indexed);
+        var entries = ContainerReader.Read(whole).Entries;
+        int tiles = plain.Header.TileCount;
+        var cut = ContainerReader.Read(whole.AsMemory(0, (int)(entries[tiles - 2].Offset + entries[tiles - 2].Length)));
+        Assert.Equal(tiles - 1, cut.PacketsRecovered);
+        using var fromCut = new MemoryStream();
+        Assert.Equal(tiles - 1, ContainerWriter.WriteWithPreviewLayer(cut, fromCut, ContainerLayout.Compact)); // z of the tiles that came
+        var shown = Decode(fromCut.ToArray());
+        Assert.Equal(Enumerable.Repeat(1, tiles - 1).Append(0).ToArray(), shown.LayersPerTile.ToArray());
+
+        // A base payload without its group-0 stream is bad input, not an empty packet.
+        var bad = ContainerReader.Read(plain.ToContainerBytes(ContainerLayout.Indexed));
+        var packets = bad.Packets.ToArray();
+        var (z, _) = LayerPayload.SplitBase(packets[0].Payload);
+        packets[0] = new LatentPacket
+        {
+            StreamId = packets[0].StreamId, Sequence = packets[0].Sequence, FrameIndex = packets[0].FrameIndex, TileIndex = 0, Layer = 0,
+            ModelId = packets[0].ModelId, Payload = LayerPayload.EncodeBase(z.ToArray(), []),
+        };
+        using var damaged = new MemoryStream();
+        ContainerWriter.Write(plain.Header, packets, damaged, ContainerLayout.Indexed);
+        Assert.Equal(FormatError.Malformed, Assert.Throws<EdgeCodecFormatException>(
+            () => ContainerWriter.WriteWithPreviewLayer(ContainerReader.Read(damaged.ToArray()), Stream.Null)).Error);
+    }
 }

@@ -172,6 +172,86 @@ public sealed class ContainerWriter : IDisposable
         return kept.Length;
     }
 
+    /// <summary>
+    /// Writes <paramref name="source"/> with a preview layer (<see cref="ContainerHeader.PreviewLayer"/>), without
+    /// re-encoding: each base-layer packet is split into its z stream (layer 0) and its group-0 stream (layer 1), and
+    /// every later layer moves up by one. The payloads are the source's bytes, so the result decodes to the same
+    /// pictures, layer for layer, and shows a blurred whole picture after its first packets (docs/format.md, "The
+    /// preview layer"). Packets keep their stream id, frame, tile and expert; sequence numbers are renumbered in the
+    /// new prefix order from the source's first. A damaged or truncated source gives what its intact packets hold (in
+    /// the compact layout, up to the first gap they leave).
+    /// </summary>
+    /// <param name="source">A container without a preview layer, as read by <see cref="ContainerReader"/>.</param>
+    /// <param name="destination">A writable stream, positioned at the start of the new file; left open.</param>
+    /// <param name="layout">The layout to write, or <see langword="null"/> for the source's (a compact result needs a source of one frame).</param>
+    /// <returns>The number of packets written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> or <paramref name="destination"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The source already has a preview layer or 255 layers, or a compact result was asked of packets it cannot hold.</exception>
+    /// <exception cref="EdgeCodecFormatException">A base-layer payload is malformed (its z-stream length) or holds an empty stream.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public static int WriteWithPreviewLayer(ContainerReadResult source, Stream destination, ContainerLayout? layout = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ContainerHeader h = source.Header;
+        if (h.PreviewLayer)
+        {
+            throw new ArgumentException("The container already has a preview layer.", nameof(source));
+        }
+
+        if (h.LayerCount == byte.MaxValue)
+        {
+            throw new ArgumentException($"A container of {h.LayerCount} layers has no room for one more.", nameof(source));
+        }
+
+        var header = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, (byte)(h.LayerCount + 1), h.FrameCount, h.QualityLevel, previewLayer: true);
+        var packets = new List<LatentPacket>(source.Packets.Count + h.TileCount);
+        ulong sequence = source.Packets.Count > 0 ? source.Packets[0].Sequence : 0;
+        static LatentPacket Moved(LatentPacket p, int layer, ReadOnlyMemory<byte> payload, ulong sequence) => new()
+        {
+            StreamId = p.StreamId, Sequence = sequence, FrameIndex = p.FrameIndex, TileIndex = p.TileIndex, Layer = checked((byte)layer),
+            ExpertId = p.ExpertId, ModelId = p.ModelId, Payload = payload,
+        };
+
+        foreach (var frame in source.Packets.GroupBy(p => p.FrameIndex)) // the source is in prefix order: frame by frame
+        {
+            var z = new List<(LatentPacket Packet, ReadOnlyMemory<byte> Stream)>();
+            var group0 = new List<(LatentPacket Packet, ReadOnlyMemory<byte> Stream)>();
+            foreach (LatentPacket p in frame.Where(p => p.Layer == 0))
+            {
+                var (zStream, group0Stream) = Codec.LayerPayload.SplitBase(p.Payload);
+                if (zStream.IsEmpty || group0Stream.IsEmpty)
+                {
+                    throw new EdgeCodecFormatException($"Frame {p.FrameIndex}, tile {p.TileIndex}: the base-layer payload holds no {(zStream.IsEmpty ? "z" : "group-0")} stream.", FormatError.Malformed);
+                }
+
+                z.Add((p, zStream));
+                group0.Add((p, group0Stream));
+            }
+
+            packets.AddRange(z.Select(e => Moved(e.Packet, 0, e.Stream, sequence++)));
+            packets.AddRange(group0.Select(e => Moved(e.Packet, 1, e.Stream, sequence++)));
+            packets.AddRange(frame.Where(p => p.Layer > 0).Select(p => Moved(p, p.Layer + 1, p.Payload, sequence++)));
+        }
+
+        ContainerLayout target = layout ?? source.Layout;
+        if (target == ContainerLayout.Compact && packets.All(p => p.FrameIndex == packets[0].FrameIndex)) // more frames: Write rejects them
+        {
+            // A compact file is a gapless prefix of one frame: a source cut inside its base layer has z for fewer
+            // than all tiles, and its group-0 packets would leave a gap after them. Keep the gapless part.
+            int tiles = header.TileCount, gapless = 0;
+            while (gapless < packets.Count && packets[gapless].Layer == gapless / tiles && packets[gapless].TileIndex == gapless % tiles)
+            {
+                gapless++;
+            }
+
+            packets.RemoveRange(gapless, packets.Count - gapless);
+        }
+
+        Write(header, packets, destination, target);
+        return packets.Count;
+    }
+
     /// <summary>Writes a complete container of <paramref name="packets"/> in <paramref name="layout"/>, and flushes it.</summary>
     /// <param name="header">The file header.</param>
     /// <param name="packets">
