@@ -71,11 +71,31 @@ internal static class FuzzTargets
 
     public static void Container(byte[] input)
     {
+        ContainerReadResult read;
         try
         {
-            ContainerReader.Read(input, ContainerOptions);
+            read = ContainerReader.Read(input, ContainerOptions);
         }
         catch (EdgeCodecFormatException)
+        {
+            return;
+        }
+
+        // Whatever was read converts to a preview-layer file or fails with a typed error, and the result reads back.
+        try
+        {
+            using var converted = new MemoryStream();
+            int written = ContainerWriter.WriteWithPreviewLayer(read, converted, ContainerLayout.Indexed);
+            var back = ContainerReader.Read(converted.ToArray(), ContainerOptions);
+            if (!back.Header.PreviewLayer || back.PacketsRecovered != written)
+            {
+                throw new InvalidOperationException($"A converted container read back as {back.PacketsRecovered} of {written} packets.");
+            }
+        }
+        catch (EdgeCodecFormatException)
+        {
+        }
+        catch (ArgumentException) when (read.Header.PreviewLayer || read.Header.LayerCount == byte.MaxValue)
         {
         }
     }
