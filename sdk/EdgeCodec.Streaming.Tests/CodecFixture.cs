@@ -49,7 +49,7 @@ public sealed class CodecFixture : IDisposable
         throw new InvalidOperationException("EdgeCodec.sln not found above the test binaries.");
     }
 
-    private static RgbImage Crop(RgbImage src, int x0, int y0, int w, int h)
+    internal static RgbImage Crop(RgbImage src, int x0, int y0, int w, int h)
     {
         var dst = new RgbImage(w, h);
         for (int y = 0; y < h; y++)

@@ -138,6 +138,59 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task The_display_decoder_is_warmed_once_per_picture_size_and_decodes_the_same_pictures()
+    {
+        // Two frames of 128x96, then one of another size: two warm-ups, and every picture as without them.
+        using var encoder = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 2, TileSize = 64 });
+        ulong next = (ulong)fixture.Frames.Sum(f => f.Packets.Count);
+        var wide = encoder.Encode(CodecFixture.Crop(fixture.Images[0], 0, 0, 96, 64), 1, 0, Synthetic.StreamId, frameIndex: 2, firstSequence: next);
+        EncodedImage[] frames = [.. fixture.Frames, wide];
+
+        async Task<(List<FrameDecodedEventArgs> Decoded, StreamReceiverStatistics Stats)> Run(bool warm)
+        {
+            var options = new DecoderOptions { Backend = "reference", Threads = 2 };
+            using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
+            var decoded = new List<FrameDecodedEventArgs>();
+            var sender = NewSender();
+            StreamReceiverStatistics stats;
+            using (var receiver = new StreamReceiver(new StreamReceiverOptions
+            {
+                ModelId = fixture.Pack.ModelId, Decoder = decoder, WarmUpDecoder = warm, IdleTimeout = TimeSpan.FromSeconds(5),
+            }))
+            {
+                receiver.FrameDecoded += (_, e) => decoded.Add(e);
+                foreach (var f in frames)
+                {
+                    await sender.EnqueueAsync(f);
+                }
+
+                sender.Complete();
+                var link = new MemoryLink();
+                var s = sender.RunAsync(link.SenderPipe);
+                var r = receiver.RunAsync(link.ReceiverPipe);
+                Assert.True(await s);
+                await r;
+                receiver.Dispose(); // waits for the display task
+                stats = receiver.Statistics;
+            }
+
+            return (decoded, stats);
+        }
+
+        var (cold, coldStats) = await Run(warm: false);
+        var (warmed, warmStats) = await Run(warm: true);
+        Assert.Equal(0, coldStats.DecoderWarmUps);
+        Assert.Equal(2, warmStats.DecoderWarmUps);
+        foreach (uint frame in new uint[] { 0, 1, 2 })
+        {
+            var a = cold.Last(d => d.Progress.FrameIndex == frame);
+            var b = warmed.Last(d => d.Progress.FrameIndex == frame);
+            Assert.True(a.Progress.IsComplete && b.Progress.IsComplete);
+            Assert.Equal(a.Frame.Image.Pixels, b.Frame.Image.Pixels);
+        }
+    }
+
+    [Fact]
     public async Task A_stream_with_a_preview_layer_shows_every_tile_first_from_z_alone_and_is_stored_byte_for_byte()
     {
         using var encoder = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 2, TileSize = 64, PreviewLayer = true });

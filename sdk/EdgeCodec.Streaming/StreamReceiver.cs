@@ -28,7 +28,10 @@ public sealed class StreamReceiver : IDisposable
     private readonly Dictionary<uint, OrphanFrame> _orphans = [];
     private readonly TimeProvider _time;
     private readonly ReceiverStore? _store;
-    private readonly Channel<FrameProgressEventArgs>? _display;
+    private readonly Channel<DisplayWork>? _display;
+    private readonly List<ContainerHeader> _warmUps = []; // picture sizes to warm the display decoder for, queued under _gate
+    private (int Width, int Height, int Tile)? _warmedFor;
+    private long _decoderWarmUps;
     private readonly Task? _displayTask;
     private uint? _streamId;
     private int _pendingCount;
@@ -84,12 +87,18 @@ public sealed class StreamReceiver : IDisposable
 
         if (options.Decoder is not null)
         {
-            _display = Channel.CreateBounded<FrameProgressEventArgs>(
+            _display = Channel.CreateBounded<DisplayWork>(
                 new BoundedChannelOptions(options.MaxQueuedDisplaySteps)
                 {
                     FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true,
                 },
-                _ => Interlocked.Increment(ref _displayDropped));
+                dropped =>
+                {
+                    if (dropped.Step is not null)
+                    {
+                        Interlocked.Increment(ref _displayDropped); // a dropped warm-up only leaves the decoder cold
+                    }
+                });
             _displayTask = Task.Run(DisplayLoopAsync);
         }
     }
@@ -142,6 +151,7 @@ public sealed class StreamReceiver : IDisposable
                     FramesEvicted = _framesEvicted, PacketsDiscarded = _discarded,
                     AdaptersInstalled = _adaptersInstalled, AdaptersRejected = _adaptersRejected,
                     DisplayStepsDropped = Interlocked.Read(ref _displayDropped), OrphansExpired = _orphansExpired,
+                    DecoderWarmUps = Interlocked.Read(ref _decoderWarmUps),
                     StoreSyncs = _store?.Syncs ?? 0, StoreBytes = _store?.Bytes ?? 0,
                     FramesCompacted = _framesCompacted, FramesTrimmed = _framesTrimmed, FramesDeleted = _framesDeleted,
                 };
@@ -364,10 +374,22 @@ public sealed class StreamReceiver : IDisposable
                 adapterReplies.Clear();
             }
 
+            ContainerHeader[] warmUps;
+            lock (_gate)
+            {
+                warmUps = [.. _warmUps];
+                _warmUps.Clear();
+            }
+
+            foreach (var header in warmUps)
+            {
+                _display?.Writer.TryWrite(new DisplayWork(null, header)); // ahead of the frame's first step
+            }
+
             foreach (var step in progress)
             {
                 FrameProgress?.Invoke(this, step);
-                _display?.Writer.TryWrite(step);
+                _display?.Writer.TryWrite(new DisplayWork(step, null));
             }
 
             progress.Clear();
@@ -561,6 +583,13 @@ public sealed class StreamReceiver : IDisposable
         }
 
         _frames[message.FrameIndex] = new ReceiverFrame(message.FrameIndex, message.Header);
+        var size = (message.Header.Width, message.Header.Height, message.Header.TileWidth);
+        if (_display is not null && _options.WarmUpDecoder && _warmedFor != size)
+        {
+            _warmedFor = size;
+            _warmUps.Add(message.Header);
+        }
+
         if (_orphans.Remove(message.FrameIndex, out var waiting))
         {
             UnbufferLocked(waiting);
@@ -981,9 +1010,16 @@ public sealed class StreamReceiver : IDisposable
         var batch = new List<FrameProgressEventArgs>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (reader.TryRead(out var step))
+            while (reader.TryRead(out var work))
             {
-                batch.Add(step);
+                if (work.WarmUp is { } size)
+                {
+                    WarmUp(decoder, size);
+                }
+                else
+                {
+                    batch.Add(work.Step!);
+                }
             }
 
             for (int i = 0; i < batch.Count; i++)
@@ -1007,4 +1043,20 @@ public sealed class StreamReceiver : IDisposable
             batch.Clear();
         }
     }
+
+    /// <summary>Warms the display decoder for <paramref name="header"/>'s picture size; a size the decoder refuses is left to the frame's decode to report.</summary>
+    private void WarmUp(Codec.EdgeCodecDecoder decoder, ContainerHeader header)
+    {
+        try
+        {
+            decoder.WarmUp(header.Width, header.Height, header.TileWidth);
+            Interlocked.Increment(ref _decoderWarmUps);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+        }
+    }
+
+    /// <summary>One item of the display queue: a progress step to decode, or a picture size to warm the decoder for.</summary>
+    private readonly record struct DisplayWork(FrameProgressEventArgs? Step, ContainerHeader? WarmUp);
 }

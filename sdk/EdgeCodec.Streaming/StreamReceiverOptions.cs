@@ -102,4 +102,14 @@ public sealed class StreamReceiverOptions
     /// nothing stored or acknowledged is affected, so the memory a slow display can hold stays bounded.
     /// </summary>
     public int MaxQueuedDisplaySteps { get; init; } = 32;
+
+    /// <summary>
+    /// Warm <see cref="Decoder"/> up for a picture size when the HEADER of the first frame of that size arrives
+    /// (<see cref="EdgeCodecDecoder.WarmUp"/>, on the display task), so that the decoder's first-picture cost (up to
+    /// 2–2.7× a later picture's, docs/benchmarks.md) is paid while the frame's packets are still on the way, not after
+    /// its base layer has arrived. Worth it on slow or intermittent links; on a fast one the warm-up (about two
+    /// syntheses) can delay the first picture instead. Counted in <see cref="StreamReceiverStatistics.DecoderWarmUps"/>.
+    /// Default false.
+    /// </summary>
+    public bool WarmUpDecoder { get; init; }
 }

@@ -82,6 +82,9 @@ public sealed class StreamReceiverStatistics
     /// <summary>Display steps dropped because the progressive decoder fell more than <see cref="StreamReceiverOptions.MaxQueuedDisplaySteps"/> behind.</summary>
     public long DisplayStepsDropped { get; init; }
 
+    /// <summary>Times the display decoder was warmed up for a new picture size (<see cref="StreamReceiverOptions.WarmUpDecoder"/>).</summary>
+    public long DecoderWarmUps { get; init; }
+
     /// <summary>Adapter packages received and installed.</summary>
     public long AdaptersInstalled { get; init; }
 
