@@ -715,7 +715,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <summary>Planar float 0..1 image padded to (w, h) by edge replication.</summary>
     internal static float[] ToPaddedPlanar(RgbImage image, int width, int height, TensorPool? pool = null)
     {
-        float[] planar = pool?.RentFloats(3 * width * height) ?? new float[3 * width * height]; // every element written below
+        float[] planar = TensorPool.Floats(pool, 3 * width * height); // every element written below
         int plane = width * height;
         for (int r = 0; r < height; r++)
         {

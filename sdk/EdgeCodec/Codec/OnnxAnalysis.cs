@@ -113,7 +113,7 @@ internal sealed class OnnxAnalysis : IDisposable
                 int wy0 = Math.Max(0, ry - AnalysisHalo), wx0 = Math.Max(0, rx - AnalysisHalo);
                 int wy1 = Math.Min(height, ry + rh + AnalysisHalo), wx1 = Math.Min(width, rx + rw + AnalysisHalo);
                 int wh = wy1 - wy0, ww = wx1 - wx0;
-                float[] window = pool?.RentFloats(3 * wh * ww) ?? new float[3 * wh * ww]; // every element copied below
+                float[] window = TensorPool.Floats(pool, 3 * wh * ww); // every element copied below
                 for (int c = 0; c < 3; c++)
                 {
                     for (int r = 0; r < wh; r++)
@@ -123,7 +123,7 @@ internal sealed class OnnxAnalysis : IDisposable
                 }
 
                 int partLength = _latentChannels * (wh / 16) * (ww / 16);
-                float[] part = pool?.RentFloats(partLength) ?? new float[partLength]; // ONNX Runtime writes all of it
+                float[] part = TensorPool.Floats(pool, partLength); // ONNX Runtime writes all of it
                 RunAnalysis(window, wh, ww, part);
                 pool?.Return(window);
                 int oy = (ry - wy0) / 16, ox = (rx - wx0) / 16, pw = ww / 16, ph = wh / 16;

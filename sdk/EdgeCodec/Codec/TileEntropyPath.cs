@@ -20,7 +20,7 @@ internal sealed class TileEntropyPath
     /// <summary>Table index of every z value (its channel), channel-major.</summary>
     public static int[] HyperTableIndices(int channels, int plane, TensorPool? pool = null)
     {
-        int[] indices = pool?.RentInts(channels * plane, clear: false) ?? new int[channels * plane];
+        int[] indices = TensorPool.Ints(pool, channels * plane);
         for (int c = 0; c < channels; c++)
         {
             indices.AsSpan(c * plane, plane).Fill(c);

@@ -61,6 +61,12 @@ internal sealed class TensorPool
             ? new U8Tensor(channels, height, width, zeroPoint)
             : new U8Tensor(channels, height, width, zeroPoint, pool.RentBytes(checked(channels * height * width)));
 
+    /// <summary>An int array of exactly <paramref name="length"/> elements, rented when <paramref name="pool"/> is given (its contents are then arbitrary unless <paramref name="clear"/>), else new and zeroed.</summary>
+    public static int[] Ints(TensorPool? pool, int length, bool clear = false) => pool?.RentInts(length, clear) ?? new int[length];
+
+    /// <summary>A float array of exactly <paramref name="length"/> elements, rented when <paramref name="pool"/> is given (contents arbitrary), else new and zeroed.</summary>
+    public static float[] Floats(TensorPool? pool, int length) => pool?.RentFloats(length) ?? new float[length];
+
     /// <summary>An int array of exactly <paramref name="length"/> elements, zeroed when <paramref name="clear"/>.</summary>
     public int[] RentInts(int length, bool clear)
     {
