@@ -481,12 +481,12 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <summary>The stream of the first <paramref name="layers"/> latent layers of <paramref name="full"/> (its packets are in layer order).</summary>
     private static EncodedImage Prefix(EncodedImage full, int layers)
     {
-        if (full.Header.LayerOfGroup(layers - 1) + 1 == full.Header.LayerCount)
+        int kept = full.Header.LayerOfGroup(layers - 1) + 1; // with a preview layer, one more than the latent layers
+        if (kept == full.Header.LayerCount)
         {
             return full;
         }
 
-        int kept = full.Header.LayerOfGroup(layers - 1) + 1; // with a preview layer, one more than the latent layers
         return new EncodedImage(full.Header.WithLayerCount(kept), full.Packets.Take(kept * full.Header.TileCount).ToArray()) { ExpertsPerTile = full.ExpertsPerTile };
     }
 

@@ -19,7 +19,7 @@ public sealed class ContainerHeader
     /// </summary>
     public const ushort CurrentFormatVersion = 2;
 
-    /// <summary>Indexed header byte 38 in version 2 (and the compact header's flags byte): bit 0 = <see cref="PreviewLayer"/>.</summary>
+    /// <summary>The flag of <see cref="PreviewLayer"/> in an indexed version-2 header's byte 38 and in the streaming HEADER's flags element (the compact header's flags byte uses bit 1: <see cref="CompactContainer.PreviewLayerFlag"/>).</summary>
     internal const byte PreviewLayerFlag = 1;
 
     /// <summary>Largest accepted image width or height.</summary>
