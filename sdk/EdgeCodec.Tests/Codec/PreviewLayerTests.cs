@@ -135,6 +135,29 @@ public sealed class PreviewLayerTests(CodecFixture fixture) : IClassFixture<Code
     }
 
     [PackFact]
+    public void A_budget_below_every_base_layer_still_gets_a_whole_picture_from_the_preview_layer()
+    {
+        using var encoder = PreviewEncoder();
+        long baseOnly = fixture.Encoder.Encode(fixture.Image, 0, layers: 1).ToContainerBytes().Length;
+        long budget = baseOnly - 1;
+        var plainError = Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Encoder.EncodeWithin(fixture.Image, budget));
+        Assert.Contains($"is {baseOnly} bytes", plainError.Message, StringComparison.Ordinal);
+
+        var within = encoder.EncodeWithin(fixture.Image, budget);
+        Assert.Equal(1, within.Header.LayerCount); // the preview alone
+        Assert.True(within.Header.PreviewLayer);
+        byte[] container = within.ToContainerBytes();
+        Assert.True(container.Length <= budget);
+        var frame = Decode(container);
+        Assert.Empty(frame.MissingTiles);
+        Assert.Equal(Decode(encoder.Encode(fixture.Image, within.Header.QualityLevel).ToContainerBytes(), layers: 1).Image.Pixels, frame.Image.Pixels);
+
+        // Below the smallest preview: the error says what the smallest stream is.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => encoder.EncodeWithin(fixture.Image, 10));
+        Assert.Contains("(the preview layer only)", e.Message, StringComparison.Ordinal);
+    }
+
+    [PackFact]
     public void A_byte_budget_counts_the_preview_packets()
     {
         using var encoder = PreviewEncoder();

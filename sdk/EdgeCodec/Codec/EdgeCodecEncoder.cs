@@ -318,10 +318,13 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// writes for that level and step.
     /// </returns>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// <paramref name="maxBytes"/> is smaller than this image's smallest stream (quality 0, base layer only); the
-    /// message gives that size.
+    /// <paramref name="maxBytes"/> is smaller than this image's smallest stream (quality 0, base layer only; with
+    /// <see cref="EncoderOptions.PreviewLayer"/>, the smallest preview layer alone); the message gives that size.
     /// </exception>
     /// <remarks>
+    /// <para>With <see cref="EncoderOptions.PreviewLayer"/>, a budget below every base layer still gets a whole picture:
+    /// the preview layer alone (each tile's hyper-latent, a few hundred bytes per 1024-px tile), of the level whose
+    /// preview is the largest that fits.</para>
     /// Runs the analysis transform once, the entropy path once per quality level, and the synthesis once per
     /// candidate that can win: the highest level that fits with all its layers and every higher level that fits
     /// with fewer (a prefix of a higher level can beat a lower level whole). Lower levels are not synthesised: the
@@ -373,6 +376,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         var gained = new (float[] Y, float[] Z)[_pack.QualityLevels.Count];
         var candidates = new List<(int Quality, int Layers)>();
         long smallest = long.MaxValue;
+        EncodedImage? previewOnly = null; // with a preview layer: the largest stream of z alone that fits, if nothing more does
         for (int q = 0; q < gained.Length; q++)
         {
             float[] y = (float[])analysed.Clone();
@@ -380,6 +384,17 @@ public sealed class EdgeCodecEncoder : IDisposable
             float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
             gained[q] = (y, z);
             var full = Assemble(image, grid, q, EncodeTiles(grid, y, z, groups).Payloads, groups, new ushort[grid.Count], streamId, frameIndex, firstSequence);
+            if (_options.PreviewLayer)
+            {
+                var preview = Prefix(full, 0);
+                long size = sizeOf(preview);
+                smallest = Math.Min(smallest, size);
+                if (size <= maxBytes && (previewOnly is null || size > sizeOf(previewOnly)))
+                {
+                    previewOnly = preview;
+                }
+            }
+
             int fitting = 0;
             for (int k = 1; k <= groups; k++)
             {
@@ -453,8 +468,8 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
         }
 
-        return best ?? throw new ArgumentOutOfRangeException(nameof(maxBytes),
-            $"The smallest stream for this {image.Width}x{image.Height} image is {smallest} bytes (quality 0, base layer only).");
+        return best ?? previewOnly ?? throw new ArgumentOutOfRangeException(nameof(maxBytes),
+            $"The smallest stream for this {image.Width}x{image.Height} image is {smallest} bytes ({(_options.PreviewLayer ? "the preview layer" : "quality 0, base layer")} only).");
     }
 
     /// <summary>How many of the highest levels that fit whole <see cref="EncodeWithin(RgbImage, long, Func{EncodedImage, long}, uint, uint, ulong)"/> also tries with a residual layer (the shipped ladder adds one to levels 2..5, two levels below the top at most).</summary>
@@ -478,7 +493,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <summary>Bytes of the complete container holding <paramref name="encoded"/>.</summary>
     private static long ContainerSize(EncodedImage encoded) => encoded.WriteContainer(Stream.Null);
 
-    /// <summary>The stream of the first <paramref name="layers"/> latent layers of <paramref name="full"/> (its packets are in layer order).</summary>
+    /// <summary>The stream of the first <paramref name="layers"/> latent layers of <paramref name="full"/> (its packets are in layer order); 0 with a preview layer: the preview alone.</summary>
     private static EncodedImage Prefix(EncodedImage full, int layers)
     {
         int kept = full.Header.LayerOfGroup(layers - 1) + 1; // with a preview layer, one more than the latent layers
