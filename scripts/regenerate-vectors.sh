@@ -7,7 +7,8 @@
 #     coffee-128x96-q2-r2.* the same with a residual layer of step 2 (packs with residual tables), hashed with every
 #     vector kernel off, so that the layer's NEON inverse is checked against the scalar one
 #   device-tests/vectors/coffee-320x192-t128-q3.{ecx,sha256}  a stream of 3×2 entropy tiles of 128 px (tiles decoded
-#     in parallel, and a kept decoder's tiles handing their arrays to each other)
+#     in parallel, and a kept decoder's tiles handing their arrays to each other); coffee-320x192-t128-q3-preview.* its
+#     preview layer alone (trim --preview-layer -l 1: every tile from its hyper-latent, groups at their predicted means)
 # Changing these is the deliberate act that a new model or a format change requires.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,8 @@ dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/tile
   -o device-tests/vectors/coffee-320x192-t128-q3.ecx --model "$PACK"
 dotnet backends/EdgeCodec.Backends.Cpu.Check/bin/Release/net10.0/EdgeCodec.Backends.Cpu.Check.dll vector \
   device-tests/vectors/coffee-320x192-t128-q3.ecx device-tests/vectors/coffee-320x192-t128-q3.sha256 --model "$PACK" --write
+dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll trim device-tests/vectors/coffee-320x192-t128-q3.ecx   --preview-layer -l 1 -o device-tests/vectors/coffee-320x192-t128-q3-preview.ecx
+dotnet backends/EdgeCodec.Backends.Cpu.Check/bin/Release/net10.0/EdgeCodec.Backends.Cpu.Check.dll vector   device-tests/vectors/coffee-320x192-t128-q3-preview.ecx device-tests/vectors/coffee-320x192-t128-q3-preview.sha256 --model "$PACK" --write
 if unzip -Z1 "$PACK" residual/tables.bin >/dev/null 2>&1; then  # (not `unzip -l | grep -q`: a race under pipefail)
   dotnet sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll encode "$TMP/crop.png" -q 2 --residual 2 \
     -o device-tests/vectors/coffee-128x96-q2-r2.ecx --model "$PACK"
