@@ -12,21 +12,34 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
         ModelId = fixture.Pack.ModelId, StreamId = Synthetic.StreamId, IdleTimeout = TimeSpan.FromSeconds(5),
     });
 
-    private StreamReceiver NewReceiver(string store, EdgeCodecDecoder? decoder = null) => new(new StreamReceiverOptions
+    private StreamReceiver NewReceiver(string store) => new(new StreamReceiverOptions
     {
-        ModelId = fixture.Pack.ModelId, StoreDirectory = store, Decoder = decoder, IdleTimeout = TimeSpan.FromSeconds(5),
+        ModelId = fixture.Pack.ModelId, StoreDirectory = store, IdleTimeout = TimeSpan.FromSeconds(5),
     });
 
     /// <summary>Sends one frame over an in-memory link to a receiver that stores it in <paramref name="store"/> and decodes it; returns every display step.</summary>
     private async Task<List<FrameDecodedEventArgs>> DeliverDecoding(EncodedImage frame, string store, DecoderOptions options)
+        => (await DeliverDecoding([frame], store, options, warmUp: false)).Decoded;
+
+    /// <summary>Sends frames over an in-memory link to a receiver that stores them (when <paramref name="store"/> is given) and decodes them; returns every display step and the receiver's statistics.</summary>
+    private async Task<(List<FrameDecodedEventArgs> Decoded, StreamReceiverStatistics Statistics)> DeliverDecoding(
+        IReadOnlyList<EncodedImage> frames, string? store, DecoderOptions options, bool warmUp)
     {
         using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
         var decoded = new List<FrameDecodedEventArgs>();
         var sender = NewSender();
-        using (var receiver = NewReceiver(store, decoder))
+        var receiver = new StreamReceiver(new StreamReceiverOptions
+        {
+            ModelId = fixture.Pack.ModelId, StoreDirectory = store, Decoder = decoder, WarmUpDecoder = warmUp, IdleTimeout = TimeSpan.FromSeconds(5),
+        });
+        using (receiver)
         {
             receiver.FrameDecoded += (_, e) => decoded.Add(e);
-            await sender.EnqueueAsync(frame);
+            foreach (var frame in frames)
+            {
+                await sender.EnqueueAsync(frame);
+            }
+
             sender.Complete();
             var link = new MemoryLink();
             var s = sender.RunAsync(link.SenderPipe);
@@ -35,7 +48,7 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
             await r;
         } // Dispose waits for the display task
 
-        return decoded;
+        return (decoded, receiver.Statistics);
     }
 
     [Fact]
@@ -146,39 +159,9 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
         var wide = encoder.Encode(CodecFixture.Crop(fixture.Images[0], 0, 0, 96, 64), 1, 0, Synthetic.StreamId, frameIndex: 2, firstSequence: next);
         EncodedImage[] frames = [.. fixture.Frames, wide];
 
-        async Task<(List<FrameDecodedEventArgs> Decoded, StreamReceiverStatistics Stats)> Run(bool warm)
-        {
-            var options = new DecoderOptions { Backend = "reference", Threads = 2 };
-            using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
-            var decoded = new List<FrameDecodedEventArgs>();
-            var sender = NewSender();
-            StreamReceiverStatistics stats;
-            using (var receiver = new StreamReceiver(new StreamReceiverOptions
-            {
-                ModelId = fixture.Pack.ModelId, Decoder = decoder, WarmUpDecoder = warm, IdleTimeout = TimeSpan.FromSeconds(5),
-            }))
-            {
-                receiver.FrameDecoded += (_, e) => decoded.Add(e);
-                foreach (var f in frames)
-                {
-                    await sender.EnqueueAsync(f);
-                }
-
-                sender.Complete();
-                var link = new MemoryLink();
-                var s = sender.RunAsync(link.SenderPipe);
-                var r = receiver.RunAsync(link.ReceiverPipe);
-                Assert.True(await s);
-                await r;
-                receiver.Dispose(); // waits for the display task
-                stats = receiver.Statistics;
-            }
-
-            return (decoded, stats);
-        }
-
-        var (cold, coldStats) = await Run(warm: false);
-        var (warmed, warmStats) = await Run(warm: true);
+        var options = new DecoderOptions { Backend = "reference", Threads = 2 };
+        var (cold, coldStats) = await DeliverDecoding(frames, null, options, warmUp: false);
+        var (warmed, warmStats) = await DeliverDecoding(frames, null, options, warmUp: true);
         Assert.Equal(0, coldStats.DecoderWarmUps);
         Assert.Equal(2, warmStats.DecoderWarmUps);
         foreach (uint frame in new uint[] { 0, 1, 2 })
