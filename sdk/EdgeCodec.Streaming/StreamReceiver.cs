@@ -29,7 +29,6 @@ public sealed class StreamReceiver : IDisposable
     private readonly TimeProvider _time;
     private readonly ReceiverStore? _store;
     private readonly Channel<DisplayWork>? _display;
-    private readonly List<ContainerHeader> _warmUps = []; // picture sizes to warm the display decoder for, queued under _gate
     private (int Width, int Height, int Tile)? _warmedFor;
     private long _decoderWarmUps;
     private readonly Task? _displayTask;
@@ -374,18 +373,6 @@ public sealed class StreamReceiver : IDisposable
                 adapterReplies.Clear();
             }
 
-            ContainerHeader[] warmUps;
-            lock (_gate)
-            {
-                warmUps = [.. _warmUps];
-                _warmUps.Clear();
-            }
-
-            foreach (var header in warmUps)
-            {
-                _display?.Writer.TryWrite(new DisplayWork(null, header)); // ahead of the frame's first step
-            }
-
             foreach (var step in progress)
             {
                 FrameProgress?.Invoke(this, step);
@@ -587,7 +574,8 @@ public sealed class StreamReceiver : IDisposable
         if (_display is not null && _options.WarmUpDecoder && _warmedFor != size)
         {
             _warmedFor = size;
-            _warmUps.Add(message.Header);
+            // Queued now, ahead of the frame's first step (steps are queued after the lock); only this loop writes.
+            _display.Writer.TryWrite(new DisplayWork(null, message.Header));
         }
 
         if (_orphans.Remove(message.FrameIndex, out var waiting))
