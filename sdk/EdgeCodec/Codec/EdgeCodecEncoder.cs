@@ -377,6 +377,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         var candidates = new List<(int Quality, int Layers)>();
         long smallest = long.MaxValue;
         EncodedImage? previewOnly = null; // with a preview layer: the largest stream of z alone that fits, if nothing more does
+        long previewOnlySize = 0;
         for (int q = 0; q < gained.Length; q++)
         {
             float[] y = (float[])analysed.Clone();
@@ -389,9 +390,9 @@ public sealed class EdgeCodecEncoder : IDisposable
                 var preview = Prefix(full, 0);
                 long size = sizeOf(preview);
                 smallest = Math.Min(smallest, size);
-                if (size <= maxBytes && (previewOnly is null || size > sizeOf(previewOnly)))
+                if (size <= maxBytes && size > previewOnlySize)
                 {
-                    previewOnly = preview;
+                    (previewOnly, previewOnlySize) = (preview, size);
                 }
             }
 
