@@ -126,11 +126,11 @@ public sealed class EdgeCodecEncoder : IDisposable
     {
         var (payloads, experts, picture) = EncodeWhole(image, grid, quality, y, z);
         byte[][] layer = ResidualPayloads(image, picture, grid, quality, step);
-        return Assemble(image, grid, quality, WithLayer(payloads, layer), _pack.Layout.Groups + 1, experts, streamId, frameIndex, firstSequence);
+        return Assemble(image, grid, quality, WithResidual(payloads, layer), experts, streamId, frameIndex, firstSequence);
     }
 
     /// <summary>Every group of <paramref name="y"/> and <paramref name="z"/> coded, and the picture a decoder draws from them (with the tiles' experts): what a residual layer is measured against.</summary>
-    private (byte[][][] Payloads, ushort[] Experts, RgbImage Picture) EncodeWhole(RgbImage image, TileGrid grid, int quality, float[] y, float[] z)
+    private (TileStreams[] Payloads, ushort[] Experts, RgbImage Picture) EncodeWhole(RgbImage image, TileGrid grid, int quality, float[] y, float[] z)
     {
         var (payloads, latents) = EncodeTiles(grid, y, z, _pack.Layout.Groups);
         var (experts, _, picture) = Synthesize(image, grid, latents, quality);
@@ -158,8 +158,8 @@ public sealed class EdgeCodecEncoder : IDisposable
         return layer;
     }
 
-    private static byte[][][] WithLayer(byte[][][] payloads, byte[][] layer)
-        => [.. payloads.Select((tile, i) => (byte[][])[.. tile, layer[i]])];
+    private static TileStreams[] WithResidual(TileStreams[] payloads, byte[][] layer)
+        => [.. payloads.Select((tile, i) => tile with { Residual = layer[i] })];
 
     /// <summary>The squared error of <paramref name="picture"/> with a residual layer applied as a decoder applies it.</summary>
     private long ResidualError(RgbImage image, RgbImage picture, TileGrid grid, int quality, byte[][] layer)
@@ -183,7 +183,7 @@ public sealed class EdgeCodecEncoder : IDisposable
     /// <paramref name="quality"/> (<paramref name="whole"/>: its groups' payloads, routing and picture), all its groups and a residual layer, that fits the budget: the finest step that fits
     /// (a finer step never codes fewer bytes, so a binary search over the steps by size finds it), with its size and error.
     /// </summary>
-    private (EncodedImage Encoded, long Size, long Error)? WithinResidual(RgbImage image, TileGrid grid, (byte[][][] Payloads, ushort[] Experts, RgbImage Picture) whole,
+    private (EncodedImage Encoded, long Size, long Error)? WithinResidual(RgbImage image, TileGrid grid, (TileStreams[] Payloads, ushort[] Experts, RgbImage Picture) whole,
         int quality, long maxBytes, Func<EncodedImage, long> sizeOf, uint streamId, uint frameIndex, ulong firstSequence)
     {
         var tables = _pack.Residual!;
@@ -199,7 +199,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         {
             int mid = (lo + hi) / 2;
             byte[][] layer = ResidualPayloads(image, picture, grid, quality, byFineness[mid], coefficients);
-            var encoded = Assemble(image, grid, quality, WithLayer(payloads, layer), groups + 1, experts, streamId, frameIndex, firstSequence);
+            var encoded = Assemble(image, grid, quality, WithResidual(payloads, layer), experts, streamId, frameIndex, firstSequence);
             long size = sizeOf(encoded);
             if (size <= maxBytes)
             {
@@ -384,7 +384,7 @@ public sealed class EdgeCodecEncoder : IDisposable
             ApplyGain(y, _pack.QualityLevels[q].Gain.Span, plane);
             float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
             gained[q] = (y, z);
-            var full = Assemble(image, grid, q, EncodeTiles(grid, y, z, groups).Payloads, groups, new ushort[grid.Count], streamId, frameIndex, firstSequence);
+            var full = Assemble(image, grid, q, EncodeTiles(grid, y, z, groups).Payloads, new ushort[grid.Count], streamId, frameIndex, firstSequence);
             if (_options.PreviewLayer)
             {
                 var preview = Prefix(full, 0);
@@ -426,7 +426,7 @@ public sealed class EdgeCodecEncoder : IDisposable
 
         EncodedImage? best = null;
         long bestError = long.MaxValue, bestSize = long.MaxValue;
-        var whole = new Dictionary<int, (byte[][][] Payloads, ushort[] Experts, RgbImage Picture)>(); // for the residual search
+        var whole = new Dictionary<int, (TileStreams[] Payloads, ushort[] Experts, RgbImage Picture)>(); // for the residual search
         foreach (var (q, k) in candidates)
         {
             var (payloads, latents) = EncodeTiles(grid, gained[q].Y, gained[q].Z, k);
@@ -442,7 +442,7 @@ public sealed class EdgeCodecEncoder : IDisposable
                 }
             }
 
-            var encoded = Assemble(image, grid, q, payloads, k, experts, streamId, frameIndex, firstSequence);
+            var encoded = Assemble(image, grid, q, payloads, experts, streamId, frameIndex, firstSequence);
             long size = sizeOf(encoded);
             if (size > maxBytes)
             {
@@ -512,16 +512,16 @@ public sealed class EdgeCodecEncoder : IDisposable
         layers = layers == 0 ? _pack.Layout.Groups : layers;
         var (payloads, latents) = EncodeTiles(grid, y, z, layers);
         ushort[] experts = _options.Experts.Count == 0 ? new ushort[grid.Count] : Route(image, grid, latents, quality);
-        return Assemble(image, grid, quality, payloads, layers, experts, streamId, frameIndex, firstSequence);
+        return Assemble(image, grid, quality, payloads, experts, streamId, frameIndex, firstSequence);
     }
 
     /// <summary>
-    /// Every tile's layer payloads (1 .. <paramref name="layers"/>), and the latents a decoder rebuilds from them
+    /// Every tile's streams (z and groups 0 .. <paramref name="layers"/> − 1), and the latents a decoder rebuilds from them
     /// (predicted means for the layers not written).
     /// </summary>
-    private (byte[][][] Payloads, I32Tensor Latents) EncodeTiles(TileGrid grid, float[] y, float[] z, int layers)
+    private (TileStreams[] Payloads, I32Tensor Latents) EncodeTiles(TileGrid grid, float[] y, float[] z, int layers)
     {
-        var payloads = new byte[grid.Count][][];
+        var payloads = new TileStreams[grid.Count];
         var latents = new I32Tensor(_pack.Layout.LatentChannels, grid.LatentHeight, grid.LatentWidth);
         Parallel.For(0, grid.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveThreads }, tile =>
             payloads[tile] = EncodeTile(grid, tile, y, z, layers, latents));
@@ -529,21 +529,14 @@ public sealed class EdgeCodecEncoder : IDisposable
     }
 
     /// <summary>
-    /// The header and the packets in prefix order: layer 0 of every tile, then layer 1, and so on. With a
-    /// <see cref="EncoderOptions.PreviewLayer"/> each tile's base payload is split into its z stream (layer 0) and
-    /// group 0 (layer 1), and the later layers move one up.
+    /// The header and the packets in prefix order: layer 0 of every tile, then layer 1, and so on; each tile's
+    /// streams laid out as layers by <see cref="LayerPayload.Layers"/> (with a <see cref="EncoderOptions.PreviewLayer"/>
+    /// the z stream is a layer of its own).
     /// </summary>
-    private EncodedImage Assemble(RgbImage image, TileGrid grid, int quality, byte[][][] payloads, int layers, ushort[] experts, uint streamId, uint frameIndex, ulong firstSequence)
+    private EncodedImage Assemble(RgbImage image, TileGrid grid, int quality, TileStreams[] tiles, ushort[] experts, uint streamId, uint frameIndex, ulong firstSequence)
     {
-        if (_options.PreviewLayer)
-        {
-            payloads = [.. payloads.Select(tile =>
-            {
-                var (z, group0) = LayerPayload.SplitBase(tile[0]);
-                return (byte[][])[z.ToArray(), group0.ToArray(), .. tile[1..]];
-            })];
-            layers++;
-        }
+        byte[][][] payloads = [.. tiles.Select(t => LayerPayload.Layers(t, _options.PreviewLayer))];
+        int layers = payloads[0].Length; // every tile codes the same groups
 
         var header = ContainerHeader.Create(_pack.ModelId, image.Width, image.Height, grid.TileSize, grid.TileSize, checked((byte)layers),
             frameCount: checked(frameIndex + 1), qualityLevel: (byte)quality, previewLayer: _options.PreviewLayer); // frames 0..frameIndex; only frameIndex is present
@@ -651,7 +644,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         return (candidates, provider);
     }
 
-    private byte[][] EncodeTile(TileGrid grid, int tile, float[] y, float[] z, int layers, I32Tensor latents)
+    private TileStreams EncodeTile(TileGrid grid, int tile, float[] y, float[] z, int layers, I32Tensor latents)
     {
         var layout = _pack.Layout;
         var (zx, zy, zw, zh) = grid.HyperRect(tile);
@@ -712,8 +705,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         byte[] zStream = RansCodec.Encode(zTile.Data, zTables, _pack.FactorizedTables);
         _pool.Return(zTables);
         _pool.Return(zTile);
-        streams[0] = LayerPayload.EncodeBase(zStream, streams[0]);
-        return streams;
+        return new TileStreams(zStream, streams);
     }
 
     private static void ApplyGain(float[] y, ReadOnlySpan<float> gain, int plane)

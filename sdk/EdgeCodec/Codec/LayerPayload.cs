@@ -10,6 +10,17 @@ namespace EdgeCodec.Codec;
 /// </summary>
 internal static class LayerPayload
 {
+    /// <summary>
+    /// One tile's payloads in layer order: <c>[base, group 1, …]</c>, or with a <paramref name="previewLayer"/>
+    /// <c>[z, group 0, group 1, …]</c>; then the residual layer, if any. The one place the encoder decides the layout.
+    /// </summary>
+    public static byte[][] Layers(TileStreams tile, bool previewLayer)
+    {
+        byte[][] groups = tile.Groups;
+        byte[][] head = previewLayer ? [tile.Z, .. groups] : [EncodeBase(tile.Z, groups[0]), .. groups[1..]];
+        return tile.Residual is { } residual ? [.. head, residual] : head;
+    }
+
     public static byte[] EncodeBase(byte[] zStream, byte[] group0Stream)
     {
         var output = new byte[Varint.Length((uint)zStream.Length) + zStream.Length + group0Stream.Length];
