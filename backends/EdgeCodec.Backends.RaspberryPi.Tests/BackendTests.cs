@@ -30,6 +30,20 @@ public sealed class BackendTests
     }
 
     [Fact]
+    public void The_pi_decodes_on_the_simd_engine_whether_or_not_cpu_was_registered()
+    {
+        // Before, a Pi whose app registered only `rpi` (as PiPlayer did) ran the scalar integer reference.
+        var pack = s_pack.Value;
+        Assert.Equal("cpu", RaspberryPiBackend.Engine(pack).Name);
+        RaspberryPiBackend.Register();
+        var cpu = Assert.Single(DecoderBackends.All, b => b.Name == "cpu");
+        Assert.Same(cpu, RaspberryPiBackend.Engine(pack));
+        Assert.Contains(DecoderBackends.All, b => b.Name == "rpi");
+        RaspberryPiBackend.Register(); // again: still one cpu backend, the one registered first
+        Assert.Same(cpu, Assert.Single(DecoderBackends.All, b => b.Name == "cpu"));
+    }
+
+    [Fact]
     public void A_hot_board_decodes_fewer_layers_and_recovers_when_cool()
     {
         var pack = s_pack.Value;

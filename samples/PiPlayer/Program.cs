@@ -5,6 +5,7 @@
 using System.Device.Gpio;
 using System.Device.Spi;
 using EdgeCodec.Backends;
+using EdgeCodec.Backends.Cpu;
 using EdgeCodec.Backends.RaspberryPi;
 using EdgeCodec.Models;
 using Iot.Device.Ili934x;
@@ -17,7 +18,14 @@ if (files.Count == 0)
     return 2;
 }
 
-RaspberryPiBackend.Register();
+RaspberryPiBackend.Register(); // `rpi` and the SIMD engine it runs on (`cpu`, also when not on a Pi)
+var cpu = (CpuBackend)DecoderBackends.Get(CpuBackend.BackendName);
+Console.WriteLine($"cpu backend: {cpu.Isa} path (this CPU: {CpuBackend.HardwareIsa})");
+if (CpuBackend.IsaShortfall is { } shortfall)
+{
+    Console.Error.WriteLine($"warning: {shortfall}"); // e.g. a Native AOT build for a baseline instruction set
+}
+
 var pack = ModelPack.LoadDefault();
 var governor = new ThermalGovernor(Environment.ProcessorCount, pack.Layout.Groups);
 using var decoder = new ThermalAwareDecoder(pack, new ThermalSensor(), governor, DecoderBackends.Auto);
