@@ -51,13 +51,16 @@ for entry in cortex-a76:AdvSimdDp cortex-a72:AdvSimd; do
   [ "$result" = PASS ] || status=1
 done
 
-# Raspberry Pi package: RGB565 vector path vs scalar, thermal scenarios on a fake sysfs tree, exact SPI bytes.
+# Raspberry Pi package: RGB565 vector path vs scalar, thermal scenarios on a fake sysfs tree, exact SPI bytes, and
+# the rpi backend on a fake board decoding the device vectors (auto picks rpi, which runs on cpu) to the x64 pictures.
 PI_OUT="$OUT-pi"
 dotnet publish "$ROOT/backends/EdgeCodec.Backends.RaspberryPi.Check/EdgeCodec.Backends.RaspberryPi.Check.csproj" \
   -c Release -r linux-arm64 --self-contained -o "$PI_OUT" -nologo -v quiet
 for cpu in cortex-a76 cortex-a72; do
   log="$PI_OUT/$cpu.log"
-  if qemu-aarch64-static -cpu "$cpu" "$PI_OUT/EdgeCodec.Backends.RaspberryPi.Check" >"$log" 2>&1; then
+  isa=AdvSimd; [ "$cpu" = cortex-a76 ] && isa=AdvSimdDp
+  if qemu-aarch64-static -cpu "$cpu" "$PI_OUT/EdgeCodec.Backends.RaspberryPi.Check" --vectors "$ROOT/device-tests/vectors" \
+      --model "$MODEL" --expect-isa "$isa" >"$log" 2>&1; then
     echo "PASS $cpu: Raspberry Pi package checks -- log $log"
   else
     echo "FAIL $cpu: Raspberry Pi package checks -- log $log"; sed 's/^/  /' "$log"; status=1

@@ -1,12 +1,20 @@
 // Raspberry Pi package checks for Arm64 (run under qemu by device-tests/run-arm64.sh): the RGB565 vector path
-// against its scalar reference, thermal scenarios on a fake sysfs tree, and the exact SPI bytes of a frame.
+// against its scalar reference, thermal scenarios on a fake sysfs tree, the exact SPI bytes of a frame, and with
+// `--vectors DIR --model PACK --expect-isa ISA` the `rpi` backend end to end on a fake board: the device vectors
+// decoded through ThermalAwareDecoder on the SIMD engine, every picture the x64 reference's.
 using System.Device.Gpio;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Security.Cryptography;
+using EdgeCodec.Backends;
+using EdgeCodec.Backends.Cpu;
 using EdgeCodec.Backends.RaspberryPi;
 using EdgeCodec.Backends.RaspberryPi.Tests;
 using EdgeCodec.Imaging;
+using EdgeCodec.Models;
 using Iot.Device.Ili934x;
+
+string? Option(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
 int failures = 0;
 void Check(bool ok, string what)
@@ -63,6 +71,38 @@ using (var sys = new FakeSysfs().Zone(0, "cpu-thermal", 50).Zone(1, "rp1_adc", 5
     int last = spi.Writes.FindLastIndex(w => !w.IsData && w.Bytes.Contains((byte)0x2C));
     byte[] sent = [.. spi.Writes.Skip(last + 1).Where(w => w.IsData).SelectMany(w => w.Bytes)];
     Check(last >= 0 && sent.AsSpan().SequenceEqual(expected), $"ILI9341 receives exactly the frame's RGB565 bytes ({sent.Length})");
+}
+
+if (Option("--vectors") is { } vectors)
+{
+    var pack = Option("--model") is { } path ? ModelPack.Load(path) : ModelPack.LoadDefault();
+    string board = Path.GetTempFileName();
+    File.WriteAllText(board, "Raspberry Pi 5 Model B Rev 1.0\0");
+    RaspberryPiBackend.Register(); // rpi and cpu, as an app does
+    DecoderBackends.Register(new RaspberryPiBackend(board)); // the same, reading the fake board's device-tree model
+    var engine = RaspberryPiBackend.Engine(pack);
+    string isa = engine is CpuBackend cpu ? cpu.Isa.ToString() : engine.Name;
+    string auto = DecoderBackends.Resolve(DecoderBackends.Auto, pack).Name;
+    Check(auto == "rpi" && (Option("--expect-isa") is not { } expectIsa || expectIsa == isa), $"auto picks {auto} on the fake board, engine {engine.Name} path {isa}");
+    using var sys = new FakeSysfs().Zone(0, "cpu-thermal", 50).Throttled("0x0");
+    using var decoder = new ThermalAwareDecoder(pack, new ThermalSensor(sys.Root), new ThermalGovernor(2, pack.Layout.Groups), DecoderBackends.Auto);
+    foreach (string stream in Directory.GetFiles(vectors, "*.ecx").Order(StringComparer.Ordinal))
+    {
+        using var input = File.OpenRead(stream);
+        var frame = decoder.Decode(input);
+        var image = frame.Image;
+        var pixels = new byte[image.Width * image.Height * 3];
+        for (int y = 0; y < image.Height; y++)
+        {
+            image.Row(y).CopyTo(pixels.AsSpan(y * image.Width * 3, image.Width * 3));
+        }
+
+        string got = Convert.ToHexStringLower(SHA256.HashData(pixels));
+        string want = File.ReadLines(Path.ChangeExtension(stream, ".sha256")).Single(l => l.StartsWith("rgb-sha256 ", StringComparison.Ordinal))[11..];
+        Check(frame.Backend == engine.Name && got == want, $"rpi decodes {Path.GetFileName(stream)} on a cool board: synthesis on {frame.Backend}, rgb {got[..16]} {(got == want ? "identical to x64" : "DIFFERS from x64")}");
+    }
+
+    File.Delete(board);
 }
 
 Console.WriteLine(failures == 0 ? "PASS" : $"FAIL ({failures})");

@@ -91,6 +91,32 @@ public sealed class BackendTests
         Assert.Equal(Decode(decoder, plain).Image.Pixels, hot.Image.Pixels);
     }
 
+    [Fact]
+    public void A_cool_board_decodes_the_residual_layer_too()
+    {
+        var pack = s_pack.Value;
+        var image = CropTo(ImageFile.Load(Path.Combine(Root(), "samples", "media", "coffee.png")), 192, 128);
+        byte[] container;
+        using (var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = 2 }))
+        {
+            container = encoder.Encode(image, new QualitySetting(2, pack.ResidualSteps.Count / 2)).ToContainerBytes();
+        }
+
+        int groups = pack.Layout.Groups;
+        using var sys = new FakeSysfs().Zone(0, "cpu-thermal", 50).Throttled("0x0");
+        var governor = new ThermalGovernor(cores: 2, layers: groups) { CoolDownReadings = 1 }; // as PiPlayer makes it
+        using var decoder = new ThermalAwareDecoder(pack, new ThermalSensor(sys.Root), governor, "reference");
+        var cool = Decode(decoder, container);
+        Assert.All(cool.LayersPerTile, l => Assert.Equal(groups + 1, l)); // every group and the residual layer
+        using (var ms = new MemoryStream(container, writable: false))
+        {
+            Assert.Equal(EdgeCodecDecoder.Decode(pack, ms, new DecoderOptions { Backend = "reference" }).Frame.Image.Pixels, cool.Image.Pixels);
+        }
+
+        sys.Zone(0, "cpu-thermal", 72);
+        Assert.All(Decode(decoder, container).LayersPerTile, l => Assert.Equal(groups - 1, l)); // reduced: one group fewer, no residual
+    }
+
     private static DecodedFrame Decode(ThermalAwareDecoder decoder, byte[] container)
     {
         using var ms = new MemoryStream(container, writable: false);

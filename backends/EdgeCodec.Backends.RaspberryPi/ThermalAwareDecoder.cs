@@ -41,8 +41,10 @@ public sealed class ThermalAwareDecoder : IDisposable
     public ThermalSnapshot? LastReading { get; private set; }
 
     /// <summary>
-    /// Decodes the first frame of a container (complete or truncated) within the current budget, whose layers are
-    /// the base and its refinements: a stream with a <see cref="ContainerHeader.PreviewLayer"/> decodes one more.
+    /// Decodes the first frame of a container (complete or truncated) within the current budget: at the governor's
+    /// full level every layer that arrived (a residual layer too); below it <see cref="DecodeBudget.MaxLayers"/>
+    /// latent layers, the base and its refinements (a stream with a <see cref="ContainerHeader.PreviewLayer"/> decodes
+    /// one more).
     /// </summary>
     /// <param name="container">A readable stream at the container's start.</param>
     /// <exception cref="EdgeCodecFormatException">The container header is unreadable or names another model.</exception>
@@ -64,9 +66,11 @@ public sealed class ThermalAwareDecoder : IDisposable
             _decoder.SendPacket(packet);
         }
 
-        // The budget counts the base and its refinements; a stream's preview layer (z alone) comes on top, so the
-        // minimal level still decodes the base layer, not the preview's blurred picture.
-        int layers = LastBudget.MaxLayers + (read.Header.PreviewLayer ? 1 : 0);
+        // At the full level every layer the stream has, its residual layer too (the budget counts latent groups, and
+        // until session 47 a cool board dropped the residual layer). Below it the budget counts the base and its
+        // refinements; a stream's preview layer (z alone) comes on top, so the minimal level still decodes the base
+        // layer, not the preview's blurred picture.
+        int layers = _governor.Level == 0 ? 0 : LastBudget.MaxLayers + (read.Header.PreviewLayer ? 1 : 0);
         return _decoder.DecodeFrame(read.Packets.Count > 0 ? read.Packets[0].FrameIndex : 0, layers);
     }
 
