@@ -44,6 +44,9 @@ internal sealed class QnnSynthesisSession : ISynthesisBackend
 
     public bool IsThreadSafe => false;
 
+    /// <inheritdoc/>
+    public int WarmUpRuns => 2; // ONNX Runtime: memory pattern planned on a shape's first run, used from the second
+
     /// <summary>Window shapes that have a session (for tests and diagnostics).</summary>
     internal IReadOnlyCollection<(int H, int W)> Shapes => _sessions.Keys;
 

@@ -5,6 +5,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using EdgeCodec.Backends.Cpu;
 using EdgeCodec.Codec;
 using EdgeCodec.Imaging;
 using EdgeCodec.Models;
@@ -15,6 +16,7 @@ int port = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 
 string backend = args.Length > 2 ? args[2] : "auto";
 long? quota = args.Length > 3 ? long.Parse(args[3], CultureInfo.InvariantCulture) : null;
 
+CpuBackend.Register(); // the SIMD int8 engine (bit-exact with the reference, 1.2-1.5x ONNX Runtime); `auto` picks it
 var pack = ModelPack.LoadDefault();
 Directory.CreateDirectory(output);
 using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = backend });
@@ -23,13 +25,16 @@ using var receiver = new StreamReceiver(new StreamReceiverOptions
 {
     ModelId = pack.ModelId, StoreDirectory = Path.Combine(output, "store"), Durability = StoreDurability.PowerLoss, Decoder = decoder,
     StoreQuotaBytes = quota,
+    // Warm the decoder when a new picture size's HEADER arrives, while its layers are still on the way: on `cpu` the
+    // first picture of a 40 kB/s link was shown 37-60 ms after its base layer instead of 142-175 (docs/benchmarks.md).
+    WarmUpDecoder = true,
 });
 receiver.FrameProgress += (_, e) => Console.WriteLine($"frame {e.FrameIndex}: {e.Kind}, {e.CompleteLayers}/{e.Header.LayerCount} layers");
 receiver.FrameDecoded += (_, e) =>
 {
     string png = Path.Combine(output, $"frame-{e.Progress.FrameIndex}-layers-{e.Progress.CompleteLayers}.png");
     ImageFile.SavePng(e.Frame.Image, png);
-    Console.WriteLine($"  shown {png} ({e.Frame.Timings.TotalSeconds * 1000:0} ms decode)");
+    Console.WriteLine($"  shown {png} ({e.Frame.Timings.TotalSeconds * 1000:0} ms decode on {e.Frame.Backend})");
     decoder.Recycle(e.Frame.Image); // shown: the next step of this size is decoded into its pixels (thread-safe)
 };
 Console.WriteLine($"resuming from sequence {receiver.ResumeSequence}; listening on 127.0.0.1:{port}");

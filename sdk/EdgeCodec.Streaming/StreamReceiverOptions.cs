@@ -107,8 +107,9 @@ public sealed class StreamReceiverOptions
     /// Warm <see cref="Decoder"/> up for a picture size when the HEADER of the first frame of that size arrives
     /// (<see cref="EdgeCodecDecoder.WarmUp"/>, on the display task), so that the decoder's first-picture cost (up to
     /// 2–2.7× a later picture's, docs/benchmarks.md) is paid while the frame's packets are still on the way, not after
-    /// its base layer has arrived. Worth it on slow or intermittent links; on a fast one the warm-up (about two
-    /// syntheses) can delay the first picture instead. Counted in <see cref="StreamReceiverStatistics.DecoderWarmUps"/>.
+    /// its base layer has arrived. Worth it on slow or intermittent links with a fast backend (<c>cpu</c>: one synthesis;
+    /// <c>onnx</c>: two); on a fast link, or with the slow <c>reference</c> backend, the warm-up can delay the first
+    /// picture instead. Counted in <see cref="StreamReceiverStatistics.DecoderWarmUps"/>.
     /// Default false.
     /// </summary>
     public bool WarmUpDecoder { get; init; }

@@ -173,7 +173,8 @@ public sealed class StreamingBenchmarks(CodecFixture fixture, ITestOutputHelper 
         var photo = Imaging.ImageFile.Load(Path.Combine(CodecFixture.RepositoryRoot(), "samples", "media", "coffee.png"));
         using var encoder = new EdgeCodecEncoder(fixture.Pack, new EncoderOptions { Threads = 2, TileSize = 256 });
         var frame = encoder.Encode(photo, 3, 0, Synthetic.StreamId, frameIndex: 0, firstSequence: 0);
-        foreach (string backend in new[] { "onnx", "reference" })
+        Backends.Cpu.CpuBackend.Register(); // the integer SIMD engine a device decodes on
+        foreach (string backend in new[] { "cpu", "onnx", "reference" })
         {
             foreach (bool warm in new[] { false, true })
             {

@@ -1,3 +1,4 @@
+using EdgeCodec.Backends;
 using EdgeCodec.Codec;
 using EdgeCodec.Format;
 using EdgeCodec.Models;
@@ -177,6 +178,60 @@ public sealed class DecoderReuseTests(CodecFixture fixture) : IClassFixture<Code
         using var decoder = new EdgeCodecDecoder(fixture.Pack, new DecoderOptions { Backend = "reference", MaxPixels = 10_000 });
         Assert.Throws<ArgumentOutOfRangeException>(() => decoder.WarmUp(200, 100));
         decoder.WarmUp(100, 100);
+    }
+
+    [PackFact]
+    public void Warm_up_runs_the_synthesis_as_often_as_the_backend_asks()
+    {
+        int Windows(int runs)
+        {
+            var counting = new CountingBackend(runs);
+            DecoderBackends.Register(counting);
+            using var decoder = new EdgeCodecDecoder(fixture.Pack, new DecoderOptions { Backend = counting.Name, Threads = 2 });
+            decoder.WarmUp(300, 200, tileSize: 128);
+            return counting.Windows;
+        }
+
+        int once = Windows(1), twice = Windows(2);
+        Assert.True(once > 0);
+        Assert.Equal(2 * once, twice); // ONNX Runtime sessions ask for two: their memory pattern is used from the second run
+        Assert.Equal(1, DecoderBackends.Get("reference").Create(fixture.Pack, new BackendOptions()).WarmUpRuns);
+    }
+
+    /// <summary>The reference synthesis, counting its windows, asking for <paramref name="runs"/> warm-up runs.</summary>
+    private sealed class CountingBackend(int runs) : DecoderBackend
+    {
+        public int Windows;
+
+        public override string Name => $"counting-{runs}";
+
+        public override int Priority => -1;
+
+        public override bool IsAvailable(ModelPack pack, out string reason)
+        {
+            reason = string.Empty;
+            return true;
+        }
+
+        public override ISynthesisBackend Create(ModelPack pack, BackendOptions options) =>
+            new Synthesis(DecoderBackends.Get("reference").Create(pack, options), this, runs);
+
+        private sealed class Synthesis(ISynthesisBackend inner, CountingBackend owner, int runs) : ISynthesisBackend
+        {
+            public string Name => owner.Name;
+
+            public bool IsThreadSafe => false;
+
+            public int WarmUpRuns => runs;
+
+            public void Synthesize(ReadOnlySpan<byte> yq, int height, int width, Span<byte> rgb)
+            {
+                Interlocked.Increment(ref owner.Windows);
+                inner.Synthesize(yq, height, width, rgb);
+            }
+
+            public void Dispose() => inner.Dispose();
+        }
     }
 
     /// <summary>The push API with some packets lost: the header, the packets that came, end of stream, the frame.</summary>

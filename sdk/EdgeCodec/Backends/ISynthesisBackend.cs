@@ -25,6 +25,14 @@ public interface ISynthesisBackend : IDisposable
     /// </summary>
     bool PrefersTileWindows => false;
 
+    /// <summary>
+    /// How many times <see cref="Codec.EdgeCodecDecoder.WarmUp"/> runs this synthesis on a stream's windows before its
+    /// first picture. Default 1: an engine whose first run is slow only by first-touch allocation and JIT. ONNX
+    /// Runtime sessions say 2: a session plans its memory pattern on a shape's first run and allocates by it on the
+    /// second (docs/benchmarks.md, "Why two runs").
+    /// </summary>
+    int WarmUpRuns => 1;
+
     /// <summary>Synthesises RGB pixels from a window of quantised latents.</summary>
     /// <param name="yq">Planar latents, <c>channels × height × width</c> bytes; read only during the call.</param>
     /// <param name="height">Latent rows in the window (≥ 1).</param>

@@ -26,6 +26,9 @@ internal sealed class OnnxSynthesisSession : ISynthesisBackend
 
     public bool IsThreadSafe => false;
 
+    /// <inheritdoc/>
+    public int WarmUpRuns => 2; // ONNX Runtime: memory pattern planned on a shape's first run, used from the second
+
     public void Synthesize(ReadOnlySpan<byte> yq, int height, int width, Span<byte> rgb)
     {
         int plane = height * width;

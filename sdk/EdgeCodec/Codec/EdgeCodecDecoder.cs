@@ -56,7 +56,8 @@ public sealed class EdgeCodecDecoder : IDisposable
     public string BackendName => _backend.Name;
 
     /// <summary>
-    /// Runs the integer entropy path of every tile and the synthesis twice on a blank latent of the given picture
+    /// Runs the integer entropy path of every tile and the synthesis (<see cref="ISynthesisBackend.WarmUpRuns"/> times:
+    /// once on the integer engines, twice on ONNX Runtime) on a blank latent of the given picture
     /// size, and discards the picture, so that the backend has its buffers (and ONNX Runtime every window shape,
     /// planned and allocated) before the first real picture: a new decoder's first picture otherwise costs up to 2–2.7×
     /// a later one, and at most 1.5× after this (docs/benchmarks.md, "A decoder kept for the next picture"). A player calls this at start-up with its
@@ -102,7 +103,7 @@ public sealed class EdgeCodecDecoder : IDisposable
         var yq = (U8Tensor)_synthesisInput.Execute([y], 0, 1, pool);
         var picture = new RgbImage(width, height, pool.RentBytes(width * height * 3));
         var backends = Enumerable.Repeat(_backend, grid.Count).ToArray();
-        for (int pass = 0; pass < 2; pass++)
+        for (int pass = 0; pass < _backend.WarmUpRuns; pass++)
         {
             SynthesizeRegions(grid, yq, backends, picture);
         }
