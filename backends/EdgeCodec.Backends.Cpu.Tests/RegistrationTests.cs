@@ -41,6 +41,24 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void The_arm64_dot_product_is_read_from_the_kernels_auxiliary_vector()
+    {
+        static byte[] Auxv(params (ulong Type, ulong Value)[] entries) =>
+            [.. entries.SelectMany(e => BitConverter.GetBytes(e.Type).Concat(BitConverter.GetBytes(e.Value)))];
+
+        ulong dp = HardwareFeatures.HwCapAsimdDp | 0xff; // fp, asimd, ... and asimddp
+        Assert.Equal(dp, HardwareFeatures.HwCap(Auxv((6, 4096), (16, dp), (26, 0), (0, 0))));
+        Assert.Equal(0xffUL, HardwareFeatures.HwCap(Auxv((33, 1), (16, 0xff), (0, 0)))); // a Pi 4: no dot product
+        Assert.Null(HardwareFeatures.HwCap(Auxv((6, 4096), (0, 0), (16, dp))));          // nothing after AT_NULL counts
+        Assert.Null(HardwareFeatures.HwCap(Auxv((6, 4096))[..12]));                     // a torn entry is not read
+        Assert.Null(HardwareFeatures.HwCap([]));
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.NotNull(HardwareFeatures.HwCap(File.ReadAllBytes("/proc/self/auxv"))); // the kernel always passes AT_HWCAP
+        }
+    }
+
+    [Fact]
     public void The_hardware_path_is_at_least_the_usable_one_and_a_shortfall_is_reported_exactly_when_wider()
     {
         // Under DOTNET_EnableAVX512F=0 and the like (the reruns of every dispatch path), the hardware still reports

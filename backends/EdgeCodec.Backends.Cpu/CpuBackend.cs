@@ -51,7 +51,7 @@ public sealed class CpuBackend : DecoderBackend
     public static IReadOnlyList<CpuIsa> SupportedIsas => KernelTable.Supported;
 
     /// <summary>
-    /// The widest path the processor itself offers (x64 <c>cpuid</c>; Arm64 <c>/proc/cpuinfo</c> on Linux), whatever this
+    /// The widest path the processor itself offers (Arm64 Linux: the kernel's <c>AT_HWCAP</c>; x64: <c>/proc/cpuinfo</c> or <c>cpuid</c>), whatever this
     /// process can use. When it is wider than <see cref="SupportedIsas"/>' first entry, the process runs a narrower
     /// path than the machine has: a Native AOT build compiled for the baseline instruction set (publish with
     /// <c>-p:IlcInstructionSet=native</c> on the device, or name its set, e.g. <c>x86-64-v4,avxvnni</c> or

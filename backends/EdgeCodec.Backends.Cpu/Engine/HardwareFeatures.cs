@@ -4,8 +4,9 @@ using System.Runtime.Intrinsics.X86;
 namespace EdgeCodec.Backends.Cpu.Engine;
 
 /// <summary>
-/// The widest kernel path the processor itself offers, read from the hardware's own report (Linux
-/// <c>/proc/cpuinfo</c>; elsewhere x64 <c>cpuid</c>) instead of from .NET's <c>IsSupported</c>. The two differ when the
+/// The widest kernel path the processor itself offers, read from the hardware's own report (Arm64 Linux: the
+/// kernel's <c>AT_HWCAP</c> from <c>/proc/self/auxv</c>, else <c>/proc/cpuinfo</c>; x64 Linux <c>/proc/cpuinfo</c>;
+/// elsewhere x64 <c>cpuid</c>) instead of from .NET's <c>IsSupported</c>. The two differ when the
 /// process cannot use what the CPU has: a Native AOT build compiled for a baseline instruction set, or intrinsics
 /// switched off (<c>DOTNET_EnableHWIntrinsic=0</c>, which also hides <c>cpuid</c>, and the like).
 /// </summary>
@@ -37,7 +38,12 @@ internal static class HardwareFeatures
 
                 return CpuIsa.Scalar;
             case Architecture.Arm64:
-                return CpuInfoFlags("Features").Contains("asimddp") ? CpuIsa.AdvSimdDp : CpuIsa.AdvSimd;
+                // AT_HWCAP is what the kernel (and under qemu-user, the emulated core: /proc/cpuinfo there is the host's)
+                // says this process may run; .NET reads the same word.
+                bool dotProduct = ReadAuxv() is { } auxv && HwCap(auxv) is ulong hwcap
+                    ? (hwcap & HwCapAsimdDp) != 0
+                    : CpuInfoFlags("Features").Contains("asimddp");
+                return dotProduct ? CpuIsa.AdvSimdDp : CpuIsa.AdvSimd;
             default:
                 return CpuIsa.Scalar;
         }
@@ -47,6 +53,54 @@ internal static class HardwareFeatures
         => !avx2 ? CpuIsa.Scalar : !avx512 ? CpuIsa.Avx2 : avxVnni ? CpuIsa.Avx512Vnni : CpuIsa.Avx512Bw;
 
     private static bool Bit(int value, int bit) => (value & (1 << bit)) != 0;
+
+    /// <summary>Linux arm64 <c>HWCAP_ASIMDDP</c>: the dot-product instructions (<c>sdot</c>, <c>udot</c>).</summary>
+    internal const ulong HwCapAsimdDp = 1UL << 20;
+
+    private const ulong AtNull = 0, AtHwCap = 16;
+
+    /// <summary>
+    /// The <c>AT_HWCAP</c> word of a 64-bit auxiliary vector (native-endian pairs of type and value, ended by
+    /// <c>AT_NULL</c>), or null when it has none.
+    /// </summary>
+    internal static ulong? HwCap(ReadOnlySpan<byte> auxv)
+    {
+        for (int i = 0; i + 16 <= auxv.Length; i += 16)
+        {
+            ulong type = BitConverter.ToUInt64(auxv[i..]), value = BitConverter.ToUInt64(auxv[(i + 8)..]);
+            if (type == AtNull)
+            {
+                break;
+            }
+
+            if (type == AtHwCap)
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>This process's auxiliary vector (at most 4 KiB), or null when it cannot be read.</summary>
+    private static byte[]? ReadAuxv()
+    {
+        try
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                using var file = File.OpenRead("/proc/self/auxv");
+                var buffer = new byte[4096];
+                int length = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+                return buffer[..length];
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
 
     /// <summary>The flags on the first <paramref name="key"/> line of <c>/proc/cpuinfo</c>, or none when it cannot be read.</summary>
     private static HashSet<string> CpuInfoFlags(string key)
