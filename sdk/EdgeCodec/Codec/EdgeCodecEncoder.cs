@@ -370,20 +370,29 @@ public sealed class EdgeCodecEncoder : IDisposable
         pool.Return(planar);
         int groups = _pack.Layout.Groups, plane = grid.LatentHeight * grid.LatentWidth;
 
+        // One level's gained latents at a time, in one buffer (a multiply per element, against keeping a copy per
+        // level: 4 MB each at 1080p, seven levels); each use below ends before the next level is gained.
+        float[] scratch = TensorPool.Floats(pool, analysed.Length);
+        float[] Gained(int q)
+        {
+            analysed.CopyTo(scratch, 0);
+            ApplyGain(scratch, _pack.QualityLevels[q].Gain.Span, plane);
+            return scratch;
+        }
+
         // Sizes of every (level, layers) prefix, from one full encode per level without routing: a prefix of a
         // stream is the stream with fewer layers (packets are written layer by layer), and routing only changes
         // expert ids, whose size the final check below covers.
-        var gained = new (float[] Y, float[] Z)[_pack.QualityLevels.Count];
+        var hyper = new float[_pack.QualityLevels.Count][];
         var candidates = new List<(int Quality, int Layers)>();
         long smallest = long.MaxValue;
         EncodedImage? previewOnly = null; // with a preview layer: the largest stream of z alone that fits, if nothing more does
         long previewOnlySize = 0;
-        for (int q = 0; q < gained.Length; q++)
+        for (int q = 0; q < hyper.Length; q++)
         {
-            float[] y = (float[])analysed.Clone();
-            ApplyGain(y, _pack.QualityLevels[q].Gain.Span, plane);
+            float[] y = Gained(q);
             float[] z = _analysis.HyperAnalyze(y, grid.LatentHeight, grid.LatentWidth);
-            gained[q] = (y, z);
+            hyper[q] = z;
             var full = Assemble(image, grid, q, EncodeTiles(grid, y, z, groups).Payloads, new ushort[grid.Count], streamId, frameIndex, firstSequence);
             if (_options.PreviewLayer)
             {
@@ -429,7 +438,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         var whole = new Dictionary<int, (TileStreams[] Payloads, ushort[] Experts, RgbImage Picture)>(); // for the residual search
         foreach (var (q, k) in candidates)
         {
-            var (payloads, latents) = EncodeTiles(grid, gained[q].Y, gained[q].Z, k);
+            var (payloads, latents) = EncodeTiles(grid, Gained(q), hyper[q], k);
             // One synthesis pass routes the tiles (with experts) and measures the picture; a lone candidate without
             // experts needs neither.
             var (experts, error) = (new ushort[grid.Count], 0L);
@@ -459,7 +468,7 @@ public sealed class EdgeCodecEncoder : IDisposable
         {
             if (!whole.TryGetValue(q, out var synthesized))
             {
-                synthesized = EncodeWhole(image, grid, q, gained[q].Y, gained[q].Z);
+                synthesized = EncodeWhole(image, grid, q, Gained(q), hyper[q]);
             }
 
             if (WithinResidual(image, grid, synthesized, q, maxBytes, sizeOf, streamId, frameIndex, firstSequence) is { } r
@@ -469,6 +478,8 @@ public sealed class EdgeCodecEncoder : IDisposable
             }
         }
 
+        pool.Return(scratch);
+        pool.Return(analysed);
         return best ?? previewOnly ?? throw new ArgumentOutOfRangeException(nameof(maxBytes),
             $"The smallest stream for this {image.Width}x{image.Height} image is {smallest} bytes ({(_options.PreviewLayer ? "the preview layer" : "quality 0, base layer")} only).");
     }
