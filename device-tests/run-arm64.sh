@@ -52,7 +52,7 @@ for entry in cortex-a76:AdvSimdDp cortex-a72:AdvSimd; do
 done
 
 # Raspberry Pi package: RGB565 vector path vs scalar, thermal scenarios on a fake sysfs tree, exact SPI bytes, and
-# the rpi backend on a fake board decoding the device vectors (auto picks rpi, which runs on cpu) to the x64 pictures.
+# the rpi backend on a fake board decoding the device vectors (on the cpu engine) to the x64 pictures.
 PI_OUT="$OUT-pi"
 dotnet publish "$ROOT/backends/EdgeCodec.Backends.RaspberryPi.Check/EdgeCodec.Backends.RaspberryPi.Check.csproj" \
   -c Release -r linux-arm64 --self-contained -o "$PI_OUT" -nologo -v quiet

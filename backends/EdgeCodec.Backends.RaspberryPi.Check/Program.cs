@@ -82,10 +82,12 @@ if (Option("--vectors") is { } vectors)
     DecoderBackends.Register(new RaspberryPiBackend(board)); // the same, reading the fake board's device-tree model
     var engine = RaspberryPiBackend.Engine(pack);
     string isa = engine is CpuBackend cpu ? cpu.Isa.ToString() : engine.Name;
-    string auto = DecoderBackends.Resolve(DecoderBackends.Auto, pack).Name;
-    Check(auto == "rpi" && (Option("--expect-isa") is not { } expectIsa || expectIsa == isa), $"auto picks {auto} on the fake board, engine {engine.Name} path {isa}");
+    // By name, not `auto`: auto times the backends, and under qemu the emulated NEON can lose to the scalar reference.
+    bool available = DecoderBackends.Get("rpi").IsAvailable(pack, out string why);
+    Check(available && (Option("--expect-isa") is not { } expectIsa || expectIsa == isa),
+        $"rpi available on the fake board{(available ? "" : $" (no: {why})")}, engine {engine.Name} path {isa}");
     using var sys = new FakeSysfs().Zone(0, "cpu-thermal", 50).Throttled("0x0");
-    using var decoder = new ThermalAwareDecoder(pack, new ThermalSensor(sys.Root), new ThermalGovernor(2, pack.Layout.Groups), DecoderBackends.Auto);
+    using var decoder = new ThermalAwareDecoder(pack, new ThermalSensor(sys.Root), new ThermalGovernor(2, pack.Layout.Groups), "rpi");
     foreach (string stream in Directory.GetFiles(vectors, "*.ecx").Order(StringComparer.Ordinal))
     {
         using var input = File.OpenRead(stream);
