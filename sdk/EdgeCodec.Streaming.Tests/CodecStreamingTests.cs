@@ -12,9 +12,9 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
         ModelId = fixture.Pack.ModelId, StreamId = Synthetic.StreamId, IdleTimeout = TimeSpan.FromSeconds(5),
     });
 
-    private StreamReceiver NewReceiver(string store) => new(new StreamReceiverOptions
+    private StreamReceiver NewReceiver(string? store, EdgeCodecDecoder? decoder = null, bool warmUp = false) => new(new StreamReceiverOptions
     {
-        ModelId = fixture.Pack.ModelId, StoreDirectory = store, IdleTimeout = TimeSpan.FromSeconds(5),
+        ModelId = fixture.Pack.ModelId, StoreDirectory = store, Decoder = decoder, WarmUpDecoder = warmUp, IdleTimeout = TimeSpan.FromSeconds(5),
     });
 
     /// <summary>Sends one frame over an in-memory link to a receiver that stores it in <paramref name="store"/> and decodes it; returns every display step.</summary>
@@ -28,10 +28,7 @@ public sealed class CodecStreamingTests(CodecFixture fixture) : IClassFixture<Co
         using var decoder = new EdgeCodecDecoder(fixture.Pack, options);
         var decoded = new List<FrameDecodedEventArgs>();
         var sender = NewSender();
-        var receiver = new StreamReceiver(new StreamReceiverOptions
-        {
-            ModelId = fixture.Pack.ModelId, StoreDirectory = store, Decoder = decoder, WarmUpDecoder = warmUp, IdleTimeout = TimeSpan.FromSeconds(5),
-        });
+        var receiver = NewReceiver(store, decoder, warmUp);
         using (receiver)
         {
             receiver.FrameDecoded += (_, e) => decoded.Add(e);
