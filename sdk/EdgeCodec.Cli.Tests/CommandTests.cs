@@ -128,6 +128,32 @@ public sealed partial class CommandTests : IDisposable
     }
 
     [Fact]
+    public void Trim_removes_a_preview_layer_for_older_readers()
+    {
+        var (plain, _) = EncodePhoto("plain-again.ecx", 2);
+        string preview = Path.Combine(_dir, "with-preview.ecx");
+        Assert.Equal(0, CliProcess.Run("encode", _photo, "-o", preview, "-q", "2", "--preview-layer").ExitCode);
+        string back = Path.Combine(_dir, "without-preview.ecx");
+        var (rc, stdout, stderr) = CliProcess.Run("trim", preview, "-o", back, "--no-preview-layer");
+        Assert.True(rc == 0, stderr);
+        Assert.Equal(File.ReadAllBytes(plain), File.ReadAllBytes(back)); // what the encoder writes without the option
+        Assert.Contains("4 of 4 layers", stdout, StringComparison.Ordinal);
+
+        string baseOnly = Path.Combine(_dir, "without-preview-base.ecx");
+        Assert.Equal(0, CliProcess.Run("trim", preview, "-o", baseOnly, "--no-preview-layer", "-l", "1").ExitCode);
+        (rc, stdout, _) = CliProcess.Run("info", baseOnly);
+        Assert.Equal(0, rc);
+        Assert.DoesNotContain("preview layer", stdout, StringComparison.Ordinal);
+
+        (rc, _, stderr) = CliProcess.Run("trim", plain, "-o", Path.Combine(_dir, "none.ecx"), "--no-preview-layer");
+        Assert.Equal(3, rc);
+        Assert.Contains("has no preview layer", stderr, StringComparison.Ordinal);
+        (rc, _, stderr) = CliProcess.Run("trim", preview, "-o", Path.Combine(_dir, "both.ecx"), "--preview-layer", "--no-preview-layer");
+        Assert.Equal(2, rc);
+        Assert.Contains("not both", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Encode_within_a_byte_budget_writes_a_container_that_fits()
     {
         string ecx = Path.Combine(_dir, "budget.ecx");

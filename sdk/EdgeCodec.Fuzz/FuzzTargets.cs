@@ -81,21 +81,36 @@ internal static class FuzzTargets
             return;
         }
 
-        // Whatever was read converts to a preview-layer file or fails with a typed error, and the result reads back.
+        // Whatever was read converts to a file with a preview layer (or, having one, to a file without) or fails
+        // with a typed error, and the result reads back; a preview file made from a plain one converts back.
         try
         {
             using var converted = new MemoryStream();
-            int written = ContainerWriter.WriteWithPreviewLayer(read, converted, ContainerLayout.Indexed);
+            bool adding = !read.Header.PreviewLayer;
+            int written = adding
+                ? ContainerWriter.WriteWithPreviewLayer(read, converted, ContainerLayout.Indexed)
+                : ContainerWriter.WriteWithoutPreviewLayer(read, converted, ContainerLayout.Indexed);
             var back = ContainerReader.Read(converted.ToArray(), ContainerOptions);
-            if (!back.Header.PreviewLayer || back.PacketsRecovered != written)
+            if (back.Header.PreviewLayer != adding || back.PacketsRecovered != written)
             {
                 throw new InvalidOperationException($"A converted container read back as {back.PacketsRecovered} of {written} packets.");
+            }
+
+            if (adding && back.Header.LayerCount >= 2)
+            {
+                using var plain = new MemoryStream();
+                ContainerWriter.WriteWithoutPreviewLayer(back, plain, ContainerLayout.Indexed);
+                var again = ContainerReader.Read(plain.ToArray(), ContainerOptions);
+                if (again.Header.PreviewLayer || again.Header.LayerCount != read.Header.LayerCount)
+                {
+                    throw new InvalidOperationException("A container with a preview layer added did not convert back.");
+                }
             }
         }
         catch (EdgeCodecFormatException)
         {
         }
-        catch (ArgumentException) when (read.Header.PreviewLayer || read.Header.LayerCount == byte.MaxValue)
+        catch (ArgumentException) when (read.Header.LayerCount == byte.MaxValue || (read.Header.PreviewLayer && read.Header.LayerCount < 2))
         {
         }
     }

@@ -5,9 +5,9 @@ using EdgeCodec.Format;
 namespace EdgeCodec.Cli.Commands;
 
 /// <summary>
-/// <c>edgecodec trim IN.ecx (--layers K | --max-bytes B | --preview-layer) -o OUT.ecx [--layout compact|indexed]</c>:
+/// <c>edgecodec trim IN.ecx (--layers K | --max-bytes B | --preview-layer | --no-preview-layer) -o OUT.ecx [--layout compact|indexed]</c>:
 /// keep the first K refinement layers, or as many as fit in B bytes, without re-encoding (and convert the layout, or
-/// add a preview layer, on the way).
+/// add or remove a preview layer, on the way).
 /// </summary>
 internal static class TrimCommand
 {
@@ -21,10 +21,14 @@ internal static class TrimCommand
         {
             Description = "Add a preview layer first (each tile's hyper-latent as a packet of its own; same payloads, no re-encoding); --layers and --max-bytes then count it",
         };
+        var noPreview = new Option<bool>("--no-preview-layer")
+        {
+            Description = "Remove the preview layer (z joins group 0 in the base layer again: a version-1 file that older readers take; no re-encoding); --layers and --max-bytes then count without it",
+        };
         var layout = CommonOptions.Layout("the input's");
         var command = new Command("trim", "Keep the first K refinement layers of a container (a smaller, coarser file; no re-encoding)")
         {
-            input, output, layers, maxBytes, layout, preview,
+            input, output, layers, maxBytes, layout, preview, noPreview,
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
@@ -34,9 +38,15 @@ internal static class TrimCommand
             long? budget = r.GetValue(maxBytes);
             ContainerLayout? fileLayout = r.GetValue(layout); // null: the input's
             bool addPreview = r.GetValue(preview);
-            if (keep is not null && budget is not null || (keep is null && budget is null && !addPreview))
+            bool dropPreview = r.GetValue(noPreview);
+            if (addPreview && dropPreview)
             {
-                return CliRunner.Error(CliRunner.Usage, "give either --layers or --max-bytes (or --preview-layer)");
+                return CliRunner.Error(CliRunner.Usage, "give --preview-layer or --no-preview-layer, not both");
+            }
+
+            if (keep is not null && budget is not null || (keep is null && budget is null && !addPreview && !dropPreview))
+            {
+                return CliRunner.Error(CliRunner.Usage, "give either --layers or --max-bytes (or --preview-layer / --no-preview-layer)");
             }
 
             if (budget <= 0)
@@ -68,6 +78,25 @@ internal static class TrimCommand
                 ContainerWriter.WriteWithPreviewLayer(read, converted, fileLayout);
                 converted.Position = 0;
                 read = ContainerReader.Read(converted); // the layers below count the preview layer
+                keep ??= budget is null ? read.Header.LayerCount : null;
+            }
+
+            if (dropPreview)
+            {
+                if (!read.Header.PreviewLayer)
+                {
+                    return CliRunner.Error(CliRunner.BadInput, "the input has no preview layer");
+                }
+
+                if (read.Header.LayerCount < 2)
+                {
+                    return CliRunner.Error(CliRunner.BadInput, "the input holds only its preview layer, which has no form without one");
+                }
+
+                using var converted = new MemoryStream();
+                ContainerWriter.WriteWithoutPreviewLayer(read, converted, fileLayout);
+                converted.Position = 0;
+                read = ContainerReader.Read(converted); // the layers below count without the preview layer
                 keep ??= budget is null ? read.Header.LayerCount : null;
             }
 

@@ -213,4 +213,54 @@ public sealed class PreviewLayerTests(CodecFixture fixture) : IClassFixture<Code
         Assert.Equal(FormatError.Malformed, Assert.Throws<EdgeCodecFormatException>(
             () => ContainerWriter.WriteWithPreviewLayer(ContainerReader.Read(damaged.ToArray()), Stream.Null)).Error);
     }
+
+    [PackFact]
+    public void A_preview_file_goes_back_to_a_version_1_file_byte_for_byte()
+    {
+        using var encoder = PreviewEncoder();
+        var plain = fixture.Encoded(2);
+        var preview = encoder.Encode(fixture.Image, 2);
+        foreach (var layout in new[] { ContainerLayout.Compact, ContainerLayout.Indexed })
+        {
+            // What the encoder writes without the option, and a header older readers take (version 1).
+            var read = ContainerReader.Read(preview.ToContainerBytes(layout));
+            using var back = new MemoryStream();
+            Assert.Equal(plain.Packets.Count, ContainerWriter.WriteWithoutPreviewLayer(read, back));
+            Assert.Equal(plain.ToContainerBytes(layout), back.ToArray());
+            Assert.False(ContainerReader.Read(back.ToArray()).Header.PreviewLayer);
+            Assert.Throws<ArgumentException>(() => ContainerWriter.WriteWithoutPreviewLayer(ContainerReader.Read(back.ToArray()), Stream.Null));
+        }
+
+        // The preview layer alone has no version-1 form.
+        using var previewOnly = new MemoryStream();
+        ContainerWriter.WriteLayerPrefix(ContainerReader.Read(preview.ToContainerBytes()), 1, previewOnly);
+        Assert.Throws<ArgumentException>(() => ContainerWriter.WriteWithoutPreviewLayer(ContainerReader.Read(previewOnly.ToArray()), Stream.Null));
+
+        // A download cut inside group 0: the tiles whose group 0 came get their base layer, the others none.
+        byte[] whole = preview.ToContainerBytes(ContainerLayout.Indexed);
+        var entries = ContainerReader.Read(whole).Entries;
+        int tiles = preview.Header.TileCount;
+        var cut = ContainerReader.Read(whole.AsMemory(0, (int)(entries[tiles + 1].Offset + entries[tiles + 1].Length)));
+        Assert.Equal(tiles + 2, cut.PacketsRecovered);
+        using var fromCut = new MemoryStream();
+        Assert.Equal(2, ContainerWriter.WriteWithoutPreviewLayer(cut, fromCut, ContainerLayout.Compact));
+        var shown = Decode(fromCut.ToArray());
+        Assert.Equal(new[] { 1, 1 }.Concat(Enumerable.Repeat(0, tiles - 2)).ToArray(), shown.LayersPerTile.ToArray());
+        byte[] plainWhole = plain.ToContainerBytes(ContainerLayout.Indexed);
+        var plainEntries = ContainerReader.Read(plainWhole).Entries;
+        var plainCut = Decode(plainWhole.AsSpan(0, (int)(plainEntries[1].Offset + plainEntries[1].Length)).ToArray());
+        Assert.Equal(plainCut.Image.Pixels.ToArray(), shown.Image.Pixels.ToArray()); // the same picture as the plain file cut there
+
+        // An empty z packet is bad input, not a base layer without z.
+        var packets = ContainerReader.Read(whole).Packets.ToArray();
+        packets[0] = new LatentPacket
+        {
+            StreamId = packets[0].StreamId, Sequence = packets[0].Sequence, FrameIndex = packets[0].FrameIndex, TileIndex = 0, Layer = 0,
+            ModelId = packets[0].ModelId, Payload = Array.Empty<byte>(),
+        };
+        using var damaged = new MemoryStream();
+        ContainerWriter.Write(preview.Header, packets, damaged, ContainerLayout.Indexed);
+        Assert.Equal(FormatError.Malformed, Assert.Throws<EdgeCodecFormatException>(
+            () => ContainerWriter.WriteWithoutPreviewLayer(ContainerReader.Read(damaged.ToArray()), Stream.Null)).Error);
+    }
 }

@@ -207,12 +207,6 @@ public sealed class ContainerWriter : IDisposable
         var header = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, (byte)(h.LayerCount + 1), h.FrameCount, h.QualityLevel, previewLayer: true);
         var packets = new List<LatentPacket>(source.Packets.Count + h.TileCount);
         ulong sequence = source.Packets.Count > 0 ? source.Packets[0].Sequence : 0;
-        static LatentPacket Moved(LatentPacket p, int layer, ReadOnlyMemory<byte> payload, ulong sequence) => new()
-        {
-            StreamId = p.StreamId, Sequence = sequence, FrameIndex = p.FrameIndex, TileIndex = p.TileIndex, Layer = checked((byte)layer),
-            ExpertId = p.ExpertId, ModelId = p.ModelId, Payload = payload,
-        };
-
         foreach (var frame in source.Packets.GroupBy(p => p.FrameIndex)) // the source is in prefix order: frame by frame
         {
             var z = new List<(LatentPacket Packet, ReadOnlyMemory<byte> Stream)>();
@@ -239,17 +233,109 @@ public sealed class ContainerWriter : IDisposable
         {
             // A compact file is a gapless prefix of one frame: a source cut inside its base layer has z for fewer
             // than all tiles, and its group-0 packets would leave a gap after them. Keep the gapless part.
-            int tiles = header.TileCount, gapless = 0;
-            while (gapless < packets.Count && packets[gapless].Layer == gapless / tiles && packets[gapless].TileIndex == gapless % tiles)
-            {
-                gapless++;
-            }
-
-            packets.RemoveRange(gapless, packets.Count - gapless);
+            KeepGaplessPrefix(packets, header.TileCount);
         }
 
         Write(header, packets, destination, target);
         return packets.Count;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="source"/>, a container with a preview layer, without it, as a container of format
+    /// version 1 that readers from before the preview layer read: each tile's z packet (layer 0) and group-0 packet
+    /// (layer 1) join into one base-layer packet again, and every later layer moves down by one. The inverse of
+    /// <see cref="WriteWithPreviewLayer"/>: the payloads are the source's bytes, the pictures are the same layer for
+    /// layer, and a file that <see cref="WriteWithPreviewLayer"/> wrote comes back byte for byte. Sequence numbers
+    /// are renumbered in the new prefix order from the source's first. A tile whose z or group-0 packet is missing
+    /// (a cut or damaged source) has no base layer in the result; the result then shows that tile as a decoder shows
+    /// any lost base (in the compact layout, the result ends at the first such gap).
+    /// </summary>
+    /// <param name="source">A container with a preview layer, as read by <see cref="ContainerReader"/>.</param>
+    /// <param name="destination">A writable stream, positioned at the start of the new file; left open.</param>
+    /// <param name="layout">The layout to write, or <see langword="null"/> for the source's (a compact result needs a source of one frame).</param>
+    /// <returns>The number of packets written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> or <paramref name="destination"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">
+    /// The source has no preview layer, or holds nothing but the preview layer (a file without one has no layer for
+    /// z alone), or a compact result was asked of packets it cannot hold.
+    /// </exception>
+    /// <exception cref="EdgeCodecFormatException">A z or group-0 packet holds an empty stream.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public static int WriteWithoutPreviewLayer(ContainerReadResult source, Stream destination, ContainerLayout? layout = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ContainerHeader h = source.Header;
+        if (!h.PreviewLayer)
+        {
+            throw new ArgumentException("The container has no preview layer.", nameof(source));
+        }
+
+        if (h.LayerCount < 2)
+        {
+            throw new ArgumentException("The container holds only its preview layer; without one, z travels with group 0, which it does not have.", nameof(source));
+        }
+
+        var header = ContainerHeader.Create(h.ModelId, h.Width, h.Height, h.TileWidth, h.TileHeight, (byte)(h.LayerCount - 1), h.FrameCount, h.QualityLevel);
+        var packets = new List<LatentPacket>(source.Packets.Count);
+        ulong sequence = source.Packets.Count > 0 ? source.Packets[0].Sequence : 0;
+        foreach (var frame in source.Packets.GroupBy(p => p.FrameIndex)) // the source is in prefix order: frame by frame
+        {
+            var z = new Dictionary<ushort, LatentPacket>();
+            foreach (LatentPacket p in frame.Where(p => p.Layer == 0))
+            {
+                z[p.TileIndex] = p;
+            }
+
+            foreach (LatentPacket group0 in frame.Where(p => p.Layer == 1))
+            {
+                if (!z.TryGetValue(group0.TileIndex, out LatentPacket? zPacket))
+                {
+                    continue; // no z: this tile has no base layer
+                }
+
+                if (zPacket.Payload.IsEmpty || group0.Payload.IsEmpty)
+                {
+                    throw new EdgeCodecFormatException($"Frame {group0.FrameIndex}, tile {group0.TileIndex}: the {(zPacket.Payload.IsEmpty ? "z" : "group-0")} packet holds an empty stream.", FormatError.Malformed);
+                }
+
+                byte[] payload = Codec.LayerPayload.EncodeBase(zPacket.Payload.ToArray(), group0.Payload.ToArray());
+                packets.Add(Moved(group0, 0, payload, sequence++));
+            }
+
+            packets.AddRange(frame.Where(p => p.Layer > 1).Select(p => Moved(p, p.Layer - 1, p.Payload, sequence++)));
+        }
+
+        ContainerLayout target = layout ?? source.Layout;
+        if (target == ContainerLayout.Compact && packets.Count > 0 && packets.All(p => p.FrameIndex == packets[0].FrameIndex))
+        {
+            KeepGaplessPrefix(packets, header.TileCount); // a cut source: the tiles that got their base, up to the first gap
+        }
+
+        Write(header, packets, destination, target);
+        return packets.Count;
+    }
+
+    /// <summary>A packet moved to another layer (and sequence number), with the rest of its identity kept.</summary>
+    private static LatentPacket Moved(LatentPacket p, int layer, ReadOnlyMemory<byte> payload, ulong sequence) => new()
+    {
+        StreamId = p.StreamId, Sequence = sequence, FrameIndex = p.FrameIndex, TileIndex = p.TileIndex, Layer = checked((byte)layer),
+        ExpertId = p.ExpertId, ModelId = p.ModelId, Payload = payload,
+    };
+
+    /// <summary>
+    /// Cuts one frame's packets, in prefix order, to their gapless prefix (layer by layer, tile by tile from the
+    /// first): what a compact container holds.
+    /// </summary>
+    private static void KeepGaplessPrefix(List<LatentPacket> packets, int tiles)
+    {
+        int gapless = 0;
+        while (gapless < packets.Count && packets[gapless].Layer == gapless / tiles && packets[gapless].TileIndex == gapless % tiles)
+        {
+            gapless++;
+        }
+
+        packets.RemoveRange(gapless, packets.Count - gapless);
     }
 
     /// <summary>Writes a complete container of <paramref name="packets"/> in <paramref name="layout"/>, and flushes it.</summary>
