@@ -7,7 +7,7 @@
 # UPLINK_QUALITY (default auto; fit, or a level) is CameraUplink's quality argument, UPLINK_RATE (default 4mbit) the
 # tbf rate, UPLINK_BURST (default 32kb) its bucket, UPLINK_FPS (default 4) the camera frame rate, UPLINK_FRAMES
 # (default 16) the number of frames, UPLINK_RESETS (default 0.05) the proxy's random resets per second (0 for runs
-# that should differ only in the camera's choices), e.g. `UPLINK_RATE=48kbit UPLINK_FPS=1 UPLINK_QUALITY=fit bash device-tests/netns-stream.sh`.
+# that should differ only in the camera's choices), UPLINK_PREVIEW=1 the camera's --preview-layer, e.g. `UPLINK_RATE=48kbit UPLINK_FPS=1 UPLINK_QUALITY=fit bash device-tests/netns-stream.sh`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CAM=ec-cam-$$ STB=ec-stb-$$ VCAM=ecv$$a VSTB=ecv$$b
@@ -58,7 +58,7 @@ ip netns exec "$STB" /usr/bin/python3 "$ROOT/device-tests/netns/impair_proxy.py"
   --target 127.0.0.1:5599 --latency-ms 40 --outage 4:3 --reset-per-second "${UPLINK_RESETS:-0.05}" --duration 240 >"$WORK/proxy.log" 2>&1 &
 sleep 2
 if ! EDGECODEC_UPLINK_DUMP="$WORK/sent" timeout 150 ip netns exec "$CAM" \
-    dotnet "$BUILD/CameraUplink/bin/Release/net10.0/CameraUplink.dll" "$WORK/frames" 10.213.0.2 9001 "$QUALITY" "${UPLINK_FPS:-4}" >"$WORK/camera.log" 2>&1; then
+    dotnet "$BUILD/CameraUplink/bin/Release/net10.0/CameraUplink.dll" "$WORK/frames" 10.213.0.2 9001 "$QUALITY" "${UPLINK_FPS:-4}" ${UPLINK_PREVIEW:+--preview-layer} >"$WORK/camera.log" 2>&1; then
   echo "FAIL netns-stream: the camera did not finish"; tail -5 "$WORK/camera.log"; exit 1
 fi
 timeout 60 tail --pid="$PLAYER" -f /dev/null || true

@@ -1,10 +1,12 @@
 // Camera side: encodes every image of a folder (all layers up front) and streams them to host:port, reconnecting
 // until the receiver has acknowledged everything. Loopback only in this repository's tests and docs.
-// Usage: dotnet run --project samples/CameraUplink -- <image-folder> [host=127.0.0.1] [port=5599] [quality=1|auto|fit] [fps=5]
+// Usage: dotnet run --project samples/CameraUplink -- <image-folder> [host=127.0.0.1] [port=5599] [quality=1|auto|fit] [fps=5] [--preview-layer]
 // With quality "auto" the camera paces frames at fps and picks each frame's setting of the pack's quality ladder (a
 // level, with or without a residual layer) from the sender's link estimate (QualityAdaptation.ForLadder); "fit" paces the same way but encodes each frame into the best stream that fits the
 // frame's link budget exactly (EncodeWithin, about two encodes a frame); with a number it sends every frame at that
-// level as fast as the link takes them.
+// level as fast as the link takes them. --preview-layer sends each tile's hyper-latent ahead of its first group, so a
+// player shows a whole blurred frame after a few percent of its bytes when the link stalls (docs/format.md, "The preview
+// layer").
 using System.Globalization;
 using System.Net.Sockets;
 using EdgeCodec.Codec;
@@ -13,6 +15,8 @@ using EdgeCodec.Imaging;
 using EdgeCodec.Models;
 using EdgeCodec.Streaming;
 
+bool previewLayer = args.Contains("--preview-layer");
+args = [.. args.Where(a => a != "--preview-layer")];
 string folder = args.Length > 0 ? args[0] : Path.Combine("samples", "media");
 string host = args.Length > 1 ? args[1] : "127.0.0.1";
 int port = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5599;
@@ -26,7 +30,7 @@ var pack = ModelPack.LoadDefault();
 // larger tile, which costs fewer bits; docs/format.md, "Tiles"). A camera runs the int8 analysis where the pack has
 // one: ~1.8x the fp32 analysis' speed on one core for 0.54 % more rate (docs/benchmarks.md, "The int8 analysis").
 var analysis = pack.HasEntry(ModelPack.AnalysisInt8Entry) ? AnalysisArithmetic.Int8 : AnalysisArithmetic.Float32;
-using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { TileSize = 256, Analysis = analysis });
+using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { TileSize = 256, Analysis = analysis, PreviewLayer = previewLayer });
 var sender = new StreamSender(new StreamSenderOptions { ModelId = pack.ModelId, StreamId = 1 });
 var interval = TimeSpan.FromSeconds(1 / fps);
 // "auto" chooses among the ladder's settings (the first one that is the start level alone or with a layer); "fit"
