@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite of EdgeCodec: .NET tests, the training toolchain tests, the fuzz smoke run, the samples
-# (the README's demo among them), the Arm64 checks under qemu and the two-namespace streaming run.
+# (the README's demo among them), an app built from the NuGet packages alone, the Arm64 checks under qemu and the
+# two-namespace streaming run.
 # Installs what it needs on Debian 12 (needs root or sudo for apt-get); prints one closing line
 # "tests: N passed, N failed".
 set -euo pipefail
@@ -58,6 +59,9 @@ passed=$((passed + $(grep -c '^PASS ' "$LOG/samples.txt" || true)))
 samples_failed=$(grep -c '^FAIL ' "$LOG/samples.txt" || true)
 if [ "$samples_rc" != 0 ] && [ "$samples_failed" = 0 ]; then samples_failed=1; fi
 failed=$((failed + samples_failed))
+
+echo "== NuGet packages: an app outside the repository built from them alone (scripts/package-check.sh)"
+if bash scripts/package-check.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "== Arm64 CPU backend under qemu (cortex-a76 with dot product, cortex-a72 without)"
 if bash device-tests/run-arm64.sh; then passed=$((passed + 2)); else failed=$((failed + 1)); fi

@@ -22,7 +22,11 @@ public sealed partial class ModelPack
     /// <summary>Environment variable that names the pack (or a folder of packs) <see cref="LoadDefault"/> uses first.</summary>
     public const string ModelEnvironmentVariable = "EDGECODEC_MODEL";
 
-    /// <summary>The file <see cref="LoadDefault"/> would load: <see cref="ModelEnvironmentVariable"/> (a pack or a folder of packs), else the newest pack in <c>models/</c> of the repository around the application.</summary>
+    /// <summary>
+    /// The file <see cref="LoadDefault"/> would load: <see cref="ModelEnvironmentVariable"/> (a pack or a folder of
+    /// packs), else the newest pack in <c>models/</c> beside the application (where the <c>EdgeCodec.Models</c> package
+    /// puts the default pack), else the newest pack in <c>models/</c> of the repository around the application.
+    /// </summary>
     /// <returns>The pack's path.</returns>
     /// <exception cref="FileNotFoundException">No pack is found.</exception>
     public static string FindDefaultPath() => ModelPackLocator.FindDefault();
@@ -230,8 +234,10 @@ public sealed partial class ModelPack
 
     /// <summary>
     /// Loads the default pack: the file (or the newest <c>*.ecpack</c> in the folder) named by
-    /// <see cref="ModelEnvironmentVariable"/>, else the newest <c>models/*.ecpack</c> of the repository found by walking
-    /// up from <see cref="AppContext.BaseDirectory"/> to the folder that contains <c>EdgeCodec.sln</c>.
+    /// <see cref="ModelEnvironmentVariable"/>, else the newest <c>models/*.ecpack</c> beside the application
+    /// (<see cref="AppContext.BaseDirectory"/>; the <c>EdgeCodec.Models</c> package copies the default pack there), else
+    /// the newest <c>models/*.ecpack</c> of the repository found by walking up from there to the folder that contains
+    /// <c>EdgeCodec.sln</c>.
     /// </summary>
     /// <returns>The validated pack.</returns>
     /// <exception cref="FileNotFoundException">No pack was found (the message says where it looked).</exception>

@@ -3,9 +3,19 @@ namespace EdgeCodec.Models;
 /// <summary>Finds the default model pack for <see cref="ModelPack.LoadDefault"/>.</summary>
 internal static class ModelPackLocator
 {
-    public static string FindDefault()
+    /// <summary>The folder beside an application that holds its packs (where the <c>EdgeCodec.Models</c> package puts them).</summary>
+    public const string AppFolder = "models";
+
+    public static string FindDefault() => FindDefault(Environment.GetEnvironmentVariable(ModelPack.ModelEnvironmentVariable), AppContext.BaseDirectory);
+
+    /// <summary>
+    /// The default pack: <paramref name="configured"/> (a pack, or a folder of packs) if set; else the newest pack in
+    /// <c>models/</c> beside the application (<paramref name="baseDirectory"/>: a deployed app, or one that references the
+    /// <c>EdgeCodec.Models</c> package); else the newest pack in <c>models/</c> of the repository around the application.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No pack is found; the message says where it looked.</exception>
+    public static string FindDefault(string? configured, string baseDirectory)
     {
-        string? configured = Environment.GetEnvironmentVariable(ModelPack.ModelEnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(configured))
         {
             if (File.Exists(configured))
@@ -18,11 +28,17 @@ internal static class ModelPackLocator
                 : throw new FileNotFoundException($"{ModelPack.ModelEnvironmentVariable}={configured}: no such file or folder.", configured);
         }
 
-        string? root = FindRepositoryRoot(AppContext.BaseDirectory);
+        string beside = Path.Combine(baseDirectory, AppFolder);
+        if (Directory.Exists(beside) && Newest(beside) is { } deployed)
+        {
+            return deployed;
+        }
+
+        string? root = FindRepositoryRoot(baseDirectory);
         if (root is null)
         {
             throw new FileNotFoundException(
-                $"No model pack: {ModelPack.ModelEnvironmentVariable} is not set and no folder above {AppContext.BaseDirectory} contains EdgeCodec.sln.");
+                $"No model pack: {ModelPack.ModelEnvironmentVariable} is not set, {beside} has no *.ecpack file (the EdgeCodec.Models package puts one there) and no folder above {baseDirectory} contains EdgeCodec.sln.");
         }
 
         string models = Path.Combine(root, "models");

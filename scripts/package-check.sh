@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Installs EdgeCodec the way an application does: packs the NuGet packages (EdgeCodec, EdgeCodec.Imaging,
+# EdgeCodec.Backends.Cpu and EdgeCodec.Models, the default model pack) into a local feed, then builds an app outside
+# this repository from those packages alone and runs it: ModelPack.LoadDefault() must find the pack that
+# EdgeCodec.Models copied beside the app, and the app's encode and cpu decode of a sample picture must be byte for
+# byte what the repository's own CLI writes; a player app (EdgeCodec, Backends.Cpu and Models only: no native ONNX
+# Runtime) must decode the same picture. Needs the Release build of the solution (scripts/test.sh builds it).
+# Prints "PASS package-check: ..." or "FAIL package-check: ...".
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d)
+# A version of its own per run: the machine's NuGet cache never serves an older build of the same version (and the
+# run removes its packages from that cache again).
+VERSION="0.1.0-check.$(date +%s).$$"
+CACHE=$(dotnet nuget locals global-packages --list | sed -nE 's/^global-packages: (.*)$/\1/p')
+cleanup() {
+  rm -rf "$WORK"
+  [ -n "$CACHE" ] && rm -rf "$CACHE"/edgecodec*/"$VERSION"
+}
+trap cleanup EXIT
+FEED="$WORK/feed"
+for project in sdk/EdgeCodec sdk/EdgeCodec.Imaging backends/EdgeCodec.Backends.Cpu sdk/EdgeCodec.Models; do
+  dotnet pack "$ROOT/$project" -c Release --no-build -o "$FEED" -p:PackageVersion="$VERSION" -nologo -clp:ErrorsOnly >/dev/null
+done
+echo "packed: $(cd "$FEED" && ls | tr '\n' ' ')"
+
+APP="$WORK/app"  # under /tmp: no Directory.Build.props, Directory.Packages.props or EdgeCodec.sln above it
+mkdir -p "$APP"
+ORT=$(sed -nE 's/.*"Microsoft.ML.OnnxRuntime" Version="([^"]+)".*/\1/p' "$ROOT/Directory.Packages.props")
+cat > "$APP/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$FEED" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+XML
+cat > "$APP/App.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="EdgeCodec" Version="$VERSION" />
+    <PackageReference Include="EdgeCodec.Imaging" Version="$VERSION" />
+    <PackageReference Include="EdgeCodec.Backends.Cpu" Version="$VERSION" />
+    <PackageReference Include="EdgeCodec.Models" Version="$VERSION" />
+    <!-- The native ONNX Runtime for the encoder's analysis transform: the app chooses its build (CPU, QNN, ...). -->
+    <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="$ORT" />
+  </ItemGroup>
+</Project>
+XML
+cat > "$APP/Program.cs" <<'CS'
+using EdgeCodec.Backends.Cpu;
+using EdgeCodec.Codec;
+using EdgeCodec.Imaging;
+using EdgeCodec.Models;
+
+CpuBackend.Register();
+string path = ModelPack.FindDefaultPath();
+var pack = ModelPack.LoadDefault();
+var image = ImageFile.Load(args[0]);
+using var encoder = new EdgeCodecEncoder(pack);
+byte[] file = encoder.Encode(image, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture)).ToContainerBytes();
+File.WriteAllBytes(args[2], file);
+using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = "cpu" });
+var (frame, _) = decoder.Decode(new MemoryStream(file));
+ImageFile.SavePng(frame.Image, args[3]);
+Console.WriteLine($"pack {pack.Sha256[..12]} from {Path.GetRelativePath(AppContext.BaseDirectory, path)}; {file.Length} bytes; decoded on {frame.Backend}; pixels {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(frame.Image.Pixels))[..16]}");
+CS
+
+# A player: decodes on cpu with no native ONNX Runtime and no imaging package.
+PLAYER="$WORK/player"
+mkdir -p "$PLAYER"
+cp "$APP/nuget.config" "$PLAYER/"
+cat > "$PLAYER/Player.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="EdgeCodec" Version="$VERSION" />
+    <PackageReference Include="EdgeCodec.Backends.Cpu" Version="$VERSION" />
+    <PackageReference Include="EdgeCodec.Models" Version="$VERSION" />
+  </ItemGroup>
+</Project>
+XML
+cat > "$PLAYER/Program.cs" <<'CS'
+using EdgeCodec.Backends.Cpu;
+using EdgeCodec.Codec;
+using EdgeCodec.Models;
+
+CpuBackend.Register();
+using var decoder = new EdgeCodecDecoder(ModelPack.LoadDefault(), new DecoderOptions { Backend = "cpu" });
+using var input = File.OpenRead(args[0]);
+var (frame, _) = decoder.Decode(input);
+Console.WriteLine($"decoded on {frame.Backend}; pixels {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(frame.Image.Pixels))[..16]}");
+CS
+
+if ! (cd "$APP" && dotnet build -c Release -nologo -clp:ErrorsOnly -o "$APP/out" >"$WORK/build.log" 2>&1); then
+  tail -20 "$WORK/build.log"; echo "FAIL package-check: the app does not build from the packages"; exit 1
+fi
+if ! (cd "$PLAYER" && dotnet build -c Release -nologo -clp:ErrorsOnly -o "$PLAYER/out" >"$WORK/build-player.log" 2>&1); then
+  tail -20 "$WORK/build-player.log"; echo "FAIL package-check: the player does not build from the packages"; exit 1
+fi
+if ls "$PLAYER/out" | grep -qi onnxruntime.so; then
+  echo "FAIL package-check: the player carries a native ONNX Runtime it does not need"; exit 1
+fi
+PICTURE="$ROOT/samples/media/coffee.png"
+OUT=$(env -u EDGECODEC_MODEL dotnet "$APP/out/App.dll" "$PICTURE" 2 "$WORK/app.ecx" "$WORK/app.png")
+echo "app: $OUT"
+PLAYED=$(env -u EDGECODEC_MODEL dotnet "$PLAYER/out/Player.dll" "$WORK/app.ecx")
+echo "player: $PLAYED"
+CLI="dotnet $ROOT/sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll"
+env -u EDGECODEC_MODEL $CLI encode "$PICTURE" -q 2 -o "$WORK/cli.ecx" >/dev/null
+env -u EDGECODEC_MODEL $CLI decode "$WORK/cli.ecx" -o "$WORK/cli.png" -b cpu >/dev/null
+case "$OUT" in
+  *"from models/"*"decoded on cpu"*) ;;
+  *) echo "FAIL package-check: the app did not load the pack beside it or decode on cpu"; exit 1 ;;
+esac
+if [ "${OUT##*pixels }" != "${PLAYED##*pixels }" ]; then
+  echo "FAIL package-check: the player's picture differs from the app's"; exit 1
+fi
+if cmp -s "$WORK/app.ecx" "$WORK/cli.ecx" && cmp -s "$WORK/app.png" "$WORK/cli.png"; then
+  echo "PASS package-check: an app built from the $VERSION packages alone writes and decodes the CLI's bytes ($(stat -c %s "$WORK/app.ecx")-byte container), and a player without native ONNX Runtime decodes the same picture"
+else
+  echo "FAIL package-check: the app's container or picture differs from the CLI's"; exit 1
+fi
