@@ -19,7 +19,9 @@ cleanup() {
 }
 trap cleanup EXIT
 FEED="$WORK/feed"
-for project in sdk/EdgeCodec sdk/EdgeCodec.Imaging backends/EdgeCodec.Backends.Cpu sdk/EdgeCodec.Models; do
+# Every shipping package packs; the apps below use four of them.
+for project in sdk/EdgeCodec sdk/EdgeCodec.Imaging sdk/EdgeCodec.Evaluation sdk/EdgeCodec.Streaming backends/EdgeCodec.Backends.Cpu \
+    backends/EdgeCodec.Backends.Qnn backends/EdgeCodec.Backends.RaspberryPi sdk/EdgeCodec.Models; do
   dotnet pack "$ROOT/$project" -c Release --no-build -o "$FEED" -p:PackageVersion="$VERSION" -nologo -clp:ErrorsOnly >/dev/null
 done
 echo "packed: $(cd "$FEED" && ls | tr '\n' ' ')"
