@@ -26,10 +26,14 @@ for project in sdk/EdgeCodec sdk/EdgeCodec.Imaging sdk/EdgeCodec.Evaluation sdk/
 done
 echo "packed: $(cd "$FEED" && ls | tr '\n' ' ')"
 
-APP="$WORK/app"  # under /tmp: no Directory.Build.props, Directory.Packages.props or EdgeCodec.sln above it
-mkdir -p "$APP"
 ORT=$(sed -nE 's/.*"Microsoft.ML.OnnxRuntime" Version="([^"]+)".*/\1/p' "$ROOT/Directory.Packages.props")
-cat > "$APP/nuget.config" <<XML
+# new_app DIR PACKAGE[=VERSION]...: an exe project in DIR (under /tmp: no Directory.Build.props, Directory.Packages.props
+# or EdgeCodec.sln above it) that restores from the local feed and the registry and references these packages (the
+# run's version where none is given); its Program.cs comes from stdin. Then builds it into DIR/out.
+new_app() {
+  local dir=$1 ref id; shift
+  mkdir -p "$dir"
+  cat > "$dir/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
@@ -39,26 +43,27 @@ cat > "$APP/nuget.config" <<XML
   </packageSources>
 </configuration>
 XML
-cat > "$APP/App.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <OutputType>Exe</OutputType>
-    <TargetFramework>net10.0</TargetFramework>
-    <Nullable>enable</Nullable>
-    <ImplicitUsings>enable</ImplicitUsings>
-    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-  </PropertyGroup>
-  <ItemGroup>
-    <PackageReference Include="EdgeCodec" Version="$VERSION" />
-    <PackageReference Include="EdgeCodec.Imaging" Version="$VERSION" />
-    <PackageReference Include="EdgeCodec.Backends.Cpu" Version="$VERSION" />
-    <PackageReference Include="EdgeCodec.Models" Version="$VERSION" />
-    <!-- The native ONNX Runtime for the encoder's analysis transform: the app chooses its build (CPU, QNN, ...). -->
-    <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="$ORT" />
-  </ItemGroup>
-</Project>
-XML
-cat > "$APP/Program.cs" <<'CS'
+  {
+    echo '<Project Sdk="Microsoft.NET.Sdk">'
+    echo '  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable>'
+    echo '    <ImplicitUsings>enable</ImplicitUsings><TreatWarningsAsErrors>true</TreatWarningsAsErrors></PropertyGroup>'
+    echo '  <ItemGroup>'
+    for ref in "$@"; do
+      id=${ref%%=*}
+      echo "    <PackageReference Include=\"$id\" Version=\"$([ "$id" = "$ref" ] && echo "$VERSION" || echo "${ref#*=}")\" />"
+    done
+    echo '  </ItemGroup>'
+    echo '</Project>'
+  } > "$dir/$(basename "$dir").csproj"
+  cat > "$dir/Program.cs"
+  if ! (cd "$dir" && dotnet build -c Release -nologo -clp:ErrorsOnly -o "$dir/out" >"$dir/build.log" 2>&1); then
+    tail -20 "$dir/build.log"; echo "FAIL package-check: $(basename "$dir") does not build from the packages"; exit 1
+  fi
+}
+
+# An app that encodes and decodes; it adds the native ONNX Runtime for the encoder's analysis itself (an app chooses
+# its build: CPU, QNN, ...).
+new_app "$WORK/app" EdgeCodec EdgeCodec.Imaging EdgeCodec.Backends.Cpu EdgeCodec.Models "Microsoft.ML.OnnxRuntime=$ORT" <<'CS'
 using EdgeCodec.Backends.Cpu;
 using EdgeCodec.Codec;
 using EdgeCodec.Imaging;
@@ -78,26 +83,7 @@ Console.WriteLine($"pack {pack.Sha256[..12]} from {Path.GetRelativePath(AppConte
 CS
 
 # A player: decodes on cpu with no native ONNX Runtime and no imaging package.
-PLAYER="$WORK/player"
-mkdir -p "$PLAYER"
-cp "$APP/nuget.config" "$PLAYER/"
-cat > "$PLAYER/Player.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <OutputType>Exe</OutputType>
-    <TargetFramework>net10.0</TargetFramework>
-    <Nullable>enable</Nullable>
-    <ImplicitUsings>enable</ImplicitUsings>
-    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-  </PropertyGroup>
-  <ItemGroup>
-    <PackageReference Include="EdgeCodec" Version="$VERSION" />
-    <PackageReference Include="EdgeCodec.Backends.Cpu" Version="$VERSION" />
-    <PackageReference Include="EdgeCodec.Models" Version="$VERSION" />
-  </ItemGroup>
-</Project>
-XML
-cat > "$PLAYER/Program.cs" <<'CS'
+new_app "$WORK/player" EdgeCodec EdgeCodec.Backends.Cpu EdgeCodec.Models <<'CS'
 using EdgeCodec.Backends.Cpu;
 using EdgeCodec.Codec;
 using EdgeCodec.Models;
@@ -108,20 +94,13 @@ using var input = File.OpenRead(args[0]);
 var (frame, _) = decoder.Decode(input);
 Console.WriteLine($"decoded on {frame.Backend}; pixels {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(frame.Image.Pixels))[..16]}");
 CS
-
-if ! (cd "$APP" && dotnet build -c Release -nologo -clp:ErrorsOnly -o "$APP/out" >"$WORK/build.log" 2>&1); then
-  tail -20 "$WORK/build.log"; echo "FAIL package-check: the app does not build from the packages"; exit 1
-fi
-if ! (cd "$PLAYER" && dotnet build -c Release -nologo -clp:ErrorsOnly -o "$PLAYER/out" >"$WORK/build-player.log" 2>&1); then
-  tail -20 "$WORK/build-player.log"; echo "FAIL package-check: the player does not build from the packages"; exit 1
-fi
-if ls "$PLAYER/out" | grep -qi onnxruntime.so; then
+if ls "$WORK/player/out" | grep -qi onnxruntime.so; then
   echo "FAIL package-check: the player carries a native ONNX Runtime it does not need"; exit 1
 fi
 PICTURE="$ROOT/samples/media/coffee.png"
-OUT=$(env -u EDGECODEC_MODEL dotnet "$APP/out/App.dll" "$PICTURE" 2 "$WORK/app.ecx" "$WORK/app.png")
+OUT=$(env -u EDGECODEC_MODEL dotnet "$WORK/app/out/app.dll" "$PICTURE" 2 "$WORK/app.ecx" "$WORK/app.png")
 echo "app: $OUT"
-PLAYED=$(env -u EDGECODEC_MODEL dotnet "$PLAYER/out/Player.dll" "$WORK/app.ecx")
+PLAYED=$(env -u EDGECODEC_MODEL dotnet "$WORK/player/out/player.dll" "$WORK/app.ecx")
 echo "player: $PLAYED"
 CLI="dotnet $ROOT/sdk/EdgeCodec.Cli/bin/Release/net10.0/EdgeCodec.Cli.dll"
 env -u EDGECODEC_MODEL $CLI encode "$PICTURE" -q 2 -o "$WORK/cli.ecx" >/dev/null
