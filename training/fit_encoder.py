@@ -1,6 +1,7 @@
 """Fit the encoder to a frozen decoder: fine-tune g_a, h_a and the gains alone (a probe, not part of the export).
 
     python3 -m training.fit_encoder --steps 300 --out /tmp/fitted.pt --log /tmp/fit.csv
+    python3 -m training.fit_encoder --part entropy ...   # the entropy model instead, the transforms frozen
 
 In joint training the decoder moves at every step and the encoder chases it. Here every decoder-side weight is
 frozen (``h_s``, the context models, ``g_s``, the inverse gains, the factorized prior), the decoder side runs as the
@@ -9,6 +10,11 @@ gains (the encoder's side of the quality levels) train on the rate-distortion ob
 changes. The rate is that of the rounded latents with a straight-through gradient (``--rate ste``, the "hard" stage
 of Guo et al. 2021, "Soft then Hard") or, as in training, of noisy latents (``--rate noise``); ``--without`` sets
 residual blocks of the encoder to the identity first (what the encoder does without them).
+
+``--part entropy`` fits the other side to the rate the bitstream really costs: ``h_a``, ``h_s``, the context models
+and the factorized prior train on the rounded latents' rate (straight-through), with ``g_a``, ``g_s`` and the gains
+frozen; the picture changes only where a context model's mean moves a latent's rounding. Joint training prices the
+latents with noise, so the entropy model is fitted to the noisy latents' density, not to the symbols it codes.
 
 Because the decoder does not change, the comparison is exact: the first validation row is the starting checkpoint,
 and ``python3 -m training.valbd <start> <start + n> --log <log> --test-log <log>`` tells what the fitting bought.
@@ -32,11 +38,14 @@ from .model import EdgeCodecModel, ResidualBlock
 from .train import DEFAULT_COMPACT, load_model, rd_loss, save_compact, validate
 
 ENCODER_PREFIXES = ("g_a.", "h_a.", "log_gain")
+ENTROPY_PREFIXES = ("h_a.", "h_s.", "context.", "entropy_bottleneck.")
+PARTS = {"encoder": ENCODER_PREFIXES, "entropy": ENTROPY_PREFIXES}
 
 
-def freeze_decoder(model: EdgeCodecModel, without: tuple[str, ...] = ()) -> list[torch.nn.Parameter]:
-    """Freezes every parameter a decoder uses; returns the encoder's (``g_a``, ``h_a``, the gains). The residual
-    blocks under the prefixes ``without`` are set to the identity (their last conv zeroed) and frozen."""
+def freeze_decoder(model: EdgeCodecModel, without: tuple[str, ...] = (), part: str = "encoder") -> list[torch.nn.Parameter]:
+    """Freezes every parameter but the ``part``'s (``PARTS``: by default the encoder's, ``g_a``, ``h_a``, the gains);
+    returns those. The residual blocks under the prefixes ``without`` are set to the identity (their last conv
+    zeroed) and frozen."""
     with torch.no_grad():
         for name, module in model.named_modules():
             if isinstance(module, ResidualBlock) and (name + ".").startswith(tuple(without)):
@@ -44,7 +53,7 @@ def freeze_decoder(model: EdgeCodecModel, without: tuple[str, ...] = ()) -> list
                 module.conv2.bias.zero_()
     trainable = []
     for name, p in model.named_parameters():
-        p.requires_grad_(name.startswith(ENCODER_PREFIXES) and not name.startswith(tuple(without)))
+        p.requires_grad_(name.startswith(PARTS[part]) and not name.startswith(tuple(without)))
         if p.requires_grad:
             trainable.append(p)
     return trainable
@@ -60,6 +69,9 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=6)
     ap.add_argument("--patch", type=int, default=192)
     ap.add_argument("--drop-prob", type=float, default=0.25, help="probability of a tail-drop term per step")
+    ap.add_argument("--part", choices=tuple(PARTS), default="encoder",
+                    help="what trains: the encoder (g_a, h_a, gains) against the frozen decoder, or the entropy model "
+                         "(h_a, h_s, context models, factorized prior) against the frozen transforms")
     ap.add_argument("--rate", choices=("ste", "noise"), default="ste",
                     help="the rate the encoder trains on: of the rounded latents (straight-through), or of the noisy "
                          "ones as in training (a control: what encoder-only training buys without the hard rate)")
@@ -78,7 +90,7 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(args.threads)
     model, start = load_model(args.checkpoint)
-    params = freeze_decoder(model, tuple(args.without))
+    params = freeze_decoder(model, tuple(args.without), args.part)
     crops = qat.calibration_crops(args.calibration_crops)
 
     def recalibrate() -> None:
@@ -140,7 +152,7 @@ def main(argv=None) -> None:
     save_compact(model, start, args.out)
     if log:
         log.close()
-    print(f"wrote {args.out} (step {start}, encoder fitted {args.steps} steps)")
+    print(f"wrote {args.out} (step {start}, {args.part} fitted {args.steps} steps)")
 
 
 if __name__ == "__main__":

@@ -844,7 +844,8 @@ def test_ste_rate_is_the_rounded_rate_with_a_gradient():
     assert model.g_a.get_submodule("0").weight.grad.abs().sum() > 0  # the rate of the rounded latents reaches the encoder
 
 
-def test_fitting_the_encoder_trains_it_and_leaves_every_decoder_weight_as_it_was(tmp_path):
+@pytest.mark.parametrize("part", ["encoder", "entropy"])
+def test_fitting_one_part_trains_it_and_leaves_every_other_weight_as_it_was(tmp_path, part):
     from training import fit_encoder
     from training.train import save_compact
 
@@ -853,12 +854,13 @@ def test_fitting_the_encoder_trains_it_and_leaves_every_decoder_weight_as_it_was
     log = tmp_path / "fit.csv"
     fit_encoder.main(["--checkpoint", str(tmp_path / "start.pt"), "--out", str(tmp_path / "fit.pt"), "--steps", "2",
                       "--warmup", "1", "--lr", "1e-3", "--batch", "2", "--patch", "64", "--val-every", "2",
-                      "--calibration-crops", "2", "--val-size", "64", "--log", str(log)])
+                      "--calibration-crops", "2", "--val-size", "64", "--log", str(log), "--part", part])
     before, after = (torch.load(tmp_path / n)["weights"] for n in ("start.pt", "fit.pt"))
     assert torch.load(tmp_path / "fit.pt")["step"] == 11
     moved = {k for k in before if not torch.equal(before[k], after[k])}
-    assert any(k.startswith("g_a.") for k in moved) and any(k.startswith("h_a.") for k in moved)
-    assert all(k.startswith(fit_encoder.ENCODER_PREFIXES) for k in moved), sorted(moved)
+    expected = ("g_a.", "h_a.") if part == "encoder" else ("h_a.", "h_s.", "context.")
+    assert all(any(k.startswith(prefix) for k in moved) for prefix in expected), sorted(moved)
+    assert all(k.startswith(fit_encoder.PARTS[part]) for k in moved), sorted(moved)
     rows = log.read_text().splitlines()
     assert rows[0] == "step,loss,bpp,psnr,val" and [r.split(",")[0] for r in rows[1:]] == ["11", "13"]
 
