@@ -67,36 +67,30 @@ internal static class TrimCommand
 
             bool damaged = !read.IsComplete;
             string? damage = damaged ? $"the input is damaged ({read.Status}: {read.Message}); its {read.PacketsRecovered} intact packets were kept" : null;
-            if (addPreview)
+            if (addPreview || dropPreview)
             {
-                if (read.Header.PreviewLayer)
+                string? refusal = addPreview
+                    ? (read.Header.PreviewLayer ? "the input already has a preview layer" : null)
+                    : !read.Header.PreviewLayer ? "the input has no preview layer"
+                    : read.Header.LayerCount < 2 ? "the input holds only its preview layer, which has no form without one"
+                    : null;
+                if (refusal is not null)
                 {
-                    return CliRunner.Error(CliRunner.BadInput, "the input already has a preview layer");
+                    return CliRunner.Error(CliRunner.BadInput, refusal);
                 }
 
                 using var converted = new MemoryStream();
-                ContainerWriter.WriteWithPreviewLayer(read, converted, fileLayout);
-                converted.Position = 0;
-                read = ContainerReader.Read(converted); // the layers below count the preview layer
-                keep ??= budget is null ? read.Header.LayerCount : null;
-            }
-
-            if (dropPreview)
-            {
-                if (!read.Header.PreviewLayer)
+                if (addPreview)
                 {
-                    return CliRunner.Error(CliRunner.BadInput, "the input has no preview layer");
+                    ContainerWriter.WriteWithPreviewLayer(read, converted, fileLayout);
+                }
+                else
+                {
+                    ContainerWriter.WriteWithoutPreviewLayer(read, converted, fileLayout);
                 }
 
-                if (read.Header.LayerCount < 2)
-                {
-                    return CliRunner.Error(CliRunner.BadInput, "the input holds only its preview layer, which has no form without one");
-                }
-
-                using var converted = new MemoryStream();
-                ContainerWriter.WriteWithoutPreviewLayer(read, converted, fileLayout);
                 converted.Position = 0;
-                read = ContainerReader.Read(converted); // the layers below count without the preview layer
+                read = ContainerReader.Read(converted); // the layers below count the converted file's layers
                 keep ??= budget is null ? read.Header.LayerCount : null;
             }
 

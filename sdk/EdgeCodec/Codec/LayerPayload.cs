@@ -21,12 +21,12 @@ internal static class LayerPayload
         return tile.Residual is { } residual ? [.. head, residual] : head;
     }
 
-    public static byte[] EncodeBase(byte[] zStream, byte[] group0Stream)
+    public static byte[] EncodeBase(ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> group0Stream)
     {
         var output = new byte[Varint.Length((uint)zStream.Length) + zStream.Length + group0Stream.Length];
         int pos = Varint.Write(output, (uint)zStream.Length);
-        zStream.CopyTo(output, pos);
-        group0Stream.CopyTo(output, pos + zStream.Length);
+        zStream.CopyTo(output.AsSpan(pos));
+        group0Stream.CopyTo(output.AsSpan(pos + zStream.Length));
         return output;
     }
 

@@ -299,7 +299,7 @@ public sealed class ContainerWriter : IDisposable
                     throw new EdgeCodecFormatException($"Frame {group0.FrameIndex}, tile {group0.TileIndex}: the {(zPacket.Payload.IsEmpty ? "z" : "group-0")} packet holds an empty stream.", FormatError.Malformed);
                 }
 
-                byte[] payload = Codec.LayerPayload.EncodeBase(zPacket.Payload.ToArray(), group0.Payload.ToArray());
+                byte[] payload = Codec.LayerPayload.EncodeBase(zPacket.Payload.Span, group0.Payload.Span);
                 packets.Add(Moved(group0, 0, payload, sequence++));
             }
 
