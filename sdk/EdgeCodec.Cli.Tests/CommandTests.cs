@@ -193,6 +193,72 @@ public sealed partial class CommandTests : IDisposable
         Assert.Contains("Unknown backend 'no-such-backend'", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_output_may_name_a_folder_which_is_created_and_the_file_takes_the_inputs_name()
+    {
+        string newFolder = Path.Combine(_dir, "new", "nested") + Path.DirectorySeparatorChar;
+        var (rc, _, stderr) = CliProcess.Run("encode", _photo, "-o", newFolder, "-q", "0");
+        Assert.True(rc == 0, stderr);
+        string ecx = Path.Combine(newFolder, "coffee.ecx");
+        Assert.True(File.Exists(ecx));
+
+        (rc, _, stderr) = CliProcess.Run("decode", ecx, "-o", _dir, "-b", "cpu"); // an existing folder, no separator
+        Assert.True(rc == 0, stderr);
+        Assert.Equal((600, 400), (ImageFile.Load(Path.Combine(_dir, "coffee.png")).Width, ImageFile.Load(Path.Combine(_dir, "coffee.png")).Height));
+
+        (rc, _, stderr) = CliProcess.Run("trim", ecx, "-l", "1", "-o", Path.Combine(_dir, "trimmed") + Path.DirectorySeparatorChar);
+        Assert.True(rc == 0, stderr);
+        Assert.True(new FileInfo(Path.Combine(_dir, "trimmed", "coffee.ecx")).Length < new FileInfo(ecx).Length);
+
+        // The README's own command: a decoder-only copy into a folder that does not exist yet.
+        string pack = Directory.GetFiles(Path.Combine(CliProcess.RepositoryRoot, "models"), "*.ecpack").Single();
+        (rc, _, stderr) = CliProcess.Run("model", "strip", pack, "--out", Path.Combine(_dir, "dist") + Path.DirectorySeparatorChar);
+        Assert.True(rc == 0, stderr);
+        string copy = Assert.Single(Directory.GetFiles(Path.Combine(_dir, "dist"), "*.ecpack"));
+        Assert.True(new FileInfo(copy).Length < new FileInfo(pack).Length);
+        (rc, _, stderr) = CliProcess.Run("decode", ecx, "-o", Path.Combine(_dir, "from-copy.png"), "-b", "cpu", "-m", copy);
+        Assert.True(rc == 0, stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "coffee.png")), File.ReadAllBytes(Path.Combine(_dir, "from-copy.png")));
+    }
+
+    [Fact]
+    public void A_folder_as_input_or_a_path_through_a_file_is_a_message_not_a_crash_and_nothing_is_lost()
+    {
+        var (ecx, bytes) = EncodePhoto("keep.ecx", 0);
+        string png = Path.Combine(_dir, "keep.png");
+        Assert.Equal(0, CliProcess.Run("decode", ecx, "-o", png, "-b", "cpu").ExitCode);
+        byte[] pngBytes = File.ReadAllBytes(png);
+
+        foreach (string[] args in new[]
+        {
+            new[] { "decode", _dir, "-o", png, "-b", "cpu" },
+            new[] { "info", _dir },
+            new[] { "trim", _dir, "-l", "1", "-o", ecx },
+            new[] { "encode", _dir, "-o", ecx },
+            new[] { "decode", ecx, "-o", png, "-b", "cpu", "-m", _dir },
+        })
+        {
+            var (rc, _, stderr) = CliProcess.Run(args);
+            Assert.True(rc == 3, $"{string.Join(' ', args)}: {rc} {stderr}");
+            Assert.Contains("is a folder", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", stderr, StringComparison.Ordinal);
+        }
+
+        // An output under a file (the folder cannot be created) and a report named as a folder: refused before
+        // any work, and the earlier outputs are untouched.
+        var (code, _, err) = CliProcess.Run("decode", ecx, "-o", Path.Combine(png, "x.png"), "-b", "cpu");
+        Assert.Equal(1, code);
+        Assert.Contains($"cannot create the folder {png}", err, StringComparison.Ordinal);
+        (code, _, err) = CliProcess.Run("encode", _photo, "-o", Path.Combine(ecx, "x.ecx"));
+        Assert.Equal(1, code);
+        (code, _, err) = CliProcess.Run("decode", ecx, "-o", png, "-b", "cpu", "--json", _dir);
+        Assert.Equal(2, code);
+        Assert.Contains("name the file to write", err, StringComparison.Ordinal);
+        Assert.Equal(bytes, File.ReadAllBytes(ecx));
+        Assert.Equal(pngBytes, File.ReadAllBytes(png));
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>The photo encoded at a level into the test's folder: the container's path and bytes.</summary>

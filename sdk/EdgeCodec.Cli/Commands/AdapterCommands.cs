@@ -38,14 +38,15 @@ internal static class AdapterCommands
 
         var manifest = new Option<FileInfo>("--manifest") { Description = "manifest.json from the training export", Required = true };
         var weights = new Option<FileInfo>("--weights") { Description = "weights.bin from the training export", Required = true };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "Package to write (.ecadapter)", Required = true };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Package to write (.ecadapter), or a folder for <id>-<version>.ecadapter", Required = true };
         var onnxGraph = new Option<FileInfo?>("--onnx-patch") { Description = "Optional synthesis.qdq.patch from the training export (the adapter for ONNX Runtime / QNN backends)" };
         var pack = new Command("pack", "Build an unsigned package") { manifest, weights, output, onnxGraph };
         pack.SetAction(r => CliRunner.Run(() =>
         {
-            var p = AdapterPackage.FromParts(File.ReadAllBytes(r.GetRequiredValue(manifest).FullName), File.ReadAllBytes(r.GetRequiredValue(weights).FullName),
-                r.GetValue(onnxGraph) is { } g ? File.ReadAllBytes(g.FullName) : null);
-            File.WriteAllBytes(r.GetRequiredValue(output).FullName, p.ToBytes());
+            var p = AdapterPackage.FromParts(File.ReadAllBytes(CliFiles.Input(r.GetRequiredValue(manifest))), File.ReadAllBytes(CliFiles.Input(r.GetRequiredValue(weights))),
+                r.GetValue(onnxGraph) is { } g ? File.ReadAllBytes(CliFiles.Input(g)) : null);
+            string target = CliFiles.Output(r.GetRequiredValue(output).FullName, $"{p.Manifest.Id}-{p.Manifest.Version}.ecadapter");
+            CliFiles.WriteWhole(target, s => s.Write(p.ToBytes()));
             Console.WriteLine($"{p.Manifest.Id} v{p.Manifest.Version} (expert {p.Manifest.ExpertId}), {p.Manifest.ParameterCount} parameters{(p.HasOnnxSynthesis ? ", ONNX patch" : "")}, content {p.ContentSha256[..12]}");
             return CliRunner.Ok;
         }));
@@ -55,11 +56,10 @@ internal static class AdapterCommands
         var sign = new Command("sign", "Sign a package in place with a publisher key") { file, key };
         sign.SetAction(r => CliRunner.Run(() =>
         {
-            var path = r.GetRequiredValue(file).FullName;
-            using var k = AdapterKeys.Import(File.ReadAllText(r.GetRequiredValue(key).FullName));
+            string path = CliFiles.Input(r.GetRequiredValue(file));
+            using var k = AdapterKeys.Import(File.ReadAllText(CliFiles.Input(r.GetRequiredValue(key))));
             var signed = AdapterPackage.Read(File.ReadAllBytes(path)).Sign(k);
-            File.WriteAllBytes(path + ".tmp", signed.ToBytes());
-            File.Move(path + ".tmp", path, overwrite: true);
+            CliFiles.WriteWhole(path, s => s.Write(signed.ToBytes()));
             Console.WriteLine($"signed {signed.Manifest.Id} v{signed.Manifest.Version} with key {signed.KeyId}");
             return CliRunner.Ok;
         }));
@@ -71,7 +71,7 @@ internal static class AdapterCommands
         verify.SetAction(r => CliRunner.Run(() =>
         {
             using var store = AdapterTrustStore.FromDirectory(r.GetRequiredValue(trust).FullName);
-            var p = AdapterPackage.Read(File.ReadAllBytes(r.GetRequiredValue(file2).FullName));
+            var p = AdapterPackage.Read(File.ReadAllBytes(CliFiles.Input(r.GetRequiredValue(file2))));
             return Checked(() =>
             {
                 p.VerifySignature(store);
@@ -92,7 +92,7 @@ internal static class AdapterCommands
             var registry = new AdapterRegistry(r.GetRequiredValue(storeDir).FullName, CliRunner.LoadPack(r.GetValue(model2)), store, r.GetValue(quota));
             return Checked(() =>
             {
-                var (installed, evicted) = registry.Install(File.ReadAllBytes(r.GetRequiredValue(file3).FullName));
+                var (installed, evicted) = registry.Install(File.ReadAllBytes(CliFiles.Input(r.GetRequiredValue(file3))));
                 Console.WriteLine($"installed {installed.Id} v{installed.ActiveVersion} (expert {installed.ExpertId})" + (evicted.Count > 0 ? $"; evicted {string.Join(", ", evicted)}" : ""));
             });
         }));

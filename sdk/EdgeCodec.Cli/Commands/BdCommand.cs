@@ -44,6 +44,7 @@ internal static class BdCommand
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
+            string? plotPath = r.GetValue(plot) is { } plotOption ? CliFiles.Output(plotOption) : null; // refused before any work
             (double from, double to) = ParseWindow(r.GetValue(window));
             BdInterpolation method = r.GetValue(interpolation);
             RdReport report = Read(r.GetRequiredValue(input));
@@ -90,9 +91,9 @@ internal static class BdCommand
                 AnsiConsole.Write(PerImageTable(report, anchorName, method, from, to));
             }
 
-            if (r.GetValue(plot) is { } plotFile)
+            if (plotPath is not null)
             {
-                RdPlot.Save(report, plotFile.FullName);
+                RdPlot.Save(report, plotPath);
             }
 
             return CliRunner.Ok;
@@ -102,7 +103,7 @@ internal static class BdCommand
 
     private static RdReport Read(FileInfo file)
     {
-        using var fs = File.OpenRead(file.FullName);
+        using var fs = File.OpenRead(CliFiles.Input(file));
         return RdReport.ReadJson(fs);
     }
 

@@ -36,6 +36,7 @@ internal static class BenchCommand
             { image, backends, threads, repeat, quality, residual, region, tileSize, model, json, encode, analyses };
         command.SetAction(r => CliRunner.Run(() =>
         {
+            string? jsonPath = r.GetValue(json) is { } jsonOption ? CliFiles.Output(jsonOption) : null; // refused before any work
             var pack = CliRunner.LoadPack(r.GetValue(model));
             string path = r.GetValue(image)?.FullName ?? DefaultImage();
             var picture = ImageFile.Load(path);
@@ -107,7 +108,7 @@ internal static class BenchCommand
                 AnsiConsole.Write(encodeTable);
             }
 
-            if (r.GetValue(json) is { } jsonFile)
+            if (jsonPath is not null)
             {
                 var report = new BenchReport(Path.GetFileName(path), picture.Width, picture.Height, container.Length, pack.Sha256,
                     Environment.ProcessorCount, DateTimeOffset.UtcNow, withRatio)
@@ -116,7 +117,7 @@ internal static class BenchCommand
                     SynthesisRegion = r.GetValue(region),
                     PeakWorkingSetBytes = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64,
                 };
-                File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, CliJsonContext.Default.BenchReport));
+                File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, CliJsonContext.Default.BenchReport));
             }
 
             return CliRunner.Ok;

@@ -34,6 +34,14 @@ internal static class CliRunner
         {
             return Error(BadInput, ex.Message);
         }
+        catch (IOException ex)
+        {
+            return Error(Failure, ex.Message); // a file that cannot be read or written: a full disk, a path through a file, ...
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return Error(Failure, ex.Message);
+        }
         catch (NotSupportedException ex)
         {
             return Error(Usage, ex.Message);

@@ -11,7 +11,7 @@ internal static class DecodeCommand
     public static Command Create()
     {
         var input = new Argument<FileInfo>("input") { Description = "Container to decode (.ecx), complete or truncated" };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "PNG to write", Required = true };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "PNG to write, or a folder for <input name>.png", Required = true };
         var layers = new Option<int>("--layers", "-l") { Description = "Decode at most K refinement layers (0 = all)", DefaultValueFactory = _ => 0 };
         var model = CommonOptions.Model();
         var threads = CommonOptions.Threads();
@@ -21,6 +21,7 @@ internal static class DecodeCommand
         var command = new Command("decode", "Decode an EdgeCodec container to PNG") { input, output, layers, backend, model, threads, region, json };
         command.SetAction(r => CliRunner.Run(() =>
         {
+            string? jsonPath = r.GetValue(json) is { } jsonOption ? CliFiles.Output(jsonOption) : null; // refused before any work
             var pack = CliRunner.LoadPack(r.GetValue(model));
             var options = new DecoderOptions
             {
@@ -30,12 +31,14 @@ internal static class DecodeCommand
                 SynthesisRegion = r.GetValue(region),
                 Log = CliRunner.Info,
             };
-            using var file = File.OpenRead(r.GetRequiredValue(input).FullName);
+            string source = CliFiles.Input(r.GetRequiredValue(input));
+            string target = CliFiles.Output(r.GetRequiredValue(output).FullName, Path.GetFileNameWithoutExtension(source) + ".png");
+            using var file = File.OpenRead(source);
             var (frame, container) = EdgeCodecDecoder.Decode(pack, file, options);
-            ImageFile.SavePng(frame.Image, r.GetRequiredValue(output).FullName);
+            CliFiles.WriteWhole(target, s => ImageFile.SavePng(frame.Image, s));
             var t = frame.Timings;
             double mps = frame.Image.PixelCount / 1e6 / t.TotalSeconds;
-            Console.WriteLine($"{r.GetRequiredValue(output).Name}: {frame.Image.Width}x{frame.Image.Height} on '{frame.Backend}', " +
+            Console.WriteLine($"{Path.GetFileName(target)}: {frame.Image.Width}x{frame.Image.Height} on '{frame.Backend}', " +
                 $"layers per tile {string.Join(",", frame.LayersPerTile.Distinct())}/{frame.ExpectedLayers}, " +
                 $"{t.TotalSeconds * 1000:F1} ms (entropy {t.EntropySeconds * 1000:F1}, hyper {t.HyperSeconds * 1000:F1}, synthesis {t.SynthesisSeconds * 1000:F1}{(t.ResidualSeconds > 0 ? $", residual layer {t.ResidualSeconds * 1000:F1}" : "")}), {mps:F2} MP/s");
             if (!container.IsComplete)
@@ -48,12 +51,12 @@ internal static class DecodeCommand
                 Console.WriteLine($"concealed: {frame.MissingTiles.Count} of {frame.LayersPerTile.Count} tiles (indices {string.Join(",", frame.MissingTiles)})");
             }
 
-            if (r.GetValue(json) is { } jsonFile)
+            if (jsonPath is not null)
             {
                 var report = new DecodeReport(frame.Backend, r.GetValue(threads) > 0 ? r.GetValue(threads) : Environment.ProcessorCount,
                     frame.Image.Width, frame.Image.Height, t.TotalSeconds, t.EntropySeconds, t.HyperSeconds, t.SynthesisSeconds, mps,
                     frame.IsComplete, container.Status.ToString());
-                File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, CliJsonContext.Default.DecodeReport));
+                File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, CliJsonContext.Default.DecodeReport));
             }
 
             return CliRunner.Ok;

@@ -13,7 +13,7 @@ internal static class EncodeCommand
     public static Command Create()
     {
         var input = new Argument<FileInfo>("input") { Description = "Image to encode (PNG, JPEG, WebP)" };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx)", Required = true };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx), or a folder for <input name>.ecx", Required = true };
         var quality = new Option<int>("--quality", "-q") { Description = "Quality level (0 = smallest)", DefaultValueFactory = _ => 2 };
         var layers = new Option<int>("--layers", "-l") { Description = "Refinement layers to write (0 = all)", DefaultValueFactory = _ => 0 };
         var tileSize = CommonOptions.TileSize();
@@ -46,25 +46,19 @@ internal static class EncodeCommand
             }
 
             var pack = CliRunner.LoadPack(r.GetValue(model));
-            var image = ImageFile.Load(r.GetRequiredValue(input).FullName);
+            string source = CliFiles.Input(r.GetRequiredValue(input));
+            string target = CliFiles.Output(r.GetRequiredValue(output).FullName, Path.GetFileNameWithoutExtension(source) + ".ecx");
+            var image = ImageFile.Load(source);
             using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize), Analysis = r.GetValue(analysis), PreviewLayer = r.GetValue(preview) });
             var fileLayout = r.GetValue(layout) ?? ContainerLayout.Compact;
             var sw = Stopwatch.StartNew();
-            var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(file.FullName), pack) : null;
+            var refined = r.GetValue(latents) is { } file ? RefinedLatents.Read(File.ReadAllBytes(CliFiles.Input(file)), pack) : null;
             int? step = r.GetValue(residual) ?? refined?.ResidualStep;
             var encoded = refined is not null ? encoder.Encode(image, refined, new QualitySetting(refined.Quality, step), r.GetValue(layers))
                 : r.GetValue(maxBytes) is { } budget ? encoder.EncodeWithin(image, budget, e => e.WriteContainer(Stream.Null, fileLayout))
                 : encoder.Encode(image, new QualitySetting(r.GetValue(quality), r.GetValue(residual)), r.GetValue(layers));
-            var target = r.GetRequiredValue(output);
-            long bytes;
-            string temp = target.FullName + ".tmp";
-            using (var fs = File.Create(temp))
-            {
-                bytes = encoded.WriteContainer(fs, fileLayout);
-            }
-
-            File.Move(temp, target.FullName, overwrite: true);
-            Console.WriteLine($"{target.Name}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(step is { } s && encoded.Header.LayerCount > pack.Layout.Groups + (encoded.Header.PreviewLayer ? 1 : 0) ? $" + residual step {s} ({pack.ResidualSteps[s]:0.##} px)" : "")}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(encoded.Header.PreviewLayer ? " (a preview layer first)" : "")}{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
+            long bytes = CliFiles.WriteWhole(target, fs => encoded.WriteContainer(fs, fileLayout));
+            Console.WriteLine($"{Path.GetFileName(target)}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(step is { } s && encoded.Header.LayerCount > pack.Layout.Groups + (encoded.Header.PreviewLayer ? 1 : 0) ? $" + residual step {s} ({pack.ResidualSteps[s]:0.##} px)" : "")}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(encoded.Header.PreviewLayer ? " (a preview layer first)" : "")}{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
                 $"{encoded.Header.TileCount} tiles, {bytes} bytes, {bytes * 8.0 / image.PixelCount:F4} bpp, {sw.Elapsed.TotalSeconds:F2} s");
             return CliRunner.Ok;
         }));

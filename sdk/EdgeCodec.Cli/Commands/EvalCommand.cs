@@ -53,6 +53,8 @@ internal static class EvalCommand
             { images, json, plot, limit, backend, model, threads, compare, prefixes, tileSize, tileSizes, adapters, adapterDir, trust, refined, ladder, analysis, compareAnalysis };
         command.SetAction(r => CliRunner.Run(() =>
         {
+            string? plotPath = r.GetValue(plot) is { } plotOption ? CliFiles.Output(plotOption) : null; // refused before any work
+            string? jsonPath = r.GetValue(json) is { } jsonOption ? CliFiles.Output(jsonOption) : null; // refused before any work
             var pack = CliRunner.LoadPack(r.GetValue(model));
             var dir = r.GetRequiredValue(images);
             if (!dir.Exists)
@@ -167,15 +169,15 @@ internal static class EvalCommand
                 Console.WriteLine($"BD-rate vs no adapters: {Format(report.Summary.BdRateVsNoAdapters)}; tiles per expert: {string.Join(", ", counts.Select(kv => $"{kv.Key["tiles_expert_".Length..]}={kv.Value}"))}");
             }
 
-            if (r.GetValue(json) is { } jsonFile)
+            if (jsonPath is not null)
             {
-                using var fs = File.Create(jsonFile.FullName);
+                using var fs = File.Create(jsonPath);
                 report.WriteJson(fs);
             }
 
-            if (r.GetValue(plot) is { } plotFile)
+            if (plotPath is not null)
             {
-                RdPlot.Save(report, plotFile.FullName);
+                RdPlot.Save(report, plotPath);
             }
 
             return CliRunner.Ok;

@@ -14,7 +14,7 @@ internal static class InfoCommand
         command.SetAction(r => CliRunner.Run(() =>
         {
             var file = r.GetRequiredValue(input);
-            using var fs = File.OpenRead(file.FullName);
+            using var fs = File.OpenRead(CliFiles.Input(file));
             var read = ContainerReader.Read(fs);
             var h = read.Header;
             var table = new Table().AddColumns("field", "value").Border(TableBorder.Rounded);

@@ -91,26 +91,23 @@ internal static class ModelCommand
     {
         var pack = new Argument<FileInfo?>("pack") { Description = "Model pack (.ecpack, format version 2); default: the newest in models/", Arity = ArgumentArity.ZeroOrOne };
         var keepOnnx = new Option<bool>("--keep-onnx") { Description = "Keep the ONNX synthesis graphs (for the onnx, onnx-fp32 and qnn backends); without them the copy decodes on the cpu backend" };
-        var output = new Option<FileInfo?>("--out", "-o") { Description = "The copy's path, or a folder for <name>-decoder-<id>.ecpack (default: the current folder)" };
+        var output = new Option<FileInfo?>("--out", "-o") { Description = "The copy's path, or a folder (created if missing) for <name>-decoder-<id>.ecpack (default: the current folder)" };
         var strip = new Command("strip", "Write a decoder-only copy of a pack: the same identity and model id, without the encoder's graphs") { pack, keepOnnx, output };
         strip.SetAction(r => CliRunner.Run(() =>
         {
-            string source = r.GetValue(pack)?.FullName ?? ModelPack.FindDefaultPath();
+            string source = r.GetValue(pack) is { } file ? CliFiles.Input(file) : ModelPack.FindDefaultPath();
             using var input = File.OpenRead(source);
             using var copy = new MemoryStream();
             ModelPack p = ModelPack.WriteDecoderPack(input, copy, r.GetValue(keepOnnx));
-            string destination = r.GetValue(output)?.FullName ?? Environment.CurrentDirectory;
-            if (Directory.Exists(destination))
-            {
-                destination = Path.Combine(destination, $"{(p.Name.Length > 0 ? p.Name : "model")}-decoder-{p.Sha256[..12]}.ecpack");
-            }
+            string destination = CliFiles.Output(r.GetValue(output)?.FullName ?? Environment.CurrentDirectory,
+                $"{(p.Name.Length > 0 ? p.Name : "model")}-decoder-{p.Sha256[..12]}.ecpack");
 
             if (Path.GetFullPath(destination) == Path.GetFullPath(source))
             {
                 throw new ArgumentException($"--out names the source pack itself ({source}); write the copy elsewhere.");
             }
 
-            File.WriteAllBytes(destination, copy.ToArray());
+            CliFiles.WriteWhole(destination, copy.WriteTo);
             Console.WriteLine(FormattableString.Invariant(
                 $"wrote {destination}: {copy.Length / 1e6:F2} MB of {input.Length / 1e6:F2} MB, identity {p.Sha256[..12]} (model id {p.ModelId:x16}), left out: {string.Join(", ", p.OmittedEntries)}"));
             return CliRunner.Ok;

@@ -14,7 +14,7 @@ internal static class TrimCommand
     public static Command Create()
     {
         var input = new Argument<FileInfo>("input") { Description = "Container (.ecx)" };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx)", Required = true };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx), or a folder for a file of the input's name", Required = true };
         var layers = new Option<int?>("--layers", "-l") { Description = "Refinement layers to keep (1 = base layer only)" };
         var maxBytes = new Option<long?>("--max-bytes") { Description = "Keep as many layers as fit in this many bytes" };
         var preview = new Option<bool>("--preview-layer")
@@ -32,8 +32,7 @@ internal static class TrimCommand
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
-            var source = r.GetRequiredValue(input);
-            var target = r.GetRequiredValue(output);
+            string source = CliFiles.Input(r.GetRequiredValue(input));
             int? keep = r.GetValue(layers);
             long? budget = r.GetValue(maxBytes);
             ContainerLayout? fileLayout = r.GetValue(layout); // null: the input's
@@ -54,13 +53,14 @@ internal static class TrimCommand
                 return CliRunner.Error(CliRunner.Usage, "--max-bytes must be positive");
             }
 
-            if (string.Equals(Path.GetFullPath(source.FullName), Path.GetFullPath(target.FullName), StringComparison.Ordinal))
+            string target = CliFiles.Output(r.GetRequiredValue(output).FullName, Path.GetFileName(source));
+            if (string.Equals(source, target, StringComparison.Ordinal))
             {
                 return CliRunner.Error(CliRunner.BadInput, "the output must be another file than the input");
             }
 
             ContainerReadResult read;
-            using (var fs = File.OpenRead(source.FullName))
+            using (var fs = File.OpenRead(source))
             {
                 read = ContainerReader.Read(fs);
             }
@@ -99,41 +99,24 @@ internal static class TrimCommand
                 return CliRunner.Error(CliRunner.Usage, $"--layers must be 1 .. {read.Header.LayerCount} for this file");
             }
 
-            string temp = target.FullName + ".tmp";
-            int kept;
-            try
+            using var trimmed = new MemoryStream();
+            int kept = budget is { } b ? ContainerWriter.WriteLayerPrefixWithin(read, b, trimmed, fileLayout) : keep!.Value;
+            if (budget is null)
             {
-                using (var fs = File.Create(temp))
-                {
-                    if (budget is { } b)
-                    {
-                        kept = ContainerWriter.WriteLayerPrefixWithin(read, b, fs, fileLayout);
-                    }
-                    else
-                    {
-                        kept = keep!.Value;
-                        ContainerWriter.WriteLayerPrefix(read, kept, fs, fileLayout);
-                    }
-                }
-
-                if (kept == 0)
-                {
-                    File.Delete(temp);
-                    using var probe = new MemoryStream();
-                    ContainerWriter.WriteLayerPrefix(read, 1, probe, fileLayout);
-                    return CliRunner.Error(CliRunner.Usage, $"even the base layer alone takes {probe.Length} bytes, more than --max-bytes {budget}");
-                }
-
-                File.Move(temp, target.FullName, overwrite: true); // an existing output is replaced only by a whole file
+                ContainerWriter.WriteLayerPrefix(read, kept, trimmed, fileLayout);
             }
-            catch
+
+            if (kept == 0)
             {
-                File.Delete(temp);
-                throw;
+                using var probe = new MemoryStream();
+                ContainerWriter.WriteLayerPrefix(read, 1, probe, fileLayout);
+                return CliRunner.Error(CliRunner.Usage, $"even the base layer alone takes {probe.Length} bytes, more than --max-bytes {budget}");
             }
-            long before = source.Length, after = new FileInfo(target.FullName).Length;
+
+            CliFiles.WriteWhole(target, trimmed.WriteTo); // an existing output is replaced only by a whole file
+            long before = new FileInfo(source).Length, after = trimmed.Length;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{target.Name}: {kept} of {read.Header.LayerCount} layers, {after} bytes ({100.0 * after / before:F1} % of {before})"));
+                $"{Path.GetFileName(target)}: {kept} of {read.Header.LayerCount} layers, {after} bytes ({100.0 * after / before:F1} % of {before})"));
             if (damaged)
             {
                 return CliRunner.Error(CliRunner.BadInput, damage!);

@@ -52,5 +52,10 @@ public sealed class ModelPackLocatorTests : IDisposable
 
         var missing = Assert.Throws<FileNotFoundException>(() => ModelPackLocator.FindDefault(Path.Combine(_dir, "nope.ecpack"), app));
         Assert.Contains("no such file or folder", missing.Message, StringComparison.Ordinal);
+
+        // Load is given a path by hand: a folder there is a FileNotFoundException saying so (not a denied access).
+        var folder = Assert.Throws<FileNotFoundException>(() => ModelPack.Load(app));
+        Assert.Contains("is a folder", folder.Message, StringComparison.Ordinal);
+        Assert.Equal(app, folder.FileName);
     }
 }

@@ -183,11 +183,16 @@ public sealed partial class ModelPack
     /// <param name="path">Path of the <c>.ecpack</c> file; a <c>-&lt;12 hex&gt;.ecpack</c> name must match the content hash.</param>
     /// <returns>The validated pack.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is <see langword="null"/>.</exception>
-    /// <exception cref="IOException">The file cannot be read (<see cref="FileNotFoundException"/> if it does not exist).</exception>
+    /// <exception cref="IOException">The file cannot be read (<see cref="FileNotFoundException"/> if it does not exist or is a folder).</exception>
     /// <exception cref="EdgeCodecFormatException">The file is not a valid pack; the message names the problem.</exception>
     public static ModelPack Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            throw new FileNotFoundException($"{path} is a folder, not a model pack; name a .ecpack file in it.", path);
+        }
+
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         return Load(stream, path);
     }
