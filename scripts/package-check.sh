@@ -4,7 +4,8 @@
 # this repository from those packages alone and runs it: ModelPack.LoadDefault() must find the pack that
 # EdgeCodec.Models copied beside the app, and the app's encode and cpu decode of a sample picture must be byte for
 # byte what the repository's own CLI writes; a player app (EdgeCodec, Backends.Cpu and Models only: no native ONNX
-# Runtime) must decode the same picture. Needs the Release build of the solution (scripts/test.sh builds it).
+# Runtime, and with EdgeCodecModelPack=Decoder the decoder-only copy of the pack, in its build and its publish) must
+# decode the same picture. Needs the Release build of the solution (scripts/test.sh builds it).
 # Prints "PASS package-check: ..." or "FAIL package-check: ...".
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,9 +28,10 @@ done
 echo "packed: $(cd "$FEED" && ls | tr '\n' ' ')"
 
 ORT=$(sed -nE 's/.*"Microsoft.ML.OnnxRuntime" Version="([^"]+)".*/\1/p' "$ROOT/Directory.Packages.props")
-# new_app DIR PACKAGE[=VERSION]...: an exe project in DIR (under /tmp: no Directory.Build.props, Directory.Packages.props
-# or EdgeCodec.sln above it) that restores from the local feed and the registry and references these packages (the
-# run's version where none is given); its Program.cs comes from stdin. Then builds it into DIR/out.
+# new_app DIR [PROPERTY:VALUE] PACKAGE[=VERSION]...: an exe project in DIR (under /tmp: no Directory.Build.props,
+# Directory.Packages.props or EdgeCodec.sln above it) that restores from the local feed and the registry, sets these
+# MSBuild properties and references these packages (the run's version where none is given); its Program.cs comes from
+# stdin. Then builds it into DIR/out.
 new_app() {
   local dir=$1 ref id; shift
   mkdir -p "$dir"
@@ -46,9 +48,14 @@ XML
   {
     echo '<Project Sdk="Microsoft.NET.Sdk">'
     echo '  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable>'
-    echo '    <ImplicitUsings>enable</ImplicitUsings><TreatWarningsAsErrors>true</TreatWarningsAsErrors></PropertyGroup>'
+    echo '    <ImplicitUsings>enable</ImplicitUsings><TreatWarningsAsErrors>true</TreatWarningsAsErrors>'
+    for ref in "$@"; do
+      case "$ref" in *:*) echo "    <${ref%%:*}>${ref#*:}</${ref%%:*}>" ;; esac
+    done
+    echo '  </PropertyGroup>'
     echo '  <ItemGroup>'
     for ref in "$@"; do
+      case "$ref" in *:*) continue ;; esac
       id=${ref%%=*}
       echo "    <PackageReference Include=\"$id\" Version=\"$([ "$id" = "$ref" ] && echo "$VERSION" || echo "${ref#*=}")\" />"
     done
@@ -82,20 +89,37 @@ ImageFile.SavePng(frame.Image, args[3]);
 Console.WriteLine($"pack {pack.Sha256[..12]} from {Path.GetRelativePath(AppContext.BaseDirectory, path)}; {file.Length} bytes; decoded on {frame.Backend}; pixels {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(frame.Image.Pixels))[..16]}");
 CS
 
-# A player: decodes on cpu with no native ONNX Runtime and no imaging package.
-new_app "$WORK/player" EdgeCodec EdgeCodec.Backends.Cpu EdgeCodec.Models <<'CS'
+# A player: decodes on cpu with no native ONNX Runtime and no imaging package, from the decoder-only copy of the pack
+# (EdgeCodecModelPack=Decoder).
+new_app "$WORK/player" EdgeCodecModelPack:Decoder EdgeCodec EdgeCodec.Backends.Cpu EdgeCodec.Models <<'CS'
 using EdgeCodec.Backends.Cpu;
 using EdgeCodec.Codec;
 using EdgeCodec.Models;
 
 CpuBackend.Register();
-using var decoder = new EdgeCodecDecoder(ModelPack.LoadDefault(), new DecoderOptions { Backend = "cpu" });
+var pack = ModelPack.LoadDefault();
+using var decoder = new EdgeCodecDecoder(pack, new DecoderOptions { Backend = "cpu" });
 using var input = File.OpenRead(args[0]);
 var (frame, _) = decoder.Decode(input);
-Console.WriteLine($"decoded on {frame.Backend}; pixels {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(frame.Image.Pixels))[..16]}");
+Console.WriteLine($"pack {pack.Sha256[..12]} without {pack.OmittedEntries.Count} entries; decoded on {frame.Backend}; pixels {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(frame.Image.Pixels))[..16]}");
 CS
 if ls "$WORK/player/out" | grep -qi onnxruntime.so; then
   echo "FAIL package-check: the player carries a native ONNX Runtime it does not need"; exit 1
+fi
+FULL_PACK=$(ls "$WORK/app/out/models/"*.ecpack)
+PLAYER_PACK=$(ls "$WORK/player/out/models/"*.ecpack)
+if [ "$(ls "$WORK/player/out/models/" | wc -l)" != 1 ] || [ "$(stat -c %s "$PLAYER_PACK")" -ge "$(( $(stat -c %s "$FULL_PACK") / 2 ))" ]; then
+  echo "FAIL package-check: EdgeCodecModelPack=Decoder did not put one decoder-only pack beside the player ($(ls "$WORK/player/out/models/"))"; exit 1
+fi
+# A device image is a publish: the pack goes with it.
+if ! (cd "$WORK/player" && dotnet publish -c Release -nologo -clp:ErrorsOnly -o "$WORK/published" >"$WORK/publish.log" 2>&1) \
+    || ! cmp -s "$PLAYER_PACK" "$WORK/published/models/$(basename "$PLAYER_PACK")"; then
+  tail -5 "$WORK/publish.log"; echo "FAIL package-check: the published player has no pack beside it"; exit 1
+fi
+# A value the package does not offer stops the build with a message naming the ones it does.
+if (cd "$WORK/player" && dotnet build -c Release -nologo -p:EdgeCodecModelPack=Encoder -o "$WORK/bogus" >"$WORK/bogus.log" 2>&1) \
+    || ! grep -q "offers Full (the default), Decoder and DecoderOnnx" "$WORK/bogus.log"; then
+  tail -5 "$WORK/bogus.log"; echo "FAIL package-check: EdgeCodecModelPack=Encoder was not refused"; exit 1
 fi
 PICTURE="$ROOT/samples/media/coffee.png"
 OUT=$(env -u EDGECODEC_MODEL dotnet "$WORK/app/out/app.dll" "$PICTURE" 2 "$WORK/app.ecx" "$WORK/app.png")
@@ -112,8 +136,11 @@ esac
 if [ "${OUT##*pixels }" != "${PLAYED##*pixels }" ]; then
   echo "FAIL package-check: the player's picture differs from the app's"; exit 1
 fi
+if [ "${PLAYED:0:17}" != "${OUT:0:17}" ] || [ "${PLAYED#*without }" = "${PLAYED#*without 0 }" ]; then
+  echo "FAIL package-check: the player's pack is not a decoder-only copy of the app's"; exit 1
+fi
 if cmp -s "$WORK/app.ecx" "$WORK/cli.ecx" && cmp -s "$WORK/app.png" "$WORK/cli.png"; then
-  echo "PASS package-check: an app built from the $VERSION packages alone writes and decodes the CLI's bytes ($(stat -c %s "$WORK/app.ecx")-byte container), and a player without native ONNX Runtime decodes the same picture"
+  echo "PASS package-check: an app built from the $VERSION packages alone writes and decodes the CLI's bytes ($(stat -c %s "$WORK/app.ecx")-byte container), and a player without native ONNX Runtime decodes the same picture from the decoder-only copy ($(stat -c %s "$PLAYER_PACK") of $(stat -c %s "$FULL_PACK") bytes)"
 else
   echo "FAIL package-check: the app's container or picture differs from the CLI's"; exit 1
 fi
