@@ -5,7 +5,8 @@
 # EdgeCodec.Models copied beside the app, and the app's encode and cpu decode of a sample picture must be byte for
 # byte what the repository's own CLI writes; a player app (EdgeCodec, Backends.Cpu and Models only: no native ONNX
 # Runtime, and with EdgeCodecModelPack=Decoder the decoder-only copy of the pack, in its build and its publish) must
-# decode the same picture. Needs the Release build of the solution (scripts/test.sh builds it).
+# decode the same picture; and the edgecodec tool package of this machine's platform, installed with dotnet tool install,
+# must write and decode the CLI's bytes. Needs the Release build of the solution (scripts/test.sh builds it).
 # Prints "PASS package-check: ..." or "FAIL package-check: ...".
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -139,8 +140,26 @@ fi
 if [ "${PLAYED:0:17}" != "${OUT:0:17}" ] || [ "${PLAYED#*without }" = "${PLAYED#*without 0 }" ]; then
   echo "FAIL package-check: the player's pack is not a decoder-only copy of the app's"; exit 1
 fi
-if cmp -s "$WORK/app.ecx" "$WORK/cli.ecx" && cmp -s "$WORK/app.png" "$WORK/cli.png"; then
-  echo "PASS package-check: an app built from the $VERSION packages alone writes and decodes the CLI's bytes ($(stat -c %s "$WORK/app.ecx")-byte container), and a player without native ONNX Runtime decodes the same picture from the decoder-only copy ($(stat -c %s "$PLAYER_PACK") of $(stat -c %s "$FULL_PACK") bytes)"
-else
+if ! cmp -s "$WORK/app.ecx" "$WORK/cli.ecx" || ! cmp -s "$WORK/app.png" "$WORK/cli.png"; then
   echo "FAIL package-check: the app's container or picture differs from the CLI's"; exit 1
 fi
+
+# The CLI as a dotnet tool: the tool package for this machine's platform (each platform's package carries only its own
+# natives, and the default pack), installed from the feed into a folder outside the repository, writes and decodes the
+# same bytes as the repository's CLI, with no setting.
+RID=$(dotnet --info | sed -nE 's/^ *RID: *(.*)$/\1/p' | head -1)
+dotnet pack "$ROOT/sdk/EdgeCodec.Cli" -c Release -o "$FEED" -p:PackageVersion="$VERSION" -p:ToolPackageRuntimeIdentifiers="$RID" \
+  -nologo -clp:ErrorsOnly >/dev/null
+TOOL_PACKAGE="$FEED/EdgeCodec.Cli.$RID.$VERSION.nupkg"
+[ -f "$TOOL_PACKAGE" ] || { echo "FAIL package-check: no $RID tool package ($(ls "$FEED" | grep Cli))"; exit 1; }
+TOOL_FILES=$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$TOOL_PACKAGE")
+if grep -q "/runtimes/\|onnxruntime\.dll" <<<"$TOOL_FILES" || ! grep -q "/models/edgecodec-hp-.*\.ecpack" <<<"$TOOL_FILES"; then
+  echo "FAIL package-check: the $RID tool package carries other platforms' natives, or not the default pack"; exit 1
+fi
+dotnet tool install EdgeCodec.Cli --version "$VERSION" --add-source "$FEED" --tool-path "$WORK/tool" >/dev/null
+(cd "$WORK" && env -u EDGECODEC_MODEL "$WORK/tool/edgecodec" encode "$PICTURE" -q 2 -o "$WORK/tool.ecx" >/dev/null \
+  && env -u EDGECODEC_MODEL "$WORK/tool/edgecodec" decode "$WORK/tool.ecx" -o "$WORK/tool.png" -b cpu >/dev/null 2>&1)
+if ! cmp -s "$WORK/tool.ecx" "$WORK/cli.ecx" || ! cmp -s "$WORK/tool.png" "$WORK/cli.png"; then
+  echo "FAIL package-check: the installed edgecodec tool's container or picture differs from the CLI's"; exit 1
+fi
+echo "PASS package-check: an app built from the $VERSION packages alone writes and decodes the CLI's bytes ($(stat -c %s "$WORK/app.ecx")-byte container), a player without native ONNX Runtime decodes the same picture from the decoder-only copy ($(stat -c %s "$PLAYER_PACK") of $(stat -c %s "$FULL_PACK") bytes), and the installed $RID edgecodec tool ($(( $(stat -c %s "$TOOL_PACKAGE") / 1000000 )) MB package) writes and decodes the same bytes"
