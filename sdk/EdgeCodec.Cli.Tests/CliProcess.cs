@@ -50,6 +50,40 @@ internal static class CliProcess
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>Runs <c>edgecodec ARGS</c> with <paramref name="stdin"/> as its standard input; returns the exit code, the bytes it wrote to standard output and what it printed to standard error.</summary>
+    public static (int ExitCode, byte[] Stdout, string Stderr) RunPiped(byte[] stdin, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = RepositoryRoot,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(CliPath);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("EDGECODEC_MODEL");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        using var stdout = new MemoryStream();
+        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardInput.BaseStream.Write(stdin);
+        process.StandardInput.Close();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"edgecodec {string.Join(' ', args)} did not finish in 2 minutes");
+        }
+
+        copy.Wait();
+        return (process.ExitCode, stdout.ToArray(), stderr.Result);
+    }
+
     private static string FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -259,6 +259,39 @@ public sealed partial class CommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
     }
 
+    [Fact]
+    public void Pipes_carry_the_same_bytes_as_files_and_the_report_goes_to_standard_error()
+    {
+        var (ecx, bytes) = EncodePhoto("file.ecx", 2);
+        var (rc, piped, stderr) = CliProcess.RunPiped(File.ReadAllBytes(_photo), "encode", "-", "-o", "-", "-q", "2");
+        Assert.True(rc == 0, stderr);
+        Assert.Equal(bytes, piped);
+        Assert.StartsWith("-: 600x400, quality 2", stderr, StringComparison.Ordinal);
+
+        string png = Path.Combine(_dir, "file.png");
+        Assert.Equal(0, CliProcess.Run("decode", ecx, "-o", png, "-b", "cpu").ExitCode);
+        (rc, piped, stderr) = CliProcess.RunPiped(bytes, "decode", "-", "-o", "-", "-b", "cpu");
+        Assert.True(rc == 0, stderr);
+        Assert.Equal(File.ReadAllBytes(png), piped); // the backend's "auto: ..." lines and the report are on stderr, not in the PNG
+        Assert.Contains("-: 600x400 on 'cpu'", stderr, StringComparison.Ordinal);
+
+        // trim - -o - | info -: a base-layer-only stream through two pipes.
+        (rc, piped, stderr) = CliProcess.RunPiped(bytes, "trim", "-", "-l", "1", "-o", "-");
+        Assert.True(rc == 0, stderr);
+        Assert.InRange(piped.Length, 1, bytes.Length - 1);
+        var (infoRc, info, _) = CliProcess.RunPiped(piped, "info", "-");
+        Assert.Equal(0, infoRc);
+        Assert.Contains($"standard input ({piped.Length} bytes)", System.Text.Encoding.UTF8.GetString(info), StringComparison.Ordinal);
+
+        // Into a folder, a piped input is named stdin; garbage on the pipe is bad input with nothing written.
+        Assert.Equal(0, CliProcess.RunPiped(bytes, "decode", "-", "-o", _dir, "-b", "cpu").ExitCode);
+        Assert.True(File.Exists(Path.Combine(_dir, "stdin.png")));
+        (rc, piped, stderr) = CliProcess.RunPiped("not a container"u8.ToArray(), "decode", "-", "-o", "-", "-b", "cpu");
+        Assert.Equal(3, rc);
+        Assert.Empty(piped);
+        Assert.Contains("invalid EdgeCodec data", stderr, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>The photo encoded at a level into the test's folder: the container's path and bytes.</summary>

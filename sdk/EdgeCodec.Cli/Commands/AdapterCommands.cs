@@ -45,9 +45,9 @@ internal static class AdapterCommands
         {
             var p = AdapterPackage.FromParts(File.ReadAllBytes(CliFiles.Input(r.GetRequiredValue(manifest))), File.ReadAllBytes(CliFiles.Input(r.GetRequiredValue(weights))),
                 r.GetValue(onnxGraph) is { } g ? File.ReadAllBytes(CliFiles.Input(g)) : null);
-            string target = CliFiles.Output(r.GetRequiredValue(output).FullName, $"{p.Manifest.Id}-{p.Manifest.Version}.ecadapter");
+            string target = CliFiles.Output(r.GetRequiredValue(output), $"{p.Manifest.Id}-{p.Manifest.Version}.ecadapter");
             CliFiles.WriteWhole(target, s => s.Write(p.ToBytes()));
-            Console.WriteLine($"{p.Manifest.Id} v{p.Manifest.Version} (expert {p.Manifest.ExpertId}), {p.Manifest.ParameterCount} parameters{(p.HasOnnxSynthesis ? ", ONNX patch" : "")}, content {p.ContentSha256[..12]}");
+            CliFiles.Report(target).WriteLine($"{p.Manifest.Id} v{p.Manifest.Version} (expert {p.Manifest.ExpertId}), {p.Manifest.ParameterCount} parameters{(p.HasOnnxSynthesis ? ", ONNX patch" : "")}, content {p.ContentSha256[..12]}");
             return CliRunner.Ok;
         }));
 

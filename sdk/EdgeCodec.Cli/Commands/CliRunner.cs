@@ -60,5 +60,9 @@ internal static class CliRunner
 
     public static ModelPack LoadPack(FileInfo? path) => path is null ? ModelPack.LoadDefault() : ModelPack.Load(path.FullName);
 
-    public static void Info(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
+    /// <summary>A diagnostic line (which backend was skipped, what a run uses), on standard error: standard output may be
+    /// the data (<c>-o -</c>).</summary>
+    public static void Info(string message) => Diagnostics.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
+
+    private static readonly IAnsiConsole Diagnostics = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 }

@@ -10,8 +10,8 @@ internal static class DecodeCommand
 {
     public static Command Create()
     {
-        var input = new Argument<FileInfo>("input") { Description = "Container to decode (.ecx), complete or truncated" };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "PNG to write, or a folder for <input name>.png", Required = true };
+        var input = new Argument<FileInfo>("input") { Description = "Container to decode (.ecx), complete or truncated, or - for standard input" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "PNG to write, a folder for <input name>.png, or - for standard output", Required = true };
         var layers = new Option<int>("--layers", "-l") { Description = "Decode at most K refinement layers (0 = all)", DefaultValueFactory = _ => 0 };
         var model = CommonOptions.Model();
         var threads = CommonOptions.Threads();
@@ -31,24 +31,25 @@ internal static class DecodeCommand
                 SynthesisRegion = r.GetValue(region),
                 Log = CliRunner.Info,
             };
-            string source = CliFiles.Input(r.GetRequiredValue(input));
-            string target = CliFiles.Output(r.GetRequiredValue(output).FullName, Path.GetFileNameWithoutExtension(source) + ".png");
-            using var file = File.OpenRead(source);
+            FileInfo source = r.GetRequiredValue(input);
+            string target = CliFiles.Output(r.GetRequiredValue(output), CliFiles.Stem(source) + ".png");
+            using var file = CliFiles.IsStandard(source) ? Console.OpenStandardInput() : File.OpenRead(CliFiles.Input(source));
+            TextWriter status = CliFiles.Report(target);
             var (frame, container) = EdgeCodecDecoder.Decode(pack, file, options);
             CliFiles.WriteWhole(target, s => ImageFile.SavePng(frame.Image, s));
             var t = frame.Timings;
             double mps = frame.Image.PixelCount / 1e6 / t.TotalSeconds;
-            Console.WriteLine($"{Path.GetFileName(target)}: {frame.Image.Width}x{frame.Image.Height} on '{frame.Backend}', " +
+            status.WriteLine($"{Path.GetFileName(target)}: {frame.Image.Width}x{frame.Image.Height} on '{frame.Backend}', " +
                 $"layers per tile {string.Join(",", frame.LayersPerTile.Distinct())}/{frame.ExpectedLayers}, " +
                 $"{t.TotalSeconds * 1000:F1} ms (entropy {t.EntropySeconds * 1000:F1}, hyper {t.HyperSeconds * 1000:F1}, synthesis {t.SynthesisSeconds * 1000:F1}{(t.ResidualSeconds > 0 ? $", residual layer {t.ResidualSeconds * 1000:F1}" : "")}), {mps:F2} MP/s");
             if (!container.IsComplete)
             {
-                Console.WriteLine($"container: {container.Status}: {container.Message} ({container.PacketsRecovered} packets recovered)");
+                status.WriteLine($"container: {container.Status}: {container.Message} ({container.PacketsRecovered} packets recovered)");
             }
 
             if (frame.MissingTiles.Count > 0)
             {
-                Console.WriteLine($"concealed: {frame.MissingTiles.Count} of {frame.LayersPerTile.Count} tiles (indices {string.Join(",", frame.MissingTiles)})");
+                status.WriteLine($"concealed: {frame.MissingTiles.Count} of {frame.LayersPerTile.Count} tiles (indices {string.Join(",", frame.MissingTiles)})");
             }
 
             if (jsonPath is not null)

@@ -12,8 +12,8 @@ internal static class EncodeCommand
 {
     public static Command Create()
     {
-        var input = new Argument<FileInfo>("input") { Description = "Image to encode (PNG, JPEG, WebP)" };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx), or a folder for <input name>.ecx", Required = true };
+        var input = new Argument<FileInfo>("input") { Description = "Image to encode (PNG, JPEG, WebP), or - for standard input" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx), a folder for <input name>.ecx, or - for standard output", Required = true };
         var quality = new Option<int>("--quality", "-q") { Description = "Quality level (0 = smallest)", DefaultValueFactory = _ => 2 };
         var layers = new Option<int>("--layers", "-l") { Description = "Refinement layers to write (0 = all)", DefaultValueFactory = _ => 0 };
         var tileSize = CommonOptions.TileSize();
@@ -46,9 +46,9 @@ internal static class EncodeCommand
             }
 
             var pack = CliRunner.LoadPack(r.GetValue(model));
-            string source = CliFiles.Input(r.GetRequiredValue(input));
-            string target = CliFiles.Output(r.GetRequiredValue(output).FullName, Path.GetFileNameWithoutExtension(source) + ".ecx");
-            var image = ImageFile.Load(source);
+            FileInfo source = r.GetRequiredValue(input);
+            string target = CliFiles.Output(r.GetRequiredValue(output), CliFiles.Stem(source) + ".ecx");
+            var image = CliFiles.IsStandard(source) ? ImageFile.Load(new MemoryStream(CliFiles.ReadAll(source))) : ImageFile.Load(CliFiles.Input(source));
             using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize), Analysis = r.GetValue(analysis), PreviewLayer = r.GetValue(preview) });
             var fileLayout = r.GetValue(layout) ?? ContainerLayout.Compact;
             var sw = Stopwatch.StartNew();
@@ -58,7 +58,7 @@ internal static class EncodeCommand
                 : r.GetValue(maxBytes) is { } budget ? encoder.EncodeWithin(image, budget, e => e.WriteContainer(Stream.Null, fileLayout))
                 : encoder.Encode(image, new QualitySetting(r.GetValue(quality), r.GetValue(residual)), r.GetValue(layers));
             long bytes = CliFiles.WriteWhole(target, fs => encoded.WriteContainer(fs, fileLayout));
-            Console.WriteLine($"{Path.GetFileName(target)}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(step is { } s && encoded.Header.LayerCount > pack.Layout.Groups + (encoded.Header.PreviewLayer ? 1 : 0) ? $" + residual step {s} ({pack.ResidualSteps[s]:0.##} px)" : "")}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(encoded.Header.PreviewLayer ? " (a preview layer first)" : "")}{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
+            CliFiles.Report(target).WriteLine($"{Path.GetFileName(target)}: {image.Width}x{image.Height}, quality {encoded.Header.QualityLevel}{(step is { } s && encoded.Header.LayerCount > pack.Layout.Groups + (encoded.Header.PreviewLayer ? 1 : 0) ? $" + residual step {s} ({pack.ResidualSteps[s]:0.##} px)" : "")}{(refined is null ? "" : $" (refined latents, {refined.Iterations} iterations)")}, {encoded.Header.LayerCount} layers{(encoded.Header.PreviewLayer ? " (a preview layer first)" : "")}{(r.GetValue(maxBytes) is { } b ? $" (best within {b} bytes)" : "")}, " +
                 $"{encoded.Header.TileCount} tiles, {bytes} bytes, {bytes * 8.0 / image.PixelCount:F4} bpp, {sw.Elapsed.TotalSeconds:F2} s");
             return CliRunner.Ok;
         }));

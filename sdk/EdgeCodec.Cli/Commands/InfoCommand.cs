@@ -9,16 +9,16 @@ internal static class InfoCommand
 {
     public static Command Create()
     {
-        var input = new Argument<FileInfo>("input") { Description = "Container (.ecx)" };
+        var input = new Argument<FileInfo>("input") { Description = "Container (.ecx), or - for standard input" };
         var command = new Command("info", "Describe an EdgeCodec container") { input };
         command.SetAction(r => CliRunner.Run(() =>
         {
             var file = r.GetRequiredValue(input);
-            using var fs = File.OpenRead(CliFiles.Input(file));
-            var read = ContainerReader.Read(fs);
+            byte[] bytes = CliFiles.ReadAll(file);
+            var read = ContainerReader.Read(bytes);
             var h = read.Header;
             var table = new Table().AddColumns("field", "value").Border(TableBorder.Rounded);
-            table.AddRow("file", Markup.Escape($"{file.Name} ({file.Length} bytes)"));
+            table.AddRow("file", Markup.Escape($"{(CliFiles.IsStandard(file) ? "standard input" : file.Name)} ({bytes.Length} bytes)"));
             table.AddRow("layout", read.Layout.ToString().ToLowerInvariant());
             table.AddRow("model id", $"{h.ModelId:x16}");
             table.AddRow("image", $"{h.Width}x{h.Height}, {h.FrameCount} frame(s)");
@@ -28,9 +28,9 @@ internal static class InfoCommand
             table.AddRow("quality level", h.QualityLevel.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("status", Markup.Escape($"{read.Status}{(read.Message is null ? "" : ": " + read.Message)}"));
             table.AddRow("packets", $"{read.PacketsRecovered} (index used: {read.UsedIndex})");
-            table.AddRow("bpp", $"{file.Length * 8.0 / ((double)h.Width * h.Height):F4}");
+            table.AddRow("bpp", $"{bytes.Length * 8.0 / ((double)h.Width * h.Height):F4}");
             long payload = read.Packets.Sum(p => (long)p.Payload.Length);
-            table.AddRow("framing", $"{file.Length - payload} bytes besides the {payload} payload bytes");
+            table.AddRow("framing", $"{bytes.Length - payload} bytes besides the {payload} payload bytes");
             foreach (var layer in read.Packets.GroupBy(p => p.Layer).OrderBy(g => g.Key))
             {
                 table.AddRow($"layer {layer.Key}", $"{layer.Count()} packets, {layer.Sum(p => p.Payload.Length)} payload bytes");

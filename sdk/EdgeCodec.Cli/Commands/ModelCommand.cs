@@ -99,7 +99,7 @@ internal static class ModelCommand
             using var input = File.OpenRead(source);
             using var copy = new MemoryStream();
             ModelPack p = ModelPack.WriteDecoderPack(input, copy, r.GetValue(keepOnnx));
-            string destination = CliFiles.Output(r.GetValue(output)?.FullName ?? Environment.CurrentDirectory,
+            string destination = CliFiles.Output(r.GetValue(output) ?? new FileInfo(Environment.CurrentDirectory),
                 $"{(p.Name.Length > 0 ? p.Name : "model")}-decoder-{p.Sha256[..12]}.ecpack");
 
             if (Path.GetFullPath(destination) == Path.GetFullPath(source))
@@ -108,7 +108,7 @@ internal static class ModelCommand
             }
 
             CliFiles.WriteWhole(destination, copy.WriteTo);
-            Console.WriteLine(FormattableString.Invariant(
+            CliFiles.Report(destination).WriteLine(FormattableString.Invariant(
                 $"wrote {destination}: {copy.Length / 1e6:F2} MB of {input.Length / 1e6:F2} MB, identity {p.Sha256[..12]} (model id {p.ModelId:x16}), left out: {string.Join(", ", p.OmittedEntries)}"));
             return CliRunner.Ok;
         }));

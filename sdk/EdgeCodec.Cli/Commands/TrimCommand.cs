@@ -13,8 +13,8 @@ internal static class TrimCommand
 {
     public static Command Create()
     {
-        var input = new Argument<FileInfo>("input") { Description = "Container (.ecx)" };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx), or a folder for a file of the input's name", Required = true };
+        var input = new Argument<FileInfo>("input") { Description = "Container (.ecx), or - for standard input" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx), a folder for a file of the input's name, or - for standard output", Required = true };
         var layers = new Option<int?>("--layers", "-l") { Description = "Refinement layers to keep (1 = base layer only)" };
         var maxBytes = new Option<long?>("--max-bytes") { Description = "Keep as many layers as fit in this many bytes" };
         var preview = new Option<bool>("--preview-layer")
@@ -32,7 +32,8 @@ internal static class TrimCommand
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
-            string source = CliFiles.Input(r.GetRequiredValue(input));
+            FileInfo sourceFile = r.GetRequiredValue(input);
+            string source = CliFiles.IsStandard(sourceFile) ? CliFiles.Standard : CliFiles.Input(sourceFile);
             int? keep = r.GetValue(layers);
             long? budget = r.GetValue(maxBytes);
             ContainerLayout? fileLayout = r.GetValue(layout); // null: the input's
@@ -53,17 +54,14 @@ internal static class TrimCommand
                 return CliRunner.Error(CliRunner.Usage, "--max-bytes must be positive");
             }
 
-            string target = CliFiles.Output(r.GetRequiredValue(output).FullName, Path.GetFileName(source));
-            if (string.Equals(source, target, StringComparison.Ordinal))
+            string target = CliFiles.Output(r.GetRequiredValue(output), CliFiles.Stem(sourceFile) + ".ecx");
+            if (source != CliFiles.Standard && string.Equals(source, target, StringComparison.Ordinal))
             {
                 return CliRunner.Error(CliRunner.BadInput, "the output must be another file than the input");
             }
 
-            ContainerReadResult read;
-            using (var fs = File.OpenRead(source))
-            {
-                read = ContainerReader.Read(fs);
-            }
+            byte[] bytes = CliFiles.ReadAll(sourceFile);
+            ContainerReadResult read = ContainerReader.Read(bytes);
 
             bool damaged = !read.IsComplete;
             string? damage = damaged ? $"the input is damaged ({read.Status}: {read.Message}); its {read.PacketsRecovered} intact packets were kept" : null;
@@ -114,8 +112,8 @@ internal static class TrimCommand
             }
 
             CliFiles.WriteWhole(target, trimmed.WriteTo); // an existing output is replaced only by a whole file
-            long before = new FileInfo(source).Length, after = trimmed.Length;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            long before = bytes.Length, after = trimmed.Length;
+            CliFiles.Report(target).WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(target)}: {kept} of {read.Header.LayerCount} layers, {after} bytes ({100.0 * after / before:F1} % of {before})"));
             if (damaged)
             {
