@@ -24,9 +24,20 @@ internal static class CliProcess
     /// <summary>Runs <c>edgecodec ARGS</c>; returns the exit code and what it printed.</summary>
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
     {
+        var (code, stdout, stderr) = RunPiped(null, args);
+        return (code, System.Text.Encoding.UTF8.GetString(stdout), stderr);
+    }
+
+    /// <summary>
+    /// Runs <c>edgecodec ARGS</c>, with <paramref name="stdin"/> as its standard input if given; returns the exit code,
+    /// the bytes it wrote to standard output and what it printed to standard error.
+    /// </summary>
+    public static (int ExitCode, byte[] Stdout, string Stderr) RunPiped(byte[]? stdin, params string[] args)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = RepositoryRoot,
+            RedirectStandardInput = stdin is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -39,41 +50,15 @@ internal static class CliProcess
 
         start.Environment.Remove("EDGECODEC_MODEL"); // the newest pack in models/, as the README's commands
         using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"edgecodec {string.Join(' ', args)} did not finish in 2 minutes");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    /// <summary>Runs <c>edgecodec ARGS</c> with <paramref name="stdin"/> as its standard input; returns the exit code, the bytes it wrote to standard output and what it printed to standard error.</summary>
-    public static (int ExitCode, byte[] Stdout, string Stderr) RunPiped(byte[] stdin, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = RepositoryRoot,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(CliPath);
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment.Remove("EDGECODEC_MODEL");
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         using var stdout = new MemoryStream();
         var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
         var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardInput.BaseStream.Write(stdin);
-        process.StandardInput.Close();
+        if (stdin is not null)
+        {
+            process.StandardInput.BaseStream.Write(stdin);
+            process.StandardInput.Close();
+        }
+
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
         {
             process.Kill(entireProcessTree: true);
