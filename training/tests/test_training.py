@@ -467,6 +467,19 @@ def test_sga_rounding_becomes_hard_rounding_as_it_cools():
     assert float((warm - torch.round(v)).abs().mean()) > 0.05  # still soft
 
 
+def test_rdoq_rounds_to_the_nearest_when_distortion_dominates_and_saves_bits_when_it_does_not(shipped_model):
+    from training import rdoq
+    torch.manual_seed(0)
+    x = torch.rand(3, 64, 64)
+    nearest = rdoq.code(shipped_model, x, 3, None, 0.0)
+    weights = torch.ones(shipped_model.m)
+    assert rdoq.code(shipped_model, x, 3, weights, 1e9) == pytest.approx(nearest)  # rounding error costs everything
+    cheap_bits, cheap_error = rdoq.code(shipped_model, x, 3, weights, 1e-6)  # rounding error costs nothing
+    assert cheap_bits < 0.95 * nearest[0] and cheap_error > nearest[1]
+    gains = rdoq.synthesis_gains(shipped_model, [x], 3)
+    assert gains.shape == (shipped_model.m,) and bool((gains > 0).all())
+
+
 def blocky_picture(tmp_path: Path, seed: int, width: int, height: int) -> tuple[Path, np.ndarray]:
     """A folder ``images`` holding ``pic.png``: random 12-px blocks of colour, and the picture as an array."""
     from PIL import Image
