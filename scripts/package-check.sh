@@ -112,10 +112,12 @@ PLAYER_PACK=$(ls "$WORK/player/out/models/"*.ecpack)
 if [ "$(ls "$WORK/player/out/models/" | wc -l)" != 1 ] || [ "$(stat -c %s "$PLAYER_PACK")" -ge "$(( $(stat -c %s "$FULL_PACK") / 2 ))" ]; then
   echo "FAIL package-check: EdgeCodecModelPack=Decoder did not put one decoder-only pack beside the player ($(ls "$WORK/player/out/models/"))"; exit 1
 fi
-# A device image is a publish: the pack goes with it.
-if ! (cd "$WORK/player" && dotnet publish -c Release -nologo -clp:ErrorsOnly -o "$WORK/published" >"$WORK/publish.log" 2>&1) \
+# A device image is a publish, often one file: the pack goes beside it, on disk, where the player reads it.
+RID=$(dotnet --info | sed -nE 's/^ *RID: *(.*)$/\1/p' | head -1)
+if ! (cd "$WORK/player" && dotnet publish -c Release -r "$RID" --self-contained false -p:PublishSingleFile=true -nologo -clp:ErrorsOnly \
+      -o "$WORK/published" >"$WORK/publish.log" 2>&1) \
     || ! cmp -s "$PLAYER_PACK" "$WORK/published/models/$(basename "$PLAYER_PACK")"; then
-  tail -5 "$WORK/publish.log"; echo "FAIL package-check: the published player has no pack beside it"; exit 1
+  tail -5 "$WORK/publish.log"; echo "FAIL package-check: the published single-file player has no pack beside it"; exit 1
 fi
 # A value the package does not offer stops the build with a message naming the ones it does.
 if (cd "$WORK/player" && dotnet build -c Release -nologo -p:EdgeCodecModelPack=Encoder -o "$WORK/bogus" >"$WORK/bogus.log" 2>&1) \
@@ -134,8 +136,9 @@ case "$OUT" in
   *"from models/"*"decoded on cpu"*) ;;
   *) echo "FAIL package-check: the app did not load the pack beside it or decode on cpu"; exit 1 ;;
 esac
-if [ "${OUT##*pixels }" != "${PLAYED##*pixels }" ]; then
-  echo "FAIL package-check: the player's picture differs from the app's"; exit 1
+PUBLISHED=$(env -u EDGECODEC_MODEL "$WORK/published/player" "$WORK/app.ecx")
+if [ "${OUT##*pixels }" != "${PLAYED##*pixels }" ] || [ "$PUBLISHED" != "$PLAYED" ]; then
+  echo "FAIL package-check: the player's picture differs from the app's (or the published player's from the built one's: $PUBLISHED)"; exit 1
 fi
 if [ "${PLAYED:0:17}" != "${OUT:0:17}" ] || [ "${PLAYED#*without }" = "${PLAYED#*without 0 }" ]; then
   echo "FAIL package-check: the player's pack is not a decoder-only copy of the app's"; exit 1
@@ -147,7 +150,6 @@ fi
 # The CLI as a dotnet tool: the tool package for this machine's platform (each platform's package carries only its own
 # natives, and the default pack), installed from the feed into a folder outside the repository, writes and decodes the
 # same bytes as the repository's CLI, with no setting.
-RID=$(dotnet --info | sed -nE 's/^ *RID: *(.*)$/\1/p' | head -1)
 dotnet pack "$ROOT/sdk/EdgeCodec.Cli" -c Release -o "$FEED" -p:PackageVersion="$VERSION" -p:ToolPackageRuntimeIdentifiers="$RID" \
   -nologo -clp:ErrorsOnly >/dev/null
 TOOL_PACKAGE="$FEED/EdgeCodec.Cli.$RID.$VERSION.nupkg"
