@@ -6,7 +6,8 @@
 # byte what the repository's own CLI writes; a player app (EdgeCodec, Backends.Cpu and Models only: no native ONNX
 # Runtime, and with EdgeCodecModelPack=Decoder the decoder-only copy of the pack, in its build and its publish) must
 # decode the same picture; and the edgecodec tool package of this machine's platform, installed with dotnet tool install,
-# must write and decode the CLI's bytes. Needs the Release build of the solution (scripts/test.sh builds it).
+# must write and decode the CLI's bytes. Every package carries a readme, and the first C# block of each library
+# package's readme compiles against the packages. Needs the Release build of the solution (scripts/test.sh builds it).
 # Prints "PASS package-check: ..." or "FAIL package-check: ...".
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,17 @@ for project in sdk/EdgeCodec sdk/EdgeCodec.Imaging sdk/EdgeCodec.Evaluation sdk/
   dotnet pack "$ROOT/$project" -c Release --no-build -o "$FEED" -p:PackageVersion="$VERSION" -nologo -clp:ErrorsOnly >/dev/null
 done
 echo "packed: $(cd "$FEED" && ls | tr '\n' ' ')"
+# has_readme NUPKG: the package's readme (the project's README.md) is in it and its nuspec names it.
+has_readme() {
+  python3 - "$1" <<'PY' || { echo "FAIL package-check: $(basename "$1") has no readme (README.md beside its project)"; exit 1; }
+import re, sys, zipfile
+package = zipfile.ZipFile(sys.argv[1])
+nuspec = next(name for name in package.namelist() if name.endswith(".nuspec") and "/" not in name)
+names = re.findall(r"<readme>([^<]+)</readme>", package.read(nuspec).decode("utf-8"))
+sys.exit(0 if names and names[0] in package.namelist() and package.read(names[0]).strip() else 1)
+PY
+}
+for package in "$FEED"/*.nupkg; do has_readme "$package"; done
 
 ORT=$(sed -nE 's/.*"Microsoft.ML.OnnxRuntime" Version="([^"]+)".*/\1/p' "$ROOT/Directory.Packages.props")
 # new_app DIR [PROPERTY:VALUE] PACKAGE[=VERSION]...: an exe project in DIR (under /tmp: no Directory.Build.props,
@@ -124,6 +136,16 @@ if (cd "$WORK/player" && dotnet build -c Release -nologo -p:EdgeCodecModelPack=E
     || ! grep -q "offers Full (the default), Decoder and DecoderOnnx" "$WORK/bogus.log"; then
   tail -5 "$WORK/bogus.log"; echo "FAIL package-check: EdgeCodecModelPack=Encoder was not refused"; exit 1
 fi
+# Every library package's readme shows its use in its first C# block: all of them compile, in one app, against the
+# packages alone (scripts/readme-snippets.py; compiled, not run). NU1603: the registry served to this machine lacks
+# the exact versions dotnet/iot's bindings name and gives newer ones (nuget.org has them).
+READMES=(sdk/EdgeCodec sdk/EdgeCodec.Imaging sdk/EdgeCodec.Evaluation sdk/EdgeCodec.Streaming backends/EdgeCodec.Backends.Cpu
+  backends/EdgeCodec.Backends.Qnn backends/EdgeCodec.Backends.RaspberryPi)
+mkdir -p "$WORK/readmes"
+python3 "$ROOT/scripts/readme-snippets.py" "$WORK/readmes" "${READMES[@]/%//README.md}"
+new_app "$WORK/readmes" NoWarn:NU1603 EdgeCodec EdgeCodec.Imaging EdgeCodec.Evaluation EdgeCodec.Streaming EdgeCodec.Backends.Cpu \
+  EdgeCodec.Backends.Qnn EdgeCodec.Backends.RaspberryPi EdgeCodec.Models "Microsoft.ML.OnnxRuntime=$ORT" <<<'return 0;'
+
 PICTURE="$ROOT/samples/media/coffee.png"
 OUT=$(env -u EDGECODEC_MODEL dotnet "$WORK/app/out/app.dll" "$PICTURE" 2 "$WORK/app.ecx" "$WORK/app.png")
 echo "app: $OUT"
@@ -154,6 +176,8 @@ dotnet pack "$ROOT/sdk/EdgeCodec.Cli" -c Release -o "$FEED" -p:PackageVersion="$
   -nologo -clp:ErrorsOnly >/dev/null
 TOOL_PACKAGE="$FEED/EdgeCodec.Cli.$RID.$VERSION.nupkg"
 [ -f "$TOOL_PACKAGE" ] || { echo "FAIL package-check: no $RID tool package ($(ls "$FEED" | grep Cli))"; exit 1; }
+has_readme "$TOOL_PACKAGE"
+has_readme "$FEED/EdgeCodec.Cli.$VERSION.nupkg"
 TOOL_FILES=$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$TOOL_PACKAGE")
 if grep -q "/runtimes/\|onnxruntime\.dll" <<<"$TOOL_FILES" || ! grep -q "/models/edgecodec-hp-.*\.ecpack" <<<"$TOOL_FILES"; then
   echo "FAIL package-check: the $RID tool package carries other platforms' natives, or not the default pack"; exit 1
