@@ -10,5 +10,13 @@ if (args.Length > 0 && args[0] == "rans-quick")
     return RansQuick.Run(symbols, tables, lanes);
 }
 
+// "yuv-quick [width] [height]": YUV <-> RGB conversion, Stopwatch.
+if (args.Length > 0 && args[0] == "yuv-quick")
+{
+    int width = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1920;
+    int height = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1080;
+    return YuvQuick.Run(width, height);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(RansBenchmarks).Assembly).Run(args);
 return 0;

@@ -32,7 +32,7 @@ internal static class RansQuick
         return 0;
     }
 
-    private static (double Wall, double Cpu) Best(Action action)
+    internal static (double Wall, double Cpu) Best(Action action)
     {
         for (int i = 0; i < 5; i++)
         {

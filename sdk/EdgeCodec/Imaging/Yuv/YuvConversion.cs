@@ -1,0 +1,320 @@
+using System.Buffers;
+
+namespace EdgeCodec.Imaging;
+
+/// <summary>
+/// Converts camera and video frames in YUV (I420, NV12, NV21, YUYV) to the <see cref="RgbImage"/> the encoder reads, and
+/// decoded pictures back to YUV for display planes and video pipelines.
+/// </summary>
+/// <remarks>
+/// <para>Integer arithmetic throughout (constants with 14 fraction bits, rounded to nearest, clamped to 0..255), so the
+/// bytes are the same on every machine. YUV → RGB runs a 128-bit vector kernel where vectors are hardware-accelerated
+/// (x64 and Arm64), bit-identical to its scalar reference; RGB → YUV is scalar.</para>
+/// <para>Chroma is taken as it comes: each chroma sample covers its 2×2 (4:2:0) or 2×1 (4:2:2) block of pixels, which
+/// YUV → RGB replicates and RGB → YUV averages (box filter, as libyuv's default conversions). Odd widths and heights
+/// give the last chroma sample a partial block.</para>
+/// <para>A packed frame is the layout's planes back to back with no row padding (<see cref="FrameSize"/> bytes): a raw
+/// <c>.yuv</c> file, a V4L2 buffer of a single-planar format whose rows are not padded. Padded rows and separate planes (V4L2
+/// multi-planar buffers, Android's <c>Image.Plane</c>s) go through the overload with a stride per plane.</para>
+/// </remarks>
+public static class YuvConversion
+{
+    /// <summary>Bytes of a packed frame of this layout and size.</summary>
+    /// <param name="layout">The layout.</param>
+    /// <param name="width">Width in pixels, 1..<see cref="RgbImage.MaxDimension"/>.</param>
+    /// <param name="height">Height in pixels, 1..<see cref="RgbImage.MaxDimension"/>.</param>
+    /// <returns>The frame's size in bytes.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is out of range, or the layout is not defined.</exception>
+    public static int FrameSize(YuvLayout layout, int width, int height)
+    {
+        CheckSize(width, height);
+        int chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2;
+        return layout switch
+        {
+            YuvLayout.I420 or YuvLayout.Nv12 or YuvLayout.Nv21 => (width * height) + (2 * chromaWidth * chromaHeight),
+            YuvLayout.Yuyv => 4 * chromaWidth * height,
+            _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "Not a YUV layout."),
+        };
+    }
+
+    /// <summary>Converts a packed YUV frame to a new RGB image.</summary>
+    /// <param name="frame">The packed frame: at least <see cref="FrameSize"/> bytes.</param>
+    /// <param name="layout">Its layout.</param>
+    /// <param name="width">Width in pixels.</param>
+    /// <param name="height">Height in pixels.</param>
+    /// <param name="colorSpace">Its matrix and range (BT.601 limited if not given).</param>
+    /// <returns>The picture.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension, the layout or the colour space is out of range.</exception>
+    /// <exception cref="ArgumentException"><paramref name="frame"/> is shorter than the frame.</exception>
+    public static RgbImage ToRgb(ReadOnlySpan<byte> frame, YuvLayout layout, int width, int height, YuvColorSpace colorSpace = YuvColorSpace.Bt601Limited)
+    {
+        CheckFrame(frame.Length, layout, width, height, nameof(frame));
+        var image = new RgbImage(width, height);
+        ToRgb(frame, layout, image, colorSpace);
+        return image;
+    }
+
+    /// <summary>Converts a packed YUV frame into an existing RGB image of the frame's size (no allocation per frame).</summary>
+    /// <param name="frame">The packed frame: at least <see cref="FrameSize"/> bytes for the destination's size.</param>
+    /// <param name="layout">Its layout.</param>
+    /// <param name="destination">Receives the picture; its size is the frame's.</param>
+    /// <param name="colorSpace">Its matrix and range (BT.601 limited if not given).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The layout or the colour space is not defined.</exception>
+    /// <exception cref="ArgumentException"><paramref name="frame"/> is shorter than the frame.</exception>
+    public static void ToRgb(ReadOnlySpan<byte> frame, YuvLayout layout, RgbImage destination, YuvColorSpace colorSpace = YuvColorSpace.Bt601Limited)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        int width = destination.Width, height = destination.Height;
+        CheckFrame(frame.Length, layout, width, height, nameof(frame));
+        int lumaBytes = width * height, chromaPlane = ((width + 1) / 2) * ((height + 1) / 2);
+        int chromaWidth = (width + 1) / 2;
+        switch (layout)
+        {
+            case YuvLayout.I420:
+                ToRgb(layout, frame[..lumaBytes], width, frame.Slice(lumaBytes, chromaPlane), chromaWidth,
+                    frame.Slice(lumaBytes + chromaPlane, chromaPlane), chromaWidth, destination, colorSpace);
+                break;
+            case YuvLayout.Nv12 or YuvLayout.Nv21:
+                ToRgb(layout, frame[..lumaBytes], width, frame.Slice(lumaBytes, 2 * chromaPlane), 2 * chromaWidth, default, 0, destination, colorSpace);
+                break;
+            default:
+                ToRgb(layout, frame, 4 * chromaWidth, default, 0, default, 0, destination, colorSpace);
+                break;
+        }
+    }
+
+    /// <summary>Converts a YUV frame given plane by plane, each with its own row stride, into an existing RGB image.</summary>
+    /// <param name="layout">The layout, which says what the planes are: I420: Y, U, V; NV12: Y, UV; NV21: Y, VU; YUYV: the
+    /// one interleaved plane. Planes a layout does not have are ignored (pass <c>default</c> and 0).</param>
+    /// <param name="plane0">The first plane.</param>
+    /// <param name="stride0">Bytes from one row of <paramref name="plane0"/> to the next (at least its row's bytes).</param>
+    /// <param name="plane1">The second plane, if the layout has one.</param>
+    /// <param name="stride1">Its row stride.</param>
+    /// <param name="plane2">The third plane, if the layout has one.</param>
+    /// <param name="stride2">Its row stride.</param>
+    /// <param name="destination">Receives the picture; its size is the frame's.</param>
+    /// <param name="colorSpace">The frame's matrix and range (BT.601 limited if not given).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The layout or the colour space is not defined.</exception>
+    /// <exception cref="ArgumentException">A stride is shorter than its plane's row, or a plane is shorter than its rows; the
+    /// message names the plane.</exception>
+    public static void ToRgb(YuvLayout layout, ReadOnlySpan<byte> plane0, int stride0, ReadOnlySpan<byte> plane1, int stride1,
+        ReadOnlySpan<byte> plane2, int stride2, RgbImage destination, YuvColorSpace colorSpace = YuvColorSpace.Bt601Limited)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var c = YuvCoefficients.For(colorSpace);
+        int width = destination.Width, height = destination.Height;
+        int chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2;
+        switch (layout)
+        {
+            case YuvLayout.I420:
+                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
+                CheckPlane(plane1, stride1, chromaHeight, chromaWidth, "U", nameof(plane1));
+                CheckPlane(plane2, stride2, chromaHeight, chromaWidth, "V", nameof(plane2));
+                for (int row = 0; row < height; row++)
+                {
+                    YuvRowKernels.ToRgb(plane0.Slice(row * stride0, width), plane1.Slice((row >> 1) * stride1, chromaWidth),
+                        plane2.Slice((row >> 1) * stride2, chromaWidth), destination.Row(row), c);
+                }
+
+                return;
+            case YuvLayout.Nv12 or YuvLayout.Nv21:
+            {
+                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
+                CheckPlane(plane1, stride1, chromaHeight, 2 * chromaWidth, layout == YuvLayout.Nv12 ? "UV" : "VU", nameof(plane1));
+                byte[] chroma = ArrayPool<byte>.Shared.Rent(2 * chromaWidth);
+                try
+                {
+                    Span<byte> first = chroma.AsSpan(0, chromaWidth), second = chroma.AsSpan(chromaWidth, chromaWidth);
+                    for (int row = 0; row < height; row++)
+                    {
+                        if ((row & 1) == 0)
+                        {
+                            Deinterleave(plane1.Slice((row >> 1) * stride1, 2 * chromaWidth), first, second);
+                        }
+
+                        YuvRowKernels.ToRgb(plane0.Slice(row * stride0, width), layout == YuvLayout.Nv12 ? first : second,
+                            layout == YuvLayout.Nv12 ? second : first, destination.Row(row), c);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(chroma);
+                }
+
+                return;
+            }
+
+            case YuvLayout.Yuyv:
+            {
+                CheckPlane(plane0, stride0, height, 4 * chromaWidth, "YUYV", nameof(plane0));
+                byte[] samples = ArrayPool<byte>.Shared.Rent(4 * chromaWidth);
+                try
+                {
+                    Span<byte> luma = samples.AsSpan(0, 2 * chromaWidth), u = samples.AsSpan(2 * chromaWidth, chromaWidth), v = samples.AsSpan(3 * chromaWidth, chromaWidth);
+                    for (int row = 0; row < height; row++)
+                    {
+                        ReadOnlySpan<byte> packed = plane0.Slice(row * stride0, 4 * chromaWidth);
+                        for (int pair = 0; pair < chromaWidth; pair++)
+                        {
+                            luma[2 * pair] = packed[4 * pair];
+                            u[pair] = packed[(4 * pair) + 1];
+                            luma[(2 * pair) + 1] = packed[(4 * pair) + 2];
+                            v[pair] = packed[(4 * pair) + 3];
+                        }
+
+                        YuvRowKernels.ToRgb(luma[..width], u, v, destination.Row(row), c);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(samples);
+                }
+
+                return;
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(layout), layout, "Not a YUV layout.");
+        }
+    }
+
+    /// <summary>Converts an RGB image to a new packed YUV frame.</summary>
+    /// <param name="image">The picture.</param>
+    /// <param name="layout">The frame's layout.</param>
+    /// <param name="colorSpace">The frame's matrix and range (BT.601 limited if not given).</param>
+    /// <returns><see cref="FrameSize"/> bytes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The layout or the colour space is not defined.</exception>
+    public static byte[] FromRgb(RgbImage image, YuvLayout layout, YuvColorSpace colorSpace = YuvColorSpace.Bt601Limited)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        byte[] frame = new byte[FrameSize(layout, image.Width, image.Height)];
+        FromRgb(image, layout, frame, colorSpace);
+        return frame;
+    }
+
+    /// <summary>Converts an RGB image into a packed YUV frame (for a display plane or a video encoder's input buffer).</summary>
+    /// <param name="image">The picture.</param>
+    /// <param name="layout">The frame's layout.</param>
+    /// <param name="frame">Receives <see cref="FrameSize"/> bytes.</param>
+    /// <param name="colorSpace">The frame's matrix and range (BT.601 limited if not given).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The layout or the colour space is not defined.</exception>
+    /// <exception cref="ArgumentException"><paramref name="frame"/> is shorter than the frame.</exception>
+    public static void FromRgb(RgbImage image, YuvLayout layout, Span<byte> frame, YuvColorSpace colorSpace = YuvColorSpace.Bt601Limited)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var c = YuvCoefficients.For(colorSpace);
+        int width = image.Width, height = image.Height;
+        CheckFrame(frame.Length, layout, width, height, nameof(frame));
+        int chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2;
+        int lumaBytes = width * height, chromaPlane = chromaWidth * chromaHeight;
+        byte[] pixels = image.Pixels;
+        if (layout != YuvLayout.Yuyv)
+        {
+            for (int p = 0; p < lumaBytes; p++)
+            {
+                frame[p] = Luma(pixels, p, c);
+            }
+        }
+
+        int blockHeight = layout == YuvLayout.Yuyv ? 1 : 2;
+        for (int cy = 0; cy < (layout == YuvLayout.Yuyv ? height : chromaHeight); cy++)
+        {
+            for (int cx = 0; cx < chromaWidth; cx++)
+            {
+                var (u, v) = Chroma(image, 2 * cx, blockHeight * cy, blockHeight, c);
+                switch (layout)
+                {
+                    case YuvLayout.I420:
+                        frame[lumaBytes + (cy * chromaWidth) + cx] = u;
+                        frame[lumaBytes + chromaPlane + (cy * chromaWidth) + cx] = v;
+                        break;
+                    case YuvLayout.Nv12 or YuvLayout.Nv21:
+                        frame[lumaBytes + (2 * ((cy * chromaWidth) + cx))] = layout == YuvLayout.Nv12 ? u : v;
+                        frame[lumaBytes + (2 * ((cy * chromaWidth) + cx)) + 1] = layout == YuvLayout.Nv12 ? v : u;
+                        break;
+                    default:
+                        // The odd last column's Y1 repeats Y0 (its pixel does not exist).
+                        int at = 4 * ((cy * chromaWidth) + cx), x = 2 * cx, p = (cy * width) + x;
+                        frame[at] = Luma(pixels, p, c);
+                        frame[at + 1] = u;
+                        frame[at + 2] = x + 1 < width ? Luma(pixels, p + 1, c) : frame[at];
+                        frame[at + 3] = v;
+                        break;
+                }
+            }
+        }
+    }
+
+    private static byte Luma(byte[] pixels, int p, YuvCoefficients c)
+    {
+        var (r, g, b) = c.ToY;
+        int sum = (pixels[3 * p] * r) + (pixels[(3 * p) + 1] * g) + (pixels[(3 * p) + 2] * b) + YuvCoefficients.Half;
+        return (byte)Math.Clamp(c.YOffset + (sum >> YuvCoefficients.Bits), 0, 255);
+    }
+
+    /// <summary>The mean chroma of the block at (<paramref name="x0"/>, <paramref name="y0"/>): 2 wide, <paramref name="blockHeight"/> high, cut at the edges.</summary>
+    private static (byte U, byte V) Chroma(RgbImage image, int x0, int y0, int blockHeight, YuvCoefficients c)
+    {
+        int u = 0, v = 0, count = 0;
+        for (int y = y0; y < Math.Min(y0 + blockHeight, image.Height); y++)
+        {
+            for (int x = x0; x < Math.Min(x0 + 2, image.Width); x++)
+            {
+                int p = 3 * ((y * image.Width) + x);
+                int r = image.Pixels[p], g = image.Pixels[p + 1], b = image.Pixels[p + 2];
+                u += (r * c.ToU.R) + (g * c.ToU.G) + (b * c.ToU.B);
+                v += (r * c.ToV.R) + (g * c.ToV.G) + (b * c.ToV.B);
+                count++;
+            }
+        }
+
+        // count is 1, 2 or 4: the mean, rounded to nearest, is one shift.
+        int shift = YuvCoefficients.Bits + (count >> 1);
+        int half = count * YuvCoefficients.Half;
+        return ((byte)Math.Clamp(128 + ((u + half) >> shift), 0, 255), (byte)Math.Clamp(128 + ((v + half) >> shift), 0, 255));
+    }
+
+    private static void Deinterleave(ReadOnlySpan<byte> pairs, Span<byte> first, Span<byte> second)
+    {
+        for (int i = 0; i < first.Length; i++)
+        {
+            first[i] = pairs[2 * i];
+            second[i] = pairs[(2 * i) + 1];
+        }
+    }
+
+    private static void CheckSize(int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(width, RgbImage.MaxDimension);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(height, RgbImage.MaxDimension);
+    }
+
+    private static void CheckFrame(int length, YuvLayout layout, int width, int height, string name)
+    {
+        int size = FrameSize(layout, width, height);
+        if (length < size)
+        {
+            throw new ArgumentException($"A {width}x{height} {layout} frame is {size} bytes; got {length}.", name);
+        }
+    }
+
+    private static void CheckPlane(ReadOnlySpan<byte> plane, int stride, int rows, int rowBytes, string name, string paramName)
+    {
+        if (stride < rowBytes)
+        {
+            throw new ArgumentException($"The {name} plane's stride {stride} is shorter than its row of {rowBytes} bytes.", paramName);
+        }
+
+        long needed = ((long)(rows - 1) * stride) + rowBytes;
+        if (plane.Length < needed)
+        {
+            throw new ArgumentException($"The {name} plane has {plane.Length} bytes; {rows} rows of stride {stride} need {needed}.", paramName);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeCodec.Imaging;
+
+/// <summary>
+/// One row of Y with its half-width U and V rows → interleaved RGB: the scalar reference and a 128-bit vector kernel
+/// (SSE/AVX on x64, NEON on Arm64) that computes the same integers, 16 pixels a step, with the scalar reference for the
+/// tail. The vector kernel's 32-bit products, sums, arithmetic shift and clamp are exactly the scalar ones (every term is
+/// below 2^23 in magnitude, so no sum comes near 2^31), so the two agree on every input by construction;
+/// <c>YuvConversionTests</c> checks it on random and extreme rows of every length. The choice is made once.
+/// </summary>
+internal static class YuvRowKernels
+{
+    /// <summary>Whether <see cref="ToRgb"/> runs the vector kernel: chosen once, when 128-bit vectors are hardware-accelerated.</summary>
+    public static readonly bool VectorSelected = Vector128.IsHardwareAccelerated;
+
+    private const int Step = 16;
+
+    /// <summary>Output shuffles: for output vector j (of 3) and channel c, the pixel whose channel c lands in each byte (0xFF: none).</summary>
+    private static readonly Vector128<byte>[] s_interleave = BuildInterleave();
+
+    /// <summary>Chroma for 16 pixels from 8 samples: each sample twice.</summary>
+    private static readonly Vector128<byte> s_duplicate = Vector128.Create((byte)0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+
+    /// <summary>Converts <c>rgb.Length / 3</c> pixels with the selected kernel.</summary>
+    /// <param name="y">Luma, one sample per pixel.</param>
+    /// <param name="u">Cb, one sample per two pixels (<c>(width + 1) / 2</c>).</param>
+    /// <param name="v">Cr, as <paramref name="u"/>.</param>
+    /// <param name="rgb">Receives the pixels.</param>
+    /// <param name="c">The colour space's constants.</param>
+    public static void ToRgb(ReadOnlySpan<byte> y, ReadOnlySpan<byte> u, ReadOnlySpan<byte> v, Span<byte> rgb, YuvCoefficients c)
+    {
+        int x = 0;
+        if (VectorSelected)
+        {
+            x = ToRgbVector(y, u, v, rgb, c);
+        }
+
+        ToRgbScalar(y[x..], u[(x / 2)..], v[(x / 2)..], rgb[(x * 3)..], c);
+    }
+
+    /// <summary>The scalar reference: every pixel of <c>rgb.Length / 3</c>.</summary>
+    public static void ToRgbScalar(ReadOnlySpan<byte> y, ReadOnlySpan<byte> u, ReadOnlySpan<byte> v, Span<byte> rgb, YuvCoefficients c)
+    {
+        int width = rgb.Length / 3;
+        for (int x = 0; x < width; x++)
+        {
+            int luma = ((y[x] - c.YOffset) * c.YGain) + YuvCoefficients.Half;
+            int d = u[x >> 1] - 128, e = v[x >> 1] - 128;
+            rgb[3 * x] = Clamp((luma + (c.VToR * e)) >> YuvCoefficients.Bits);
+            rgb[(3 * x) + 1] = Clamp((luma - (c.UToG * d) - (c.VToG * e)) >> YuvCoefficients.Bits);
+            rgb[(3 * x) + 2] = Clamp((luma + (c.UToB * d)) >> YuvCoefficients.Bits);
+        }
+    }
+
+    /// <summary>The vector kernel over whole steps of 16 pixels; returns how many pixels it converted.</summary>
+    internal static int ToRgbVector(ReadOnlySpan<byte> y, ReadOnlySpan<byte> u, ReadOnlySpan<byte> v, Span<byte> rgb, YuvCoefficients c)
+    {
+        int width = rgb.Length / 3;
+        if (width < Step)
+        {
+            return 0;
+        }
+
+        // Slicing up front makes every access below provably in range.
+        int steps = width / Step;
+        y = y[..(steps * Step)];
+        u = u[..(steps * Step / 2)];
+        v = v[..(steps * Step / 2)];
+        rgb = rgb[..(steps * Step * 3)];
+        ref byte yRef = ref MemoryMarshal.GetReference(y);
+        ref byte uRef = ref MemoryMarshal.GetReference(u);
+        ref byte vRef = ref MemoryMarshal.GetReference(v);
+        ref byte outRef = ref MemoryMarshal.GetReference(rgb);
+        var offset = Vector128.Create(c.YOffset);
+        var gain = Vector128.Create(c.YGain);
+        var half = Vector128.Create(YuvCoefficients.Half);
+        var bias = Vector128.Create(128);
+        var vToR = Vector128.Create(c.VToR);
+        var uToG = Vector128.Create(c.UToG);
+        var vToG = Vector128.Create(c.VToG);
+        var uToB = Vector128.Create(c.UToB);
+        for (int s = 0; s < steps; s++)
+        {
+            var luma = Vector128.LoadUnsafe(ref yRef, (nuint)(s * Step));
+            var cb = Vector128.Shuffle(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref uRef, s * Step / 2))).AsByte(), s_duplicate);
+            var cr = Vector128.Shuffle(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref vRef, s * Step / 2))).AsByte(), s_duplicate);
+            var (y0, y1, y2, y3) = Widen(luma);
+            var (u0, u1, u2, u3) = Widen(cb);
+            var (v0, v1, v2, v3) = Widen(cr);
+            var (r0, g0, b0) = Pixels(y0, u0, v0);
+            var (r1, g1, b1) = Pixels(y1, u1, v1);
+            var (r2, g2, b2) = Pixels(y2, u2, v2);
+            var (r3, g3, b3) = Pixels(y3, u3, v3);
+            var red = Narrow(r0, r1, r2, r3);
+            var green = Narrow(g0, g1, g2, g3);
+            var blue = Narrow(b0, b1, b2, b3);
+            for (int j = 0; j < 3; j++)
+            {
+                var bytes = Vector128.Shuffle(red, s_interleave[3 * j]) | Vector128.Shuffle(green, s_interleave[(3 * j) + 1])
+                    | Vector128.Shuffle(blue, s_interleave[(3 * j) + 2]);
+                bytes.StoreUnsafe(ref outRef, (nuint)((s * Step * 3) + (16 * j)));
+            }
+        }
+
+        return steps * Step;
+
+        (Vector128<int> R, Vector128<int> G, Vector128<int> B) Pixels(Vector128<int> yv, Vector128<int> uv, Vector128<int> vv)
+        {
+            var l = ((yv - offset) * gain) + half;
+            var d = uv - bias;
+            var e = vv - bias;
+            return (
+                Vector128.ShiftRightArithmetic(l + (vToR * e), YuvCoefficients.Bits),
+                Vector128.ShiftRightArithmetic(l - (uToG * d) - (vToG * e), YuvCoefficients.Bits),
+                Vector128.ShiftRightArithmetic(l + (uToB * d), YuvCoefficients.Bits));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<int>, Vector128<int>, Vector128<int>, Vector128<int>) Widen(Vector128<byte> bytes)
+    {
+        var (lo, hi) = Vector128.Widen(bytes);
+        var (a, b) = Vector128.Widen(lo);
+        var (c, d) = Vector128.Widen(hi);
+        return (a.AsInt32(), b.AsInt32(), c.AsInt32(), d.AsInt32());
+    }
+
+    /// <summary>Clamps 16 values to 0..255 and packs them into bytes (exact: nothing is left to truncate).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Narrow(Vector128<int> a, Vector128<int> b, Vector128<int> c, Vector128<int> d)
+    {
+        var zero = Vector128<int>.Zero;
+        var max = Vector128.Create(255);
+        static Vector128<uint> Clamp(Vector128<int> x, Vector128<int> lo, Vector128<int> hi) => Vector128.Min(Vector128.Max(x, lo), hi).AsUInt32();
+        return Vector128.Narrow(
+            Vector128.Narrow(Clamp(a, zero, max), Clamp(b, zero, max)),
+            Vector128.Narrow(Clamp(c, zero, max), Clamp(d, zero, max)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte Clamp(int value) => (byte)Math.Clamp(value, 0, 255);
+
+    private static Vector128<byte>[] BuildInterleave()
+    {
+        var result = new Vector128<byte>[9];
+        Span<byte> index = stackalloc byte[16];
+        for (int j = 0; j < 3; j++)
+        {
+            for (int channel = 0; channel < 3; channel++)
+            {
+                for (int i = 0; i < 16; i++)
+                {
+                    int at = (16 * j) + i; // = 3 · pixel + channel
+                    index[i] = at % 3 == channel ? (byte)(at / 3) : (byte)0xFF;
+                }
+
+                result[(3 * j) + channel] = Vector128.Create((ReadOnlySpan<byte>)index);
+            }
+        }
+
+        return result;
+    }
+}
