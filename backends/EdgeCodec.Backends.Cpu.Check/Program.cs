@@ -75,6 +75,15 @@ int Compare()
         failures += found.Count;
     }
 
+    // The core SDK's YUV → RGB kernel (the camera's input conversion) on this path's vectors.
+    var yuv = YuvConformance.Compare(4321, 2 * cases);
+    foreach (string f in yuv)
+    {
+        Console.WriteLine($"FAIL {f}");
+    }
+
+    Console.WriteLine(yuv.Count == 0 ? $"PASS yuv: {2 * cases} rows per colour space identical to the scalar reference (vector kernel selected: {EdgeCodec.Imaging.YuvRowKernels.VectorSelected})" : $"FAIL yuv: {yuv.Count} mismatches");
+    failures += yuv.Count;
     Console.WriteLine($"{(failures == 0 ? "OK" : "MISMATCH")} in {sw.Elapsed.TotalSeconds:F1} s");
     return failures == 0 ? 0 : 1;
 }
