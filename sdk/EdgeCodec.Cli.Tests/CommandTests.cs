@@ -292,6 +292,47 @@ public sealed partial class CommandTests : IDisposable
         Assert.Contains("invalid EdgeCodec data", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_raw_yuv_frame_encodes_as_its_picture_and_a_decode_writes_one_back()
+    {
+        // A camera's NV12 frame of the photo (BT.709 limited, as HD video): the CLI codes exactly the picture the SDK
+        // converts it to, whether read from a file or a pipe.
+        var photo = ImageFile.Load(_photo);
+        byte[] nv12 = YuvConversion.FromRgb(photo, YuvLayout.Nv12, YuvColorSpace.Bt709Limited);
+        string frame = Path.Combine(_dir, "frame.nv12");
+        File.WriteAllBytes(frame, nv12);
+        string converted = Path.Combine(_dir, "converted.png");
+        ImageFile.SavePng(YuvConversion.ToRgb(nv12, YuvLayout.Nv12, photo.Width, photo.Height, YuvColorSpace.Bt709Limited), converted);
+        var (rc, _, stderr) = CliProcess.Run("encode", converted, "-o", Path.Combine(_dir, "png.ecx"), "-q", "2");
+        Assert.True(rc == 0, stderr);
+        (rc, _, stderr) = CliProcess.Run("encode", frame, "--yuv", "nv12:600x400:bt709", "-o", _dir, "-q", "2");
+        Assert.True(rc == 0, stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "png.ecx")), File.ReadAllBytes(Path.Combine(_dir, "frame.ecx")));
+        var (pipedRc, piped, _) = CliProcess.RunPiped(nv12, "encode", "-", "--yuv", "nv12:600x400:bt709", "-o", "-", "-q", "2");
+        Assert.Equal(0, pipedRc);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "png.ecx")), piped);
+
+        // Decoded to I420 for a display plane: the SDK's conversion of the decoded picture, named after the input.
+        Assert.Equal(0, CliProcess.Run("decode", Path.Combine(_dir, "frame.ecx"), "-o", Path.Combine(_dir, "frame.png"), "-b", "cpu").ExitCode);
+        (rc, _, stderr) = CliProcess.Run("decode", Path.Combine(_dir, "frame.ecx"), "--yuv", "i420:jpeg", "-o", _dir, "-b", "cpu");
+        Assert.True(rc == 0, stderr);
+        byte[] expected = YuvConversion.FromRgb(ImageFile.Load(Path.Combine(_dir, "frame.png")), YuvLayout.I420, YuvColorSpace.Bt601Full);
+        Assert.Equal(expected, File.ReadAllBytes(Path.Combine(_dir, "frame.yuv")));
+
+        // A frame of the wrong size is bad input (two frames are named as such); a malformed format is bad usage.
+        File.WriteAllBytes(frame, [.. nv12, .. nv12]);
+        (rc, _, stderr) = CliProcess.Run("encode", frame, "--yuv", "nv12:600x400", "-o", Path.Combine(_dir, "two.ecx"));
+        Assert.Equal(3, rc);
+        Assert.Contains("a 600x400 Nv12 frame is 360000 bytes; it has 720000 (2 frames: encode one at a time)", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "two.ecx")));
+        (rc, _, stderr) = CliProcess.Run("encode", frame, "--yuv", "nv12", "-o", Path.Combine(_dir, "two.ecx"));
+        Assert.Equal(2, rc);
+        Assert.Contains("gives no size", stderr, StringComparison.Ordinal);
+        (rc, _, stderr) = CliProcess.Run("decode", Path.Combine(_dir, "frame.ecx"), "--yuv", "rgb565", "-o", _dir);
+        Assert.Equal(2, rc);
+        Assert.Contains("'rgb565' is not a YUV layout", stderr, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>The photo encoded at a level into the test's folder: the container's path and bytes.</summary>

@@ -5,20 +5,24 @@ using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec decode IN.ecx -o OUT.png [--backend NAME] [--layers K] [--json T.json]</c></summary>
+/// <summary><c>edgecodec decode IN.ecx -o OUT.png [--backend NAME] [--layers K] [--json T.json] [--yuv LAYOUT[:SPACE]]</c></summary>
 internal static class DecodeCommand
 {
     public static Command Create()
     {
         var input = new Argument<FileInfo>("input") { Description = "Container to decode (.ecx), complete or truncated, or - for standard input" };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "PNG to write, a folder for <input name>.png, or - for standard output", Required = true };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "PNG to write (with --yuv a raw frame), a folder for <input name>.png (.yuv), or - for standard output", Required = true };
         var layers = new Option<int>("--layers", "-l") { Description = "Decode at most K refinement layers (0 = all)", DefaultValueFactory = _ => 0 };
         var model = CommonOptions.Model();
         var threads = CommonOptions.Threads();
         var backend = CommonOptions.Backend();
         var json = CommonOptions.Json();
         var region = CommonOptions.SynthesisRegion();
-        var command = new Command("decode", "Decode an EdgeCodec container to PNG") { input, output, layers, backend, model, threads, region, json };
+        var yuv = new Option<string?>("--yuv")
+        {
+            Description = "Write one raw YUV frame (for a display plane or a video pipeline) instead of PNG: LAYOUT[:COLOURSPACE], LAYOUT i420|nv12|nv21|yuyv, COLOURSPACE bt601 (default)|bt601-full|bt709|bt709-full",
+        };
+        var command = new Command("decode", "Decode an EdgeCodec container to PNG") { input, output, layers, backend, model, threads, region, json, yuv };
         command.SetAction(r => CliRunner.Run(() =>
         {
             string? jsonPath = r.GetValue(json) is { } jsonOption ? CliFiles.Output(jsonOption) : null; // refused before any work
@@ -31,12 +35,23 @@ internal static class DecodeCommand
                 SynthesisRegion = r.GetValue(region),
                 Log = CliRunner.Info,
             };
+            var raw = r.GetValue(yuv) is { } spec ? YuvFrameFormat.Parse(spec, sized: false) : null;
             FileInfo source = r.GetRequiredValue(input);
-            string target = CliFiles.Output(r.GetRequiredValue(output), CliFiles.Stem(source) + ".png");
+            string target = CliFiles.Output(r.GetRequiredValue(output), CliFiles.Stem(source) + (raw is null ? ".png" : ".yuv"));
             using var file = CliFiles.IsStandard(source) ? Console.OpenStandardInput() : File.OpenRead(CliFiles.Input(source));
             TextWriter status = CliFiles.Report(target);
             var (frame, container) = EdgeCodecDecoder.Decode(pack, file, options);
-            CliFiles.WriteWhole(target, s => ImageFile.SavePng(frame.Image, s));
+            CliFiles.WriteWhole(target, s =>
+            {
+                if (raw is null)
+                {
+                    ImageFile.SavePng(frame.Image, s);
+                }
+                else
+                {
+                    s.Write(YuvConversion.FromRgb(frame.Image, raw.Layout, raw.ColorSpace));
+                }
+            });
             var t = frame.Timings;
             double mps = frame.Image.PixelCount / 1e6 / t.TotalSeconds;
             status.WriteLine($"{Path.GetFileName(target)}: {frame.Image.Width}x{frame.Image.Height} on '{frame.Backend}', " +

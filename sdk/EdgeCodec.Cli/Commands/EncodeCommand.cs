@@ -7,12 +7,12 @@ using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Cli.Commands;
 
-/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--max-bytes B] [--tile-size PX] [--layout compact|indexed] [--latents IN.eclt] [--analysis Float32|Int8] [--preview-layer]</c></summary>
+/// <summary><c>edgecodec encode IN.png -o OUT.ecx [--quality N] [--layers K] [--max-bytes B] [--tile-size PX] [--layout compact|indexed] [--latents IN.eclt] [--analysis Float32|Int8] [--preview-layer] [--yuv LAYOUT:WxH[:SPACE]]</c></summary>
 internal static class EncodeCommand
 {
     public static Command Create()
     {
-        var input = new Argument<FileInfo>("input") { Description = "Image to encode (PNG, JPEG, WebP), or - for standard input" };
+        var input = new Argument<FileInfo>("input") { Description = "Image to encode (PNG, JPEG, WebP; with --yuv a raw YUV frame), or - for standard input" };
         var output = new Option<FileInfo>("--output", "-o") { Description = "Container to write (.ecx), a folder for <input name>.ecx, or - for standard output", Required = true };
         var quality = new Option<int>("--quality", "-q") { Description = "Quality level (0 = smallest)", DefaultValueFactory = _ => 2 };
         var layers = new Option<int>("--layers", "-l") { Description = "Refinement layers to write (0 = all)", DefaultValueFactory = _ => 0 };
@@ -35,9 +35,13 @@ internal static class EncodeCommand
         {
             Description = "Write each tile's hyper-latent as a layer of its own, first: a cut file shows a whole blurred picture after a few percent of its bytes (container format 2)",
         };
+        var yuv = new Option<string?>("--yuv")
+        {
+            Description = $"The input is one raw YUV frame (a camera's, a .yuv file): {YuvFrameFormat.Syntax}",
+        };
         var layout = CommonOptions.Layout("compact");
         var analysis = CommonOptions.Analysis();
-        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, layout, model, threads, latents, residual, analysis, preview };
+        var command = new Command("encode", "Encode an image into an EdgeCodec container") { input, output, quality, layers, maxBytes, tileSize, layout, model, threads, latents, residual, analysis, preview, yuv };
         command.SetAction(r => CliRunner.Run(() =>
         {
             if (r.GetValue(maxBytes) is not null && (r.GetResult(quality) is { Implicit: false } || r.GetResult(layers) is { Implicit: false } || r.GetValue(latents) is not null || r.GetValue(residual) is not null))
@@ -45,10 +49,12 @@ internal static class EncodeCommand
                 return CliRunner.Error(CliRunner.Usage, "--max-bytes chooses the quality and layers itself: it cannot be combined with --quality, --layers, --latents or --residual");
             }
 
+            var raw = r.GetValue(yuv) is { } spec ? YuvFrameFormat.Parse(spec, sized: true) : null;
             var pack = CliRunner.LoadPack(r.GetValue(model));
             FileInfo source = r.GetRequiredValue(input);
             string target = CliFiles.Output(r.GetRequiredValue(output), CliFiles.Stem(source) + ".ecx");
-            var image = CliFiles.IsStandard(source) ? ImageFile.Load(new MemoryStream(CliFiles.ReadAll(source))) : ImageFile.Load(CliFiles.Input(source));
+            var image = raw is not null ? raw.ToRgb(CliFiles.ReadAll(source), CliFiles.IsStandard(source) ? "standard input" : source.ToString())
+                : CliFiles.IsStandard(source) ? ImageFile.Load(new MemoryStream(CliFiles.ReadAll(source))) : ImageFile.Load(CliFiles.Input(source));
             using var encoder = new EdgeCodecEncoder(pack, new EncoderOptions { Threads = r.GetValue(threads), TileSize = r.GetValue(tileSize), Analysis = r.GetValue(analysis), PreviewLayer = r.GetValue(preview) });
             var fileLayout = r.GetValue(layout) ?? ContainerLayout.Compact;
             var sw = Stopwatch.StartNew();
