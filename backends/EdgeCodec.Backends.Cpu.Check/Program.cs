@@ -75,14 +75,14 @@ int Compare()
         failures += found.Count;
     }
 
-    // The core SDK's YUV → RGB kernel (the camera's input conversion) on this path's vectors.
+    // The core SDK's YUV ↔ RGB kernels (a camera's input conversion, a player's display plane) on this machine's vectors.
     var yuv = YuvConformance.Compare(4321, 2 * cases);
     foreach (string f in yuv)
     {
         Console.WriteLine($"FAIL {f}");
     }
 
-    Console.WriteLine(yuv.Count == 0 ? $"PASS yuv: {2 * cases} rows per colour space identical to the scalar reference (vector kernel selected: {EdgeCodec.Imaging.YuvRowKernels.VectorSelected})" : $"FAIL yuv: {yuv.Count} mismatches");
+    Console.WriteLine(yuv.Count == 0 ? $"PASS yuv: {2 * cases} rows per colour space, both ways, identical to the scalar references (vector kernels selected: {EdgeCodec.Imaging.YuvRowKernels.VectorSelected})" : $"FAIL yuv: {yuv.Count} mismatches");
     failures += yuv.Count;
     Console.WriteLine($"{(failures == 0 ? "OK" : "MISMATCH")} in {sw.Elapsed.TotalSeconds:F1} s");
     return failures == 0 ? 0 : 1;

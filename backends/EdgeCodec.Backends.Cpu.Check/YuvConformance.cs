@@ -3,12 +3,12 @@ using EdgeCodec.Imaging;
 namespace EdgeCodec.Backends.Cpu.Check;
 
 /// <summary>
-/// The core SDK's YUV → RGB vector kernel against its scalar reference, run by the check tool wherever it runs: in child
+/// The core SDK's YUV ↔ RGB vector kernels against their scalar references, run by the check tool wherever it runs: in child
 /// processes with intrinsics switched off, and on Arm64 (NEON) under qemu, which the core tests do not reach.
 /// </summary>
 internal static class YuvConformance
 {
-    /// <summary>Random and extreme rows of many widths in every colour space; returns the mismatches.</summary>
+    /// <summary>Random and extreme rows of many widths in every colour space, both ways; returns the mismatches.</summary>
     public static List<string> Compare(int seed, int rows)
     {
         var found = new List<string>();
@@ -42,6 +42,25 @@ internal static class YuvConformance
                 if (!reference.AsSpan().SequenceEqual(vector) || !reference.AsSpan().SequenceEqual(dispatched))
                 {
                     found.Add($"yuv {space} row of {width}: the vector kernel differs from the scalar reference");
+                }
+
+                // And back: the RGB rows just made (clamped colours included) and the next row to Y, U and V.
+                byte[] below = new byte[3 * width];
+                random.NextBytes(below);
+                byte[] yRef = new byte[width], yVec = new byte[width], uRef = new byte[u.Length], vRef = new byte[u.Length], uVec = new byte[u.Length], vVec = new byte[u.Length];
+                RgbToYuvKernels.LumaScalar(reference, yRef, c);
+                RgbToYuvKernels.Luma(reference, yVec, c);
+                int lumaDone = RgbToYuvKernels.LumaVector(reference, y, c); // y is free now: the vector kernel alone
+                RgbToYuvKernels.LumaScalar(reference.AsSpan(3 * lumaDone), y.AsSpan(lumaDone), c);
+                RgbToYuvKernels.ChromaScalar(reference, below, uRef, vRef, c);
+                int chromaDone = RgbToYuvKernels.ChromaVector(reference, below, uVec, vVec, c);
+                RgbToYuvKernels.ChromaScalar(reference.AsSpan(3 * chromaDone), below.AsSpan(3 * chromaDone), uVec.AsSpan(chromaDone / 2), vVec.AsSpan(chromaDone / 2), c);
+                bool chromaSame = uRef.AsSpan().SequenceEqual(uVec) && vRef.AsSpan().SequenceEqual(vVec);
+                RgbToYuvKernels.Chroma(reference, below, uVec, vVec, c);
+                if (!yRef.AsSpan().SequenceEqual(yVec) || !yRef.AsSpan().SequenceEqual(y) || !chromaSame
+                    || !uRef.AsSpan().SequenceEqual(uVec) || !vRef.AsSpan().SequenceEqual(vVec))
+                {
+                    found.Add($"rgb->yuv {space} row of {width}: a vector kernel differs from the scalar reference");
                 }
             }
         }

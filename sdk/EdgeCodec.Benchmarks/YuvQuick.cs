@@ -2,8 +2,8 @@ using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Benchmarks;
 
-/// <summary>Stopwatch measurement of YUV ↔ RGB conversion on one core: each layout through the selected kernel, and the
-/// I420 rows through the scalar reference alone (what the vector kernel buys).</summary>
+/// <summary>Stopwatch measurement of YUV ↔ RGB conversion on one core: each layout through the selected kernels, and
+/// I420 through the scalar references alone (what the vector kernels buy).</summary>
 internal static class YuvQuick
 {
     public static int Run(int width, int height)
@@ -30,8 +30,24 @@ internal static class YuvQuick
                     i420.AsSpan((width * height) + plane + ((row >> 1) * chromaWidth), chromaWidth), destination.Row(row), c);
             }
         }));
-        byte[] nv12 = new byte[YuvConversion.FrameSize(YuvLayout.Nv12, width, height)];
-        Report("RGB -> NV12 (scalar)", Measure(() => YuvConversion.FromRgb(rgb, YuvLayout.Nv12, nv12)));
+        foreach (var layout in Enum.GetValues<YuvLayout>())
+        {
+            byte[] frame = new byte[YuvConversion.FrameSize(layout, width, height)];
+            Report($"RGB -> {layout}", Measure(() => YuvConversion.FromRgb(rgb, layout, frame)));
+        }
+
+        byte[] y = new byte[width], u = new byte[chromaWidth], v = new byte[chromaWidth];
+        Report("RGB -> I420, scalar references", Measure(() =>
+        {
+            for (int row = 0; row < height; row++)
+            {
+                RgbToYuvKernels.LumaScalar(rgb.Row(row), y, c);
+                if ((row & 1) == 0)
+                {
+                    RgbToYuvKernels.ChromaScalar(rgb.Row(row), rgb.Row(Math.Min(row + 1, height - 1)), u, v, c);
+                }
+            }
+        }));
         return 0;
     }
 

@@ -87,6 +87,93 @@ public sealed class YuvConversionTests
     }
 
     [Theory]
+    [MemberData(nameof(ColorSpaces))]
+    public void Rgb_to_yuv_vector_kernels_equal_their_scalar_references_on_random_and_extreme_rows(YuvColorSpace space)
+    {
+        var c = YuvCoefficients.For(space);
+        var random = new Random(1207 + (int)space);
+        byte[] extremes = [0, 1, 127, 128, 254, 255];
+        foreach (int width in Enumerable.Range(1, 70).Concat([255, 1921]))
+        {
+            for (int trial = 0; trial < 4; trial++)
+            {
+                byte[] top = new byte[3 * width], bottom = new byte[3 * width];
+                random.NextBytes(top);
+                random.NextBytes(bottom);
+                if (trial >= 2)
+                {
+                    // Saturated colours drive Y, U and V into their clamps (full-range chroma of pure primaries).
+                    for (int i = 0; i < top.Length; i++)
+                    {
+                        top[i] = extremes[random.Next(extremes.Length)];
+                        bottom[i] = trial == 3 ? top[i] : extremes[random.Next(extremes.Length)];
+                    }
+                }
+
+                byte[] yReference = new byte[width], yVector = new byte[width], yDispatched = new byte[width];
+                RgbToYuvKernels.LumaScalar(top, yReference, c);
+                int done = RgbToYuvKernels.LumaVector(top, yVector, c);
+                RgbToYuvKernels.LumaScalar(top.AsSpan(3 * done), yVector.AsSpan(done), c);
+                RgbToYuvKernels.Luma(top, yDispatched, c);
+                Assert.Equal(width / 16 * 16, done);
+                Assert.Equal(yReference, yVector);
+                Assert.Equal(yReference, yDispatched);
+
+                int cw = (width + 1) / 2;
+                byte[] uReference = new byte[cw], vReference = new byte[cw], uVector = new byte[cw], vVector = new byte[cw];
+                RgbToYuvKernels.ChromaScalar(top, bottom, uReference, vReference, c);
+                done = RgbToYuvKernels.ChromaVector(top, bottom, uVector, vVector, c);
+                RgbToYuvKernels.ChromaScalar(top.AsSpan(3 * done), bottom.AsSpan(3 * done), uVector.AsSpan(done / 2), vVector.AsSpan(done / 2), c);
+                Assert.Equal(uReference, uVector);
+                Assert.Equal(vReference, vVector);
+                RgbToYuvKernels.Chroma(top, bottom, uVector, vVector, c);
+                Assert.Equal(uReference, uVector);
+                Assert.Equal(vReference, vVector);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(5, 3)]
+    [InlineData(33, 7)]
+    [InlineData(40, 2)]
+    public void Rgb_to_yuv_chroma_is_the_rounded_mean_of_the_pixels_each_sample_covers(int width, int height)
+    {
+        // The definition, pixel by pixel, with the edge blocks' smaller counts: what the kernels' repeated edge rows and
+        // columns must come to.
+        var image = new RgbImage(width, height);
+        new Random(width + (100 * height)).NextBytes(image.Pixels);
+        foreach (var space in Enum.GetValues<YuvColorSpace>())
+        {
+            var c = YuvCoefficients.For(space);
+            byte[] frame = YuvConversion.FromRgb(image, YuvLayout.I420, space);
+            int cw = (width + 1) / 2, ch = (height + 1) / 2;
+            for (int cy = 0; cy < ch; cy++)
+            {
+                for (int cx = 0; cx < cw; cx++)
+                {
+                    long su = 0, sv = 0, count = 0;
+                    for (int y = 2 * cy; y < Math.Min((2 * cy) + 2, height); y++)
+                    {
+                        for (int x = 2 * cx; x < Math.Min((2 * cx) + 2, width); x++)
+                        {
+                            int p = 3 * ((y * width) + x);
+                            su += (image.Pixels[p] * c.ToU.R) + (image.Pixels[p + 1] * c.ToU.G) + (image.Pixels[p + 2] * c.ToU.B);
+                            sv += (image.Pixels[p] * c.ToV.R) + (image.Pixels[p + 1] * c.ToV.G) + (image.Pixels[p + 2] * c.ToV.B);
+                            count++;
+                        }
+                    }
+
+                    static int Mean(long sum, long count) => (int)Math.Clamp(128 + (long)Math.Floor(((double)sum / count / (1 << YuvCoefficients.Bits)) + 0.5), 0, 255);
+                    Assert.Equal(Mean(su, count), frame[(width * height) + (cy * cw) + cx]);
+                    Assert.Equal(Mean(sv, count), frame[(width * height) + (cw * ch) + (cy * cw) + cx]);
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(1, 1)]
     [InlineData(3, 5)]
     [InlineData(17, 2)]

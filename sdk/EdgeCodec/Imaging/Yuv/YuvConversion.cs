@@ -9,7 +9,7 @@ namespace EdgeCodec.Imaging;
 /// <remarks>
 /// <para>Integer arithmetic throughout (constants with 14 fraction bits, rounded to nearest, clamped to 0..255), so the
 /// bytes are the same on every machine. YUV → RGB runs a 128-bit vector kernel where vectors are hardware-accelerated
-/// (x64 and Arm64), bit-identical to its scalar reference; RGB → YUV is scalar.</para>
+/// (x64 and Arm64), and so does RGB → YUV, each bit-identical to its scalar reference.</para>
 /// <para>Chroma is taken as it comes: each chroma sample covers its 2×2 (4:2:0) or 2×1 (4:2:2) block of pixels, which
 /// YUV → RGB replicates and RGB → YUV averages (box filter, as libyuv's default conversions). Odd widths and heights
 /// give the last chroma sample a partial block.</para>
@@ -211,71 +211,64 @@ public static class YuvConversion
         CheckFrame(frame.Length, layout, width, height, nameof(frame));
         int chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2;
         int lumaBytes = width * height, chromaPlane = chromaWidth * chromaHeight;
-        byte[] pixels = image.Pixels;
         if (layout != YuvLayout.Yuyv)
         {
-            for (int p = 0; p < lumaBytes; p++)
+            for (int row = 0; row < height; row++)
             {
-                frame[p] = Luma(pixels, p, c);
+                RgbToYuvKernels.Luma(image.Row(row), frame.Slice(row * width, width), c);
             }
         }
 
-        int blockHeight = layout == YuvLayout.Yuyv ? 1 : 2;
-        for (int cy = 0; cy < (layout == YuvLayout.Yuyv ? height : chromaHeight); cy++)
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(4 * chromaWidth);
+        try
         {
-            for (int cx = 0; cx < chromaWidth; cx++)
+            Span<byte> u = scratch.AsSpan(0, chromaWidth), v = scratch.AsSpan(chromaWidth, chromaWidth), luma = scratch.AsSpan(2 * chromaWidth, 2 * chromaWidth);
+
+            // 4:2:0 blocks are two rows high (an odd height's last row stands for both); 4:2:2 blocks one row.
+            for (int cy = 0; cy < (layout == YuvLayout.Yuyv ? height : chromaHeight); cy++)
             {
-                var (u, v) = Chroma(image, 2 * cx, blockHeight * cy, blockHeight, c);
+                Span<byte> top = image.Row(layout == YuvLayout.Yuyv ? cy : 2 * cy);
+                Span<byte> bottom = layout != YuvLayout.Yuyv && (2 * cy) + 1 < height ? image.Row((2 * cy) + 1) : top;
                 switch (layout)
                 {
                     case YuvLayout.I420:
-                        frame[lumaBytes + (cy * chromaWidth) + cx] = u;
-                        frame[lumaBytes + chromaPlane + (cy * chromaWidth) + cx] = v;
+                        RgbToYuvKernels.Chroma(top, bottom, frame.Slice(lumaBytes + (cy * chromaWidth), chromaWidth),
+                            frame.Slice(lumaBytes + chromaPlane + (cy * chromaWidth), chromaWidth), c);
                         break;
                     case YuvLayout.Nv12 or YuvLayout.Nv21:
-                        frame[lumaBytes + (2 * ((cy * chromaWidth) + cx))] = layout == YuvLayout.Nv12 ? u : v;
-                        frame[lumaBytes + (2 * ((cy * chromaWidth) + cx)) + 1] = layout == YuvLayout.Nv12 ? v : u;
+                        RgbToYuvKernels.Chroma(top, bottom, u, v, c);
+                        Interleave(layout == YuvLayout.Nv12 ? u : v, layout == YuvLayout.Nv12 ? v : u, frame.Slice(lumaBytes + (2 * cy * chromaWidth), 2 * chromaWidth));
                         break;
                     default:
-                        // The odd last column's Y1 repeats Y0 (its pixel does not exist).
-                        int at = 4 * ((cy * chromaWidth) + cx), x = 2 * cx, p = (cy * width) + x;
-                        frame[at] = Luma(pixels, p, c);
-                        frame[at + 1] = u;
-                        frame[at + 2] = x + 1 < width ? Luma(pixels, p + 1, c) : frame[at];
-                        frame[at + 3] = v;
+                        RgbToYuvKernels.Chroma(top, top, u, v, c);
+                        RgbToYuvKernels.Luma(top, luma[..width], c);
+                        luma[^1] = luma[width - 1]; // an odd width's last pair repeats its Y (that pixel does not exist)
+                        Span<byte> packed = frame.Slice(4 * cy * chromaWidth, 4 * chromaWidth);
+                        for (int pair = 0; pair < chromaWidth; pair++)
+                        {
+                            packed[4 * pair] = luma[2 * pair];
+                            packed[(4 * pair) + 1] = u[pair];
+                            packed[(4 * pair) + 2] = luma[(2 * pair) + 1];
+                            packed[(4 * pair) + 3] = v[pair];
+                        }
+
                         break;
                 }
             }
         }
-    }
-
-    private static byte Luma(byte[] pixels, int p, YuvCoefficients c)
-    {
-        var (r, g, b) = c.ToY;
-        int sum = (pixels[3 * p] * r) + (pixels[(3 * p) + 1] * g) + (pixels[(3 * p) + 2] * b) + YuvCoefficients.Half;
-        return (byte)Math.Clamp(c.YOffset + (sum >> YuvCoefficients.Bits), 0, 255);
-    }
-
-    /// <summary>The mean chroma of the block at (<paramref name="x0"/>, <paramref name="y0"/>): 2 wide, <paramref name="blockHeight"/> high, cut at the edges.</summary>
-    private static (byte U, byte V) Chroma(RgbImage image, int x0, int y0, int blockHeight, YuvCoefficients c)
-    {
-        int u = 0, v = 0, count = 0;
-        for (int y = y0; y < Math.Min(y0 + blockHeight, image.Height); y++)
+        finally
         {
-            for (int x = x0; x < Math.Min(x0 + 2, image.Width); x++)
-            {
-                int p = 3 * ((y * image.Width) + x);
-                int r = image.Pixels[p], g = image.Pixels[p + 1], b = image.Pixels[p + 2];
-                u += (r * c.ToU.R) + (g * c.ToU.G) + (b * c.ToU.B);
-                v += (r * c.ToV.R) + (g * c.ToV.G) + (b * c.ToV.B);
-                count++;
-            }
+            ArrayPool<byte>.Shared.Return(scratch);
         }
+    }
 
-        // count is 1, 2 or 4: the mean, rounded to nearest, is one shift.
-        int shift = YuvCoefficients.Bits + (count >> 1);
-        int half = count * YuvCoefficients.Half;
-        return ((byte)Math.Clamp(128 + ((u + half) >> shift), 0, 255), (byte)Math.Clamp(128 + ((v + half) >> shift), 0, 255));
+    private static void Interleave(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Span<byte> pairs)
+    {
+        for (int i = 0; i < first.Length; i++)
+        {
+            pairs[2 * i] = first[i];
+            pairs[(2 * i) + 1] = second[i];
+        }
     }
 
     private static void Deinterleave(ReadOnlySpan<byte> pairs, Span<byte> first, Span<byte> second)
