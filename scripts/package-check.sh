@@ -7,7 +7,7 @@
 # Runtime, and with EdgeCodecModelPack=Decoder the decoder-only copy of the pack, in its build and its publish) must
 # decode the same picture; and the edgecodec tool package of this machine's platform, installed with dotnet tool install,
 # must write and decode the CLI's bytes. Every package carries a readme, and the first C# block of each library
-# package's readme compiles against the packages. Needs the Release build of the solution (scripts/test.sh builds it).
+# package's readme compiles against the packages (and runs, where it needs no files or hardware of its own). Needs the Release build of the solution (scripts/test.sh builds it).
 # Prints "PASS package-check: ..." or "FAIL package-check: ...".
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -137,14 +137,30 @@ if (cd "$WORK/player" && dotnet build -c Release -nologo -p:EdgeCodecModelPack=E
   tail -5 "$WORK/bogus.log"; echo "FAIL package-check: EdgeCodecModelPack=Encoder was not refused"; exit 1
 fi
 # Every library package's readme shows its use in its first C# block: all of them compile, in one app, against the
-# packages alone (scripts/readme-snippets.py; compiled, not run). NU1603: the registry served to this machine lacks
-# the exact versions dotnet/iot's bindings name and gives newer ones (nuget.org has them).
+# packages alone (scripts/readme-snippets.py), and those that need no files or hardware of their own run: the core
+# SDK's encode and decode, the streaming example's camera and set-top box over TCP on loopback, the CPU backend's
+# registration and the QNN backend's (no NPU here: `auto` falls back). NU1603: the registry served to this machine
+# lacks the exact versions dotnet/iot's bindings name and gives newer ones (nuget.org has them).
 READMES=(sdk/EdgeCodec sdk/EdgeCodec.Imaging sdk/EdgeCodec.Evaluation sdk/EdgeCodec.Streaming backends/EdgeCodec.Backends.Cpu
   backends/EdgeCodec.Backends.Qnn backends/EdgeCodec.Backends.RaspberryPi)
 mkdir -p "$WORK/readmes"
 python3 "$ROOT/scripts/readme-snippets.py" "$WORK/readmes" "${READMES[@]/%//README.md}"
 new_app "$WORK/readmes" NoWarn:NU1603 EdgeCodec EdgeCodec.Imaging EdgeCodec.Evaluation EdgeCodec.Streaming EdgeCodec.Backends.Cpu \
-  EdgeCodec.Backends.Qnn EdgeCodec.Backends.RaspberryPi EdgeCodec.Models "Microsoft.ML.OnnxRuntime=$ORT" <<<'return 0;'
+  EdgeCodec.Backends.Qnn EdgeCodec.Backends.RaspberryPi EdgeCodec.Models "Microsoft.ML.OnnxRuntime=$ORT" \
+  <<<'await Snippets.RunAsync(int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture), args[1..]); return 0;'
+# run_readme INDEX EXPECTED: runs readme INDEX's snippet in a folder of its own; its output must contain EXPECTED.
+run_readme() {
+  local dir="$WORK/readme-run-$1" out
+  mkdir -p "$dir"
+  if ! out=$(cd "$dir" && env -u EDGECODEC_MODEL timeout 120 dotnet "$WORK/readmes/out/readmes.dll" "$1" 2>&1) || [[ "$out" != *"$2"* ]]; then
+    echo "$out" | tail -10; echo "FAIL package-check: ${READMES[$1]}/README.md's example did not run (expected \"$2\")"; exit 1
+  fi
+  echo "readme $1 (${READMES[$1]}): ran$([ -n "$2" ] && echo ": $(grep -F "$2" <<<"$out" | tail -1)")"
+}
+run_readme 0 "640x480, complete: True"
+run_readme 3 "finished: True, 10 frames complete"
+run_readme 4 "path (this processor offers"
+run_readme 5 ""
 
 PICTURE="$ROOT/samples/media/coffee.png"
 OUT=$(env -u EDGECODEC_MODEL dotnet "$WORK/app/out/app.dll" "$PICTURE" 2 "$WORK/app.ecx" "$WORK/app.png")

@@ -7,7 +7,8 @@ A package readme's first ```csharp block is written as a top-level program: usin
 (optionally) type declarations. Each becomes OUT_DIR/Readme<N>.cs: its using directives at the top, its statements
 as the body of `static async Task RunAsync(string[] args)` in a class of its own, and its type declarations after
 that, all in a namespace of its own, so several readmes compile into one app (scripts/package-check.sh builds it
-from the packages alone; the snippets are compiled, not run: they name files a reader has and the build has not).
+from the packages alone), and OUT_DIR/Snippets.cs runs one of them by its index: `Snippets.RunAsync(index, args)`
+(package-check runs those that need no files or hardware of their own).
 A readme without a C# block is an error: every shipping package shows its use.
 """
 import pathlib
@@ -59,9 +60,18 @@ def main() -> None:
         raise SystemExit(__doc__)
     out = pathlib.Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    for index, readme in enumerate(sys.argv[2:]):
+    readmes = sys.argv[2:]
+    for index, readme in enumerate(readmes):
         block = first_csharp_block(pathlib.Path(readme).read_text(encoding="utf-8"), readme)
         (out / f"Readme{index}.cs").write_text(to_source(block, index, readme), encoding="utf-8")
+    cases = "\n".join(f"        {i} => ReadmeSnippets.Readme{i}.Snippet.RunAsync(args)," for i in range(len(readmes)))
+    (out / "Snippets.cs").write_text(
+        "// Runs one readme's snippet by its index (the order of the readmes given to scripts/readme-snippets.py).\n"
+        "internal static class Snippets\n{\n"
+        "    public static Task RunAsync(int index, string[] args) => index switch\n    {\n"
+        f"{cases}\n"
+        "        _ => throw new ArgumentOutOfRangeException(nameof(index), index, \"No such readme.\"),\n"
+        "    };\n}\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
