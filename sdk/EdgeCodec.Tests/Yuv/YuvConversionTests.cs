@@ -1,4 +1,5 @@
 using EdgeCodec.Imaging;
+using EdgeCodec.Tests.Codec;
 using EdgeCodec.Tests.Models;
 
 namespace EdgeCodec.Tests.Yuv;
@@ -247,7 +248,7 @@ public sealed class YuvConversionTests
             var back = YuvConversion.ToRgb(frame, layout, photo.Width, photo.Height, space);
 
             // Chroma subsampling and 8-bit YUV cost something, not much: measured 38.8 dB (I420, BT.709 limited) to 41.5 dB (YUYV).
-            double psnr = Psnr(photo, back);
+            double psnr = CodecFixture.Psnr(photo, back);
             Assert.True(psnr > 34, $"{layout} {space}: {psnr:F2} dB");
 
             // Converting the picture again changes little: the conversions are each other's inverse up to rounding.
@@ -305,17 +306,5 @@ public sealed class YuvConversionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => YuvConversion.FrameSize(YuvLayout.I420, 0, 4));
         Assert.Throws<ArgumentOutOfRangeException>(() => YuvConversion.FrameSize(YuvLayout.I420, RgbImage.MaxDimension + 1, 4));
         Assert.Throws<ArgumentNullException>(() => YuvConversion.FromRgb(null!, YuvLayout.I420));
-    }
-
-    private static double Psnr(RgbImage a, RgbImage b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Pixels.Length; i++)
-        {
-            int d = a.Pixels[i] - b.Pixels[i];
-            sum += d * d;
-        }
-
-        return 10 * Math.Log10(255.0 * 255.0 / (sum / a.Pixels.Length));
     }
 }

@@ -20,9 +20,6 @@ internal static class RgbToYuvKernels
 
     private const int Step = 16;
 
-    /// <summary>Shuffles that pick channel c of 16 interleaved pixels from the three 16-byte vectors holding them (0xFF: none).</summary>
-    private static readonly Vector128<byte>[] s_gather = BuildGather();
-
     /// <summary>Luma of one row with the selected kernel.</summary>
     /// <param name="rgb">Interleaved RGB, <c>3 × width</c> bytes.</param>
     /// <param name="y">Receives <c>width</c> samples.</param>
@@ -91,11 +88,11 @@ internal static class RgbToYuvKernels
         var offset = Vector128.Create(c.YOffset);
         for (int s = 0; s < steps; s++)
         {
-            var (r, g, b) = Gather(ref src, s * Step * 3);
-            var (r0, r1, r2, r3) = Widen(r);
-            var (g0, g1, g2, g3) = Widen(g);
-            var (b0, b1, b2, b3) = Widen(b);
-            Narrow(Luma(r0, g0, b0), Luma(r1, g1, b1), Luma(r2, g2, b2), Luma(r3, g3, b3)).StoreUnsafe(ref dst, (nuint)(s * Step));
+            var (r, g, b) = Rgb24Vectors.Load(ref src, s * Step * 3);
+            var (r0, r1, r2, r3) = Rgb24Vectors.Widen(r);
+            var (g0, g1, g2, g3) = Rgb24Vectors.Widen(g);
+            var (b0, b1, b2, b3) = Rgb24Vectors.Widen(b);
+            Rgb24Vectors.Narrow(Luma(r0, g0, b0), Luma(r1, g1, b1), Luma(r2, g2, b2), Luma(r3, g3, b3)).StoreUnsafe(ref dst, (nuint)(s * Step));
         }
 
         return steps * Step;
@@ -127,13 +124,13 @@ internal static class RgbToYuvKernels
         var bias = Vector128.Create(128);
         for (int s = 0; s < steps; s++)
         {
-            var (ra, ga, ba) = Gather(ref a, s * Step * 3);
-            var (rb, gb, bb) = Gather(ref b, s * Step * 3);
+            var (ra, ga, ba) = Rgb24Vectors.Load(ref a, s * Step * 3);
+            var (rb, gb, bb) = Rgb24Vectors.Load(ref b, s * Step * 3);
             var (r0, r1) = BlockSums(ra, rb);
             var (g0, g1) = BlockSums(ga, gb);
             var (b0, b1) = BlockSums(ba, bb);
-            Store8(ref uOut, s * Step / 2, Sample(r0, g0, b0, ur, ug, ub), Sample(r1, g1, b1, ur, ug, ub));
-            Store8(ref vOut, s * Step / 2, Sample(r0, g0, b0, vr, vg, vb), Sample(r1, g1, b1, vr, vg, vb));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref uOut, s * Step / 2), Rgb24Vectors.Narrow(Sample(r0, g0, b0, ur, ug, ub), Sample(r1, g1, b1, ur, ug, ub)));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref vOut, s * Step / 2), Rgb24Vectors.Narrow(Sample(r0, g0, b0, vr, vg, vb), Sample(r1, g1, b1, vr, vg, vb)));
         }
 
         return steps * Step;
@@ -156,69 +153,7 @@ internal static class RgbToYuvKernels
         return (((lo & mask) + (lo >> 16)).AsInt32(), ((hi & mask) + (hi >> 16)).AsInt32());
     }
 
-    /// <summary>Clamps eight values to 0..255 and stores them as eight bytes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store8(ref byte destination, int offset, Vector128<int> first, Vector128<int> second)
-    {
-        var zero = Vector128<int>.Zero;
-        var max = Vector128.Create(255);
-        var words = Vector128.Narrow(Vector128.Min(Vector128.Max(first, zero), max).AsUInt32(), Vector128.Min(Vector128.Max(second, zero), max).AsUInt32());
-        ulong bytes = Vector128.Narrow(words, words).AsUInt64().ToScalar();
-        Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, offset), bytes);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<byte> R, Vector128<byte> G, Vector128<byte> B) Gather(ref byte source, int offset)
-    {
-        var v0 = Vector128.LoadUnsafe(ref source, (nuint)offset);
-        var v1 = Vector128.LoadUnsafe(ref source, (nuint)(offset + 16));
-        var v2 = Vector128.LoadUnsafe(ref source, (nuint)(offset + 32));
-        Vector128<byte> Pick(int channel) => Vector128.Shuffle(v0, s_gather[3 * channel]) | Vector128.Shuffle(v1, s_gather[(3 * channel) + 1])
-            | Vector128.Shuffle(v2, s_gather[(3 * channel) + 2]);
-        return (Pick(0), Pick(1), Pick(2));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<int>, Vector128<int>, Vector128<int>, Vector128<int>) Widen(Vector128<byte> bytes)
-    {
-        var (lo, hi) = Vector128.Widen(bytes);
-        var (a, b) = Vector128.Widen(lo);
-        var (c, d) = Vector128.Widen(hi);
-        return (a.AsInt32(), b.AsInt32(), c.AsInt32(), d.AsInt32());
-    }
-
-    /// <summary>Clamps 16 values to 0..255 and packs them into bytes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<byte> Narrow(Vector128<int> a, Vector128<int> b, Vector128<int> c, Vector128<int> d)
-    {
-        var zero = Vector128<int>.Zero;
-        var max = Vector128.Create(255);
-        static Vector128<uint> Clamp(Vector128<int> x, Vector128<int> lo, Vector128<int> hi) => Vector128.Min(Vector128.Max(x, lo), hi).AsUInt32();
-        return Vector128.Narrow(Vector128.Narrow(Clamp(a, zero, max), Clamp(b, zero, max)), Vector128.Narrow(Clamp(c, zero, max), Clamp(d, zero, max)));
-    }
-
     /// <summary>128 plus the rounded mean of a block's four weighted sums, clamped.</summary>
     private static byte ChromaByte(int sum) =>
         (byte)Math.Clamp(128 + ((sum + (4 * YuvCoefficients.Half)) >> (YuvCoefficients.Bits + 2)), 0, 255);
-
-    private static Vector128<byte>[] BuildGather()
-    {
-        var result = new Vector128<byte>[9];
-        Span<byte> index = stackalloc byte[16];
-        for (int channel = 0; channel < 3; channel++)
-        {
-            for (int source = 0; source < 3; source++)
-            {
-                for (int p = 0; p < 16; p++)
-                {
-                    int at = (3 * p) + channel - (16 * source);
-                    index[p] = at is >= 0 and < 16 ? (byte)at : (byte)0xFF;
-                }
-
-                result[(3 * channel) + source] = Vector128.Create((ReadOnlySpan<byte>)index);
-            }
-        }
-
-        return result;
-    }
 }

@@ -18,9 +18,6 @@ internal static class YuvRowKernels
 
     private const int Step = 16;
 
-    /// <summary>Output shuffles: for output vector j (of 3) and channel c, the pixel whose channel c lands in each byte (0xFF: none).</summary>
-    private static readonly Vector128<byte>[] s_interleave = BuildInterleave();
-
     /// <summary>Chroma for 16 pixels from 8 samples: each sample twice.</summary>
     private static readonly Vector128<byte> s_duplicate = Vector128.Create((byte)0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
 
@@ -87,22 +84,15 @@ internal static class YuvRowKernels
             var luma = Vector128.LoadUnsafe(ref yRef, (nuint)(s * Step));
             var cb = Vector128.Shuffle(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref uRef, s * Step / 2))).AsByte(), s_duplicate);
             var cr = Vector128.Shuffle(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref vRef, s * Step / 2))).AsByte(), s_duplicate);
-            var (y0, y1, y2, y3) = Widen(luma);
-            var (u0, u1, u2, u3) = Widen(cb);
-            var (v0, v1, v2, v3) = Widen(cr);
+            var (y0, y1, y2, y3) = Rgb24Vectors.Widen(luma);
+            var (u0, u1, u2, u3) = Rgb24Vectors.Widen(cb);
+            var (v0, v1, v2, v3) = Rgb24Vectors.Widen(cr);
             var (r0, g0, b0) = Pixels(y0, u0, v0);
             var (r1, g1, b1) = Pixels(y1, u1, v1);
             var (r2, g2, b2) = Pixels(y2, u2, v2);
             var (r3, g3, b3) = Pixels(y3, u3, v3);
-            var red = Narrow(r0, r1, r2, r3);
-            var green = Narrow(g0, g1, g2, g3);
-            var blue = Narrow(b0, b1, b2, b3);
-            for (int j = 0; j < 3; j++)
-            {
-                var bytes = Vector128.Shuffle(red, s_interleave[3 * j]) | Vector128.Shuffle(green, s_interleave[(3 * j) + 1])
-                    | Vector128.Shuffle(blue, s_interleave[(3 * j) + 2]);
-                bytes.StoreUnsafe(ref outRef, (nuint)((s * Step * 3) + (16 * j)));
-            }
+            Rgb24Vectors.Store(Rgb24Vectors.Narrow(r0, r1, r2, r3), Rgb24Vectors.Narrow(g0, g1, g2, g3), Rgb24Vectors.Narrow(b0, b1, b2, b3),
+                ref outRef, s * Step * 3);
         }
 
         return steps * Step;
@@ -120,47 +110,5 @@ internal static class YuvRowKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<int>, Vector128<int>, Vector128<int>, Vector128<int>) Widen(Vector128<byte> bytes)
-    {
-        var (lo, hi) = Vector128.Widen(bytes);
-        var (a, b) = Vector128.Widen(lo);
-        var (c, d) = Vector128.Widen(hi);
-        return (a.AsInt32(), b.AsInt32(), c.AsInt32(), d.AsInt32());
-    }
-
-    /// <summary>Clamps 16 values to 0..255 and packs them into bytes (exact: nothing is left to truncate).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<byte> Narrow(Vector128<int> a, Vector128<int> b, Vector128<int> c, Vector128<int> d)
-    {
-        var zero = Vector128<int>.Zero;
-        var max = Vector128.Create(255);
-        static Vector128<uint> Clamp(Vector128<int> x, Vector128<int> lo, Vector128<int> hi) => Vector128.Min(Vector128.Max(x, lo), hi).AsUInt32();
-        return Vector128.Narrow(
-            Vector128.Narrow(Clamp(a, zero, max), Clamp(b, zero, max)),
-            Vector128.Narrow(Clamp(c, zero, max), Clamp(d, zero, max)));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static byte Clamp(int value) => (byte)Math.Clamp(value, 0, 255);
-
-    private static Vector128<byte>[] BuildInterleave()
-    {
-        var result = new Vector128<byte>[9];
-        Span<byte> index = stackalloc byte[16];
-        for (int j = 0; j < 3; j++)
-        {
-            for (int channel = 0; channel < 3; channel++)
-            {
-                for (int i = 0; i < 16; i++)
-                {
-                    int at = (16 * j) + i; // = 3 · pixel + channel
-                    index[i] = at % 3 == channel ? (byte)(at / 3) : (byte)0xFF;
-                }
-
-                result[(3 * j) + channel] = Vector128.Create((ReadOnlySpan<byte>)index);
-            }
-        }
-
-        return result;
-    }
 }
