@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using EdgeCodec.Imaging;
 
 namespace EdgeCodec.Backends.RaspberryPi;
 
@@ -47,12 +49,7 @@ public static class Rgb565
 
     private static void ConvertBlock(ReadOnlySpan<byte> rgb, Span<byte> output)
     {
-        var a = Vector128.Create(rgb[..16]);
-        var b = Vector128.Create(rgb.Slice(16, 16));
-        var c = Vector128.Create(rgb.Slice(32, 16));
-        var red = Gather(a, b, c, 0);
-        var green = Gather(a, b, c, 1);
-        var blue = Gather(a, b, c, 2);
+        var (red, green, blue) = Rgb24Vectors.Load(ref MemoryMarshal.GetReference(rgb), 0);
         var hi = (red & Vector128.Create((byte)0xF8)) | Vector128.ShiftRightLogical(green, 5);
         var lo = (Vector128.ShiftLeft(green, 3) & Vector128.Create((byte)0xE0)) | Vector128.ShiftRightLogical(blue, 3);
 
@@ -63,37 +60,5 @@ public static class Rgb565
         var second = Vector128.ShiftLeft(loHigh, 8) | hiHigh;
         first.AsByte().CopyTo(output);
         second.AsByte().CopyTo(output[16..]);
-    }
-
-    /// <summary>Picks channel <paramref name="channel"/> of 16 interleaved pixels spread over three vectors.</summary>
-    private static Vector128<byte> Gather(Vector128<byte> a, Vector128<byte> b, Vector128<byte> c, int channel)
-    {
-        // Vector128.Shuffle yields 0 for out-of-range indices, so the three picks combine with OR.
-        return Vector128.Shuffle(a, s_indices[(3 * channel) + 0])
-            | Vector128.Shuffle(b, s_indices[(3 * channel) + 1])
-            | Vector128.Shuffle(c, s_indices[(3 * channel) + 2]);
-    }
-
-    private static readonly Vector128<byte>[] s_indices = BuildIndices();
-
-    private static Vector128<byte>[] BuildIndices()
-    {
-        var result = new Vector128<byte>[9];
-        Span<byte> index = stackalloc byte[16];
-        for (int channel = 0; channel < 3; channel++)
-        {
-            for (int source = 0; source < 3; source++)
-            {
-                for (int p = 0; p < 16; p++)
-                {
-                    int at = (3 * p) + channel - (16 * source);
-                    index[p] = at is >= 0 and < 16 ? (byte)at : (byte)0xFF;
-                }
-
-                result[(3 * channel) + source] = Vector128.Create((ReadOnlySpan<byte>)index);
-            }
-        }
-
-        return result;
     }
 }
