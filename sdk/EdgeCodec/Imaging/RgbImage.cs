@@ -59,7 +59,8 @@ public sealed class RgbImage
     /// <param name="y">Row index, 0..<see cref="Height"/>-1.</param>
     public Span<byte> Row(int y) => Pixels.AsSpan(checked(y * Width * 3), Width * 3);
 
-    private static int CheckDimension(int value, string name)
+    /// <summary>Checks one side against 1..<see cref="MaxDimension"/> (also for frames converted to or from images).</summary>
+    internal static int CheckDimension(int value, string name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, name);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxDimension, name);

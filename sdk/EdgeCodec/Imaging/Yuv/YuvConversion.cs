@@ -27,7 +27,8 @@ public static class YuvConversion
     /// <exception cref="ArgumentOutOfRangeException">A dimension is out of range, or the layout is not defined.</exception>
     public static int FrameSize(YuvLayout layout, int width, int height)
     {
-        CheckSize(width, height);
+        RgbImage.CheckDimension(width, nameof(width));
+        RgbImage.CheckDimension(height, nameof(height));
         int chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2;
         return layout switch
         {
@@ -67,8 +68,8 @@ public static class YuvConversion
         ArgumentNullException.ThrowIfNull(destination);
         int width = destination.Width, height = destination.Height;
         CheckFrame(frame.Length, layout, width, height, nameof(frame));
-        int lumaBytes = width * height, chromaPlane = ((width + 1) / 2) * ((height + 1) / 2);
         int chromaWidth = (width + 1) / 2;
+        int lumaBytes = width * height, chromaPlane = chromaWidth * ((height + 1) / 2);
         switch (layout)
         {
             case YuvLayout.I420:
@@ -278,14 +279,6 @@ public static class YuvConversion
             first[i] = pairs[2 * i];
             second[i] = pairs[(2 * i) + 1];
         }
-    }
-
-    private static void CheckSize(int width, int height)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(width, RgbImage.MaxDimension);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(height, RgbImage.MaxDimension);
     }
 
     private static void CheckFrame(int length, YuvLayout layout, int width, int height, string name)
