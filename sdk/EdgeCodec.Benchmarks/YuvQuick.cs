@@ -12,7 +12,7 @@ internal static class YuvQuick
         var rgb = new RgbImage(width, height);
         random.NextBytes(rgb.Pixels);
         var destination = new RgbImage(width, height);
-        Console.WriteLine($"{width}x{height}, vector kernel selected: {YuvRowKernels.VectorSelected}; best of 15, ms wall / CPU");
+        Console.WriteLine($"{width}x{height}, vector kernel selected: {Rgb24Vectors.Selected}; best of 15, ms wall / CPU");
         foreach (var layout in Enum.GetValues<YuvLayout>())
         {
             byte[] frame = YuvConversion.FromRgb(rgb, layout);

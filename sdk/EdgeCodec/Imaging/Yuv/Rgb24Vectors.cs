@@ -9,6 +9,9 @@ namespace EdgeCodec.Imaging;
 /// </summary>
 internal static class Rgb24Vectors
 {
+    /// <summary>Whether the YUV kernels run their vector paths: chosen once for all of them, when 128-bit vectors are hardware-accelerated.</summary>
+    public static readonly bool Selected = Vector128.IsHardwareAccelerated;
+
     /// <summary>For channel c and source vector s (of the three that hold 16 pixels), the byte of s each channel byte comes from (0xFF: none).</summary>
     private static readonly Vector128<byte>[] s_gather = BuildShuffles(gather: true);
 

@@ -11,13 +11,10 @@ namespace EdgeCodec.Imaging;
 /// its last column or row, which gives exactly the mean of the pixels it has (the sum doubles with the count, and the
 /// rounding shift grows by one). Both chroma kernels sum each channel over the block, then weight the sums (integer
 /// arithmetic is exact, so that is the sum of the pixels' weighted values). <c>YuvConversionTests</c> compares the
-/// kernels on random and extreme rows of every length. The choice is made once.
+/// kernels on random and extreme rows of every length. The choice is made once (<see cref="Rgb24Vectors.Selected"/>).
 /// </summary>
 internal static class RgbToYuvKernels
 {
-    /// <summary>Whether the dispatching methods run the vector kernels: chosen once, when 128-bit vectors are hardware-accelerated.</summary>
-    public static readonly bool VectorSelected = Vector128.IsHardwareAccelerated;
-
     private const int Step = 16;
 
     /// <summary>Luma of one row with the selected kernel.</summary>
@@ -26,7 +23,7 @@ internal static class RgbToYuvKernels
     /// <param name="c">The colour space's constants.</param>
     public static void Luma(ReadOnlySpan<byte> rgb, Span<byte> y, YuvCoefficients c)
     {
-        int x = VectorSelected ? LumaVector(rgb, y, c) : 0;
+        int x = Rgb24Vectors.Selected ? LumaVector(rgb, y, c) : 0;
         LumaScalar(rgb[(3 * x)..], y[x..], c);
     }
 
@@ -49,7 +46,7 @@ internal static class RgbToYuvKernels
     /// <param name="c">The colour space's constants.</param>
     public static void Chroma(ReadOnlySpan<byte> top, ReadOnlySpan<byte> bottom, Span<byte> u, Span<byte> v, YuvCoefficients c)
     {
-        int x = VectorSelected ? ChromaVector(top, bottom, u, v, c) : 0;
+        int x = Rgb24Vectors.Selected ? ChromaVector(top, bottom, u, v, c) : 0;
         ChromaScalar(top[(3 * x)..], bottom[(3 * x)..], u[(x / 2)..], v[(x / 2)..], c);
     }
 

@@ -9,13 +9,11 @@ namespace EdgeCodec.Imaging;
 /// (SSE/AVX on x64, NEON on Arm64) that computes the same integers, 16 pixels a step, with the scalar reference for the
 /// tail. The vector kernel's 32-bit products, sums, arithmetic shift and clamp are exactly the scalar ones (every term is
 /// below 2^23 in magnitude, so no sum comes near 2^31), so the two agree on every input by construction;
-/// <c>YuvConversionTests</c> checks it on random and extreme rows of every length. The choice is made once.
+/// <c>YuvConversionTests</c> checks it on random and extreme rows of every length. The choice is made once
+/// (<see cref="Rgb24Vectors.Selected"/>).
 /// </summary>
 internal static class YuvRowKernels
 {
-    /// <summary>Whether <see cref="ToRgb"/> runs the vector kernel: chosen once, when 128-bit vectors are hardware-accelerated.</summary>
-    public static readonly bool VectorSelected = Vector128.IsHardwareAccelerated;
-
     private const int Step = 16;
 
     /// <summary>Chroma for 16 pixels from 8 samples: each sample twice.</summary>
@@ -29,12 +27,7 @@ internal static class YuvRowKernels
     /// <param name="c">The colour space's constants.</param>
     public static void ToRgb(ReadOnlySpan<byte> y, ReadOnlySpan<byte> u, ReadOnlySpan<byte> v, Span<byte> rgb, YuvCoefficients c)
     {
-        int x = 0;
-        if (VectorSelected)
-        {
-            x = ToRgbVector(y, u, v, rgb, c);
-        }
-
+        int x = Rgb24Vectors.Selected ? ToRgbVector(y, u, v, rgb, c) : 0;
         ToRgbScalar(y[x..], u[(x / 2)..], v[(x / 2)..], rgb[(x * 3)..], c);
     }
 
