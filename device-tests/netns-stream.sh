@@ -7,7 +7,9 @@
 # UPLINK_QUALITY (default auto; fit, or a level) is CameraUplink's quality argument, UPLINK_RATE (default 4mbit) the
 # tbf rate, UPLINK_BURST (default 32kb) its bucket, UPLINK_FPS (default 4) the camera frame rate, UPLINK_FRAMES
 # (default 16) the number of frames, UPLINK_RESETS (default 0.05) the proxy's random resets per second (0 for runs
-# that should differ only in the camera's choices), UPLINK_PREVIEW=1 the camera's --preview-layer, e.g. `UPLINK_RATE=48kbit UPLINK_FPS=1 UPLINK_QUALITY=fit bash device-tests/netns-stream.sh`.
+# that should differ only in the camera's choices), UPLINK_PREVIEW=1 the camera's --preview-layer, UPLINK_INPUT
+# (default yuv: the frames as raw NV12 video piped into the camera's standard input, as a capture process would
+# write them; png: a folder of PNG files), e.g. `UPLINK_RATE=48kbit UPLINK_FPS=1 UPLINK_QUALITY=fit bash device-tests/netns-stream.sh`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CAM=ec-cam-$$ STB=ec-stb-$$ VCAM=ecv$$a VSTB=ecv$$b
@@ -39,26 +41,37 @@ BUILD="$ROOT/samples"
 dotnet build "$BUILD/CameraUplink/CameraUplink.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet build "$BUILD/SetTopBoxPlayer/SetTopBoxPlayer.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly
 
-# Sixteen frames (crops of the two sample photos) at 4 fps, so the stream is still running at the outage.
+# Sixteen frames (crops of the two sample photos) at 4 fps, so the stream is still running at the outage; as PNG
+# files, and as one raw NV12 video (full-range BT.601, the JPEG matrix PIL's YCbCr uses; chroma box-averaged).
 mkdir -p "$WORK/frames"
-/usr/bin/python3 - "$ROOT/samples/media" "$WORK/frames" "${UPLINK_FRAMES:-16}" <<'PY'
+/usr/bin/python3 - "$ROOT/samples/media" "$WORK/frames" "${UPLINK_FRAMES:-16}" "$WORK/video.nv12" <<'PY'
 import sys
 from PIL import Image
-src, dst = sys.argv[1], sys.argv[2]
+src, dst, video = sys.argv[1], sys.argv[2], open(sys.argv[4], "wb")
 photos = [Image.open(f"{src}/{n}.png").convert("RGB") for n in ("astronaut", "coffee")]
 for i in range(int(sys.argv[3])):
     im = photos[i % 2]
     x = (i * 37) % (im.width - 384); y = (i * 53) % (im.height - 256)
-    im.crop((x, y, x + 384, y + 256)).save(f"{dst}/{i:02d}.png")
+    crop = im.crop((x, y, x + 384, y + 256))
+    crop.save(f"{dst}/{i:02d}.png")
+    luma, cb, cr = crop.convert("YCbCr").split()
+    cb, cr = (c.resize((192, 128), Image.BOX).tobytes() for c in (cb, cr))
+    video.write(luma.tobytes() + bytes(b for pair in zip(cb, cr) for b in pair))
 PY
+if [ "${UPLINK_INPUT:-yuv}" = yuv ]; then
+  INPUT=(- --yuv nv12:384x256:bt601-full); FEED=(cat "$WORK/video.nv12")
+else
+  INPUT=("$WORK/frames"); FEED=(true)
+fi
 
 ip netns exec "$STB" dotnet "$BUILD/SetTopBoxPlayer/bin/Release/net10.0/SetTopBoxPlayer.dll" "$WORK/player" 5599 auto >"$WORK/player.log" 2>&1 &
 PLAYER=$!
 ip netns exec "$STB" /usr/bin/python3 "$ROOT/device-tests/netns/impair_proxy.py" --listen 10.213.0.2:9001 \
   --target 127.0.0.1:5599 --latency-ms 40 --outage 4:3 --reset-per-second "${UPLINK_RESETS:-0.05}" --duration 240 >"$WORK/proxy.log" 2>&1 &
 sleep 2
-if ! EDGECODEC_UPLINK_DUMP="$WORK/sent" timeout 150 ip netns exec "$CAM" \
-    dotnet "$BUILD/CameraUplink/bin/Release/net10.0/CameraUplink.dll" "$WORK/frames" 10.213.0.2 9001 "$QUALITY" "${UPLINK_FPS:-4}" ${UPLINK_PREVIEW:+--preview-layer} >"$WORK/camera.log" 2>&1; then
+if ! "${FEED[@]}" | EDGECODEC_UPLINK_DUMP="$WORK/sent" timeout 150 ip netns exec "$CAM" \
+    dotnet "$BUILD/CameraUplink/bin/Release/net10.0/CameraUplink.dll" "${INPUT[0]}" 10.213.0.2 9001 "$QUALITY" "${UPLINK_FPS:-4}" \
+    ${UPLINK_PREVIEW:+--preview-layer} "${INPUT[@]:1}" >"$WORK/camera.log" 2>&1; then
   echo "FAIL netns-stream: the camera did not finish"; tail -5 "$WORK/camera.log"; exit 1
 fi
 timeout 60 tail --pid="$PLAYER" -f /dev/null || true
@@ -72,8 +85,10 @@ connections=$(grep -oE '[0-9]+ connection' "$WORK/camera.log" | grep -oE '[0-9]+
 grep -E '^(done|outage|proxy done)' "$WORK/camera.log" "$WORK/player.log" "$WORK/proxy.log" | sed 's/^/  /' || true
 # Per frame: quality level / layers, and the bytes it took on the link.
 echo "  frames ($QUALITY, $RATE): $(grep -E '^frame [0-9]+:' "$WORK/camera.log" | sed -E 's/.*quality ([0-9]+(\+r[0-9]+)?), ([0-9]+) layers.* ([0-9]+) bytes on the link.*/q\1\/\3:\4/' | tr '\n' ' ')"
+sent_frames=$(ls "$WORK"/sent | wc -l)
+if [ "$sent_frames" != "${UPLINK_FRAMES:-16}" ]; then echo "MISSING: the camera sent $sent_frames of ${UPLINK_FRAMES:-16} frames"; status=1; fi
 if [ "$status" = 0 ] && [ "${connections:-0}" -ge 2 ]; then
-  echo "PASS netns-stream: $(ls "$WORK"/sent | wc -l) frames byte-identical after $connections connections (quality $QUALITY, tbf $RATE, 40 ms, outage, resets)"
+  echo "PASS netns-stream: $sent_frames frames (${UPLINK_INPUT:-yuv}) byte-identical after $connections connections (quality $QUALITY, tbf $RATE, 40 ms, outage, resets)"
 else
   echo "FAIL netns-stream: store differs or no reconnect happened (connections: ${connections:-0})"; exit 1
 fi

@@ -1,6 +1,10 @@
-// Camera side: encodes every image of a folder (all layers up front) and streams them to host:port, reconnecting
-// until the receiver has acknowledged everything. Loopback only in this repository's tests and docs.
-// Usage: dotnet run --project samples/CameraUplink -- <image-folder> [host=127.0.0.1] [port=5599] [quality=1|auto|fit] [fps=5] [--preview-layer]
+// Camera side: encodes every image of a folder, or every frame of raw YUV video (all layers up front), and streams them
+// to host:port, reconnecting until the receiver has acknowledged everything. Loopback only in this repository's tests and docs.
+// Usage: dotnet run --project samples/CameraUplink -- <image-folder | video.yuv | -> [host=127.0.0.1] [port=5599] [quality=1|auto|fit] [fps=5]
+//        [--preview-layer] [--yuv LAYOUT:WIDTHxHEIGHT[:COLOURSPACE]]
+// --yuv reads the first argument (a file, or "-" for standard input) as raw video: packed frames back to back, as
+// `libcamera-vid --codec yuv420 -o -` (i420), `ffmpeg -pix_fmt nv12 -f rawvideo -` or a V4L2 capture write them.
+// LAYOUT i420|nv12|nv21|yuyv, COLOURSPACE bt601 (default)|bt601-full|bt709|bt709-full (docs/cameras.md).
 // With quality "auto" the camera paces frames at fps and picks each frame's setting of the pack's quality ladder (a
 // level, with or without a residual layer) from the sender's link estimate (QualityAdaptation.ForLadder); "fit" paces the same way but encodes each frame into the best stream that fits the
 // frame's link budget exactly (EncodeWithin, about two encodes a frame); with a number it sends every frame at that
@@ -17,6 +21,14 @@ using EdgeCodec.Streaming;
 
 bool previewLayer = args.Contains("--preview-layer");
 args = [.. args.Where(a => a != "--preview-layer")];
+int yuvAt = Array.IndexOf(args, "--yuv");
+RawVideo? yuv = null;
+if (yuvAt >= 0)
+{
+    yuv = RawVideo.Parse(yuvAt + 1 < args.Length ? args[yuvAt + 1] : "");
+    args = [.. args[..yuvAt], .. args[(yuvAt + 2)..]];
+}
+
 string folder = args.Length > 0 ? args[0] : Path.Combine("samples", "media");
 string host = args.Length > 1 ? args[1] : "127.0.0.1";
 int port = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5599;
@@ -59,9 +71,8 @@ async Task ProduceAsync()
     uint frame = 0;
     int choice = adaptation.Current;
     var clock = System.Diagnostics.Stopwatch.StartNew();
-    foreach (string path in Directory.EnumerateFiles(folder).Where(p => p.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
+    await foreach (var (name, image) in Frames())
     {
-        var image = ImageFile.Load(path);
         long pixels = (long)image.Width * image.Height;
         if (auto)
         {
@@ -103,11 +114,48 @@ async Task ProduceAsync()
         long wireBytes = await sender.EnqueueAsync(encoded, cts.Token);
         adaptation.Observe(choice, pixels, wireBytes);
         var stats = sender.Statistics;
-        Console.WriteLine($"frame {frame}: {Path.GetFileName(path)} {image.Width}x{image.Height}, quality {quality}{(adaptation.Settings[choice].ResidualStep is { } step && !fit ? $"+r{step}" : "")}, {encoded.Header.LayerCount} layers, {encoded.Packets.Count} packets, {wireBytes} bytes on the link (estimate {link.Throughput / 1000:F1} kB/s, backlog {link.BacklogBytes} bytes; {stats.PacketsAcknowledged} packets acknowledged, {stats.PacketsRetransmitted} resent)");
+        Console.WriteLine($"frame {frame}: {name} {image.Width}x{image.Height}, quality {quality}{(adaptation.Settings[choice].ResidualStep is { } step && !fit ? $"+r{step}" : "")}, {encoded.Header.LayerCount} layers, {encoded.Packets.Count} packets, {wireBytes} bytes on the link (estimate {link.Throughput / 1000:F1} kB/s, backlog {link.BacklogBytes} bytes; {stats.PacketsAcknowledged} packets acknowledged, {stats.PacketsRetransmitted} resent)");
         frame++;
     }
 
     sender.Complete();
+}
+
+// The pictures to send: a folder's PNG and JPEG files in name order, or each frame of raw YUV video as it arrives (one
+// kept picture, converted into frame by frame: the encoder is done with it before the next frame is read).
+async IAsyncEnumerable<(string Name, RgbImage Image)> Frames()
+{
+    if (yuv is not null)
+    {
+        await using var input = folder == "-" ? Console.OpenStandardInput() : File.OpenRead(folder);
+        var reader = new YuvFrameReader(input, yuv.Layout, yuv.Width, yuv.Height, yuv.ColorSpace);
+        var picture = new RgbImage(yuv.Width, yuv.Height);
+        while (true)
+        {
+            try
+            {
+                if (!await reader.TryReadAsync(picture, cts.Token))
+                {
+                    break;
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                // A capture process stopped mid-frame (killed, disk full): the whole frames before it are still sent.
+                Console.WriteLine($"{e.Message} The partial frame is dropped.");
+                break;
+            }
+
+            yield return ($"{(folder == "-" ? "stdin" : Path.GetFileName(folder))}#{reader.FramesRead - 1}", picture);
+        }
+
+        yield break;
+    }
+
+    foreach (string path in Directory.EnumerateFiles(folder).Where(p => p.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
+    {
+        yield return (Path.GetFileName(path), ImageFile.Load(path));
+    }
 }
 
 // The best stream whose LATENT messages fit the budget; below the smallest one, the lowest level with all its layers
@@ -149,3 +197,35 @@ while (!finished && !cts.IsCancellationRequested)
 await produce;
 var stats = sender.Statistics;
 Console.WriteLine($"done: {stats.PacketsAcknowledged} packets acknowledged, {stats.PacketsRetransmitted} retransmitted, {stats.FramesDeferred} frames deferred, {stats.LayersBackfilled} layers back-filled, {stats.Connections} connection(s)");
+
+/// <summary>The <c>--yuv</c> argument: LAYOUT:WIDTHxHEIGHT[:COLOURSPACE].</summary>
+internal sealed record RawVideo(YuvLayout Layout, int Width, int Height, YuvColorSpace ColorSpace)
+{
+    public static RawVideo Parse(string text)
+    {
+        string[] parts = text.Split(':');
+        string[] size = parts.Length > 1 ? parts[1].Split('x') : [];
+        if (parts.Length is < 2 or > 3 || size.Length != 2)
+        {
+            throw new ArgumentException($"--yuv {text}: expected LAYOUT:WIDTHxHEIGHT[:COLOURSPACE], e.g. nv12:1280x720:bt709");
+        }
+
+        var layout = parts[0].ToLowerInvariant() switch
+        {
+            "i420" or "yu12" => YuvLayout.I420,
+            "nv12" => YuvLayout.Nv12,
+            "nv21" => YuvLayout.Nv21,
+            "yuyv" or "yuy2" => YuvLayout.Yuyv,
+            _ => throw new ArgumentException($"--yuv {text}: '{parts[0]}' is not i420, nv12, nv21 or yuyv"),
+        };
+        var space = parts.Length < 3 ? YuvColorSpace.Bt601Limited : parts[2].ToLowerInvariant() switch
+        {
+            "bt601" => YuvColorSpace.Bt601Limited,
+            "bt601-full" or "jpeg" => YuvColorSpace.Bt601Full,
+            "bt709" => YuvColorSpace.Bt709Limited,
+            "bt709-full" => YuvColorSpace.Bt709Full,
+            _ => throw new ArgumentException($"--yuv {text}: '{parts[2]}' is not bt601, bt601-full, bt709 or bt709-full"),
+        };
+        return new RawVideo(layout, int.Parse(size[0], CultureInfo.InvariantCulture), int.Parse(size[1], CultureInfo.InvariantCulture), space);
+    }
+}
