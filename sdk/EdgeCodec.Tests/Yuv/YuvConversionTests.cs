@@ -287,6 +287,61 @@ public sealed class YuvConversionTests
         Assert.Equal(1920 * 1080 * 2, YuvConversion.FrameSize(YuvLayout.Yuyv, 1920, 1080));
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(5, 3)]
+    [InlineData(37, 29)]
+    [InlineData(64, 48)]
+    public void Rgb_to_padded_planes_writes_the_packed_frames_samples_and_leaves_the_padding_alone(int width, int height)
+    {
+        var random = new Random((width * 1000) + height + 7);
+        var image = new RgbImage(width, height);
+        random.NextBytes(image.Pixels);
+        int cw = (width + 1) / 2, ch = (height + 1) / 2;
+
+        // Each plane in a buffer filled with a marker, rows padded to a pitch, as a display plane or an aligned encoder
+        // input is; afterwards the rows hold the packed frame's rows and every other byte still holds the marker.
+        byte[] Plane(int rowBytes, int rows, int stride) => Enumerable.Repeat((byte)0xA5, (stride * (rows - 1)) + rowBytes + 11).ToArray();
+        void AssertRows(byte[] packed, int packedAt, byte[] plane, int rowBytes, int rows, int stride, string what)
+        {
+            for (int at = 0; at < plane.Length; at++)
+            {
+                int row = at / stride, column = at % stride;
+                if (row < rows && column < rowBytes)
+                {
+                    Assert.True(packed[packedAt + (row * rowBytes) + column] == plane[at], $"{what}: row {row}, byte {column}");
+                }
+                else
+                {
+                    Assert.True(plane[at] == 0xA5, $"{what}: padding at {at} was written");
+                }
+            }
+        }
+
+        foreach (var space in Enum.GetValues<YuvColorSpace>())
+        {
+            byte[] i420 = YuvConversion.FromRgb(image, YuvLayout.I420, space);
+            byte[] y = Plane(width, height, width + 9), u = Plane(cw, ch, cw + 3), v = Plane(cw, ch, cw + 32);
+            YuvConversion.FromRgb(image, YuvLayout.I420, y, width + 9, u, cw + 3, v, cw + 32, space);
+            AssertRows(i420, 0, y, width, height, width + 9, $"I420 Y {space}");
+            AssertRows(i420, width * height, u, cw, ch, cw + 3, $"I420 U {space}");
+            AssertRows(i420, (width * height) + (cw * ch), v, cw, ch, cw + 32, $"I420 V {space}");
+
+            foreach (var layout in new[] { YuvLayout.Nv12, YuvLayout.Nv21 })
+            {
+                byte[] nv = YuvConversion.FromRgb(image, layout, space);
+                byte[] luma = Plane(width, height, width + 1), chroma = Plane(2 * cw, ch, (2 * cw) + 30);
+                YuvConversion.FromRgb(image, layout, luma, width + 1, chroma, (2 * cw) + 30, default, 0, space);
+                AssertRows(nv, 0, luma, width, height, width + 1, $"{layout} Y {space}");
+                AssertRows(nv, width * height, chroma, 2 * cw, ch, (2 * cw) + 30, $"{layout} chroma {space}");
+            }
+
+            byte[] yuyv = YuvConversion.FromRgb(image, YuvLayout.Yuyv, space), packed = Plane(4 * cw, height, (4 * cw) + 64);
+            YuvConversion.FromRgb(image, YuvLayout.Yuyv, packed, (4 * cw) + 64, default, 0, default, 0, space);
+            AssertRows(yuyv, 0, packed, 4 * cw, height, (4 * cw) + 64, $"YUYV {space}");
+        }
+    }
+
     [Fact]
     public void Bad_frames_and_arguments_are_refused_with_a_message()
     {
@@ -306,5 +361,14 @@ public sealed class YuvConversionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => YuvConversion.FrameSize(YuvLayout.I420, 0, 4));
         Assert.Throws<ArgumentOutOfRangeException>(() => YuvConversion.FrameSize(YuvLayout.I420, RgbImage.MaxDimension + 1, 4));
         Assert.Throws<ArgumentNullException>(() => YuvConversion.FromRgb(null!, YuvLayout.I420));
+        var outStride = Assert.Throws<ArgumentException>(() =>
+            YuvConversion.FromRgb(image, YuvLayout.Yuyv, new byte[64], 7, default, 0, default, 0));
+        Assert.Contains("YUYV plane's stride 7 is shorter than its row of 8 bytes", outStride.Message, StringComparison.Ordinal);
+        var outPlane = Assert.Throws<ArgumentException>(() =>
+            YuvConversion.FromRgb(image, YuvLayout.Nv21, new byte[16], 4, new byte[7], 4, default, 0));
+        Assert.Contains("VU plane has 7 bytes; 2 rows of stride 4 need 8", outPlane.Message, StringComparison.Ordinal);
+        Assert.Equal("plane1", outPlane.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => YuvConversion.FromRgb(image, (YuvLayout)9, new byte[64], 8, default, 0, default, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => YuvConversion.FromRgb(image, YuvLayout.Yuyv, new byte[64], 8, default, 0, default, 0, (YuvColorSpace)4));
     }
 }

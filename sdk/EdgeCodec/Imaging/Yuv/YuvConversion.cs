@@ -207,16 +207,72 @@ public static class YuvConversion
     public static void FromRgb(RgbImage image, YuvLayout layout, Span<byte> frame, YuvColorSpace colorSpace = YuvColorSpace.Bt601Limited)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var c = YuvCoefficients.For(colorSpace);
         int width = image.Width, height = image.Height;
         CheckFrame(frame.Length, layout, width, height, nameof(frame));
+        int chromaWidth = (width + 1) / 2;
+        int lumaBytes = width * height, chromaPlane = chromaWidth * ((height + 1) / 2);
+        switch (layout)
+        {
+            case YuvLayout.I420:
+                FromRgb(image, layout, frame[..lumaBytes], width, frame.Slice(lumaBytes, chromaPlane), chromaWidth,
+                    frame.Slice(lumaBytes + chromaPlane, chromaPlane), chromaWidth, colorSpace);
+                break;
+            case YuvLayout.Nv12 or YuvLayout.Nv21:
+                FromRgb(image, layout, frame[..lumaBytes], width, frame.Slice(lumaBytes, 2 * chromaPlane), 2 * chromaWidth, default, 0, colorSpace);
+                break;
+            default:
+                FromRgb(image, layout, frame, 4 * chromaWidth, default, 0, default, 0, colorSpace);
+                break;
+        }
+    }
+
+    /// <summary>Converts an RGB image into a YUV frame given plane by plane, each with its own row stride (a display plane
+    /// whose rows are padded to its pitch, a V4L2 multi-planar output buffer, a video encoder's aligned input).</summary>
+    /// <param name="image">The picture.</param>
+    /// <param name="layout">The frame's layout, which says what the planes are: I420: Y, U, V; NV12: Y, UV; NV21: Y, VU; YUYV:
+    /// the one interleaved plane. Planes a layout does not have are ignored (pass <c>default</c> and 0).</param>
+    /// <param name="plane0">Receives the first plane.</param>
+    /// <param name="stride0">Bytes from one row of <paramref name="plane0"/> to the next (at least its row's bytes).</param>
+    /// <param name="plane1">Receives the second plane, if the layout has one.</param>
+    /// <param name="stride1">Its row stride.</param>
+    /// <param name="plane2">Receives the third plane, if the layout has one.</param>
+    /// <param name="stride2">Its row stride.</param>
+    /// <param name="colorSpace">The frame's matrix and range (BT.601 limited if not given).</param>
+    /// <remarks>Only the samples are written: the bytes between a row's end and the next row (the padding) are left as they were.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The layout or the colour space is not defined.</exception>
+    /// <exception cref="ArgumentException">A stride is shorter than its plane's row, or a plane is shorter than its rows; the
+    /// message names the plane.</exception>
+    public static void FromRgb(RgbImage image, YuvLayout layout, Span<byte> plane0, int stride0, Span<byte> plane1, int stride1,
+        Span<byte> plane2, int stride2, YuvColorSpace colorSpace = YuvColorSpace.Bt601Limited)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var c = YuvCoefficients.For(colorSpace);
+        int width = image.Width, height = image.Height;
         int chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2;
-        int lumaBytes = width * height, chromaPlane = chromaWidth * chromaHeight;
+        switch (layout)
+        {
+            case YuvLayout.I420:
+                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
+                CheckPlane(plane1, stride1, chromaHeight, chromaWidth, "U", nameof(plane1));
+                CheckPlane(plane2, stride2, chromaHeight, chromaWidth, "V", nameof(plane2));
+                break;
+            case YuvLayout.Nv12 or YuvLayout.Nv21:
+                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
+                CheckPlane(plane1, stride1, chromaHeight, 2 * chromaWidth, layout == YuvLayout.Nv12 ? "UV" : "VU", nameof(plane1));
+                break;
+            case YuvLayout.Yuyv:
+                CheckPlane(plane0, stride0, height, 4 * chromaWidth, "YUYV", nameof(plane0));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(layout), layout, "Not a YUV layout.");
+        }
+
         if (layout != YuvLayout.Yuyv)
         {
             for (int row = 0; row < height; row++)
             {
-                RgbToYuvKernels.Luma(image.Row(row), frame.Slice(row * width, width), c);
+                RgbToYuvKernels.Luma(image.Row(row), plane0.Slice(row * stride0, width), c);
             }
         }
 
@@ -233,18 +289,17 @@ public static class YuvConversion
                 switch (layout)
                 {
                     case YuvLayout.I420:
-                        RgbToYuvKernels.Chroma(top, bottom, frame.Slice(lumaBytes + (cy * chromaWidth), chromaWidth),
-                            frame.Slice(lumaBytes + chromaPlane + (cy * chromaWidth), chromaWidth), c);
+                        RgbToYuvKernels.Chroma(top, bottom, plane1.Slice(cy * stride1, chromaWidth), plane2.Slice(cy * stride2, chromaWidth), c);
                         break;
                     case YuvLayout.Nv12 or YuvLayout.Nv21:
                         RgbToYuvKernels.Chroma(top, bottom, u, v, c);
-                        Interleave(layout == YuvLayout.Nv12 ? u : v, layout == YuvLayout.Nv12 ? v : u, frame.Slice(lumaBytes + (2 * cy * chromaWidth), 2 * chromaWidth));
+                        Interleave(layout == YuvLayout.Nv12 ? u : v, layout == YuvLayout.Nv12 ? v : u, plane1.Slice(cy * stride1, 2 * chromaWidth));
                         break;
                     default:
                         RgbToYuvKernels.Chroma(top, top, u, v, c);
                         RgbToYuvKernels.Luma(top, luma[..width], c);
                         luma[^1] = luma[width - 1]; // an odd width's last pair repeats its Y (that pixel does not exist)
-                        Span<byte> packed = frame.Slice(4 * cy * chromaWidth, 4 * chromaWidth);
+                        Span<byte> packed = plane0.Slice(cy * stride0, 4 * chromaWidth);
                         for (int pair = 0; pair < chromaWidth; pair++)
                         {
                             packed[4 * pair] = luma[2 * pair];
