@@ -62,6 +62,28 @@ internal static class YuvConformance
                 {
                     found.Add($"rgb->yuv {space} row of {width}: a vector kernel differs from the scalar reference");
                 }
+
+                // The byte moves around the kernels: NV chroma pairs and YUYV rows, split and merged, vector path against reference.
+                int pairs = u.Length;
+                byte[] nv = new byte[2 * pairs], yuyv = new byte[4 * pairs], nvVec = new byte[2 * pairs], yuyvVec = new byte[4 * pairs];
+                ChromaInterleave.MergeScalar(uRef, vRef, nv);
+                int merged = ChromaInterleave.MergeVector(uRef, vRef, nvVec);
+                ChromaInterleave.MergeScalar(uRef.AsSpan(merged), vRef.AsSpan(merged), nvVec.AsSpan(2 * merged));
+                byte[] luma = [.. yRef, .. yRef.AsSpan(0, (2 * pairs) - width)];
+                ChromaInterleave.MergeYuyvScalar(luma, uRef, vRef, yuyv);
+                merged = ChromaInterleave.MergeYuyvVector(luma, uRef, vRef, yuyvVec);
+                ChromaInterleave.MergeYuyvScalar(luma.AsSpan(2 * merged), uRef.AsSpan(merged), vRef.AsSpan(merged), yuyvVec.AsSpan(4 * merged));
+                byte[] first = new byte[pairs], second = new byte[pairs], lumaBack = new byte[2 * pairs];
+                int split = ChromaInterleave.SplitVector(nv, first, second);
+                ChromaInterleave.SplitScalar(nv.AsSpan(2 * split), first.AsSpan(split), second.AsSpan(split));
+                bool nvSame = nv.AsSpan().SequenceEqual(nvVec) && first.AsSpan().SequenceEqual(uRef) && second.AsSpan().SequenceEqual(vRef);
+                split = ChromaInterleave.SplitYuyvVector(yuyv, lumaBack, first, second);
+                ChromaInterleave.SplitYuyvScalar(yuyv.AsSpan(4 * split), lumaBack.AsSpan(2 * split), first.AsSpan(split), second.AsSpan(split));
+                if (!nvSame || !yuyv.AsSpan().SequenceEqual(yuyvVec) || !lumaBack.AsSpan().SequenceEqual(luma)
+                    || !first.AsSpan().SequenceEqual(uRef) || !second.AsSpan().SequenceEqual(vRef))
+                {
+                    found.Add($"chroma interleave {space}, {pairs} pairs: a vector path differs from the scalar reference");
+                }
             }
         }
 

@@ -343,6 +343,63 @@ public sealed class YuvConversionTests
     }
 
     [Fact]
+    public void Chroma_interleave_vector_paths_equal_their_scalar_references_on_every_length()
+    {
+        var random = new Random(51);
+        for (int n = 0; n < 200; n++)
+        {
+            int count = n < 100 ? n : random.Next(100, 3000); // pairs (NV) or pixel pairs (YUYV)
+            byte[] pairs = new byte[2 * count], packed = new byte[4 * count], luma = new byte[2 * count], u = new byte[count], v = new byte[count];
+            random.NextBytes(pairs);
+            random.NextBytes(packed);
+            random.NextBytes(luma);
+            random.NextBytes(u);
+            random.NextBytes(v);
+
+            // Each operation three ways: the scalar reference, the vector path with the reference for its tail, the dispatch.
+            byte[][] Three(Func<int> size, Action<byte[][]> reference, Func<byte[][], int> vector, Action<byte[][], int> tail, Action<byte[][]> dispatched)
+            {
+                byte[][] r = [new byte[size()], new byte[size()], new byte[size()]], w = [new byte[size()], new byte[size()], new byte[size()]], d = [new byte[size()], new byte[size()], new byte[size()]];
+                reference(r);
+                tail(w, vector(w));
+                dispatched(d);
+                for (int k = 0; k < 3; k++)
+                {
+                    Assert.True(r[k].AsSpan().SequenceEqual(w[k]) && r[k].AsSpan().SequenceEqual(d[k]), $"length {count}, output {k}");
+                }
+
+                return r;
+            }
+
+            var split = Three(() => count,
+                o => ChromaInterleave.SplitScalar(pairs, o[0], o[1]),
+                o => ChromaInterleave.SplitVector(pairs, o[0], o[1]),
+                (o, i) => ChromaInterleave.SplitScalar(pairs.AsSpan(2 * i), o[0].AsSpan(i), o[1].AsSpan(i)),
+                o => ChromaInterleave.Split(pairs, o[0], o[1]));
+            Assert.Equal(pairs.Where((_, i) => i % 2 == 0), split[0]);
+            Three(() => 2 * count,
+                o => ChromaInterleave.MergeScalar(split[0], split[1], o[0]),
+                o => ChromaInterleave.MergeVector(split[0], split[1], o[0]),
+                (o, i) => ChromaInterleave.MergeScalar(split[0].AsSpan(i), split[1].AsSpan(i), o[0].AsSpan(2 * i)),
+                o => ChromaInterleave.Merge(split[0], split[1], o[0]));
+
+            // YUYV both ways; the outputs are luma (2 per pair), U and V, sized by the largest.
+            var yuyv = Three(() => 2 * count,
+                o => ChromaInterleave.SplitYuyvScalar(packed, o[0], o[1].AsSpan(0, count), o[2].AsSpan(0, count)),
+                o => ChromaInterleave.SplitYuyvVector(packed, o[0], o[1].AsSpan(0, count), o[2].AsSpan(0, count)),
+                (o, i) => ChromaInterleave.SplitYuyvScalar(packed.AsSpan(4 * i), o[0].AsSpan(2 * i), o[1].AsSpan(i, count - i), o[2].AsSpan(i, count - i)),
+                o => ChromaInterleave.SplitYuyv(packed, o[0], o[1].AsSpan(0, count), o[2].AsSpan(0, count)));
+            Assert.Equal(packed.Where((_, i) => i % 4 == 3), yuyv[2].Take(count));
+            var merged = Three(() => 4 * count,
+                o => ChromaInterleave.MergeYuyvScalar(luma, u, v, o[0]),
+                o => ChromaInterleave.MergeYuyvVector(luma, u, v, o[0]),
+                (o, i) => ChromaInterleave.MergeYuyvScalar(luma.AsSpan(2 * i), u.AsSpan(i), v.AsSpan(i), o[0].AsSpan(4 * i)),
+                o => ChromaInterleave.MergeYuyv(luma, u, v, o[0]));
+            Assert.Equal(u, merged[0].Where((_, i) => i % 4 == 1));
+        }
+    }
+
+    [Fact]
     public void Bad_frames_and_arguments_are_refused_with_a_message()
     {
         var image = new RgbImage(4, 4);

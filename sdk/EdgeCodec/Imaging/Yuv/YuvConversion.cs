@@ -132,7 +132,7 @@ public static class YuvConversion
                     {
                         if ((row & 1) == 0)
                         {
-                            Deinterleave(plane1.Slice((row >> 1) * stride1, 2 * chromaWidth), first, second);
+                            ChromaInterleave.Split(plane1.Slice((row >> 1) * stride1, 2 * chromaWidth), first, second);
                         }
 
                         YuvRowKernels.ToRgb(plane0.Slice(row * stride0, width), layout == YuvLayout.Nv12 ? first : second,
@@ -156,15 +156,7 @@ public static class YuvConversion
                     Span<byte> luma = samples.AsSpan(0, 2 * chromaWidth), u = samples.AsSpan(2 * chromaWidth, chromaWidth), v = samples.AsSpan(3 * chromaWidth, chromaWidth);
                     for (int row = 0; row < height; row++)
                     {
-                        ReadOnlySpan<byte> packed = plane0.Slice(row * stride0, 4 * chromaWidth);
-                        for (int pair = 0; pair < chromaWidth; pair++)
-                        {
-                            luma[2 * pair] = packed[4 * pair];
-                            u[pair] = packed[(4 * pair) + 1];
-                            luma[(2 * pair) + 1] = packed[(4 * pair) + 2];
-                            v[pair] = packed[(4 * pair) + 3];
-                        }
-
+                        ChromaInterleave.SplitYuyv(plane0.Slice(row * stride0, 4 * chromaWidth), luma, u, v);
                         YuvRowKernels.ToRgb(luma[..width], u, v, destination.Row(row), c);
                     }
                 }
@@ -293,21 +285,13 @@ public static class YuvConversion
                         break;
                     case YuvLayout.Nv12 or YuvLayout.Nv21:
                         RgbToYuvKernels.Chroma(top, bottom, u, v, c);
-                        Interleave(layout == YuvLayout.Nv12 ? u : v, layout == YuvLayout.Nv12 ? v : u, plane1.Slice(cy * stride1, 2 * chromaWidth));
+                        ChromaInterleave.Merge(layout == YuvLayout.Nv12 ? u : v, layout == YuvLayout.Nv12 ? v : u, plane1.Slice(cy * stride1, 2 * chromaWidth));
                         break;
                     default:
                         RgbToYuvKernels.Chroma(top, top, u, v, c);
                         RgbToYuvKernels.Luma(top, luma[..width], c);
                         luma[^1] = luma[width - 1]; // an odd width's last pair repeats its Y (that pixel does not exist)
-                        Span<byte> packed = plane0.Slice(cy * stride0, 4 * chromaWidth);
-                        for (int pair = 0; pair < chromaWidth; pair++)
-                        {
-                            packed[4 * pair] = luma[2 * pair];
-                            packed[(4 * pair) + 1] = u[pair];
-                            packed[(4 * pair) + 2] = luma[(2 * pair) + 1];
-                            packed[(4 * pair) + 3] = v[pair];
-                        }
-
+                        ChromaInterleave.MergeYuyv(luma, u, v, plane0.Slice(cy * stride0, 4 * chromaWidth));
                         break;
                 }
             }
@@ -315,24 +299,6 @@ public static class YuvConversion
         finally
         {
             ArrayPool<byte>.Shared.Return(scratch);
-        }
-    }
-
-    private static void Interleave(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Span<byte> pairs)
-    {
-        for (int i = 0; i < first.Length; i++)
-        {
-            pairs[2 * i] = first[i];
-            pairs[(2 * i) + 1] = second[i];
-        }
-    }
-
-    private static void Deinterleave(ReadOnlySpan<byte> pairs, Span<byte> first, Span<byte> second)
-    {
-        for (int i = 0; i < first.Length; i++)
-        {
-            first[i] = pairs[2 * i];
-            second[i] = pairs[(2 * i) + 1];
         }
     }
 
