@@ -50,11 +50,16 @@ def _conv_int8(conv: nn.Conv2d, x: torch.Tensor, s_in: torch.Tensor) -> torch.Te
     """The conv as export.Builder.conv makes it: the input's scale ``s_in`` (per input channel, or one for a u8
     activation) folded into the weights, int8 per output channel, and the int32 bias in units of the accumulator
     (the folded weight scale)."""
-    s_in = s_in.to(x.dtype).reshape(1, -1, 1, 1)
-    w = conv.weight * s_in
-    s_w = (w.detach().abs().flatten(1).amax(1) / 127.0).clamp_min(1e-12)
-    w_q = torch.clamp(_round_ste(w / s_w.view(-1, 1, 1, 1)), -127, 127) * s_w.view(-1, 1, 1, 1) / s_in
-    b_q = _round_ste(conv.bias / s_w) * s_w
+    # The rounding decisions (weight scale, int8 weights, int32 bias) are made in float64 from the same numbers as the
+    # export's, so a weight that sits near a rounding tie lands on the integer the pack holds: in float32 one such
+    # weight shifted a hyper-decoder channel by up to 0.2 output steps (pack e449bca806bf). Gradients pass straight
+    # through to the float32 weights and bias, as before.
+    s_in64 = s_in.detach().double().reshape(1, -1, 1, 1)
+    w64 = conv.weight.detach().double() * s_in64
+    s_w64 = (w64.abs().flatten(1).amax(1) / 127.0).clamp_min(1e-12)
+    q_w = torch.clamp(torch.round(w64 / s_w64.view(-1, 1, 1, 1)), -127, 127)
+    w_q = conv.weight + ((q_w * s_w64.view(-1, 1, 1, 1) / s_in64).to(conv.weight.dtype) - conv.weight).detach()
+    b_q = conv.bias + ((torch.round(conv.bias.detach().double() / s_w64) * s_w64).to(conv.bias.dtype) - conv.bias).detach()
     return F.conv2d(x, w_q, b_q, padding=conv.padding)
 
 
@@ -63,11 +68,11 @@ class SynthesisFakeQuant:
     synthesis plan ``plan`` (``Synthesis.plan``: which activations are signed)."""
 
     def __init__(self, cal: dict, plan: tuple[SynthStep, ...]):
-        self.s_in = torch.as_tensor(cal["gs_in"] / 127.0, dtype=torch.float32)
+        self.s_in = torch.as_tensor(cal["gs_in"] / 127.0, dtype=torch.float64)  # the export's precision (_conv_int8)
         signed = synth_signed(plan)
         self.scales = {k: float(cal[k]) / (127.0 if k in signed else 255.0) for k in synth_activations(plan)}
         # the scale of each conv's input: per channel for the latents, one for a byte activation
-        self.input_scales = {k: torch.tensor([v]) for k, v in self.scales.items()}
+        self.input_scales = {k: torch.tensor([v], dtype=torch.float64) for k, v in self.scales.items()}
         self.input_scales[SYNTH_INPUT] = self.s_in
 
     @classmethod
@@ -109,10 +114,11 @@ class EntropyFakeQuant:
     quantization-aware" hyper-decoder, and the +2-4 % y-rate the post-training conversion cost (docs/training.md)."""
 
     def __init__(self, cal: dict, groups: int):
-        self.s_z = torch.as_tensor(cal["z"] / 127.0, dtype=torch.float32)
-        self.s_y = [torch.as_tensor(cal[f"y{k}"] / 127.0, dtype=torch.float32) for k in range(groups)]
+        self.s_z = torch.as_tensor(cal["z"] / 127.0, dtype=torch.float64)
+        self.s_y = [torch.as_tensor(cal[f"y{k}"] / 127.0, dtype=torch.float64) for k in range(groups)]
         self.s = {k: float(v) / 255.0 for k, v in cal.items() if k in ("h1", "h2", "hyper") or k.startswith("ctx")}
-        self.t = {k: torch.tensor([v]) for k, v in self.s.items()}  # the same, as a conv's input scale
+        self.t = {k: torch.tensor([v], dtype=torch.float64) for k, v in self.s.items()}  # the same, as a conv's input scale
+        # (scales stay float64, the export's precision, so the int8 weights folded from them are the ones it writes)
 
     @staticmethod
     def _s8(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -129,7 +135,7 @@ class EntropyFakeQuant:
     def context(self, cm: nn.Module, hyper: torch.Tensor, prev: list[torch.Tensor], k: int):
         """(mean, scale-index logit) of group ``k``: the mean on the 1/16 grid, the index already an integer."""
         s = self.s
-        ins, s_in = [hyper], [torch.full((hyper.shape[1],), s["hyper"])]
+        ins, s_in = [hyper], [torch.full((hyper.shape[1],), s["hyper"], dtype=torch.float64)]
         for j, yj in enumerate(prev):
             ins.append(self._s8(yj, self.s_y[j]))
             s_in.append(self.s_y[j])
