@@ -68,21 +68,8 @@ public static class YuvConversion
         ArgumentNullException.ThrowIfNull(destination);
         int width = destination.Width, height = destination.Height;
         CheckFrame(frame.Length, layout, width, height, nameof(frame));
-        int chromaWidth = (width + 1) / 2;
-        int lumaBytes = width * height, chromaPlane = chromaWidth * ((height + 1) / 2);
-        switch (layout)
-        {
-            case YuvLayout.I420:
-                ToRgb(layout, frame[..lumaBytes], width, frame.Slice(lumaBytes, chromaPlane), chromaWidth,
-                    frame.Slice(lumaBytes + chromaPlane, chromaPlane), chromaWidth, destination, colorSpace);
-                break;
-            case YuvLayout.Nv12 or YuvLayout.Nv21:
-                ToRgb(layout, frame[..lumaBytes], width, frame.Slice(lumaBytes, 2 * chromaPlane), 2 * chromaWidth, default, 0, destination, colorSpace);
-                break;
-            default:
-                ToRgb(layout, frame, 4 * chromaWidth, default, 0, default, 0, destination, colorSpace);
-                break;
-        }
+        var (p0, s0, p1, s1, p2, s2) = PackedPlanes(layout, width, height);
+        ToRgb(layout, frame[p0], s0, frame[p1], s1, frame[p2], s2, destination, colorSpace);
     }
 
     /// <summary>Converts a YUV frame given plane by plane, each with its own row stride, into an existing RGB image.</summary>
@@ -106,13 +93,11 @@ public static class YuvConversion
         ArgumentNullException.ThrowIfNull(destination);
         var c = YuvCoefficients.For(colorSpace);
         int width = destination.Width, height = destination.Height;
-        int chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2;
+        int chromaWidth = (width + 1) / 2;
+        CheckPlanes(layout, width, height, plane0, stride0, plane1, stride1, plane2, stride2);
         switch (layout)
         {
             case YuvLayout.I420:
-                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
-                CheckPlane(plane1, stride1, chromaHeight, chromaWidth, "U", nameof(plane1));
-                CheckPlane(plane2, stride2, chromaHeight, chromaWidth, "V", nameof(plane2));
                 for (int row = 0; row < height; row++)
                 {
                     YuvRowKernels.ToRgb(plane0.Slice(row * stride0, width), plane1.Slice((row >> 1) * stride1, chromaWidth),
@@ -122,8 +107,6 @@ public static class YuvConversion
                 return;
             case YuvLayout.Nv12 or YuvLayout.Nv21:
             {
-                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
-                CheckPlane(plane1, stride1, chromaHeight, 2 * chromaWidth, layout == YuvLayout.Nv12 ? "UV" : "VU", nameof(plane1));
                 byte[] chroma = ArrayPool<byte>.Shared.Rent(2 * chromaWidth);
                 try
                 {
@@ -147,9 +130,8 @@ public static class YuvConversion
                 return;
             }
 
-            case YuvLayout.Yuyv:
+            default: // YUYV (CheckPlanes refused any other layout)
             {
-                CheckPlane(plane0, stride0, height, 4 * chromaWidth, "YUYV", nameof(plane0));
                 byte[] samples = ArrayPool<byte>.Shared.Rent(4 * chromaWidth);
                 try
                 {
@@ -167,9 +149,6 @@ public static class YuvConversion
 
                 return;
             }
-
-            default:
-                throw new ArgumentOutOfRangeException(nameof(layout), layout, "Not a YUV layout.");
         }
     }
 
@@ -201,21 +180,8 @@ public static class YuvConversion
         ArgumentNullException.ThrowIfNull(image);
         int width = image.Width, height = image.Height;
         CheckFrame(frame.Length, layout, width, height, nameof(frame));
-        int chromaWidth = (width + 1) / 2;
-        int lumaBytes = width * height, chromaPlane = chromaWidth * ((height + 1) / 2);
-        switch (layout)
-        {
-            case YuvLayout.I420:
-                FromRgb(image, layout, frame[..lumaBytes], width, frame.Slice(lumaBytes, chromaPlane), chromaWidth,
-                    frame.Slice(lumaBytes + chromaPlane, chromaPlane), chromaWidth, colorSpace);
-                break;
-            case YuvLayout.Nv12 or YuvLayout.Nv21:
-                FromRgb(image, layout, frame[..lumaBytes], width, frame.Slice(lumaBytes, 2 * chromaPlane), 2 * chromaWidth, default, 0, colorSpace);
-                break;
-            default:
-                FromRgb(image, layout, frame, 4 * chromaWidth, default, 0, default, 0, colorSpace);
-                break;
-        }
+        var (p0, s0, p1, s1, p2, s2) = PackedPlanes(layout, width, height);
+        FromRgb(image, layout, frame[p0], s0, frame[p1], s1, frame[p2], s2, colorSpace);
     }
 
     /// <summary>Converts an RGB image into a YUV frame given plane by plane, each with its own row stride (a display plane
@@ -242,23 +208,7 @@ public static class YuvConversion
         var c = YuvCoefficients.For(colorSpace);
         int width = image.Width, height = image.Height;
         int chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2;
-        switch (layout)
-        {
-            case YuvLayout.I420:
-                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
-                CheckPlane(plane1, stride1, chromaHeight, chromaWidth, "U", nameof(plane1));
-                CheckPlane(plane2, stride2, chromaHeight, chromaWidth, "V", nameof(plane2));
-                break;
-            case YuvLayout.Nv12 or YuvLayout.Nv21:
-                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
-                CheckPlane(plane1, stride1, chromaHeight, 2 * chromaWidth, layout == YuvLayout.Nv12 ? "UV" : "VU", nameof(plane1));
-                break;
-            case YuvLayout.Yuyv:
-                CheckPlane(plane0, stride0, height, 4 * chromaWidth, "YUYV", nameof(plane0));
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(layout), layout, "Not a YUV layout.");
-        }
+        CheckPlanes(layout, width, height, plane0, stride0, plane1, stride1, plane2, stride2);
 
         if (layout != YuvLayout.Yuyv)
         {
@@ -299,6 +249,43 @@ public static class YuvConversion
         finally
         {
             ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Where a packed frame's planes lie, and their row strides (a plane the layout lacks: empty, stride 0).</summary>
+    private static (Range P0, int S0, Range P1, int S1, Range P2, int S2) PackedPlanes(YuvLayout layout, int width, int height)
+    {
+        int chromaWidth = (width + 1) / 2, lumaBytes = width * height, chromaPlane = chromaWidth * ((height + 1) / 2);
+        return layout switch
+        {
+            YuvLayout.I420 => (..lumaBytes, width, lumaBytes..(lumaBytes + chromaPlane), chromaWidth,
+                (lumaBytes + chromaPlane)..(lumaBytes + (2 * chromaPlane)), chromaWidth),
+            YuvLayout.Nv12 or YuvLayout.Nv21 => (..lumaBytes, width, lumaBytes..(lumaBytes + (2 * chromaPlane)), 2 * chromaWidth, default, 0),
+            _ => (.., 4 * chromaWidth, default, 0, default, 0),
+        };
+    }
+
+    /// <summary>Checks the planes a layout has against its rows (both directions, strided); an undefined layout is refused.</summary>
+    private static void CheckPlanes(YuvLayout layout, int width, int height, ReadOnlySpan<byte> plane0, int stride0,
+        ReadOnlySpan<byte> plane1, int stride1, ReadOnlySpan<byte> plane2, int stride2)
+    {
+        int chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2;
+        switch (layout)
+        {
+            case YuvLayout.I420:
+                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
+                CheckPlane(plane1, stride1, chromaHeight, chromaWidth, "U", nameof(plane1));
+                CheckPlane(plane2, stride2, chromaHeight, chromaWidth, "V", nameof(plane2));
+                break;
+            case YuvLayout.Nv12 or YuvLayout.Nv21:
+                CheckPlane(plane0, stride0, height, width, "Y", nameof(plane0));
+                CheckPlane(plane1, stride1, chromaHeight, 2 * chromaWidth, layout == YuvLayout.Nv12 ? "UV" : "VU", nameof(plane1));
+                break;
+            case YuvLayout.Yuyv:
+                CheckPlane(plane0, stride0, height, 4 * chromaWidth, "YUYV", nameof(plane0));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(layout), layout, "Not a YUV layout.");
         }
     }
 
