@@ -72,19 +72,7 @@ public sealed class YuvFrameReader
     public bool TryRead(RgbImage destination)
     {
         CheckDestination(destination);
-        int filled = 0;
-        while (filled < frame.Length)
-        {
-            int read = source.Read(frame, filled, frame.Length - filled);
-            if (read == 0)
-            {
-                break;
-            }
-
-            filled += read;
-        }
-
-        return Complete(filled, destination);
+        return Complete(source.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false), destination);
     }
 
     /// <summary>Reads the next frame into <paramref name="destination"/> without blocking a thread while bytes arrive.</summary>
@@ -99,18 +87,7 @@ public sealed class YuvFrameReader
     public async ValueTask<bool> TryReadAsync(RgbImage destination, CancellationToken cancellationToken = default)
     {
         CheckDestination(destination);
-        int filled = 0;
-        while (filled < frame.Length)
-        {
-            int read = await source.ReadAsync(frame.AsMemory(filled), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            filled += read;
-        }
-
+        int filled = await source.ReadAtLeastAsync(frame, frame.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         return Complete(filled, destination);
     }
 
